@@ -1,0 +1,133 @@
+# smartsheetfs: one GNU Makefile (STYLE B1).
+#   make                 build build/smartsheetfs
+#   make test            install deps, then unit + integration tests, plain and
+#                        under ASan+UBSan; ends with "N passed, N failed"
+#   make check-unit      unit tests only (this build)
+#   make check-integration  integration tests only (this build, mounts for real)
+#   make demo            mount a demo account (fake Smartsheet) at ./mnt
+#   make SAN=1 ...       AddressSanitizer + UndefinedBehaviorSanitizer build
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
+PKGS := fuse3 libcurl libcjson inih openssl yajl
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+else
+BUILD ?= build
+endif
+
+IS_CLANG := $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | grep -c __clang__)
+
+WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wmissing-declarations -Wold-style-definition \
+	-Wwrite-strings -Wundef -Wpointer-arith -Wcast-qual -Wvla \
+	-Wnull-dereference -Wimplicit-fallthrough -Wconversion \
+	-Wno-sign-conversion -Wdouble-promotion
+ifeq ($(IS_CLANG),0)
+WARN += -Wjump-misses-init -Wlogical-op -Wduplicated-cond \
+	-Wduplicated-branches -Wrestrict -Walloc-zero
+endif
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+ifeq ($(SAN),1)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+SANLD := -fsanitize=address,undefined
+else
+OPT ?= -O2 -g
+SANLD :=
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS += -I. -DFUSE_USE_VERSION=314 -DSSFS_VERSION='"$(VERSION)"' \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
+LDFLAGS += $(SANLD) -pthread
+LDLIBS += $(PKG_LIBS) -lm
+
+LIB_SRC := $(wildcard util/*.c config/*.c http/*.c auth/*.c api/*.c) \
+	$(filter-out fs/main.c,$(wildcard fs/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/fs/main.o
+LIB := $(BUILD)/libsmartsheetfs.a
+BIN := $(BUILD)/smartsheetfs
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test check check-unit check-integration demo demo-stop \
+	install uninstall clean bench format check-format
+
+all: $(BIN)
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+check-unit: $(UNIT_BIN)
+	@scripts/run-unit $(UNIT_BIN)
+
+check-integration: $(BIN)
+	@SSFS_BIN=$(abspath $(BIN)) scripts/run-integration
+
+check: check-unit check-integration
+
+# The whole suite, as CI runs it: plain build then ASan+UBSan build.
+test: deps
+	@scripts/run-tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo start
+
+demo-stop:
+	@scripts/demo stop
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/smartsheetfs
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/smartsheetfs
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
+
+check-format:
+	clang-format --dry-run -Werror $(wildcard */*.c */*.h)
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

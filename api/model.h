@@ -1,0 +1,143 @@
+#ifndef SSFS_API_MODEL_H
+#define SSFS_API_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The Smartsheet data model as smartsheetfs keeps it: compact, immutable once
+ * built, one arena per sheet. Every string and array below lives in the
+ * sheet's arena and is freed with it by model_sheet_free(); nothing points
+ * into a JSON tree. Ids are exact int64 values (never through a double).
+ * Strings are UTF-8 and NUL-terminated; a string may itself contain no NUL
+ * (the parser replaces \u0000 with U+FFFD).
+ */
+
+enum model_col_type {
+	MODEL_COL_OTHER = 0, /* a type this version does not know */
+	MODEL_COL_TEXT_NUMBER,
+	MODEL_COL_DATE,
+	MODEL_COL_DATETIME,
+	MODEL_COL_ABSTRACT_DATETIME,
+	MODEL_COL_CONTACT_LIST,
+	MODEL_COL_MULTI_CONTACT_LIST,
+	MODEL_COL_CHECKBOX,
+	MODEL_COL_PICKLIST,
+	MODEL_COL_MULTI_PICKLIST,
+	MODEL_COL_DURATION,
+	MODEL_COL_PREDECESSOR,
+};
+
+struct model_column {
+	int64_t id;
+	const char *title;     /* never NULL ("" when the API sent none) */
+	const char *type_name; /* the API's type string as sent, never NULL */
+	enum model_col_type type;
+	bool primary;
+	bool hidden;
+};
+
+/* The JSON type of a cell's "value". */
+enum model_val {
+	MODEL_VAL_NONE = 0, /* no "value" (or null): an empty cell */
+	MODEL_VAL_STRING,
+	MODEL_VAL_NUMBER,
+	MODEL_VAL_BOOL,
+};
+
+/* One contact of a MULTI_CONTACT objectValue. */
+struct model_contact {
+	const char *name;  /* NULL when the contact has no name */
+	const char *email; /* NULL when the contact has no email */
+};
+
+/*
+ * The array form of a cell's objectValue, kept only for MULTI_PICKLIST
+ * ("values": [strings]) and MULTI_CONTACT ("values": [contacts]).
+ */
+struct model_multi {
+	bool contacts; /* true: contacts[], false: strings[] */
+	uint32_t count;
+	union {
+		const char **strings;
+		struct model_contact *contacts;
+	} v;
+};
+
+struct model_cell {
+	uint32_t col;          /* index into sheet->cols */
+	uint8_t kind;          /* enum model_val */
+	bool flag;             /* the value when kind == MODEL_VAL_BOOL */
+	double num;            /* the value when kind == MODEL_VAL_NUMBER */
+	const char *str;       /* the value when kind == MODEL_VAL_STRING */
+	const char *display;   /* displayValue, or NULL */
+	const struct model_multi *multi; /* objectValue array, or NULL */
+};
+
+struct model_row {
+	int64_t id;
+	int64_t parent_id; /* 0 when the row has no parent */
+	int64_t row_number;
+	/* Cells that carry a value, a displayValue or an objectValue, sorted by
+	 * col, at most one per column. Empty cells are left out. */
+	struct model_cell *cells;
+	uint32_t ncells;
+};
+
+struct model_sheet {
+	int64_t id;
+	const char *name;        /* never NULL */
+	int64_t version;         /* -1 when the API sent none */
+	const char *permalink;   /* NULL when absent */
+	const char *modified_at; /* ISO-8601 as sent, NULL when absent */
+	int64_t total_row_count; /* -1 when absent */
+	struct model_column *cols;
+	size_t ncols;
+	struct model_row *rows;
+	size_t nrows;
+	struct arena *arena; /* owns everything above */
+};
+
+void model_sheet_free(struct model_sheet *s);
+
+/* Column type from the API's type string; MODEL_COL_OTHER if unknown. */
+enum model_col_type model_col_type_from_name(const char *name);
+
+/* Borrowed pointer to the row's cell for column index col, or NULL. */
+const struct model_cell *model_row_cell(const struct model_row *row,
+					uint32_t col);
+
+/* One entry of the sheet list (GET /sheets). */
+struct model_sheet_info {
+	int64_t id;
+	char *name;        /* never NULL */
+	char *modified_at; /* NULL when absent */
+	char *access_level;/* NULL when absent */
+	int64_t version;   /* -1 unless the list was asked for versions */
+};
+
+struct model_sheet_list {
+	struct model_sheet_info *items;
+	size_t count;
+};
+
+void model_sheet_list_release(struct model_sheet_list *l);
+
+/* The current user (GET /users/me). */
+struct model_user {
+	int64_t id;
+	char *email; /* NULL when absent */
+	char *name;  /* "First Last" or NULL */
+};
+
+void model_user_release(struct model_user *u);
+
+/*
+ * Parse an ISO-8601 UTC timestamp ("2024-05-05T05:05:05Z", also with a
+ * fraction or a +hh:mm offset) into seconds since the epoch. Returns 0 and
+ * writes *out, or -EINVAL.
+ */
+int model_parse_time(const char *iso, int64_t *out);
+
+#endif /* SSFS_API_MODEL_H */

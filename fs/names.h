@@ -1,0 +1,36 @@
+#ifndef SSFS_FS_NAMES_H
+#define SSFS_FS_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/compat.h"
+
+/*
+ * Sheet names -> file names (SPEC §3). Pure.
+ *
+ * A name's stem: '/' becomes U+FF0F, control characters (U+0000-U+001F,
+ * U+007F) become '_', invalid UTF-8 bytes become U+FFFD, and ".." / "."
+ * keep their dots (so ".." gives "...csv"). When two or more entries have the
+ * same stem, every one of them becomes "<stem> (<id>)". When "<stem>.json"
+ * would pass 255 bytes, the stem becomes "<cut> (<id>)", cut at a UTF-8
+ * character boundary so that "<cut> (<id>).json" fits.
+ */
+
+#define NAMES_MAX_BYTES 255
+
+struct names_entry {
+	int64_t id;
+	const char *name; /* the sheet's name (borrowed) */
+	char *stem;       /* out: new string, freed by names_release */
+};
+
+/* Fill entries[i].stem for all n entries. 0 or -ENOMEM. */
+int names_assign(struct names_entry *entries, size_t n) SSFS_WUR;
+void names_release(struct names_entry *entries, size_t n);
+
+/* The sanitized stem of one name, without the duplicate/length rules; a new
+ * string, NULL when out of memory. */
+char *names_sanitize(const char *name);
+
+#endif /* SSFS_FS_NAMES_H */

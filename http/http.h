@@ -1,0 +1,134 @@
+#ifndef SSFS_HTTP_HTTP_H
+#define SSFS_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "util/compat.h"
+
+/*
+ * The libcurl transport: one easy handle per thread (kept in a pthread key
+ * and reused, so connections stay alive), connect and total timeouts, a
+ * User-Agent, retries with exponential backoff and jitter on Smartsheet's
+ * transient errorCodes (4001-4004), 429 and connection failures, a token
+ * bucket that keeps the client under its request rate, and the mapping of
+ * every failure to one errno (SPEC §5).
+ *
+ * Call curl_global_init() before http_new() and before any thread starts.
+ * All functions are thread-safe. The Authorization header is built per
+ * request and never logged; verbose tracing redacts it.
+ */
+
+struct http;
+
+struct http_opts {
+	long timeout_s;          /* total time per attempt, >= 1 */
+	long connect_timeout_s;  /* 0: min(timeout_s, 15) */
+	int rate_per_min;        /* token bucket rate; 0: unlimited */
+	int rate_burst;          /* bucket size; 0: rate_per_min / 6 (>=1) */
+	long retry_budget_ms;    /* give up retrying after this; 0: 15000 */
+	int max_attempts;        /* 0: 6 */
+	size_t max_body_bytes;   /* cap for buffered bodies; 0: 64 MiB */
+	const char *ca_file;     /* optional: CA bundle to trust (borrowed) */
+	const char *proxy;       /* optional: proxy URL (borrowed) */
+	bool trace;              /* log requests at debug level */
+};
+
+/*
+ * What a failed (or successful) request ended with. Filled by every request,
+ * success or not. Strings are NUL-terminated and truncated to fit.
+ */
+struct http_result {
+	long status;        /* HTTP status of the last attempt, 0 if none */
+	int error_code;     /* Smartsheet errorCode, 0 if none */
+	char message[256];  /* Smartsheet message, or curl's error text */
+	char ref_id[64];    /* Smartsheet refId, "" if none */
+	char oauth_error[64]; /* the "error" field of a /token answer, "" if none */
+	int curl_code;      /* CURLcode of the last attempt */
+	int attempts;       /* how many attempts were made */
+};
+
+/*
+ * Receives the body of a successful (2xx) answer as it arrives.
+ * reset is called before each attempt (a retry starts the body over); it
+ * returns 0 or a negative errno. write returns 0 to go on or a negative errno
+ * to abort the transfer (that errno is returned by the request, no retry).
+ */
+struct http_sink {
+	int (*reset)(void *ctx);
+	int (*write)(void *ctx, const char *data, size_t n);
+	void *ctx;
+};
+
+enum http_method {
+	HTTP_GET,
+	HTTP_POST,
+};
+
+struct http_request {
+	enum http_method method;
+	const char *url;            /* absolute URL */
+	const char *bearer;         /* access token or NULL (borrowed) */
+	const char *form_body;      /* POST x-www-form-urlencoded body or NULL */
+	bool no_retry;              /* one attempt only (e.g. code exchange) */
+};
+
+/* NULL when out of memory or opts are invalid. */
+struct http *http_new(const struct http_opts *opts);
+void http_free(struct http *h);
+
+/*
+ * Perform a request. The body of a 2xx answer goes to sink (which may be
+ * NULL to discard it); an error answer's body is parsed for errorCode,
+ * message and refId into *res. Retries happen inside. Returns 0 or a negative
+ * errno (see http_status_to_errno / http_curlcode_to_errno). res may be NULL.
+ */
+int http_perform(struct http *h, const struct http_request *req,
+		 const struct http_sink *sink, struct http_result *res) SSFS_WUR;
+
+/* Convenience: collect a 2xx body (up to max_body_bytes) into a new
+ * NUL-terminated string (caller frees). *body untouched on failure. */
+int http_fetch(struct http *h, const struct http_request *req, char **body,
+	       size_t *len, struct http_result *res) SSFS_WUR;
+
+/* URL-encode s into a new string (caller frees); NULL when out of memory. */
+char *http_escape(const char *s);
+
+/* Error mapping (STYLE E3). is_write selects 400 -> -EINVAL. */
+int http_status_to_errno(long status, bool is_write);
+int http_curlcode_to_errno(CURLcode code);
+
+/* Whether an answer is worth another attempt: errorCode 4001..4004, a 429,
+ * a 502/503/504 without a JSON body, or a connection-level failure. */
+bool http_is_retryable(long status, int error_code, CURLcode code);
+
+/* Backoff before retry n (n >= 1) in ms: 2^n * 1000 + jitter 0..999,
+ * capped; rnd is a value in [0, 1). Pure, for tests. */
+long http_backoff_ms(int n, double rnd);
+
+/* Parse a Smartsheet error body (JSON or not) into res fields. */
+void http_parse_error_body(const char *body, size_t len,
+			   struct http_result *res);
+
+/* Requests made so far (for tests and benchmarks). */
+uint64_t http_request_count(struct http *h);
+
+/*
+ * The token bucket alone, exposed for unit tests with a fake clock:
+ * tokens refill at rate_per_min / 60 per second up to burst. Returns the
+ * number of milliseconds to wait before a token is available (0: taken).
+ */
+struct http_bucket {
+	double tokens;
+	double burst;
+	double per_ms;
+	int64_t last_ms;
+};
+void http_bucket_init(struct http_bucket *b, int rate_per_min, int burst,
+		      int64_t now_ms);
+long http_bucket_take(struct http_bucket *b, int64_t now_ms);
+
+#endif /* SSFS_HTTP_HTTP_H */
