@@ -11,6 +11,27 @@
  * Sheet model -> file bytes (SPEC §4). Pure: no I/O, no globals, no locks.
  * Each function appends to out and returns 0 or a negative errno (-EFBIG when
  * out's cap is hit, -ENOMEM); on failure out is released.
+ *
+ * Choices SPEC §4 leaves open:
+ * - o == NULL means the defaults (values=raw, LF).
+ * - CSV of a sheet with no columns: an empty header line (just the line end),
+ *   then one empty line per row.
+ * - A cell with neither value nor displayValue but an objectValue array: CSV
+ *   shows the array joined by ", " (contacts: the email with values=raw, the
+ *   name with values=display, each falling back to the other).
+ * - JSON: "version" is left out when it is negative, "permalink" and
+ *   "modifiedAt" when NULL; "parentId" is null when parent_id is 0. A
+ *   non-finite number is null. A cell with an objectValue array renders as
+ *   the array, whatever its value. A cell with no value but a displayValue
+ *   renders the displayValue as a string.
+ * - JSON "cells" keys: the first column (in sheet order) with a title uses the
+ *   title; each later column with the same title uses
+ *   "<title> (<column id>)", with " (<column id>)" appended again while the
+ *   key still equals another column's key. The "columns" array always shows
+ *   the real titles.
+ * - JSON strings escape '"', '\\', control characters (\n \r \t \b \f, others
+ *   as \u00XX) and U+2028/U+2029; other UTF-8 is copied as it is (the model
+ *   holds valid UTF-8).
  */
 
 enum render_fmt {

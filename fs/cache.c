@@ -1,0 +1,580 @@
+#include "fs/cache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/model.h"
+#include "fs/names.h"
+#include "util/log.h"
+
+#define FMT_COUNT 2
+
+struct sheet_state {
+	int64_t id;
+	struct sheet_state *next;  /* hash chain */
+	struct model_sheet *model; /* newest version fetched, or NULL */
+	struct content *content[FMT_COUNT];
+	int64_t version;      /* version of model/content, -1 none */
+	double checked_at;    /* monotonic seconds of the last validation */
+	int64_t shown[FMT_COUNT]; /* size getattr last showed, -1 never */
+	bool busy;            /* a thread is fetching or rendering */
+};
+
+struct cache {
+	struct api *api;
+	struct cache_opts opts;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;   /* signalled when a busy flag clears */
+
+	/* protected by lock */
+	struct cache_listing *listing;
+	double listed_at;
+	bool listing_busy;
+	struct sheet_state **table;
+	size_t nbuckets;
+	size_t nsheets;
+	double offline_since;  /* wall-clock time, 0 when online */
+	char last_error[512];
+	double last_error_at;
+};
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct cache *cache_new(struct api *api, const struct cache_opts *o)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->nbuckets = 1024;
+	c->table = calloc(c->nbuckets, sizeof(*c->table));
+	if (!c->table) {
+		free(c);
+		return NULL;
+	}
+	c->api = api;
+	c->opts = *o;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	return c;
+}
+
+void content_put(struct content *ct)
+{
+	if (!ct)
+		return;
+	if (__atomic_sub_fetch(&ct->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(ct->data);
+		free(ct);
+	}
+}
+
+static struct content *content_get(struct content *ct)
+{
+	__atomic_add_fetch(&ct->refs, 1, __ATOMIC_ACQ_REL);
+	return ct;
+}
+
+static void listing_free(struct cache_listing *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->count; i++)
+		free(l->items[i].stem);
+	free(l->items);
+	free(l->by_id);
+	free(l);
+}
+
+static void sheet_clear(struct sheet_state *s)
+{
+	int f;
+
+	model_sheet_free(s->model);
+	s->model = NULL;
+	for (f = 0; f < FMT_COUNT; f++) {
+		content_put(s->content[f]);
+		s->content[f] = NULL;
+	}
+	s->version = -1;
+	s->checked_at = 0;
+}
+
+void cache_free(struct cache *c)
+{
+	size_t b;
+
+	if (!c)
+		return;
+	for (b = 0; b < c->nbuckets; b++) {
+		struct sheet_state *s = c->table[b], *next;
+
+		for (; s; s = next) {
+			next = s->next;
+			sheet_clear(s);
+			free(s);
+		}
+	}
+	free(c->table);
+	listing_free(c->listing);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static size_t bucket_of(const struct cache *c, int64_t id)
+{
+	uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ull;
+
+	return (size_t)(h >> 32) % c->nbuckets;
+}
+
+/* Caller holds c->lock. NULL when out of memory. */
+static struct sheet_state *sheet_get(struct cache *c, int64_t id, bool create)
+{
+	size_t b = bucket_of(c, id);
+	struct sheet_state *s;
+
+	for (s = c->table[b]; s; s = s->next)
+		if (s->id == id)
+			return s;
+	if (!create)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->id = id;
+	s->version = -1;
+	s->shown[0] = s->shown[1] = -1;
+	s->next = c->table[b];
+	c->table[b] = s;
+	c->nsheets++;
+	return s;
+}
+
+static bool is_network_error(int rc)
+{
+	return rc == -EIO || rc == -ETIMEDOUT;
+}
+
+void cache_note_result(struct cache *c, int rc, const struct http_result *res)
+{
+	pthread_mutex_lock(&c->lock);
+	if (rc == 0) {
+		c->offline_since = 0;
+	} else {
+		if (is_network_error(rc) && !c->offline_since)
+			c->offline_since = now_wall();
+		if (res && res->status)
+			snprintf(c->last_error, sizeof(c->last_error),
+				 "HTTP %ld, errorCode %d, refId %s: %s",
+				 res->status, res->error_code,
+				 res->ref_id[0] ? res->ref_id : "-",
+				 res->message);
+		else if (res && res->message[0])
+			snprintf(c->last_error, sizeof(c->last_error), "%s",
+				 res->message);
+		else
+			snprintf(c->last_error, sizeof(c->last_error), "%s",
+				 strerror(-rc));
+		c->last_error_at = now_wall();
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int cmp_stem(const void *a, const void *b)
+{
+	const struct cache_item *x = a, *y = b;
+
+	return strcmp(x->stem, y->stem);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	const struct cache_item *x = *(struct cache_item *const *)a;
+	const struct cache_item *y = *(struct cache_item *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Build a listing from the API's list. */
+static int listing_build(const struct model_sheet_list *list,
+			 struct cache_listing **out)
+{
+	struct cache_listing *l = NULL;
+	struct names_entry *ne = NULL;
+	size_t i, n = list->count;
+	int rc = -ENOMEM;
+
+	l = calloc(1, sizeof(*l));
+	ne = calloc(n ? n : 1, sizeof(*ne));
+	if (!l || !ne)
+		goto out;
+	l->items = calloc(n ? n : 1, sizeof(*l->items));
+	l->by_id = calloc(n ? n : 1, sizeof(*l->by_id));
+	if (!l->items || !l->by_id)
+		goto out;
+	for (i = 0; i < n; i++) {
+		ne[i].id = list->items[i].id;
+		ne[i].name = list->items[i].name;
+	}
+	rc = names_assign(ne, n);
+	if (rc)
+		goto out;
+	for (i = 0; i < n; i++) {
+		int64_t t = 0;
+
+		l->items[i].id = list->items[i].id;
+		l->items[i].stem = ne[i].stem;
+		ne[i].stem = NULL;
+		if (list->items[i].modified_at &&
+		    model_parse_time(list->items[i].modified_at, &t) == 0)
+			l->items[i].mtime_s = t;
+		l->count++;
+	}
+	qsort(l->items, l->count, sizeof(*l->items), cmp_stem);
+	for (i = 0; i < l->count; i++)
+		l->by_id[i] = &l->items[i];
+	qsort(l->by_id, l->count, sizeof(*l->by_id), cmp_id);
+	l->refs = 1;
+	*out = l;
+	l = NULL;
+	rc = 0;
+out:
+	if (ne)
+		names_release(ne, n);
+	free(ne);
+	listing_free(l);
+	return rc;
+}
+
+int cache_get_listing(struct cache *c, struct cache_listing **out)
+{
+	struct model_sheet_list list = {0};
+	struct http_result res;
+	struct cache_listing *fresh = NULL;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		if (c->listing &&
+		    now_mono() - c->listed_at < (double)c->opts.ttl_s) {
+			c->listing->refs++;
+			*out = c->listing;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+		if (!c->listing_busy)
+			break;
+		pthread_cond_wait(&c->cond, &c->lock);
+		/* Whoever was busy just finished: use what it got, even at
+		 * ttl 0, rather than asking again. */
+		if (c->listing && !c->listing_busy) {
+			c->listing->refs++;
+			*out = c->listing;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+	}
+	c->listing_busy = true;
+	pthread_mutex_unlock(&c->lock);
+
+	memset(&res, 0, sizeof(res));
+	rc = api_list_sheets(c->api, &list, &res);
+	if (rc == 0)
+		rc = listing_build(&list, &fresh);
+	model_sheet_list_release(&list);
+	cache_note_result(c, rc, &res);
+
+	pthread_mutex_lock(&c->lock);
+	c->listing_busy = false;
+	if (rc == 0) {
+		if (c->listing && --c->listing->refs == 0)
+			listing_free(c->listing);
+		c->listing = fresh;
+		c->listed_at = now_mono();
+	} else if (c->listing && is_network_error(rc)) {
+		/* Offline: keep serving the list we have. */
+		log_warn("sheet list: using the list from before (%s)",
+			 strerror(-rc));
+		rc = 0;
+	}
+	if (rc == 0) {
+		c->listing->refs++;
+		*out = c->listing;
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void cache_put_listing(struct cache *c, struct cache_listing *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (--l->refs == 0)
+		listing_free(l);
+	pthread_mutex_unlock(&c->lock);
+}
+
+const struct cache_item *cache_find_stem(const struct cache_listing *l,
+					 const char *stem)
+{
+	size_t lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(l->items[mid].stem, stem);
+
+		if (d == 0)
+			return &l->items[mid];
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct cache_item *cache_find_id(const struct cache_listing *l,
+				       int64_t id)
+{
+	size_t lo = 0, hi = l->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->by_id[mid]->id == id)
+			return l->by_id[mid];
+		if (l->by_id[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
+		int64_t *size, int64_t *mtime_s)
+{
+	struct sheet_state *s;
+
+	*size = -1;
+	pthread_mutex_lock(&c->lock);
+	s = sheet_get(c, id, true);
+	if (s && s->content[fmt]) {
+		*size = (int64_t)s->content[fmt]->len;
+		*mtime_s = s->content[fmt]->mtime_s;
+	}
+	if (s)
+		s->shown[fmt] = *size < 0 ? 0 : *size;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static int render_content(struct cache *c, const struct model_sheet *m,
+			  enum render_fmt fmt, struct content **out)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	struct content *ct;
+	int64_t t = 0;
+	int rc;
+
+	rc = render_sheet(m, fmt, &c->opts.render, &sb);
+	if (rc)
+		return rc;
+	ct = calloc(1, sizeof(*ct));
+	if (!ct) {
+		sbuf_release(&sb);
+		return -ENOMEM;
+	}
+	ct->data = sbuf_detach(&sb, &ct->len);
+	if (!ct->data) {
+		free(ct);
+		return -ENOMEM;
+	}
+	ct->version = m->version;
+	if (m->modified_at && model_parse_time(m->modified_at, &t) == 0)
+		ct->mtime_s = t;
+	ct->refs = 1;
+	*out = ct;
+	return 0;
+}
+
+/*
+ * The busy owner's work, outside the lock: validate (one GET /version),
+ * fetch when the version changed or nothing is held, render fmt.
+ * s->model, s->version and s->content are only changed by the busy owner,
+ * so reading them here without the lock is safe; publishing happens under
+ * the lock in cache_open.
+ */
+static int refresh_sheet(struct cache *c, struct sheet_state *s,
+			 enum render_fmt fmt, bool validate,
+			 struct model_sheet **new_model,
+			 struct content **new_content, bool *unchanged)
+{
+	struct http_result res;
+	int64_t version = -1;
+	int rc = 0;
+
+	*unchanged = false;
+	memset(&res, 0, sizeof(res));
+	if (validate && s->model) {
+		rc = api_get_sheet_version(c->api, s->id, &version, &res);
+		cache_note_result(c, rc, &res);
+		if (rc)
+			return rc;
+		if (version == s->version)
+			*unchanged = true;
+		if (*unchanged && s->content[fmt])
+			return 0; /* nothing to fetch or render */
+	}
+	if (!*unchanged || !s->model) {
+		memset(&res, 0, sizeof(res));
+		rc = api_get_sheet(c->api, s->id, new_model, &res);
+		cache_note_result(c, rc, &res);
+		if (rc)
+			return rc;
+		*unchanged = false;
+	}
+	return render_content(c, *new_model ? *new_model : s->model, fmt,
+			      new_content);
+}
+
+int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
+	       struct content **out, bool *keep_cache, bool *direct_io)
+{
+	struct model_sheet *model = NULL;
+	struct content *ct = NULL;
+	struct sheet_state *s;
+	bool stale, unchanged = false;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	s = sheet_get(c, id, true);
+	if (!s) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENOMEM;
+	}
+	while (s->busy)
+		pthread_cond_wait(&c->cond, &c->lock);
+	stale = now_mono() - s->checked_at >= (double)c->opts.ttl_s;
+	if (!stale && s->content[fmt]) {
+		*out = content_get(s->content[fmt]);
+		*keep_cache = true;
+		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		pthread_mutex_unlock(&c->lock);
+		return 0;
+	}
+	s->busy = true;
+	pthread_mutex_unlock(&c->lock);
+
+	if (!stale && s->model) {
+		/* Validated recently: only this format is missing. */
+		rc = render_content(c, s->model, fmt, &ct);
+	} else {
+		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged);
+	}
+
+	pthread_mutex_lock(&c->lock);
+	s->busy = false;
+	if (rc == 0) {
+		if (model) {
+			sheet_clear(s);
+			s->model = model;
+			s->version = model->version;
+		}
+		s->checked_at = now_mono();
+		if (unchanged && s->content[fmt] && !ct) {
+			/* Same version: keep the bytes the kernel has. */
+			*keep_cache = true;
+		} else {
+			content_put(s->content[fmt]);
+			s->content[fmt] = ct;
+			*keep_cache = false;
+		}
+		*out = content_get(s->content[fmt]);
+		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+	} else if (is_network_error(rc) && s->content[fmt]) {
+		log_warn("sheet %lld: serving the copy held (%s)",
+			 (long long)id, strerror(-rc));
+		*out = content_get(s->content[fmt]);
+		*keep_cache = true;
+		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		rc = 0;
+	} else if (rc == -ENOENT) {
+		sheet_clear(s);
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void cache_drop_all(struct cache *c)
+{
+	size_t b;
+
+	pthread_mutex_lock(&c->lock);
+	for (b = 0; b < c->nbuckets; b++) {
+		struct sheet_state *s;
+
+		for (s = c->table[b]; s; s = s->next)
+			if (!s->busy)
+				sheet_clear(s);
+			else
+				s->checked_at = 0;
+	}
+	c->listed_at = -1e18;
+	pthread_mutex_unlock(&c->lock);
+	log_info("caches dropped");
+}
+
+int cache_status(struct cache *c, struct sbuf *out)
+{
+	char when[64];
+	time_t t;
+	struct tm tm;
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->offline_since) {
+		t = (time_t)c->offline_since;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		rc = sbuf_addf(out, "network: offline since %s\n", when);
+	} else {
+		rc = sbuf_addstr(out, "network: online\n");
+	}
+	if (!rc && c->last_error_at) {
+		t = (time_t)c->last_error_at;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		rc = sbuf_addf(out, "last error: %s (at %s)\n", c->last_error,
+			       when);
+	} else if (!rc) {
+		rc = sbuf_addstr(out, "last error: none\n");
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}

@@ -1,0 +1,108 @@
+#ifndef SSFS_FS_CACHE_H
+#define SSFS_FS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs/render.h"
+#include "util/compat.h"
+#include "util/sbuf.h"
+
+/*
+ * The cache between the FUSE callbacks and the API (SPEC §6).
+ *
+ * - The sheet list is a refcounted, immutable listing: names assigned,
+ *   sorted by file stem and by id. It is re-read when older than ttl_s.
+ * - Per sheet: the model of the newest version fetched, the rendered bytes
+ *   of each format that was asked for (refcounted content, so an open file
+ *   keeps reading the version it opened), and when it was last validated.
+ *   Within ttl_s nothing is requested; after it one GET /version, and the
+ *   sheet is fetched again only when the version changed.
+ * - One fetch per sheet at a time (single-flight): other threads wait.
+ * - Network failures (EIO, ETIMEDOUT) with content held: the old content is
+ *   served and the cache is "offline" until a request succeeds. EACCES and
+ *   ENOENT are never papered over.
+ *
+ * All functions are thread-safe and return 0 or a negative errno.
+ * Locking: one mutex (c->lock) protects the listing pointer, the sheet table
+ * and the status; network and rendering happen outside it.
+ */
+
+struct cache;
+struct api;
+struct http_result;
+
+struct cache_opts {
+	long ttl_s;
+	struct render_opts render;
+};
+
+struct cache_item {
+	int64_t id;
+	char *stem;       /* file name without extension */
+	int64_t mtime_s;  /* modifiedAt, 0 when unknown */
+};
+
+/* An immutable snapshot of the sheet list. */
+struct cache_listing {
+	struct cache_item *items;  /* sorted by stem (strcmp) */
+	struct cache_item **by_id; /* the same items sorted by id */
+	size_t count;
+	int refs; /* protected by the cache lock */
+};
+
+/* Rendered bytes of one sheet in one format, at one version. Immutable. */
+struct content {
+	char *data;
+	size_t len;
+	int64_t version;
+	int64_t mtime_s;
+	int refs; /* atomic */
+};
+
+struct cache *cache_new(struct api *api, const struct cache_opts *o);
+void cache_free(struct cache *c);
+
+/* A reference to the current listing, refreshed first when stale. */
+int cache_get_listing(struct cache *c, struct cache_listing **out) SSFS_WUR;
+void cache_put_listing(struct cache *c, struct cache_listing *l);
+
+/* Binary searches in a listing; NULL when absent. */
+const struct cache_item *cache_find_stem(const struct cache_listing *l,
+					 const char *stem);
+const struct cache_item *cache_find_id(const struct cache_listing *l,
+				       int64_t id);
+
+/*
+ * What getattr shows for (id, fmt), without any request: *size is the held
+ * content's length, or -1 when nothing is held (the caller then shows 0).
+ * *mtime_s is set only when content is held. The size shown is remembered:
+ * cache_open compares it with what it serves.
+ */
+void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
+		int64_t *size, int64_t *mtime_s);
+
+/*
+ * The content of (id, fmt) for an open file, validated or fetched as the
+ * TTL says. *out is a new reference (content_put).
+ * *keep_cache: the bytes are those of the previous open (the kernel's page
+ * cache is still good). *direct_io: the size getattr last showed for this
+ * file differs from the content's (the kernel must not trust it), so reads
+ * must bypass the page cache.
+ */
+int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
+	       struct content **out, bool *keep_cache,
+	       bool *direct_io) SSFS_WUR;
+void content_put(struct content *ct);
+
+/* Forget everything held (SIGHUP). */
+void cache_drop_all(struct cache *c);
+
+/* Append the cache's status lines (offline since, last error) to out. */
+int cache_status(struct cache *c, struct sbuf *out) SSFS_WUR;
+
+/* Record a request's failure or success for the status (used by ops). */
+void cache_note_result(struct cache *c, int rc, const struct http_result *res);
+
+#endif /* SSFS_FS_CACHE_H */

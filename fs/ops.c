@@ -1,0 +1,527 @@
+#include "fs/ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <fuse.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "fs/cache.h"
+#include "util/log.h"
+#include "util/sbuf.h"
+
+#define SHEETS_DIR "/sheets"
+#define BYID_DIR "/by-id"
+#define AUTH_DIR "/.auth"
+#define AUTH_STATUS "/.auth/status"
+
+static volatile sig_atomic_t drop_requested;
+
+void fsops_request_drop(void)
+{
+	drop_requested = 1;
+}
+
+enum node_kind {
+	NODE_ROOT,
+	NODE_DIR_SHEETS,
+	NODE_DIR_BYID,
+	NODE_DIR_AUTH,
+	NODE_SHEET,
+	NODE_AUTH_STATUS,
+};
+
+struct node {
+	enum node_kind kind;
+	int64_t id;
+	enum render_fmt fmt;
+	int64_t mtime_s; /* from the sheet list */
+};
+
+/* What an open file reads from. */
+struct handle {
+	struct content *content; /* a sheet file */
+	char *text;              /* a generated .auth file */
+	size_t len;
+};
+
+static struct fsops_ctx *ctx(void)
+{
+	return fuse_get_context()->private_data;
+}
+
+static struct cache *the_cache(void)
+{
+	struct fsops_ctx *x = ctx();
+
+	if (drop_requested) {
+		drop_requested = 0;
+		cache_drop_all(x->cache);
+	}
+	return x->cache;
+}
+
+/* "name.csv" -> stem length and format; false for other extensions. */
+static bool split_ext(const char *name, size_t *stem_len, enum render_fmt *fmt)
+{
+	size_t n = strlen(name);
+
+	if (n > 4 && strcmp(name + n - 4, ".csv") == 0) {
+		*stem_len = n - 4;
+		*fmt = RENDER_FMT_CSV;
+		return true;
+	}
+	if (n > 5 && strcmp(name + n - 5, ".json") == 0) {
+		*stem_len = n - 5;
+		*fmt = RENDER_FMT_JSON;
+		return true;
+	}
+	return false;
+}
+
+/* A canonical decimal id: digits only, no leading zero, fits int64. */
+static bool parse_id(const char *s, size_t n, int64_t *id)
+{
+	if (n == 0 || n > 19 || (s[0] == '0' && n > 1))
+		return false;
+	return api_parse_int64(s, n, id) == 0 && *id >= 0;
+}
+
+static int resolve_sheet(const char *name, bool by_id, struct node *n)
+{
+	struct cache_listing *l = NULL;
+	const struct cache_item *it;
+	char stem[NAME_MAX + 1];
+	size_t len;
+	int rc;
+
+	if (!split_ext(name, &len, &n->fmt) || len > NAME_MAX)
+		return -ENOENT;
+	memcpy(stem, name, len);
+	stem[len] = '\0';
+	rc = cache_get_listing(the_cache(), &l);
+	if (rc)
+		return rc;
+	if (by_id) {
+		int64_t id;
+
+		it = parse_id(stem, len, &id) ? cache_find_id(l, id) : NULL;
+	} else {
+		it = cache_find_stem(l, stem);
+	}
+	if (it) {
+		n->kind = NODE_SHEET;
+		n->id = it->id;
+		n->mtime_s = it->mtime_s;
+	} else {
+		rc = -ENOENT;
+	}
+	cache_put_listing(the_cache(), l);
+	return rc;
+}
+
+static int resolve(const char *path, struct node *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (strcmp(path, "/") == 0) {
+		n->kind = NODE_ROOT;
+		return 0;
+	}
+	if (strcmp(path, SHEETS_DIR) == 0) {
+		n->kind = NODE_DIR_SHEETS;
+		return 0;
+	}
+	if (strcmp(path, BYID_DIR) == 0) {
+		n->kind = NODE_DIR_BYID;
+		return 0;
+	}
+	if (strcmp(path, AUTH_DIR) == 0) {
+		n->kind = NODE_DIR_AUTH;
+		return 0;
+	}
+	if (strcmp(path, AUTH_STATUS) == 0) {
+		n->kind = NODE_AUTH_STATUS;
+		return 0;
+	}
+	if (strncmp(path, SHEETS_DIR "/", sizeof(SHEETS_DIR)) == 0 &&
+	    !strchr(path + sizeof(SHEETS_DIR), '/'))
+		return resolve_sheet(path + sizeof(SHEETS_DIR), false, n);
+	if (strncmp(path, BYID_DIR "/", sizeof(BYID_DIR)) == 0 &&
+	    !strchr(path + sizeof(BYID_DIR), '/'))
+		return resolve_sheet(path + sizeof(BYID_DIR), true, n);
+	return -ENOENT;
+}
+
+static void fill_dir(struct stat *st, time_t t)
+{
+	st->st_mode = S_IFDIR | 0555;
+	st->st_nlink = 2;
+	st->st_mtime = st->st_ctime = st->st_atime = t;
+}
+
+static int fsops_getattr(const char *path, struct stat *st,
+			 struct fuse_file_info *fi)
+{
+	struct fsops_ctx *x = ctx();
+	struct node n;
+	int64_t size, mtime = 0;
+	int rc;
+
+	(void)fi;
+	rc = resolve(path, &n);
+	if (rc)
+		return rc;
+	memset(st, 0, sizeof(*st));
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	switch (n.kind) {
+	case NODE_ROOT:
+	case NODE_DIR_SHEETS:
+	case NODE_DIR_BYID:
+	case NODE_DIR_AUTH:
+		fill_dir(st, x->mounted_at);
+		return 0;
+	case NODE_AUTH_STATUS:
+		st->st_mode = S_IFREG | 0444;
+		st->st_nlink = 1;
+		st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+		return 0;
+	case NODE_SHEET:
+		break;
+	}
+	cache_peek(x->cache, n.id, n.fmt, &size, &mtime);
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	st->st_size = size < 0 ? 0 : (off_t)size;
+	st->st_blksize = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	if (n.mtime_s)
+		mtime = n.mtime_s;
+	st->st_mtime = st->st_ctime = st->st_atime = (time_t)mtime;
+	return 0;
+}
+
+static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
+{
+	struct cache_listing *l = NULL;
+	char name[NAME_MAX + 32];
+	size_t i;
+	int rc, f;
+
+	rc = cache_get_listing(the_cache(), &l);
+	if (rc)
+		return rc;
+	for (i = 0; i < l->count; i++) {
+		for (f = 0; f < 2; f++) {
+			const char *ext = f == 0 ? "csv" : "json";
+
+			if (by_id)
+				snprintf(name, sizeof(name), "%" PRId64 ".%s",
+					 l->items[i].id, ext);
+			else
+				snprintf(name, sizeof(name), "%s.%s",
+					 l->items[i].stem, ext);
+			if (filler(buf, name, NULL, 0, 0))
+				goto out;
+		}
+	}
+out:
+	cache_put_listing(the_cache(), l);
+	return 0;
+}
+
+static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
+			 off_t off, struct fuse_file_info *fi,
+			 enum fuse_readdir_flags flags)
+{
+	struct node n;
+	int rc;
+
+	(void)off;
+	(void)fi;
+	(void)flags;
+	rc = resolve(path, &n);
+	if (rc)
+		return rc;
+	if (n.kind == NODE_SHEET || n.kind == NODE_AUTH_STATUS)
+		return -ENOTDIR;
+	filler(buf, ".", NULL, 0, 0);
+	filler(buf, "..", NULL, 0, 0);
+	switch (n.kind) {
+	case NODE_ROOT:
+		filler(buf, "sheets", NULL, 0, 0);
+		filler(buf, "by-id", NULL, 0, 0);
+		filler(buf, ".auth", NULL, 0, 0);
+		return 0;
+	case NODE_DIR_AUTH:
+		filler(buf, "status", NULL, 0, 0);
+		return 0;
+	case NODE_DIR_SHEETS:
+		return list_sheets(buf, filler, false);
+	case NODE_DIR_BYID:
+		return list_sheets(buf, filler, true);
+	default:
+		return -ENOTDIR;
+	}
+}
+
+static const char *state_name(enum auth_state s)
+{
+	switch (s) {
+	case AUTH_STATE_AUTHORIZED:
+		return "authorized";
+	case AUTH_STATE_WAITING:
+		return "waiting for a code";
+	case AUTH_STATE_REFRESH_FAILED:
+		return "refresh failed";
+	case AUTH_STATE_REJECTED:
+		return "rejected";
+	}
+	return "unknown";
+}
+
+/* The text of .auth/status: never a secret. */
+static int status_text(struct fsops_ctx *x, struct sbuf *sb)
+{
+	enum auth_state st = auth_get_state(x->auth);
+	int rc;
+
+	rc = sbuf_addf(sb, "state: %s\nscheme: %s\nuser: %s\napi: %s\n",
+		       state_name(st), auth_scheme_name(x->auth),
+		       x->user ? x->user : "(unknown)", x->api_base);
+	if (!rc)
+		rc = cache_status(x->cache, sb);
+	if (!rc && st == AUTH_STATE_REJECTED)
+		rc = sbuf_addstr(sb, "next: the API rejected the personal "
+				     "access token; put a valid one in the "
+				     "config file and remount\n");
+	return rc;
+}
+
+static int fsops_open(const char *path, struct fuse_file_info *fi)
+{
+	struct fsops_ctx *x = ctx();
+	struct sbuf sb = SBUF_INIT(1 << 20);
+	struct handle *h;
+	struct node n;
+	bool keep = false, direct = false;
+	int rc;
+
+	rc = resolve(path, &n);
+	if (rc)
+		return rc;
+	if (n.kind != NODE_SHEET && n.kind != NODE_AUTH_STATUS)
+		return -EISDIR;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+		return -EROFS;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (n.kind == NODE_AUTH_STATUS) {
+		rc = status_text(x, &sb);
+		if (rc) {
+			free(h);
+			return rc;
+		}
+		h->text = sbuf_detach(&sb, &h->len);
+		fi->direct_io = 1;
+	} else {
+		rc = cache_open(the_cache(), n.id, n.fmt, &h->content, &keep,
+				&direct);
+		if (rc) {
+			free(h);
+			return rc;
+		}
+		h->len = h->content->len;
+		fi->keep_cache = keep;
+		fi->direct_io = direct;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	return 0;
+}
+
+static int fsops_read(const char *path, char *buf, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	const char *data;
+	size_t n;
+
+	(void)path;
+	if (off < 0)
+		return -EINVAL;
+	if ((uint64_t)off >= h->len)
+		return 0;
+	data = h->content ? h->content->data : h->text;
+	n = h->len - (size_t)off;
+	if (n > size)
+		n = size;
+	memcpy(buf, data + off, n);
+	return (int)n;
+}
+
+static int fsops_release(const char *path, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	(void)path;
+	if (h) {
+		content_put(h->content);
+		free(h->text);
+		free(h);
+	}
+	return 0;
+}
+
+static int fsops_opendir(const char *path, struct fuse_file_info *fi)
+{
+	struct node n;
+	int rc;
+
+	(void)fi;
+	rc = resolve(path, &n);
+	if (rc)
+		return rc;
+	if (n.kind == NODE_SHEET || n.kind == NODE_AUTH_STATUS)
+		return -ENOTDIR;
+	return 0;
+}
+
+static int fsops_statfs(const char *path, struct statvfs *sv)
+{
+	(void)path;
+	memset(sv, 0, sizeof(*sv));
+	sv->f_bsize = 4096;
+	sv->f_frsize = 4096;
+	sv->f_namemax = 255;
+	return 0;
+}
+
+/* Everything that would change the tree: read-only until write-back. */
+static int fsops_erofs_path(const char *path, mode_t mode)
+{
+	(void)path;
+	(void)mode;
+	return -EROFS;
+}
+
+static int fsops_erofs_1(const char *path)
+{
+	(void)path;
+	return -EROFS;
+}
+
+static int fsops_erofs_2(const char *from, const char *to)
+{
+	(void)from;
+	(void)to;
+	return -EROFS;
+}
+
+static int fsops_rename(const char *from, const char *to, unsigned int flags)
+{
+	(void)flags;
+	return fsops_erofs_2(from, to);
+}
+
+static int fsops_create(const char *path, mode_t mode,
+			struct fuse_file_info *fi)
+{
+	(void)fi;
+	return fsops_erofs_path(path, mode);
+}
+
+static int fsops_write(const char *path, const char *buf, size_t size,
+		       off_t off, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)buf;
+	(void)size;
+	(void)off;
+	(void)fi;
+	return -EROFS;
+}
+
+static int fsops_truncate(const char *path, off_t size,
+			  struct fuse_file_info *fi)
+{
+	(void)size;
+	(void)fi;
+	return fsops_erofs_1(path);
+}
+
+static int fsops_chmod(const char *path, mode_t mode,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	return fsops_erofs_path(path, mode);
+}
+
+static int fsops_chown(const char *path, uid_t uid, gid_t gid,
+		       struct fuse_file_info *fi)
+{
+	(void)uid;
+	(void)gid;
+	(void)fi;
+	return fsops_erofs_1(path);
+}
+
+static int fsops_utimens(const char *path, const struct timespec tv[2],
+			 struct fuse_file_info *fi)
+{
+	(void)tv;
+	(void)fi;
+	return fsops_erofs_1(path);
+}
+
+static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+	struct fsops_ctx *x = fuse_get_context()->private_data;
+	double t = (double)x->ttl_s;
+
+	(void)conn;
+	/* The kernel may keep names and attributes as long as we keep the
+	 * list; sizes it must not trust are handled at open (direct_io). */
+	cfg->entry_timeout = t;
+	cfg->attr_timeout = t;
+	cfg->negative_timeout = t;
+	cfg->use_ino = 0;
+	cfg->hard_remove = 0;
+	return x;
+}
+
+static const struct fuse_operations ops = {
+	.init = fsops_init,
+	.getattr = fsops_getattr,
+	.readdir = fsops_readdir,
+	.opendir = fsops_opendir,
+	.open = fsops_open,
+	.read = fsops_read,
+	.release = fsops_release,
+	.statfs = fsops_statfs,
+	.write = fsops_write,
+	.create = fsops_create,
+	.mknod = NULL,
+	.mkdir = fsops_erofs_path,
+	.unlink = fsops_erofs_1,
+	.rmdir = fsops_erofs_1,
+	.symlink = fsops_erofs_2,
+	.link = fsops_erofs_2,
+	.rename = fsops_rename,
+	.truncate = fsops_truncate,
+	.chmod = fsops_chmod,
+	.chown = fsops_chown,
+	.utimens = fsops_utimens,
+};
+
+const struct fuse_operations *fsops_table(void)
+{
+	return &ops;
+}

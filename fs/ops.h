@@ -1,0 +1,35 @@
+#ifndef SSFS_FS_OPS_H
+#define SSFS_FS_OPS_H
+
+#include <stdint.h>
+#include <time.h>
+
+/*
+ * The FUSE callbacks (high-level API): path -> cache lookup -> content,
+ * and the .auth/ control files. Translation only: no HTTP, no JSON here.
+ *
+ * Tree (SPEC §3):
+ *   /sheets/<stem>.csv|.json   /by-id/<id>.csv|.json   /.auth/status
+ */
+
+struct fuse_operations;
+struct cache;
+struct auth;
+
+struct fsops_ctx {
+	struct cache *cache;   /* borrowed */
+	struct auth *auth;     /* borrowed */
+	const char *api_base;  /* borrowed */
+	char *user;            /* "Name <email>" from /users/me, or NULL */
+	long ttl_s;
+	time_t mounted_at;
+};
+
+/* The operations table; the fuse private data must be a struct fsops_ctx. */
+const struct fuse_operations *fsops_table(void);
+
+/* Ask the daemon to drop its caches (async-signal-safe: sets a flag that
+ * the next operation acts on). */
+void fsops_request_drop(void);
+
+#endif /* SSFS_FS_OPS_H */
