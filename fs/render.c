@@ -280,6 +280,12 @@ static int csv_cell(struct sbuf *out, const struct model_cell *c,
 	return 0;
 }
 
+/*
+ * The estimates below aim low (a number counts 8 bytes, quoting and escapes
+ * nothing): sbuf rounds its allocation up to a power of two, so guessing
+ * high can double the memory, while guessing a little low costs at most one
+ * more doubling.
+ */
 static size_t csv_estimate(const struct model_sheet *s, bool display)
 {
 	size_t est = 2, i;
@@ -299,7 +305,7 @@ static size_t csv_estimate(const struct model_sheet *s, bool display)
 				t = c->str;
 			if (!t)
 				t = c->display;
-			est += t ? strlen(t) + 2 : 24;
+			est += t ? strlen(t) : 8;
 		}
 	}
 	return est;
@@ -750,23 +756,23 @@ static size_t json_estimate(const struct model_sheet *s, const size_t *off)
 	for (i = 0; i < s->nrows; i++) {
 		const struct model_row *r = &s->rows[i];
 
-		est += 96;
+		est += 64;
 		for (j = 0; j < r->ncells; j++) {
 			const struct model_cell *c = &r->cells[j];
 			const struct model_multi *m = c->multi;
 
 			if (c->col >= s->ncols)
 				continue;
-			est += off[c->col + 1] - off[c->col] + 3;
+			est += off[c->col + 1] - off[c->col] + 1;
 			if (m) {
 				for (k = 0; k < m->count; k++)
 					est += multi_len(m, k);
 			} else if (c->kind == MODEL_VAL_STRING && c->str) {
-				est += strlen(c->str);
+				est += strlen(c->str) + 2;
 			} else if (c->kind == MODEL_VAL_NONE && c->display) {
-				est += strlen(c->display);
+				est += strlen(c->display) + 2;
 			} else {
-				est += 24;
+				est += 8;
 			}
 		}
 	}

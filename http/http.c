@@ -360,13 +360,13 @@ long http_bucket_take(struct http_bucket *b, int64_t now_ms)
 
 	if (b->per_ms <= 0)
 		return 0;
-	/* A clock that went backwards refills nothing. */
+	/* A clock that went backwards refills nothing, now or later. */
 	if (now_ms > b->last_ms) {
 		b->tokens += (double)(now_ms - b->last_ms) * b->per_ms;
 		if (b->tokens > b->burst)
 			b->tokens = b->burst;
+		b->last_ms = now_ms;
 	}
-	b->last_ms = now_ms;
 	/* The epsilons absorb rounding so that waiting exactly the returned
 	 * time always yields a token. */
 	if (b->tokens >= 1.0 - 1e-9) {

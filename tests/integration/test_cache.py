@@ -1,0 +1,136 @@
+"""Caching per SPEC §6, counted in the fake server's request log."""
+import os
+import time
+
+import spec_render
+from conftest import requests_since
+
+
+def readable(fake):
+    for item in fake.sheet_list():
+        try:
+            return item, fake.sheet(item["id"])
+        except Exception:
+            continue
+    raise AssertionError("no readable sheet")
+
+
+def count(log, pattern):
+    import re
+    return len([r for r in log if re.search(pattern, r["path"])])
+
+
+def test_no_request_within_ttl_one_version_check_after(mount_factory,
+                                                        fresh_fake):
+    m = mount_factory("cache_ttl=2")
+    item, sheet = readable(fresh_fake)
+    sid = item["id"]
+    p = m.path("by-id", "%d.csv" % sid)
+    first = open(p, "rb").read()
+    n0 = len(fresh_fake.log())
+    for _ in range(5):
+        assert open(p, "rb").read() == first
+        os.stat(p)
+    os.listdir(m.path("sheets"))
+    assert requests_since(fresh_fake, n0) == [], "requests within the TTL"
+    time.sleep(2.3)
+    n1 = len(fresh_fake.log())
+    assert open(p, "rb").read() == first
+    log = requests_since(fresh_fake, n1)
+    assert count(log, r"^/2.0/sheets/%d/version$" % sid) == 1
+    assert count(log, r"^/2.0/sheets/%d$" % sid) == 0
+
+
+def test_changed_version_is_fetched_again(mount_factory, fresh_fake):
+    m = mount_factory("cache_ttl=1")
+    item, sheet = readable(fresh_fake)
+    sid = item["id"]
+    p = m.path("by-id", "%d.json" % sid)
+    open(p, "rb").read()
+    fresh_fake.update(sid, cells=[{"row": 0, "column": 0,
+                                   "value": "changed on the server"}])
+    time.sleep(1.2)
+    n0 = len(fresh_fake.log())
+    got = open(p, "rb").read()
+    assert b"changed on the server" in got
+    assert got == spec_render.render_json(fresh_fake.sheet(sid))
+    log = requests_since(fresh_fake, n0)
+    assert count(log, r"^/2.0/sheets/%d/version$" % sid) == 1
+    assert count(log, r"^/2.0/sheets/%d$" % sid) == 1
+    # stat now shows the new exact size.
+    assert os.stat(p).st_size == len(got)
+
+
+def test_csv_and_json_share_one_fetch(mount_factory, fresh_fake):
+    m = mount_factory("cache_ttl=30")
+    item, _ = readable(fresh_fake)
+    n0 = len(fresh_fake.log())
+    open(m.path("by-id", "%d.csv" % item["id"]), "rb").read()
+    open(m.path("by-id", "%d.json" % item["id"]), "rb").read()
+    log = requests_since(fresh_fake, n0)
+    assert count(log, r"^/2.0/sheets/%d$" % item["id"]) == 1
+
+
+def test_a_renamed_sheet_appears_under_its_new_name(mount_factory,
+                                                    fresh_fake):
+    m = mount_factory("cache_ttl=1")
+    item, _ = readable(fresh_fake)
+    before = os.listdir(m.path("sheets"))
+    fresh_fake.update(item["id"], name="Renamed On The Server")
+    time.sleep(1.2)
+    after = os.listdir(m.path("sheets"))
+    assert "Renamed On The Server.csv" in after
+    assert "Renamed On The Server.csv" not in before
+    assert open(m.path("sheets", "Renamed On The Server.json"),
+                "rb").read().startswith(b'{"id":%d,' % item["id"])
+
+
+def test_sighup_drops_the_caches(mount_factory, fresh_fake):
+    m = mount_factory("cache_ttl=600")
+    item, _ = readable(fresh_fake)
+    sid = item["id"]
+    p = m.path("by-id", "%d.csv" % sid)
+    old = open(p, "rb").read()
+    fresh_fake.update(sid, cells=[{"row": 0, "column": 0,
+                                   "value": "after the signal"}])
+    assert open(p, "rb").read() == old  # within the TTL
+    m.sighup()
+    time.sleep(0.3)
+    new = open(p, "rb").read()
+    assert b"after the signal" in new
+    assert new == spec_render.render_csv(fresh_fake.sheet(sid))
+
+
+def test_an_open_file_reads_one_version(mount_factory, fresh_fake):
+    m = mount_factory("cache_ttl=0")
+    item, sheet = readable(fresh_fake)
+    sid = item["id"]
+    want = spec_render.render_json(sheet)
+    with open(m.path("by-id", "%d.json" % sid), "rb", buffering=0) as f:
+        head = f.read(10)
+        fresh_fake.update(sid, cells=[{"row": 0, "column": 0,
+                                       "value": "x" * 5000}])
+        # Another reader sees the new version meanwhile.
+        other = open(m.path("by-id", "%d.json" % sid), "rb").read()
+        assert b"x" * 5000 in other
+        rest = b""
+        while True:
+            chunk = f.read(3)
+            if not chunk:
+                break
+            rest += chunk
+    assert head + rest == want
+
+
+def test_a_sheet_deleted_on_the_server_disappears(mount_factory, fresh_fake):
+    import errno
+    from conftest import read_errno
+    m = mount_factory("cache_ttl=1")
+    item, _ = readable(fresh_fake)
+    p = m.path("by-id", "%d.csv" % item["id"])
+    open(p, "rb").read()
+    fresh_fake.call("DELETE", "/_control/sheets/%d" % item["id"])
+    time.sleep(1.2)
+    m.allow(r"404|1006")
+    assert read_errno(p) == errno.ENOENT
+    assert "%d.csv" % item["id"] not in os.listdir(m.path("by-id"))

@@ -1,0 +1,133 @@
+"""Failures as a shell user sees them (SPEC §5) and what the log says."""
+import errno
+import os
+import re
+import time
+
+from conftest import read_errno, requests_since, sh
+
+
+def first_readable(fake):
+    for item in fake.sheet_list():
+        try:
+            fake.sheet(item["id"])
+            return item
+        except Exception:
+            continue
+    raise AssertionError("no readable sheet")
+
+
+def test_transient_errors_are_retried(mount_factory, fresh_fake):
+    m = mount_factory()
+    item = first_readable(fresh_fake)
+    path_re = "^/2.0/sheets/%d$" % item["id"]
+    for kind in ({"status": 500, "errorCode": 4004},
+                 {"status": 503, "errorCode": 4001},
+                 {"status": 429, "errorCode": 4003},
+                 {"kind": "reset"}):
+        fresh_fake.fault(path=path_re, times=1, **kind)
+        n0 = len(fresh_fake.log())
+        data = open(m.path("by-id", "%d.csv" % item["id"]), "rb").read()
+        assert data
+        gets = requests_since(fresh_fake, n0, path_re)
+        assert len(gets) == 2, kind
+    m.allow(r"retrying|4004|4001|4003")
+
+
+def test_errorcode_4000_is_not_retried_and_is_eio(mount_factory, fresh_fake):
+    m = mount_factory()
+    m.allow(r"4000|refId")
+    item = first_readable(fresh_fake)
+    path_re = "^/2.0/sheets/%d$" % item["id"]
+    fresh_fake.fault(path=path_re, times=1, status=500, errorCode=4000,
+                     message="Unexpected error")
+    n0 = len(fresh_fake.log())
+    assert read_errno(m.path("by-id", "%d.csv" % item["id"])) == errno.EIO
+    assert len(requests_since(fresh_fake, n0, path_re)) == 1
+    out = m.output()
+    line = [l for l in out.splitlines() if "4000" in l]
+    assert line, out
+    assert re.search(r"HTTP 500", line[-1]) and "refId" in line[-1]
+
+
+def test_malformed_and_wrong_shaped_bodies_are_eio(mount_factory, fresh_fake):
+    m = mount_factory()
+    m.allow(r".")
+    item = first_readable(fresh_fake)
+    path_re = "^/2.0/sheets/%d$" % item["id"]
+    for kind in ("malformed", "wrong_shape", "truncate"):
+        fresh_fake.fault(path=path_re, times=-1, kind=kind)
+        e = read_errno(m.path("by-id", "%d.csv" % item["id"]))
+        assert e == errno.EIO, kind
+        fresh_fake.clear_faults()
+    # And it recovers as soon as the fault clears.
+    assert open(m.path("by-id", "%d.csv" % item["id"]), "rb").read()
+
+
+def test_html_error_pages_are_handled(mount_factory, fresh_fake):
+    m = mount_factory()
+    m.allow(r".")
+    item = first_readable(fresh_fake)
+    path_re = "^/2.0/sheets/%d$" % item["id"]
+    fresh_fake.fault(path=path_re, times=-1, kind="html", status=502)
+    assert read_errno(m.path("by-id", "%d.csv" % item["id"])) == errno.EIO
+    fresh_fake.clear_faults()
+    fresh_fake.fault(path=path_re, times=1, kind="html", status=502)
+    assert open(m.path("by-id", "%d.csv" % item["id"]), "rb").read()
+
+
+def test_a_slow_server_times_out(mount_factory, fresh_fake):
+    cfg_timeout = 2
+    from conftest import TOKEN
+    cfg = ("[connection]\nPersonalAccessToken = %s\nBaseURL = %s/2.0\n"
+           "Timeout = %d\n" % (TOKEN, fresh_fake.base, cfg_timeout))
+    m = mount_factory(config=cfg)
+    m.allow(r".")
+    item = first_readable(fresh_fake)
+    fresh_fake.fault(path="^/2.0/sheets/%d$" % item["id"], times=-1,
+                     kind="delay", delay_ms=6000)
+    t0 = time.monotonic()
+    e = read_errno(m.path("by-id", "%d.csv" % item["id"]))
+    took = time.monotonic() - t0
+    assert e == errno.ETIMEDOUT
+    assert took < 20, took
+    fresh_fake.clear_faults()
+
+
+def test_held_content_is_served_while_offline(mount_factory, fresh_fake):
+    m = mount_factory("cache_ttl=1")
+    m.allow(r".")
+    item = first_readable(fresh_fake)
+    p = m.path("by-id", "%d.json" % item["id"])
+    want = open(p, "rb").read()
+    fresh_fake.fault(path="^/2.0/", times=-1, status=503, errorCode=4001)
+    time.sleep(1.2)
+    assert open(p, "rb").read() == want
+    assert os.listdir(m.path("by-id"))  # the old list is kept too
+    status = open(m.path(".auth", "status")).read()
+    assert "offline since" in status
+    assert "errorCode 4001" in status
+    # Content never held fails.
+    others = [i for i in fresh_fake.sheet_list() if i["id"] != item["id"]]
+    assert read_errno(m.path("by-id", "%d.csv" % others[0]["id"])) == \
+        errno.EIO
+    fresh_fake.clear_faults()
+    time.sleep(1.1)
+    open(p, "rb").read()
+    assert "network: online" in open(m.path(".auth", "status")).read()
+
+
+def test_an_expired_token_is_eacces_not_papered_over(mount_factory,
+                                                     fresh_fake):
+    from conftest import TOKEN
+    m = mount_factory("cache_ttl=1")
+    m.allow(r".")
+    item = first_readable(fresh_fake)
+    p = m.path("by-id", "%d.csv" % item["id"])
+    open(p, "rb").read()
+    fresh_fake.call("POST", "/_control/tokens", {"expire": [TOKEN]})
+    time.sleep(1.2)
+    assert read_errno(p) == errno.EACCES
+    status = open(m.path(".auth", "status")).read()
+    assert "rejected" in status
+    assert TOKEN not in status

@@ -1,0 +1,831 @@
+#include "http/http.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tests/unit/testlib.h"
+
+/* Rejected by CURLOPT_PROTOCOLS_STR before anything is opened: exercises the
+ * whole request path without any network. */
+#define LOCAL_URL "file:///nonexistent/smartsheetfs-test"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- error mapping tables (STYLE E3) ---- */
+
+static void test_http_status_to_errno(void)
+{
+	static const struct {
+		long status;
+		bool is_write;
+		int want;
+	} cases[] = {
+		{200, false, 0},         {200, true, 0},
+		{201, false, 0},         {204, false, 0},
+		{299, false, 0},         {400, false, -EIO},
+		{400, true, -EINVAL},    {401, false, -EACCES},
+		{401, true, -EACCES},    {403, false, -EACCES},
+		{403, true, -EACCES},    {404, false, -ENOENT},
+		{404, true, -ENOENT},    {410, false, -EIO},
+		{429, false, -EIO},      {429, true, -EIO},
+		{500, false, -EIO},      {502, false, -EIO},
+		{503, false, -EIO},      {504, false, -EIO},
+		{302, false, -EIO},      {405, false, -EIO},
+		{414, false, -EIO},      {100, false, -EIO},
+		{0, false, -EIO},        {-1, false, -EIO},
+		{999, false, -EIO},
+	};
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		int got = http_status_to_errno(cases[i].status,
+					       cases[i].is_write);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "  status %ld write %d\n",
+				cases[i].status, cases[i].is_write);
+		CHECK_INT(got, cases[i].want);
+	}
+}
+
+static void test_http_curlcode_to_errno(void)
+{
+	static const struct {
+		CURLcode code;
+		int want;
+	} cases[] = {
+		{CURLE_OK, 0},
+		{CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT},
+		{CURLE_COULDNT_RESOLVE_HOST, -EIO},
+		{CURLE_COULDNT_CONNECT, -EIO},
+		{CURLE_OUT_OF_MEMORY, -ENOMEM},
+		{CURLE_FILESIZE_EXCEEDED, -EFBIG},
+		{CURLE_WRITE_ERROR, -EIO},
+		{CURLE_RECV_ERROR, -EIO},
+		{CURLE_SEND_ERROR, -EIO},
+		{CURLE_GOT_NOTHING, -EIO},
+		{CURLE_SSL_CONNECT_ERROR, -EIO},
+		{CURLE_PEER_FAILED_VERIFICATION, -EIO},
+		{CURLE_UNSUPPORTED_PROTOCOL, -EIO},
+		{CURLE_URL_MALFORMAT, -EIO},
+		{CURLE_BAD_CONTENT_ENCODING, -EIO},
+	};
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		int got = http_curlcode_to_errno(cases[i].code);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "  curl code %d\n", (int)cases[i].code);
+		CHECK_INT(got, cases[i].want);
+	}
+}
+
+/* ---- retry policy ---- */
+
+static void test_http_is_retryable(void)
+{
+	static const struct {
+		long status;
+		int error_code;
+		CURLcode code;
+		bool want;
+	} cases[] = {
+		/* Smartsheet's transient errorCodes, whatever the status. */
+		{503, 4001, CURLE_OK, true},
+		{500, 4002, CURLE_OK, true},
+		{429, 4003, CURLE_OK, true},
+		{500, 4004, CURLE_OK, true},
+		/* Final errorCodes. */
+		{500, 4000, CURLE_OK, false},
+		{410, 4005, CURLE_OK, false},
+		{503, 4000, CURLE_OK, false},
+		{401, 1002, CURLE_OK, false},
+		{404, 1006, CURLE_OK, false},
+		{400, 1071, CURLE_OK, false},
+		/* 429 even without a body. */
+		{429, 0, CURLE_OK, true},
+		/* Gateways without a Smartsheet body. */
+		{502, 0, CURLE_OK, true},
+		{503, 0, CURLE_OK, true},
+		{504, 0, CURLE_OK, true},
+		/* A bare 500 is a server bug, not a transient state. */
+		{500, 0, CURLE_OK, false},
+		{501, 0, CURLE_OK, false},
+		{404, 0, CURLE_OK, false},
+		{400, 0, CURLE_OK, false},
+		{403, 0, CURLE_OK, false},
+		{200, 0, CURLE_OK, false},
+		/* Connection-level failures. */
+		{0, 0, CURLE_COULDNT_CONNECT, true},
+		{0, 0, CURLE_COULDNT_RESOLVE_HOST, true},
+		{0, 0, CURLE_SEND_ERROR, true},
+		{0, 0, CURLE_RECV_ERROR, true},
+		{0, 0, CURLE_GOT_NOTHING, true},
+		{200, 0, CURLE_PARTIAL_FILE, true},
+		{0, 0, CURLE_OPERATION_TIMEDOUT, true},
+		{200, 0, CURLE_BAD_CONTENT_ENCODING, true},
+		{0, 0, CURLE_HTTP2_STREAM, true},
+		/* Not transient. */
+		{0, 0, CURLE_PEER_FAILED_VERIFICATION, false},
+		{0, 0, CURLE_UNSUPPORTED_PROTOCOL, false},
+		{0, 0, CURLE_URL_MALFORMAT, false},
+		{0, 0, CURLE_OUT_OF_MEMORY, false},
+		{200, 0, CURLE_WRITE_ERROR, false},
+		{0, 0, CURLE_FILESIZE_EXCEEDED, false},
+	};
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		bool got = http_is_retryable(cases[i].status,
+					     cases[i].error_code,
+					     cases[i].code);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "  status %ld errorCode %d curl %d\n",
+				cases[i].status, cases[i].error_code,
+				(int)cases[i].code);
+		CHECK_INT(got, cases[i].want);
+	}
+}
+
+static void test_http_backoff_ms(void)
+{
+	static const struct {
+		int n;
+		double rnd;
+		long want;
+	} cases[] = {
+		{1, 0.0, 2000},    {1, 0.5, 2500},     {1, 0.9999, 2999},
+		{2, 0.0, 4000},    {2, 0.123, 4123},   {3, 0.25, 8250},
+		{4, 0.0, 16000},   {4, 0.999, 16999},  {5, 0.0, 30000},
+		{5, 0.9, 30000},   {10, 0.5, 30000},   {1000, 0.0, 30000},
+		{0, 0.0, 2000},    {-3, 0.0, 2000},    {1, -0.5, 2000},
+		{1, 1.0, 2999},    {1, 7.0, 2999},
+	};
+	size_t i;
+	int n;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		long got = http_backoff_ms(cases[i].n, cases[i].rnd);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "  n %d rnd %g\n", cases[i].n,
+				cases[i].rnd);
+		CHECK_INT(got, cases[i].want);
+	}
+	/* Never decreasing in n, never above the cap. */
+	for (n = 1; n < 70; n++) {
+		CHECK(http_backoff_ms(n + 1, 0.3) >= http_backoff_ms(n, 0.3));
+		CHECK(http_backoff_ms(n, 0.999) <= 30000);
+	}
+}
+
+/* ---- token bucket with a fake clock ---- */
+
+static void test_http_bucket_burst_then_wait(void)
+{
+	struct http_bucket b;
+	int i;
+
+	http_bucket_init(&b, 300, 50, 1000);
+	for (i = 0; i < 50; i++)
+		CHECK_INT(http_bucket_take(&b, 1000), 0);
+	/* 300/min is one token every 200 ms. */
+	CHECK_INT(http_bucket_take(&b, 1000), 200);
+	CHECK_INT(http_bucket_take(&b, 1100), 100);
+	CHECK_INT(http_bucket_take(&b, 1199), 1);
+	CHECK_INT(http_bucket_take(&b, 1200), 0);
+	CHECK_INT(http_bucket_take(&b, 1200), 200);
+	/* A long pause refills up to the burst, not beyond. */
+	for (i = 0; i < 50; i++)
+		CHECK_INT(http_bucket_take(&b, 1000000), 0);
+	CHECK_INT(http_bucket_take(&b, 1000000), 200);
+}
+
+static void test_http_bucket_defaults(void)
+{
+	struct http_bucket b;
+	int i, granted;
+
+	/* Burst defaults to rate / 6. */
+	http_bucket_init(&b, 300, 0, 0);
+	for (granted = 0; http_bucket_take(&b, 0) == 0; granted++)
+		;
+	CHECK_INT(granted, 50);
+	/* ... and is at least 1. */
+	http_bucket_init(&b, 5, 0, 0);
+	CHECK_INT(http_bucket_take(&b, 0), 0);
+	CHECK_INT(http_bucket_take(&b, 0), 12000);
+	/* Rate 0 is unlimited. */
+	http_bucket_init(&b, 0, 0, 0);
+	for (i = 0; i < 100000; i++)
+		if (http_bucket_take(&b, 0) != 0)
+			break;
+	CHECK_INT(i, 100000);
+}
+
+static void test_http_bucket_clock_backwards(void)
+{
+	struct http_bucket b;
+
+	http_bucket_init(&b, 60, 1, 50000);
+	CHECK_INT(http_bucket_take(&b, 50000), 0);
+	/* Going back in time must not mint tokens. */
+	CHECK(http_bucket_take(&b, 10000) > 0);
+	CHECK(http_bucket_take(&b, 50000) > 0);
+	CHECK_INT(http_bucket_take(&b, 51000), 0);
+}
+
+/* Steady state: one grant every 200 ms at 300/min. */
+static void test_http_bucket_refill_rate(void)
+{
+	struct http_bucket b;
+	int64_t now = 0, last = -1;
+	int grants = 0, gaps_ok = 0;
+	long w;
+
+	http_bucket_init(&b, 300, 1, 0);
+	while (grants < 101) {
+		w = http_bucket_take(&b, now);
+		if (w) {
+			now += w;
+			continue;
+		}
+		if (last >= 0 && now - last == 200)
+			gaps_ok++;
+		last = now;
+		grants++;
+	}
+	CHECK_INT(gaps_ok, 100);
+	CHECK_INT(now, 20000);
+}
+
+#define SIM_MAX_GRANTS 4096
+#define SIM_TAKERS 8
+#define SIM_DURATION_MS (5 * 60000)
+
+struct sim {
+	int64_t grant[SIM_MAX_GRANTS];
+	int n;
+	int64_t first_wait; /* when the bucket first ran dry */
+};
+
+/* Greedy takers sharing one bucket for five simulated minutes. work_ms
+ * is how long a taker is busy after a grant (0: retries at once). */
+static void simulate(struct sim *s, int rate, int burst, int work_ms)
+{
+	struct http_bucket b;
+	int64_t next[SIM_TAKERS] = {0};
+	int64_t now;
+	int i, k;
+	long w;
+
+	s->n = 0;
+	s->first_wait = -1;
+	http_bucket_init(&b, rate, burst, 0);
+	for (;;) {
+		k = 0;
+		for (i = 1; i < SIM_TAKERS; i++)
+			if (next[i] < next[k])
+				k = i;
+		now = next[k];
+		if (now >= SIM_DURATION_MS || s->n == SIM_MAX_GRANTS)
+			break;
+		w = http_bucket_take(&b, now);
+		if (w) {
+			if (s->first_wait < 0)
+				s->first_wait = now;
+			next[k] = now + w;
+			continue;
+		}
+		s->grant[s->n++] = now;
+		next[k] = now + (work_ms ? (k * 7 + s->n) % work_ms : 0);
+	}
+}
+
+/* The most grants in any 60 s window [t, t + 60000) starting at a grant
+ * at or after from_ms. */
+static int max_window(const struct sim *s, int64_t from_ms)
+{
+	int i, j = 0, best = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (j < i)
+			j = i;
+		while (j < s->n && s->grant[j] < s->grant[i] + 60000)
+			j++;
+		if (s->grant[i] >= from_ms && j - i > best)
+			best = j - i;
+	}
+	return best;
+}
+
+static void test_http_bucket_window_limit(void)
+{
+	static struct sim s;
+
+	/* With a burst of 1 no 60 s window ever sees more than the rate. */
+	simulate(&s, 300, 1, 0);
+	CHECK_INT(max_window(&s, 0), 300);
+	CHECK_INT(s.n, 1500);
+
+	simulate(&s, 290, 1, 13);
+	CHECK(max_window(&s, 0) <= 290);
+	CHECK(s.n >= 5 * 290 - 1);
+
+	/*
+	 * With a burst, a token bucket allows burst - 1 extra grants in the
+	 * window that holds the burst (and no more); every window that
+	 * starts once the burst is spent stays within the rate.
+	 */
+	simulate(&s, 300, 50, 0);
+	CHECK_INT(s.grant[49], 0);
+	CHECK(s.grant[50] > 0);
+	CHECK_INT(max_window(&s, 0), 300 + 50 - 1);
+	CHECK(max_window(&s, s.first_wait + 1) <= 300);
+	CHECK(s.n <= 50 + 5 * 300);
+	CHECK(s.n >= 50 + 5 * 300 - 1);
+
+	simulate(&s, 290, 0, 37);
+	CHECK(max_window(&s, 0) <= 290 + 48 - 1);
+	CHECK(max_window(&s, s.first_wait + 1) <= 290);
+	CHECK(s.n <= 48 + 5 * 290);
+}
+
+/* ---- error bodies ---- */
+
+static void test_http_parse_error_documented(void)
+{
+	static const char body[] =
+		"{ \"errorCode\": 1006, \"message\": \"Not Found\", "
+		"\"refId\": \"123abc\",\n  \"detail\": { \"index\": 4, "
+		"\"rowId\": 6572427401553796 } }";
+	struct http_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = 404;
+	r.attempts = 1;
+	snprintf(r.oauth_error, sizeof(r.oauth_error), "stale");
+	http_parse_error_body(body, strlen(body), &r);
+	CHECK_INT(r.error_code, 1006);
+	CHECK_STR(r.message, "Not Found");
+	CHECK_STR(r.ref_id, "123abc");
+	CHECK_STR(r.oauth_error, "");
+	/* Only the body's fields are touched. */
+	CHECK_INT(r.status, 404);
+	CHECK_INT(r.attempts, 1);
+}
+
+static void test_http_parse_error_ref_id_number(void)
+{
+	static const char body[] = "{\"errorCode\":4003,\"message\":"
+				   "\"Rate limit exceeded.\",\"refId\":"
+				   "1234567890123}";
+	struct http_result r;
+
+	memset(&r, 0, sizeof(r));
+	http_parse_error_body(body, strlen(body), &r);
+	CHECK_INT(r.error_code, 4003);
+	CHECK_STR(r.message, "Rate limit exceeded.");
+	CHECK_STR(r.ref_id, "1234567890123");
+}
+
+static void test_http_parse_error_oauth(void)
+{
+	static const char body[] = "{\"error\":\"invalid_grant\","
+				   "\"error_description\":\"Invalid Grant\"}";
+	static const char both[] = "{\"errorCode\":1071,\"error\":"
+				   "\"invalid_grant\",\"message\":\"m\","
+				   "\"error_description\":\"d\"}";
+	struct http_result r;
+
+	memset(&r, 0, sizeof(r));
+	http_parse_error_body(body, strlen(body), &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.oauth_error, "invalid_grant");
+	CHECK_STR(r.message, "Invalid Grant");
+	CHECK_STR(r.ref_id, "");
+
+	/* message wins over error_description. */
+	http_parse_error_body(both, strlen(both), &r);
+	CHECK_INT(r.error_code, 1071);
+	CHECK_STR(r.oauth_error, "invalid_grant");
+	CHECK_STR(r.message, "m");
+}
+
+static void test_http_parse_error_html(void)
+{
+	static const char body[] =
+		"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+		"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+		"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+	const char *want = "non-JSON answer: <html> <head><title>502 Bad "
+			   "Gateway</title></head> <body> <center><h1>502 "
+			   "Bad Ga";
+	struct http_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.error_code = 99;
+	http_parse_error_body(body, strlen(body), &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.message, want);
+	CHECK_INT(strlen(r.message), strlen("non-JSON answer: ") + 80);
+	CHECK(strchr(r.message, '\n') == NULL);
+	CHECK(strchr(r.message, '\r') == NULL);
+}
+
+static void test_http_parse_error_truncated_json(void)
+{
+	static const char body[] = "{\"errorCode\": 4003, \"message\": \"Rate";
+	struct http_result r;
+
+	memset(&r, 0, sizeof(r));
+	http_parse_error_body(body, strlen(body), &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.message,
+		  "non-JSON answer: {\"errorCode\": 4003, \"message\": \"Rate");
+
+	/* len is honoured: the bytes after it are not part of the body. */
+	http_parse_error_body("{\"errorCode\":4001}garbage", 18, &r);
+	CHECK_INT(r.error_code, 4001);
+	CHECK_STR(r.message, "");
+}
+
+static void test_http_parse_error_empty(void)
+{
+	struct http_result r;
+
+	memset(&r, 'x', sizeof(r));
+	r.error_code = 5;
+	http_parse_error_body("", 0, &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.message, "");
+	CHECK_STR(r.ref_id, "");
+	CHECK_STR(r.oauth_error, "");
+	http_parse_error_body(NULL, 0, &r);
+	CHECK_STR(r.message, "");
+	/* Whitespace only is not JSON, but there is nothing to show. */
+	http_parse_error_body(" \r\n", 3, &r);
+	CHECK_STR(r.message, "non-JSON answer");
+}
+
+static void test_http_parse_error_huge_fields(void)
+{
+	struct http_result r;
+	size_t n = 10000, i;
+	char *body = malloc(n + 200);
+	int off;
+
+	CHECK(body != NULL);
+	if (!body)
+		return;
+	memset(&r, 0, sizeof(r));
+	off = snprintf(body, 200, "{\"errorCode\":4000,\"refId\":\"");
+	for (i = 0; i < 100; i++)
+		body[off++] = 'r';
+	off += snprintf(body + off, 200, "\",\"message\":\"");
+	for (i = 0; i < n; i++)
+		body[off++] = 'x';
+	off += snprintf(body + off, 200, "\"}");
+	http_parse_error_body(body, (size_t)off, &r);
+	CHECK_INT(r.error_code, 4000);
+	CHECK_INT(strlen(r.message), sizeof(r.message) - 1);
+	CHECK(r.message[0] == 'x' && r.message[254] == 'x');
+	CHECK_INT(strlen(r.ref_id), sizeof(r.ref_id) - 1);
+
+	/* A multi-byte character is never cut in half; controls become
+	 * spaces. */
+	off = snprintf(body, 200, "{\"message\":\"ab\\nc");
+	for (i = 0; i < 300; i++) {
+		body[off++] = (char)0xc3;
+		body[off++] = (char)0xa9;
+	}
+	off += snprintf(body + off, 200, "\"}");
+	http_parse_error_body(body, (size_t)off, &r);
+	CHECK(strncmp(r.message, "ab c\xc3\xa9", 6) == 0);
+	/* "ab c" + 125 two-byte characters: the 126th would be cut. */
+	CHECK_INT(strlen(r.message), 254);
+	free(body);
+}
+
+static void test_http_parse_error_not_an_object(void)
+{
+	static const char arr[] = "[{\"errorCode\":4003}]";
+	static const char str_code[] = "{\"errorCode\":\"4003\","
+				       "\"message\":42,\"refId\":null}";
+	struct http_result r;
+
+	memset(&r, 0, sizeof(r));
+	http_parse_error_body(arr, strlen(arr), &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.message, "unexpected JSON answer: [{\"errorCode\":4003}]");
+
+	http_parse_error_body("42", 2, &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.message, "unexpected JSON answer: 42");
+
+	/* Fields of the wrong type are ignored. */
+	http_parse_error_body(str_code, strlen(str_code), &r);
+	CHECK_INT(r.error_code, 0);
+	CHECK_STR(r.message, "");
+	CHECK_STR(r.ref_id, "");
+}
+
+/* ---- life cycle and the request path without network ---- */
+
+static struct http_opts default_opts(void)
+{
+	struct http_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.timeout_s = 5;
+	return o;
+}
+
+static void test_http_new_rejects_bad_opts(void)
+{
+	struct http_opts o;
+
+	CHECK(http_new(NULL) == NULL);
+	o = default_opts();
+	o.timeout_s = 0;
+	CHECK(http_new(&o) == NULL);
+	o = default_opts();
+	o.connect_timeout_s = -1;
+	CHECK(http_new(&o) == NULL);
+	o = default_opts();
+	o.rate_per_min = -1;
+	CHECK(http_new(&o) == NULL);
+	o = default_opts();
+	o.rate_burst = -1;
+	CHECK(http_new(&o) == NULL);
+	o = default_opts();
+	o.retry_budget_ms = -1;
+	CHECK(http_new(&o) == NULL);
+	o = default_opts();
+	o.max_attempts = -1;
+	CHECK(http_new(&o) == NULL);
+}
+
+static void test_http_new_free(void)
+{
+	struct http_opts o = default_opts();
+	char ca[] = "/nonexistent/ca.pem";
+	char proxy[] = "http://127.0.0.1:9";
+	struct http *h;
+
+	http_free(NULL);
+	h = http_new(&o);
+	CHECK(h != NULL);
+	CHECK_INT(http_request_count(h), 0);
+	http_free(h);
+
+	/* Strings are copied: the caller's may change afterwards. */
+	o.ca_file = ca;
+	o.proxy = proxy;
+	o.trace = true;
+	o.rate_per_min = 290;
+	h = http_new(&o);
+	CHECK(h != NULL);
+	ca[0] = 'X';
+	proxy[0] = 'X';
+	http_free(h);
+}
+
+static int failing_reset(void *ctx)
+{
+	(*(int *)ctx)++;
+	return -ENOSPC;
+}
+
+static void test_http_perform_local_failures(void)
+{
+	struct http_opts o = default_opts();
+	struct http_request req = {.method = HTTP_GET, .url = LOCAL_URL,
+				   .bearer = "secret-token"};
+	struct http_request bad = {.method = HTTP_GET, .url = NULL};
+	struct http_result r;
+	int resets = 0;
+	struct http_sink sink = {.reset = failing_reset, .ctx = &resets};
+	char sentinel[] = "untouched";
+	char *body = sentinel;
+	size_t len = 77;
+	struct http *h;
+
+	o.trace = true;
+	h = http_new(&o);
+	CHECK(h != NULL);
+	if (!h)
+		return;
+
+	memset(&r, 'x', sizeof(r));
+	CHECK_INT(http_perform(h, &bad, NULL, &r), -EINVAL);
+	CHECK_INT(r.status, 0);
+	CHECK_INT(r.attempts, 0);
+	CHECK_STR(r.message, "");
+
+	/* A protocol outside http,https: one attempt, not retried. */
+	CHECK_INT(http_perform(h, &req, NULL, &r), -EIO);
+	CHECK_INT(r.attempts, 1);
+	CHECK_INT(r.status, 0);
+	CHECK_INT(r.curl_code, CURLE_UNSUPPORTED_PROTOCOL);
+	CHECK(r.message[0] != '\0');
+	CHECK(strstr(r.message, "secret-token") == NULL);
+	CHECK_INT(http_request_count(h), 1);
+
+	/* The sink's reset runs before the attempt; its errno is final. */
+	CHECK_INT(http_perform(h, &req, &sink, &r), -ENOSPC);
+	CHECK_INT(resets, 1);
+	CHECK_INT(http_request_count(h), 1);
+
+	/* POST with a form body goes the same way; res may be NULL. */
+	req.method = HTTP_POST;
+	req.bearer = NULL;
+	req.form_body = "grant_type=refresh_token&refresh_token=x";
+	CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
+	CHECK_INT(http_request_count(h), 2);
+
+	/* http_fetch leaves its outputs alone on failure. */
+	CHECK_INT(http_fetch(h, &req, &body, &len, &r), -EIO);
+	CHECK(body == sentinel);
+	CHECK_INT(len, 77);
+	CHECK_INT(http_request_count(h), 3);
+	http_free(h);
+}
+
+static void test_http_perform_rate_limited(void)
+{
+	struct http_opts o = default_opts();
+	struct http_request req = {.method = HTTP_GET, .url = LOCAL_URL};
+	struct http *h;
+	int64_t t0, dt;
+	int i;
+
+	/* 600/min with a burst of 1: one request every 100 ms. */
+	o.rate_per_min = 600;
+	o.rate_burst = 1;
+	h = http_new(&o);
+	CHECK(h != NULL);
+	if (!h)
+		return;
+	t0 = mono_ms();
+	for (i = 0; i < 4; i++)
+		CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
+	dt = mono_ms() - t0;
+	CHECK(dt >= 290);
+	CHECK(dt < 2000);
+	CHECK_INT(http_request_count(h), 4);
+	http_free(h);
+}
+
+struct worker {
+	struct http *h;
+	bool linger; /* stay alive until released (after http_free) */
+	pthread_mutex_t *mu;
+	pthread_cond_t *cv;
+	bool *released;
+	int *done;
+	int rc[2];
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct http_request req = {.method = HTTP_GET, .url = LOCAL_URL};
+	int i;
+
+	for (i = 0; i < 2; i++)
+		w->rc[i] = http_perform(w->h, &req, NULL, NULL);
+	if (w->linger) {
+		pthread_mutex_lock(w->mu);
+		(*w->done)++;
+		pthread_cond_broadcast(w->cv);
+		while (!*w->released)
+			pthread_cond_wait(w->cv, w->mu);
+		pthread_mutex_unlock(w->mu);
+	}
+	return NULL;
+}
+
+/*
+ * Handles of threads that exit before http_free are cleaned up by the key
+ * destructor, those of threads still alive by http_free, and neither twice
+ * (ASan/LSan check the rest).
+ */
+static void test_http_thread_handles(void)
+{
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+	struct http_request req = {.method = HTTP_GET, .url = LOCAL_URL};
+	struct http_opts o = default_opts();
+	bool released = false;
+	int done = 0;
+	struct worker w[4];
+	pthread_t tid[4];
+	struct http *h, *other;
+	int i;
+
+	h = http_new(&o);
+	other = http_new(&o);
+	CHECK(h != NULL && other != NULL);
+	if (!h || !other) {
+		http_free(h);
+		http_free(other);
+		return;
+	}
+	CHECK_INT(http_perform(other, &req, NULL, NULL), -EIO);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){.h = h, .linger = i >= 2, .mu = &mu,
+				       .cv = &cv, .released = &released,
+				       .done = &done};
+		CHECK_INT(pthread_create(&tid[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	/* Wait until the lingering threads are done with h. */
+	pthread_mutex_lock(&mu);
+	while (done < 2)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	CHECK_INT(http_request_count(h), 8);
+	http_free(h);
+
+	pthread_mutex_lock(&mu);
+	released = true;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	for (i = 2; i < 4; i++)
+		pthread_join(tid[i], NULL);
+	for (i = 0; i < 4; i++) {
+		CHECK_INT(w[i].rc[0], -EIO);
+		CHECK_INT(w[i].rc[1], -EIO);
+	}
+	/* The other object's handle in this thread is still usable. */
+	CHECK_INT(http_perform(other, &req, NULL, NULL), -EIO);
+	CHECK_INT(http_request_count(other), 2);
+	http_free(other);
+}
+
+static void test_http_escape(void)
+{
+	static const struct {
+		const char *in;
+		const char *want;
+	} cases[] = {
+		{"", ""},
+		{"AZaz09-._~", "AZaz09-._~"},
+		{"a b&c=d/e", "a%20b%26c%3Dd%2Fe"},
+		{"READ_SHEETS WRITE_SHEETS", "READ_SHEETS%20WRITE_SHEETS"},
+		{"http://127.0.0.1:8080/cb?x=1",
+		 "http%3A%2F%2F127.0.0.1%3A8080%2Fcb%3Fx%3D1"},
+		{"\xc3\xa9+%", "%C3%A9%2B%25"},
+	};
+	size_t i;
+	char *e;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		e = http_escape(cases[i].in);
+		CHECK_STR(e, cases[i].want);
+		free(e);
+	}
+	CHECK(http_escape(NULL) == NULL);
+}
+
+int main(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	T(test_http_status_to_errno);
+	T(test_http_curlcode_to_errno);
+	T(test_http_is_retryable);
+	T(test_http_backoff_ms);
+	T(test_http_bucket_burst_then_wait);
+	T(test_http_bucket_defaults);
+	T(test_http_bucket_clock_backwards);
+	T(test_http_bucket_refill_rate);
+	T(test_http_bucket_window_limit);
+	T(test_http_parse_error_documented);
+	T(test_http_parse_error_ref_id_number);
+	T(test_http_parse_error_oauth);
+	T(test_http_parse_error_html);
+	T(test_http_parse_error_truncated_json);
+	T(test_http_parse_error_empty);
+	T(test_http_parse_error_huge_fields);
+	T(test_http_parse_error_not_an_object);
+	T(test_http_new_rejects_bad_opts);
+	T(test_http_new_free);
+	T(test_http_perform_local_failures);
+	T(test_http_perform_rate_limited);
+	T(test_http_thread_handles);
+	T(test_http_escape);
+	curl_global_cleanup();
+	return t_run();
+}

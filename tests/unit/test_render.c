@@ -1,0 +1,806 @@
+#include "fs/render.h"
+
+#include <errno.h>
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "tests/unit/testlib.h"
+
+/*
+ * Sheets are static data here (never passed to model_sheet_free): columns,
+ * rows and cells as arrays, strings as literals.
+ */
+
+/* Render s; a new string (caller frees) or NULL, with *rc set. */
+static char *render(const struct model_sheet *s, enum render_fmt fmt,
+		    bool display, bool crlf, int *rc)
+{
+	struct sbuf out = SBUF_INIT(0);
+	struct render_opts o = {.display = display, .crlf = crlf};
+
+	*rc = render_sheet(s, fmt, &o, &out);
+	if (*rc)
+		return NULL;
+	return sbuf_detach(&out, NULL);
+}
+
+static void check_render(const struct model_sheet *s, enum render_fmt fmt,
+			 bool display, bool crlf, const char *want,
+			 const char *what)
+{
+	int rc;
+	char *got = render(s, fmt, display, crlf, &rc);
+
+	CHECK_INT(rc, 0);
+	if (!got || strcmp(got, want) != 0)
+		fprintf(stderr, "case %s:\n got: [%s]\nwant: [%s]\n", what,
+			got ? got : "(null)", want);
+	CHECK_STR(got, want);
+	free(got);
+}
+
+/* ---- render_number ---- */
+
+static void test_render_number_table(void)
+{
+	static const struct {
+		double x;
+		const char *want;
+	} t[] = {
+		{0.0, "0"},
+		{-0.0, "0"},
+		{1.0, "1"},
+		{-1.0, "-1"},
+		{0.1, "0.1"},
+		{0.5, "0.5"},
+		{1.5, "1.5"},
+		{-1.5, "-1.5"},
+		{100.0, "100"},
+		{123456789.0, "123456789"},
+		{1e21, "1e+21"},
+		{1e20, "100000000000000000000"},
+		{123456789012345680000.0, "123456789012345680000"},
+		{123e-20, "1.23e-18"},
+		{0.000001, "0.000001"},
+		{0.0000001, "1e-7"},
+		{-1e-7, "-1e-7"},
+		{0.0000012345, "0.0000012345"},
+		{1.0 / 3.0, "0.3333333333333333"},
+		{2.0 / 3.0, "0.6666666666666666"},
+		{5e-324, "5e-324"},
+		{-5e-324, "-5e-324"},
+		{2.2250738585072014e-308, "2.2250738585072014e-308"},
+		{1.7976931348623157e308, "1.7976931348623157e+308"},
+		{9007199254740993.0, "9007199254740992"},
+		{9007199254740992.0, "9007199254740992"},
+		{9007199254740994.0, "9007199254740994"},
+		{18014398509481984.0, "18014398509481984"},
+		{0.1 + 0.2, "0.30000000000000004"},
+		{1234.5678, "1234.5678"},
+		{-1234.5678, "-1234.5678"},
+		{1e100, "1e+100"},
+		{1.5e-10, "1.5e-10"},
+		{4.35, "4.35"},
+		{100.25, "100.25"},
+		{123456.789e3, "123456789"},
+		{1e23, "1e+23"},
+		{9.5367431640625e-7, "9.5367431640625e-7"},
+		{-123456789012.5, "-123456789012.5"},
+		{NAN, "NaN"},
+		{INFINITY, "Infinity"},
+		{-INFINITY, "-Infinity"},
+	};
+	char buf[RENDER_NUM_MAX];
+	size_t i, n;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
+		memset(buf, 'X', sizeof(buf));
+		n = render_number(t[i].x, buf);
+		CHECK_STR(buf, t[i].want);
+		CHECK_INT(n, strlen(t[i].want));
+	}
+}
+
+/* The reference: try every precision from 1 up, as the spec words it. */
+static size_t naive_digits(double x, char *d)
+{
+	char tmp[64], *p;
+	size_t k = 0;
+	int prec;
+
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, x);
+		if (strtod(tmp, NULL) == x)
+			break;
+	}
+	for (p = tmp; *p && *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			d[k++] = *p;
+	while (k > 1 && d[k - 1] == '0')
+		k--;
+	d[k] = '\0';
+	return k;
+}
+
+/* The significant digits of render_number's text. */
+static void text_digits(const char *s, char *d)
+{
+	size_t k = 0;
+
+	while (*s && *s != 'e') {
+		if (*s >= '0' && *s <= '9' && (k || *s != '0'))
+			d[k++] = *s;
+		s++;
+	}
+	while (k > 1 && d[k - 1] == '0')
+		k--;
+	d[k] = '\0';
+}
+
+static uint64_t rng_next(uint64_t *st)
+{
+	/* splitmix64 */
+	uint64_t z = (*st += 0x9E3779B97F4A7C15u);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+static void test_render_number_shortest_random(void)
+{
+	char buf[RENDER_NUM_MAX], want[24], got[24];
+	uint64_t st = 42, bits;
+	int i, bad = 0;
+	double x;
+
+	for (i = 0; i < 100000; i++) {
+		bits = rng_next(&st);
+		switch (i % 4) {
+		case 0: /* any bit pattern */
+			memcpy(&x, &bits, sizeof(x));
+			break;
+		case 1: /* a subnormal */
+			bits &= 0x800FFFFFFFFFFFFFu;
+			memcpy(&x, &bits, sizeof(x));
+			break;
+		case 2: /* a short decimal, like sheets hold */
+			x = (double)(int64_t)(bits % 2000000001u) / 1000.0 -
+			    1000000.0;
+			break;
+		default: /* a short decimal with an exponent */
+			x = (double)(bits % 100000u) *
+			    pow(10.0, (double)(int)((bits >> 32) % 80u) - 40.0);
+			break;
+		}
+		if (isnan(x) || isinf(x) || x == 0)
+			continue;
+		render_number(x, buf);
+		naive_digits(fabs(x), want);
+		text_digits(buf, got);
+		if (strtod(buf, NULL) != x || strcmp(want, got) != 0) {
+			if (bad++ < 5)
+				fprintf(stderr, "%.17g: got %s, want digits %s\n",
+					x, buf, want);
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
+static void test_render_number_comma_locale(void)
+{
+	static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8",
+					    "fr_FR.UTF-8", "fr_FR.utf8"};
+	char buf[RENDER_NUM_MAX];
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(names); i++)
+		if (setlocale(LC_NUMERIC, names[i]))
+			break;
+	if (i == SSFS_ARRAY_SIZE(names))
+		return; /* no such locale here: nothing to check */
+	render_number(0.1 + 0.2, buf);
+	CHECK_STR(buf, "0.30000000000000004");
+	render_number(-1.5e-7, buf);
+	CHECK_STR(buf, "-1.5e-7");
+	render_number(1234.5678, buf);
+	CHECK_STR(buf, "1234.5678");
+	setlocale(LC_NUMERIC, "C");
+}
+
+/* ---- field helpers ---- */
+
+static void test_render_csv_field_quoting(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"", ""},
+		{"plain", "plain"},
+		{"a,b", "\"a,b\""},
+		{"say \"hi\"", "\"say \"\"hi\"\"\""},
+		{"\"", "\"\"\"\""},
+		{"line1\nline2", "\"line1\nline2\""},
+		{"cr\rhere", "\"cr\rhere\""},
+		{"a\r\nb", "\"a\r\nb\""},
+		{" spaces ", " spaces "},
+		{"tab\there", "tab\there"},
+		{"日本語 😀", "日本語 😀"},
+		{"x,\"y\"\n", "\"x,\"\"y\"\"\n\""},
+	};
+	struct sbuf sb = SBUF_INIT(0);
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
+		sbuf_reset(&sb);
+		CHECK_INT(render_csv_field(&sb, t[i].in), 0);
+		CHECK_STR(sb.buf, t[i].want);
+	}
+	sbuf_release(&sb);
+}
+
+static void test_render_json_string_escapes(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{"", "\"\""},
+		{"plain", "\"plain\""},
+		{"q\"b\\", "\"q\\\"b\\\\\""},
+		{"\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\""},
+		{"\x01\x1f", "\"\\u0001\\u001f\""},
+		{"del\x7f", "\"del\x7f\""},
+		{"a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "\"a\\u2028b\\u2029c\""},
+		{"\xe2\x82\xac \xe2\x80\xa6 \xe2\x80", "\"\xe2\x82\xac \xe2\x80\xa6 \xe2\x80\""},
+		{"\xe2", "\"\xe2\""},
+		{"日本語 😀 Tâche", "\"日本語 😀 Tâche\""},
+		{"/", "\"/\""},
+	};
+	struct sbuf sb = SBUF_INIT(0);
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
+		sbuf_reset(&sb);
+		CHECK_INT(render_json_string(&sb, t[i].in), 0);
+		CHECK_STR(sb.buf, t[i].want);
+	}
+	sbuf_release(&sb);
+}
+
+/* ---- the SPEC §4 example ---- */
+
+static struct model_column plan_cols[] = {
+	{.id = 11, .title = "Task", .type_name = "TEXT_NUMBER",
+	 .type = MODEL_COL_TEXT_NUMBER, .primary = true},
+	{.id = 12, .title = "Done", .type_name = "CHECKBOX",
+	 .type = MODEL_COL_CHECKBOX},
+};
+static struct model_cell plan_r1[] = {
+	{.col = 0, .kind = MODEL_VAL_STRING, .str = "Design",
+	 .display = "Design"},
+	{.col = 1, .kind = MODEL_VAL_BOOL, .flag = true},
+};
+static struct model_cell plan_r2[] = {
+	{.col = 0, .kind = MODEL_VAL_STRING, .str = "Build",
+	 .display = "Build"},
+};
+static struct model_row plan_rows[] = {
+	{.id = 21, .parent_id = 0, .row_number = 1, .cells = plan_r1,
+	 .ncells = 2},
+	{.id = 22, .parent_id = 21, .row_number = 2, .cells = plan_r2,
+	 .ncells = 1},
+};
+static const struct model_sheet plan = {
+	.id = 1,
+	.name = "Plan",
+	.version = 7,
+	.permalink = "https://app.smartsheet.com/b/home?lx=x",
+	.modified_at = "2024-05-05T05:05:05Z",
+	.total_row_count = 2,
+	.cols = plan_cols,
+	.ncols = 2,
+	.rows = plan_rows,
+	.nrows = 2,
+};
+
+static void test_render_json_spec_example(void)
+{
+	check_render(&plan, RENDER_FMT_JSON, false, false,
+		     "{\"id\":1,\"name\":\"Plan\",\"version\":7,"
+		     "\"permalink\":\"https://app.smartsheet.com/b/home?lx=x\","
+		     "\"modifiedAt\":\"2024-05-05T05:05:05Z\",\"columns\":["
+		     "{\"id\":11,\"title\":\"Task\",\"type\":\"TEXT_NUMBER\","
+		     "\"primary\":true},{\"id\":12,\"title\":\"Done\","
+		     "\"type\":\"CHECKBOX\"}],\"rows\":[\n"
+		     "{\"id\":21,\"rowNumber\":1,\"parentId\":null,\"cells\":"
+		     "{\"Task\":\"Design\",\"Done\":true}},\n"
+		     "{\"id\":22,\"rowNumber\":2,\"parentId\":21,\"cells\":"
+		     "{\"Task\":\"Build\"}}\n"
+		     "]}\n",
+		     "spec json");
+	check_render(&plan, RENDER_FMT_CSV, false, false,
+		     "Task,Done\nDesign,true\nBuild,\n", "spec csv");
+	check_render(&plan, RENDER_FMT_CSV, false, true,
+		     "Task,Done\r\nDesign,true\r\nBuild,\r\n", "spec csv crlf");
+}
+
+/* ---- a sheet with every kind of cell ---- */
+
+static const char *pick_ab[] = {"a", "b, c"};
+static const struct model_multi multi_pick = {
+	.contacts = false, .count = 2, .v.strings = pick_ab};
+static struct model_contact people[] = {
+	{.name = "Alice", .email = "alice@example.com"},
+	{.name = NULL, .email = "bob@example.com"},
+	{.name = "Carol", .email = NULL},
+};
+static const struct model_multi multi_people = {
+	.contacts = true, .count = 3, .v.contacts = people};
+
+static struct model_column mix_cols[] = {
+	{.id = 1, .title = "Name, \"full\"", .type_name = "TEXT_NUMBER",
+	 .primary = true},
+	{.id = 2, .title = "Cost", .type_name = "TEXT_NUMBER"},
+	{.id = 3, .title = "Secret", .type_name = "TEXT_NUMBER",
+	 .hidden = true},
+	{.id = 4, .title = "Owner", .type_name = "CONTACT_LIST"},
+	{.id = 5, .title = "Tags", .type_name = "MULTI_PICKLIST"},
+	{.id = 6, .title = "Team", .type_name = "MULTI_CONTACT_LIST"},
+	{.id = 7, .title = "Ok", .type_name = "CHECKBOX"},
+	{.id = 8, .title = "Calc", .type_name = "TEXT_NUMBER"},
+};
+static struct model_cell mix_r1[] = {
+	{.col = 0, .kind = MODEL_VAL_STRING, .str = "Line1\nLine2",
+	 .display = "Line1\nLine2"},
+	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = 1234.5,
+	 .display = "$1,234.50"},
+	{.col = 2, .kind = MODEL_VAL_STRING, .str = "hidden \"x\""},
+	{.col = 3, .kind = MODEL_VAL_STRING, .str = "alice@example.com",
+	 .display = "Alice"},
+	{.col = 4, .kind = MODEL_VAL_NONE, .display = "a, b, c",
+	 .multi = &multi_pick},
+	{.col = 5, .kind = MODEL_VAL_NONE,
+	 .display = "Alice, bob@example.com, Carol", .multi = &multi_people},
+	{.col = 6, .kind = MODEL_VAL_BOOL, .flag = false},
+	{.col = 7, .kind = MODEL_VAL_NONE, .display = "#UNPARSEABLE"},
+};
+static struct model_cell mix_r2[] = {
+	{.col = 0, .kind = MODEL_VAL_STRING, .str = "crlf\r\nin cell"},
+	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = -0.0},
+	{.col = 4, .kind = MODEL_VAL_NONE, .multi = &multi_pick},
+	{.col = 5, .kind = MODEL_VAL_NONE, .multi = &multi_people},
+	{.col = 6, .kind = MODEL_VAL_BOOL, .flag = true},
+	{.col = 7, .kind = MODEL_VAL_NUMBER, .num = NAN},
+};
+static struct model_cell mix_r3[] = {
+	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = 0.1 + 0.2,
+	 .display = "0.3"},
+	{.col = 4, .kind = MODEL_VAL_STRING, .str = "solo",
+	 .display = "solo", .multi = &multi_pick},
+	{.col = 7, .kind = MODEL_VAL_NUMBER, .num = INFINITY},
+};
+static struct model_row mix_rows[] = {
+	{.id = 9007199254740993, .row_number = 1, .cells = mix_r1,
+	 .ncells = SSFS_ARRAY_SIZE(mix_r1)},
+	{.id = INT64_MAX, .parent_id = 9007199254740993, .row_number = 2,
+	 .cells = mix_r2, .ncells = SSFS_ARRAY_SIZE(mix_r2)},
+	{.id = INT64_MIN, .parent_id = INT64_MAX, .row_number = 3,
+	 .cells = mix_r3, .ncells = SSFS_ARRAY_SIZE(mix_r3)},
+	{.id = 5, .row_number = 4, .cells = NULL, .ncells = 0},
+};
+static const struct model_sheet mix = {
+	.id = 9223372036854775807,
+	.name = "Mix \"all\"",
+	.version = -1,
+	.cols = mix_cols,
+	.ncols = SSFS_ARRAY_SIZE(mix_cols),
+	.rows = mix_rows,
+	.nrows = SSFS_ARRAY_SIZE(mix_rows),
+};
+
+static void test_render_csv_values(void)
+{
+	static const char header[] =
+		"\"Name, \"\"full\"\"\",Cost,Secret,Owner,Tags,Team,Ok,Calc";
+	char raw[1024], disp[1024], rawcrlf[1024];
+
+	snprintf(raw, sizeof(raw),
+		 "%s\n"
+		 "\"Line1\nLine2\",1234.5,\"hidden \"\"x\"\"\","
+		 "alice@example.com,\"a, b, c\","
+		 "\"Alice, bob@example.com, Carol\",false,#UNPARSEABLE\n"
+		 "\"crlf\r\nin cell\",0,,,\"a, b, c\","
+		 "\"alice@example.com, bob@example.com, Carol\",true,NaN\n"
+		 ",0.30000000000000004,,,solo,,,Infinity\n"
+		 ",,,,,,,\n",
+		 header);
+	snprintf(disp, sizeof(disp),
+		 "%s\n"
+		 "\"Line1\nLine2\",\"$1,234.50\",\"hidden \"\"x\"\"\","
+		 "Alice,\"a, b, c\","
+		 "\"Alice, bob@example.com, Carol\",false,#UNPARSEABLE\n"
+		 "\"crlf\r\nin cell\",0,,,\"a, b, c\","
+		 "\"Alice, bob@example.com, Carol\",true,NaN\n"
+		 ",0.3,,,solo,,,Infinity\n"
+		 ",,,,,,,\n",
+		 header);
+	snprintf(rawcrlf, sizeof(rawcrlf),
+		 "%s\r\n"
+		 "\"Line1\nLine2\",1234.5,\"hidden \"\"x\"\"\","
+		 "alice@example.com,\"a, b, c\","
+		 "\"Alice, bob@example.com, Carol\",false,#UNPARSEABLE\r\n"
+		 "\"crlf\r\nin cell\",0,,,\"a, b, c\","
+		 "\"alice@example.com, bob@example.com, Carol\",true,NaN\r\n"
+		 ",0.30000000000000004,,,solo,,,Infinity\r\n"
+		 ",,,,,,,\r\n",
+		 header);
+	check_render(&mix, RENDER_FMT_CSV, false, false, raw, "mix raw");
+	check_render(&mix, RENDER_FMT_CSV, true, false, disp, "mix display");
+	check_render(&mix, RENDER_FMT_CSV, false, true, rawcrlf, "mix crlf");
+}
+
+static void test_render_json_values(void)
+{
+	check_render(
+		&mix, RENDER_FMT_JSON, false, false,
+		"{\"id\":9223372036854775807,\"name\":\"Mix \\\"all\\\"\","
+		"\"columns\":["
+		"{\"id\":1,\"title\":\"Name, \\\"full\\\"\","
+		"\"type\":\"TEXT_NUMBER\",\"primary\":true},"
+		"{\"id\":2,\"title\":\"Cost\",\"type\":\"TEXT_NUMBER\"},"
+		"{\"id\":3,\"title\":\"Secret\",\"type\":\"TEXT_NUMBER\","
+		"\"hidden\":true},"
+		"{\"id\":4,\"title\":\"Owner\",\"type\":\"CONTACT_LIST\"},"
+		"{\"id\":5,\"title\":\"Tags\",\"type\":\"MULTI_PICKLIST\"},"
+		"{\"id\":6,\"title\":\"Team\","
+		"\"type\":\"MULTI_CONTACT_LIST\"},"
+		"{\"id\":7,\"title\":\"Ok\",\"type\":\"CHECKBOX\"},"
+		"{\"id\":8,\"title\":\"Calc\",\"type\":\"TEXT_NUMBER\"}"
+		"],\"rows\":[\n"
+		"{\"id\":9007199254740993,\"rowNumber\":1,\"parentId\":null,"
+		"\"cells\":{\"Name, \\\"full\\\"\":\"Line1\\nLine2\","
+		"\"Cost\":1234.5,\"Secret\":\"hidden \\\"x\\\"\","
+		"\"Owner\":\"alice@example.com\",\"Tags\":[\"a\",\"b, c\"],"
+		"\"Team\":[{\"name\":\"Alice\",\"email\":\"alice@example.com\"},"
+		"{\"email\":\"bob@example.com\"},{\"name\":\"Carol\"}],"
+		"\"Ok\":false,\"Calc\":\"#UNPARSEABLE\"}},\n"
+		"{\"id\":9223372036854775807,\"rowNumber\":2,"
+		"\"parentId\":9007199254740993,"
+		"\"cells\":{\"Name, \\\"full\\\"\":\"crlf\\r\\nin cell\","
+		"\"Cost\":0,\"Tags\":[\"a\",\"b, c\"],"
+		"\"Team\":[{\"name\":\"Alice\",\"email\":\"alice@example.com\"},"
+		"{\"email\":\"bob@example.com\"},{\"name\":\"Carol\"}],"
+		"\"Ok\":true,\"Calc\":null}},\n"
+		"{\"id\":-9223372036854775808,\"rowNumber\":3,"
+		"\"parentId\":9223372036854775807,"
+		"\"cells\":{\"Cost\":0.30000000000000004,"
+		"\"Tags\":[\"a\",\"b, c\"],\"Calc\":null}},\n"
+		"{\"id\":5,\"rowNumber\":4,\"parentId\":null,\"cells\":{}}\n"
+		"]}\n",
+		"mix json");
+}
+
+/* ---- shapes: no rows, no columns, duplicate titles, unicode ---- */
+
+static struct model_column dup_cols[] = {
+	{.id = 11, .title = "A", .type_name = "TEXT_NUMBER"},
+	{.id = 12, .title = "A", .type_name = "TEXT_NUMBER"},
+	{.id = 13, .title = "A (12)", .type_name = "TEXT_NUMBER"},
+	{.id = 14, .title = "A", .type_name = "TEXT_NUMBER"},
+	{.id = 15, .title = "", .type_name = "TEXT_NUMBER"},
+	{.id = 16, .title = "", .type_name = "TEXT_NUMBER"},
+};
+static struct model_cell dup_r1[] = {
+	{.col = 0, .kind = MODEL_VAL_NUMBER, .num = 1},
+	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = 2},
+	{.col = 2, .kind = MODEL_VAL_NUMBER, .num = 3},
+	{.col = 3, .kind = MODEL_VAL_NUMBER, .num = 4},
+	{.col = 4, .kind = MODEL_VAL_NUMBER, .num = 5},
+	{.col = 5, .kind = MODEL_VAL_NUMBER, .num = 6},
+	{.col = 9, .kind = MODEL_VAL_NUMBER, .num = 7}, /* no such column */
+};
+static struct model_row dup_rows[] = {
+	{.id = 1, .row_number = 1, .cells = dup_r1,
+	 .ncells = SSFS_ARRAY_SIZE(dup_r1)},
+};
+
+static void test_render_json_duplicate_titles(void)
+{
+	struct model_sheet s = {
+		.id = 3, .name = "Dups", .version = 0,
+		.cols = dup_cols, .ncols = SSFS_ARRAY_SIZE(dup_cols),
+		.rows = dup_rows, .nrows = 1,
+	};
+	int rc;
+	static const char prefix[] =
+		"{\"id\":3,\"name\":\"Dups\",\"version\":0,"
+		"\"columns\":[{\"id\":11,\"title\":\"A\",";
+	char *got = render(&s, RENDER_FMT_JSON, false, false, &rc);
+	const char *cells;
+
+	CHECK_INT(rc, 0);
+	CHECK(got != NULL);
+	if (!got)
+		return;
+	CHECK(strncmp(got, prefix, strlen(prefix)) == 0);
+	cells = strstr(got, "\"cells\":");
+	CHECK(cells != NULL);
+	if (cells)
+		CHECK_STR(cells, "\"cells\":{\"A\":1,\"A (12) (12)\":2,"
+				 "\"A (12)\":3,\"A (14)\":4,\"\":5,"
+				 "\" (16)\":6}}\n]}\n");
+	free(got);
+	check_render(&s, RENDER_FMT_CSV, false, false,
+		     "A,A,A (12),A,,\n1,2,3,4,5,6\n", "dups csv");
+}
+
+static void test_render_empty_shapes(void)
+{
+	struct model_sheet s = {
+		.id = 4, .name = "Empty", .version = -1,
+		.cols = plan_cols, .ncols = 2, .rows = NULL, .nrows = 0,
+	};
+
+	check_render(&s, RENDER_FMT_CSV, false, false, "Task,Done\n",
+		     "no rows csv");
+	check_render(&s, RENDER_FMT_CSV, false, true, "Task,Done\r\n",
+		     "no rows csv crlf");
+	check_render(&s, RENDER_FMT_JSON, false, false,
+		     "{\"id\":4,\"name\":\"Empty\",\"columns\":["
+		     "{\"id\":11,\"title\":\"Task\",\"type\":\"TEXT_NUMBER\","
+		     "\"primary\":true},{\"id\":12,\"title\":\"Done\","
+		     "\"type\":\"CHECKBOX\"}],\"rows\":[\n]}\n",
+		     "no rows json");
+
+	/* No columns: an empty header line, then an empty line per row. */
+	s.cols = NULL;
+	s.ncols = 0;
+	s.rows = plan_rows;
+	s.nrows = 2;
+	check_render(&s, RENDER_FMT_CSV, false, false, "\n\n\n",
+		     "no cols csv");
+	check_render(&s, RENDER_FMT_CSV, false, true, "\r\n\r\n\r\n",
+		     "no cols csv crlf");
+	check_render(&s, RENDER_FMT_JSON, false, false,
+		     "{\"id\":4,\"name\":\"Empty\",\"columns\":[],\"rows\":[\n"
+		     "{\"id\":21,\"rowNumber\":1,\"parentId\":null,"
+		     "\"cells\":{}},\n"
+		     "{\"id\":22,\"rowNumber\":2,\"parentId\":21,"
+		     "\"cells\":{}}\n]}\n",
+		     "no cols json");
+
+	/* Nothing at all. */
+	s.nrows = 0;
+	check_render(&s, RENDER_FMT_CSV, false, false, "\n", "nothing csv");
+	check_render(&s, RENDER_FMT_JSON, false, false,
+		     "{\"id\":4,\"name\":\"Empty\",\"columns\":[],"
+		     "\"rows\":[\n]}\n",
+		     "nothing json");
+}
+
+static void test_render_unicode(void)
+{
+	struct model_column cols[] = {
+		{.id = 1, .title = "Tâche ✓", .type_name = "TEXT_NUMBER"},
+		{.id = 2, .title = "名前,𝄞", .type_name = "TEXT_NUMBER"},
+	};
+	struct model_cell cells[] = {
+		{.col = 0, .kind = MODEL_VAL_STRING, .str = "日本語 😀"},
+		{.col = 1, .kind = MODEL_VAL_STRING,
+		 .str = "sep\xe2\x80\xa8" "x"},
+	};
+	struct model_row rows[] = {
+		{.id = 7, .row_number = 1, .cells = cells, .ncells = 2},
+	};
+	struct model_sheet s = {
+		.id = 8, .name = "Ünï ／ code", .version = 2,
+		.modified_at = "2024-01-01T00:00:00Z",
+		.cols = cols, .ncols = 2, .rows = rows, .nrows = 1,
+	};
+
+	check_render(&s, RENDER_FMT_CSV, false, false,
+		     "Tâche ✓,\"名前,𝄞\"\n日本語 😀,sep\xe2\x80\xa8x\n",
+		     "unicode csv");
+	check_render(&s, RENDER_FMT_JSON, false, false,
+		     "{\"id\":8,\"name\":\"Ünï ／ code\",\"version\":2,"
+		     "\"modifiedAt\":\"2024-01-01T00:00:00Z\",\"columns\":["
+		     "{\"id\":1,\"title\":\"Tâche ✓\",\"type\":\"TEXT_NUMBER\"},"
+		     "{\"id\":2,\"title\":\"名前,𝄞\",\"type\":\"TEXT_NUMBER\"}"
+		     "],\"rows\":[\n"
+		     "{\"id\":7,\"rowNumber\":1,\"parentId\":null,\"cells\":{"
+		     "\"Tâche ✓\":\"日本語 😀\",\"名前,𝄞\":\"sep\\u2028x\"}}\n"
+		     "]}\n",
+		     "unicode json");
+}
+
+/* ---- limits and errors ---- */
+
+static void test_render_cap_efbig(void)
+{
+	static const enum render_fmt fmts[] = {RENDER_FMT_CSV,
+					       RENDER_FMT_JSON};
+	struct render_opts o = {0};
+	size_t i, cap;
+	int rc;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(fmts); i++) {
+		struct sbuf full = SBUF_INIT(0);
+
+		CHECK_INT(render_sheet(&mix, fmts[i], &o, &full), 0);
+		/* Exactly the size fits; one byte less does not. */
+		for (cap = full.len - 1; cap <= full.len; cap++) {
+			struct sbuf out = SBUF_INIT(cap);
+
+			rc = render_sheet(&mix, fmts[i], &o, &out);
+			if (cap < full.len) {
+				CHECK_INT(rc, -EFBIG);
+				CHECK_INT(out.len, 0);
+				CHECK(out.buf == sbuf_empty);
+				CHECK_INT(out.alloc, 0);
+			} else {
+				CHECK_INT(rc, 0);
+				CHECK_STR(out.buf, full.buf);
+			}
+			sbuf_release(&out);
+		}
+		/* A tiny cap fails early, too. */
+		{
+			struct sbuf out = SBUF_INIT(10);
+
+			CHECK_INT(render_sheet(&mix, fmts[i], &o, &out),
+				  -EFBIG);
+			CHECK(out.buf == sbuf_empty);
+		}
+		sbuf_release(&full);
+	}
+	{
+		struct sbuf out = SBUF_INIT(0);
+
+		CHECK_INT(render_sheet(&mix, (enum render_fmt)7, &o, &out),
+			  -EINVAL);
+		CHECK(out.buf == sbuf_empty);
+	}
+}
+
+static void test_render_appends_and_null_opts(void)
+{
+	struct sbuf out = SBUF_INIT(0);
+
+	CHECK_INT(sbuf_addstr(&out, "pre:"), 0);
+	CHECK_INT(render_csv(&plan, NULL, &out), 0);
+	CHECK_STR(out.buf, "pre:Task,Done\nDesign,true\nBuild,\n");
+	sbuf_release(&out);
+}
+
+/* The JSON reads back with a real parser, row by row and as a whole. */
+static void test_render_json_parses(void)
+{
+	int rc;
+	char *got = render(&mix, RENDER_FMT_JSON, false, false, &rc);
+	cJSON *root, *rows, *row, *cells, *v;
+	char *line, *save = NULL;
+	int nlines = 0;
+
+	CHECK_INT(rc, 0);
+	if (!got)
+		return;
+	root = cJSON_Parse(got);
+	CHECK(root != NULL);
+	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
+	CHECK_INT(cJSON_GetArraySize(rows), 4);
+	row = cJSON_GetArrayItem(rows, 0);
+	cells = cJSON_GetObjectItemCaseSensitive(row, "cells");
+	v = cJSON_GetObjectItemCaseSensitive(cells, "Name, \"full\"");
+	CHECK(cJSON_IsString(v));
+	if (cJSON_IsString(v))
+		CHECK_STR(v->valuestring, "Line1\nLine2");
+	v = cJSON_GetObjectItemCaseSensitive(cells, "Cost");
+	CHECK(cJSON_IsNumber(v) && v->valuedouble == 1234.5);
+	v = cJSON_GetObjectItemCaseSensitive(cells, "Team");
+	CHECK_INT(cJSON_GetArraySize(v), 3);
+	cJSON_Delete(root);
+
+	/* Lines 2.. are rows: each parses once its trailing ',' is cut. */
+	for (line = strtok_r(got, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(line);
+
+		nlines++;
+		if (nlines == 1 || strcmp(line, "]}") == 0)
+			continue;
+		if (line[n - 1] == ',')
+			line[n - 1] = '\0';
+		root = cJSON_Parse(line);
+		CHECK(cJSON_IsObject(root));
+		cJSON_Delete(root);
+	}
+	CHECK_INT(nlines, 6);
+	free(got);
+}
+
+/* ---- a big sheet: 50,000 rows x 10 columns ---- */
+
+static void test_render_big_sheet(void)
+{
+	enum { NROWS = 50000, NCOLS = 10 };
+	static const char *const words[] = {"alpha", "beta, gamma",
+					    "say \"x\"", "multi\nline", ""};
+	struct model_column *cols = calloc(NCOLS, sizeof(*cols));
+	struct model_row *rows = calloc(NROWS, sizeof(*rows));
+	struct model_cell *cells = calloc((size_t)NROWS * NCOLS,
+					  sizeof(*cells));
+	struct model_sheet s = {.id = 1, .name = "Big", .version = 1};
+	struct sbuf csv = SBUF_INIT(0), json = SBUF_INIT(0);
+	size_t i, j, lines = 0;
+
+	CHECK(cols && rows && cells);
+	if (!cols || !rows || !cells)
+		goto out;
+	for (j = 0; j < NCOLS; j++) {
+		cols[j].id = (int64_t)j + 100;
+		cols[j].title = j % 2 ? "Number" : "Text";
+		cols[j].type_name = "TEXT_NUMBER";
+	}
+	for (i = 0; i < NROWS; i++) {
+		rows[i].id = (int64_t)i + 1;
+		rows[i].row_number = (int64_t)i + 1;
+		rows[i].cells = cells + i * NCOLS;
+		rows[i].ncells = NCOLS;
+		for (j = 0; j < NCOLS; j++) {
+			struct model_cell *c = &cells[i * NCOLS + j];
+
+			c->col = (uint32_t)j;
+			if (j % 2) {
+				c->kind = MODEL_VAL_NUMBER;
+				c->num = (double)i / (double)(j + 1);
+			} else {
+				c->kind = MODEL_VAL_STRING;
+				c->str = words[(i + j) % 5];
+			}
+		}
+	}
+	s.cols = cols;
+	s.ncols = NCOLS;
+	s.rows = rows;
+	s.nrows = NROWS;
+	CHECK_INT(render_csv(&s, NULL, &csv), 0);
+	CHECK_INT(render_json(&s, &json), 0);
+	/* The estimate was enough: no growth past twice the size. */
+	CHECK(csv.alloc <= 2 * csv.len + 64);
+	CHECK(json.alloc <= 2 * json.len + 64);
+	for (i = 0; i < json.len; i++)
+		lines += json.buf[i] == '\n';
+	CHECK_INT(lines, NROWS + 2);
+	CHECK(json.len > 0 && strcmp(json.buf + json.len - 5, "}\n]}\n") == 0);
+out:
+	sbuf_release(&csv);
+	sbuf_release(&json);
+	free(cells);
+	free(rows);
+	free(cols);
+}
+
+int main(void)
+{
+	T(test_render_number_table);
+	T(test_render_number_shortest_random);
+	T(test_render_number_comma_locale);
+	T(test_render_csv_field_quoting);
+	T(test_render_json_string_escapes);
+	T(test_render_json_spec_example);
+	T(test_render_csv_values);
+	T(test_render_json_values);
+	T(test_render_json_duplicate_titles);
+	T(test_render_empty_shapes);
+	T(test_render_unicode);
+	T(test_render_cap_efbig);
+	T(test_render_appends_and_null_opts);
+	T(test_render_json_parses);
+	T(test_render_big_sheet);
+	return t_run();
+}
