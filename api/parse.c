@@ -215,7 +215,8 @@ static int list_top_value(struct mini *m, enum mini_jt t, const char *s,
 		return mint(m, t, s, len, &m->total);
 	case MK_DATA:
 		if (t != MJ_ARR)
-			return mfail(m, -EIO, "\"data\" is %s, expected an array",
+			return mfail(m, -EIO,
+				     "\"data\" is %s, expected an array",
 				     mini_jt_names[t]);
 		m->has_data = true;
 		m->level = 2;

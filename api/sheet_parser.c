@@ -926,8 +926,10 @@ static int end_objv(struct sheet_parser *p)
 		return 0;
 	m->contacts = contacts;
 	m->count = (uint32_t)p->nitems;
+	/* + 1: an empty list is still an allocation */
 	if (contacts) {
-		m->v.contacts = palloc(p, p->nitems * sizeof(*m->v.contacts) + 1);
+		m->v.contacts =
+			palloc(p, p->nitems * sizeof(*m->v.contacts) + 1);
 		if (!m->v.contacts)
 			return 0;
 		for (i = 0; i < p->nitems; i++) {

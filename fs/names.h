@@ -10,11 +10,18 @@
  * Sheet names -> file names (SPEC §3). Pure.
  *
  * A name's stem: '/' becomes U+FF0F, control characters (U+0000-U+001F,
- * U+007F) become '_', invalid UTF-8 bytes become U+FFFD, and ".." / "."
- * keep their dots (so ".." gives "...csv"). When two or more entries have the
+ * U+007F) become '_', invalid UTF-8 bytes become U+FFFD (one per byte that
+ * starts no well-formed sequence), and ".." / "." keep their dots (so ".."
+ * gives "...csv"). An empty name gives "_". When two or more entries have the
  * same stem, every one of them becomes "<stem> (<id>)". When "<stem>.json"
  * would pass 255 bytes, the stem becomes "<cut> (<id>)", cut at a UTF-8
- * character boundary so that "<cut> (<id>).json" fits.
+ * character boundary so that "<cut> (<id>).json" fits; the same cut applies
+ * when a duplicate's "<stem> (<id>)" would not fit. An entry gets its id once.
+ *
+ * Stems come out unique as long as ids are: when a stem that carries its id
+ * equals another entry's plain stem (a sheet named "X (5)" beside two sheets
+ * named "X", one with id 5), that other entry gets " (<id>)" too, and so on
+ * until no two are equal. The result does not depend on the order of entries.
  */
 
 #define NAMES_MAX_BYTES 255

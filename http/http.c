@@ -68,11 +68,11 @@ struct xfer {
 	const struct http *h;
 	CURL *curl;
 	const struct http_sink *sink;
-	long status;        /* known once the first body bytes arrive */
-	size_t body_bytes;  /* of a 2xx body */
-	int sink_rc;        /* why the callback aborted a 2xx body */
-	struct sbuf err;    /* body of a non-2xx answer, capped */
-	bool err_full;      /* the cap was hit; the callback stopped */
+	long status;	   /* known once the first body bytes arrive */
+	size_t body_bytes; /* of a 2xx body */
+	int sink_rc;	   /* why the callback aborted a 2xx body */
+	struct sbuf err;   /* body of a non-2xx answer, capped */
+	bool err_full;	   /* the cap was hit; the callback stopped */
 };
 
 static int64_t now_ms(void)
@@ -567,7 +567,8 @@ static int headers_build(const struct http_request *req,
 		goto out;
 	list = tmp;
 	if (req->method == HTTP_POST && req->form_body) {
-		tmp = curl_slist_append(list, "Content-Type: "
+		tmp = curl_slist_append(list,
+					"Content-Type: "
 					"application/x-www-form-urlencoded");
 		if (!tmp)
 			goto out;
@@ -625,8 +626,7 @@ static CURLcode set_options(const struct http *h, CURL *c,
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (!cc)
-		cc = curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE,
-				      HTTP_KEEPIDLE_S);
+		cc = curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, HTTP_KEEPIDLE_S);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL,
 				      HTTP_KEEPINTVL_S);
@@ -667,8 +667,10 @@ static int attempt_once(struct http *h, CURL *curl,
 			bool *final)
 {
 	struct xfer x = {
-		.h = h, .curl = curl, .sink = sink,
-		.err = SBUF_INIT(HTTP_ERR_BODY_MAX_BYTES),
+	    .h = h,
+	    .curl = curl,
+	    .sink = sink,
+	    .err = SBUF_INIT(HTTP_ERR_BODY_MAX_BYTES),
 	};
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
@@ -705,11 +707,13 @@ static int attempt_once(struct http *h, CURL *curl,
 		rc = x.sink_rc;
 		*final = true;
 		snprintf(res->message, sizeof(res->message), "%s",
-			 rc == -EFBIG ? "answer too large" :
-					"transfer aborted by the receiver");
+			 rc == -EFBIG ? "answer too large"
+				      : "transfer aborted by the receiver");
 	} else if (cc != CURLE_OK) {
 		rc = http_curlcode_to_errno(cc);
-		*final = cc == CURLE_OUT_OF_MEMORY;
+		/* A sink that cannot start over must not see a body twice. */
+		*final = cc == CURLE_OUT_OF_MEMORY ||
+			 (x.body_bytes && sink && sink->write && !sink->reset);
 		copy_str(res->message, sizeof(res->message),
 			 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	} else if (status >= 200 && status < 300) {
@@ -746,7 +750,7 @@ static void log_retry(const struct http_request *req, long wait, int next,
 int http_perform(struct http *h, const struct http_request *req,
 		 const struct http_sink *sink, struct http_result *res)
 {
-	struct http_result local;
+	struct http_result local = {0};
 	struct http_result *r = res ? res : &local;
 	int64_t start = now_ms();
 	int attempt, timeouts = 0, rc;
@@ -822,7 +826,9 @@ int http_fetch(struct http *h, const struct http_request *req, char **body,
 {
 	struct sbuf sb = SBUF_INIT(h ? h->max_body_bytes : 1);
 	struct http_sink sink = {
-		.reset = fetch_reset, .write = fetch_write, .ctx = &sb,
+	    .reset = fetch_reset,
+	    .write = fetch_write,
+	    .ctx = &sb,
 	};
 	size_t n;
 	char *p;
@@ -881,23 +887,23 @@ struct http *http_new(const struct http_opts *opts)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		goto fail;
-	timeout_s = opts->timeout_s > HTTP_MAX_TIMEOUT_S ? HTTP_MAX_TIMEOUT_S :
-							  opts->timeout_s;
+	timeout_s = opts->timeout_s > HTTP_MAX_TIMEOUT_S ? HTTP_MAX_TIMEOUT_S
+							 : opts->timeout_s;
 	connect_s = opts->connect_timeout_s;
 	if (!connect_s)
-		connect_s = timeout_s < HTTP_MAX_CONNECT_TIMEOUT_S ?
-				    timeout_s :
-				    HTTP_MAX_CONNECT_TIMEOUT_S;
+		connect_s = timeout_s < HTTP_MAX_CONNECT_TIMEOUT_S
+				? timeout_s
+				: HTTP_MAX_CONNECT_TIMEOUT_S;
 	if (connect_s > timeout_s)
 		connect_s = timeout_s;
 	h->timeout_ms = timeout_s * 1000;
 	h->connect_timeout_ms = connect_s * 1000;
-	h->budget_ms = opts->retry_budget_ms ? opts->retry_budget_ms :
-					       HTTP_DEFAULT_BUDGET_MS;
-	h->max_attempts = opts->max_attempts ? opts->max_attempts :
-					       HTTP_DEFAULT_ATTEMPTS;
-	h->max_body_bytes = opts->max_body_bytes ? opts->max_body_bytes :
-						   HTTP_DEFAULT_MAX_BODY_BYTES;
+	h->budget_ms = opts->retry_budget_ms ? opts->retry_budget_ms
+					     : HTTP_DEFAULT_BUDGET_MS;
+	h->max_attempts =
+	    opts->max_attempts ? opts->max_attempts : HTTP_DEFAULT_ATTEMPTS;
+	h->max_body_bytes = opts->max_body_bytes ? opts->max_body_bytes
+						 : HTTP_DEFAULT_MAX_BODY_BYTES;
 	h->trace = opts->trace;
 	h->backoff_scale = backoff_scale_from_env();
 	if (opts->ca_file) {

@@ -28,26 +28,21 @@ static void test_http_status_to_errno(void)
 		bool is_write;
 		int want;
 	} cases[] = {
-		{200, false, 0},         {200, true, 0},
-		{201, false, 0},         {204, false, 0},
-		{299, false, 0},         {400, false, -EIO},
-		{400, true, -EINVAL},    {401, false, -EACCES},
-		{401, true, -EACCES},    {403, false, -EACCES},
-		{403, true, -EACCES},    {404, false, -ENOENT},
-		{404, true, -ENOENT},    {410, false, -EIO},
-		{429, false, -EIO},      {429, true, -EIO},
-		{500, false, -EIO},      {502, false, -EIO},
-		{503, false, -EIO},      {504, false, -EIO},
-		{302, false, -EIO},      {405, false, -EIO},
-		{414, false, -EIO},      {100, false, -EIO},
-		{0, false, -EIO},        {-1, false, -EIO},
-		{999, false, -EIO},
+	    {200, false, 0},	   {200, true, 0},	  {201, false, 0},
+	    {204, false, 0},	   {299, false, 0},	  {400, false, -EIO},
+	    {400, true, -EINVAL},  {401, false, -EACCES}, {401, true, -EACCES},
+	    {403, false, -EACCES}, {403, true, -EACCES},  {404, false, -ENOENT},
+	    {404, true, -ENOENT},  {410, false, -EIO},	  {429, false, -EIO},
+	    {429, true, -EIO},	   {500, false, -EIO},	  {502, false, -EIO},
+	    {503, false, -EIO},	   {504, false, -EIO},	  {302, false, -EIO},
+	    {405, false, -EIO},	   {414, false, -EIO},	  {100, false, -EIO},
+	    {0, false, -EIO},	   {-1, false, -EIO},	  {999, false, -EIO},
 	};
 	size_t i;
 
 	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		int got = http_status_to_errno(cases[i].status,
-					       cases[i].is_write);
+		int got =
+		    http_status_to_errno(cases[i].status, cases[i].is_write);
 
 		if (got != cases[i].want)
 			fprintf(stderr, "  status %ld write %d\n",
@@ -62,21 +57,21 @@ static void test_http_curlcode_to_errno(void)
 		CURLcode code;
 		int want;
 	} cases[] = {
-		{CURLE_OK, 0},
-		{CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT},
-		{CURLE_COULDNT_RESOLVE_HOST, -EIO},
-		{CURLE_COULDNT_CONNECT, -EIO},
-		{CURLE_OUT_OF_MEMORY, -ENOMEM},
-		{CURLE_FILESIZE_EXCEEDED, -EFBIG},
-		{CURLE_WRITE_ERROR, -EIO},
-		{CURLE_RECV_ERROR, -EIO},
-		{CURLE_SEND_ERROR, -EIO},
-		{CURLE_GOT_NOTHING, -EIO},
-		{CURLE_SSL_CONNECT_ERROR, -EIO},
-		{CURLE_PEER_FAILED_VERIFICATION, -EIO},
-		{CURLE_UNSUPPORTED_PROTOCOL, -EIO},
-		{CURLE_URL_MALFORMAT, -EIO},
-		{CURLE_BAD_CONTENT_ENCODING, -EIO},
+	    {CURLE_OK, 0},
+	    {CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT},
+	    {CURLE_COULDNT_RESOLVE_HOST, -EIO},
+	    {CURLE_COULDNT_CONNECT, -EIO},
+	    {CURLE_OUT_OF_MEMORY, -ENOMEM},
+	    {CURLE_FILESIZE_EXCEEDED, -EFBIG},
+	    {CURLE_WRITE_ERROR, -EIO},
+	    {CURLE_RECV_ERROR, -EIO},
+	    {CURLE_SEND_ERROR, -EIO},
+	    {CURLE_GOT_NOTHING, -EIO},
+	    {CURLE_SSL_CONNECT_ERROR, -EIO},
+	    {CURLE_PEER_FAILED_VERIFICATION, -EIO},
+	    {CURLE_UNSUPPORTED_PROTOCOL, -EIO},
+	    {CURLE_URL_MALFORMAT, -EIO},
+	    {CURLE_BAD_CONTENT_ENCODING, -EIO},
 	};
 	size_t i;
 
@@ -99,55 +94,54 @@ static void test_http_is_retryable(void)
 		CURLcode code;
 		bool want;
 	} cases[] = {
-		/* Smartsheet's transient errorCodes, whatever the status. */
-		{503, 4001, CURLE_OK, true},
-		{500, 4002, CURLE_OK, true},
-		{429, 4003, CURLE_OK, true},
-		{500, 4004, CURLE_OK, true},
-		/* Final errorCodes. */
-		{500, 4000, CURLE_OK, false},
-		{410, 4005, CURLE_OK, false},
-		{503, 4000, CURLE_OK, false},
-		{401, 1002, CURLE_OK, false},
-		{404, 1006, CURLE_OK, false},
-		{400, 1071, CURLE_OK, false},
-		/* 429 even without a body. */
-		{429, 0, CURLE_OK, true},
-		/* Gateways without a Smartsheet body. */
-		{502, 0, CURLE_OK, true},
-		{503, 0, CURLE_OK, true},
-		{504, 0, CURLE_OK, true},
-		/* A bare 500 is a server bug, not a transient state. */
-		{500, 0, CURLE_OK, false},
-		{501, 0, CURLE_OK, false},
-		{404, 0, CURLE_OK, false},
-		{400, 0, CURLE_OK, false},
-		{403, 0, CURLE_OK, false},
-		{200, 0, CURLE_OK, false},
-		/* Connection-level failures. */
-		{0, 0, CURLE_COULDNT_CONNECT, true},
-		{0, 0, CURLE_COULDNT_RESOLVE_HOST, true},
-		{0, 0, CURLE_SEND_ERROR, true},
-		{0, 0, CURLE_RECV_ERROR, true},
-		{0, 0, CURLE_GOT_NOTHING, true},
-		{200, 0, CURLE_PARTIAL_FILE, true},
-		{0, 0, CURLE_OPERATION_TIMEDOUT, true},
-		{200, 0, CURLE_BAD_CONTENT_ENCODING, true},
-		{0, 0, CURLE_HTTP2_STREAM, true},
-		/* Not transient. */
-		{0, 0, CURLE_PEER_FAILED_VERIFICATION, false},
-		{0, 0, CURLE_UNSUPPORTED_PROTOCOL, false},
-		{0, 0, CURLE_URL_MALFORMAT, false},
-		{0, 0, CURLE_OUT_OF_MEMORY, false},
-		{200, 0, CURLE_WRITE_ERROR, false},
-		{0, 0, CURLE_FILESIZE_EXCEEDED, false},
+	    /* Smartsheet's transient errorCodes, whatever the status. */
+	    {503, 4001, CURLE_OK, true},
+	    {500, 4002, CURLE_OK, true},
+	    {429, 4003, CURLE_OK, true},
+	    {500, 4004, CURLE_OK, true},
+	    /* Final errorCodes. */
+	    {500, 4000, CURLE_OK, false},
+	    {410, 4005, CURLE_OK, false},
+	    {503, 4000, CURLE_OK, false},
+	    {401, 1002, CURLE_OK, false},
+	    {404, 1006, CURLE_OK, false},
+	    {400, 1071, CURLE_OK, false},
+	    /* 429 even without a body. */
+	    {429, 0, CURLE_OK, true},
+	    /* Gateways without a Smartsheet body. */
+	    {502, 0, CURLE_OK, true},
+	    {503, 0, CURLE_OK, true},
+	    {504, 0, CURLE_OK, true},
+	    /* A bare 500 is a server bug, not a transient state. */
+	    {500, 0, CURLE_OK, false},
+	    {501, 0, CURLE_OK, false},
+	    {404, 0, CURLE_OK, false},
+	    {400, 0, CURLE_OK, false},
+	    {403, 0, CURLE_OK, false},
+	    {200, 0, CURLE_OK, false},
+	    /* Connection-level failures. */
+	    {0, 0, CURLE_COULDNT_CONNECT, true},
+	    {0, 0, CURLE_COULDNT_RESOLVE_HOST, true},
+	    {0, 0, CURLE_SEND_ERROR, true},
+	    {0, 0, CURLE_RECV_ERROR, true},
+	    {0, 0, CURLE_GOT_NOTHING, true},
+	    {200, 0, CURLE_PARTIAL_FILE, true},
+	    {0, 0, CURLE_OPERATION_TIMEDOUT, true},
+	    {200, 0, CURLE_BAD_CONTENT_ENCODING, true},
+	    {0, 0, CURLE_HTTP2_STREAM, true},
+	    /* Not transient. */
+	    {0, 0, CURLE_PEER_FAILED_VERIFICATION, false},
+	    {0, 0, CURLE_UNSUPPORTED_PROTOCOL, false},
+	    {0, 0, CURLE_URL_MALFORMAT, false},
+	    {0, 0, CURLE_OUT_OF_MEMORY, false},
+	    {200, 0, CURLE_WRITE_ERROR, false},
+	    {0, 0, CURLE_FILESIZE_EXCEEDED, false},
 	};
 	size_t i;
 
 	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		bool got = http_is_retryable(cases[i].status,
-					     cases[i].error_code,
-					     cases[i].code);
+		bool got = http_is_retryable(
+		    cases[i].status, cases[i].error_code, cases[i].code);
 
 		if (got != cases[i].want)
 			fprintf(stderr, "  status %ld errorCode %d curl %d\n",
@@ -164,12 +158,12 @@ static void test_http_backoff_ms(void)
 		double rnd;
 		long want;
 	} cases[] = {
-		{1, 0.0, 2000},    {1, 0.5, 2500},     {1, 0.9999, 2999},
-		{2, 0.0, 4000},    {2, 0.123, 4123},   {3, 0.25, 8250},
-		{4, 0.0, 16000},   {4, 0.999, 16999},  {5, 0.0, 30000},
-		{5, 0.9, 30000},   {10, 0.5, 30000},   {1000, 0.0, 30000},
-		{0, 0.0, 2000},    {-3, 0.0, 2000},    {1, -0.5, 2000},
-		{1, 1.0, 2999},    {1, 7.0, 2999},
+	    {1, 0.0, 2000},  {1, 0.5, 2500},	{1, 0.9999, 2999},
+	    {2, 0.0, 4000},  {2, 0.123, 4123},	{3, 0.25, 8250},
+	    {4, 0.0, 16000}, {4, 0.999, 16999}, {5, 0.0, 30000},
+	    {5, 0.9, 30000}, {10, 0.5, 30000},	{1000, 0.0, 30000},
+	    {0, 0.0, 2000},  {-3, 0.0, 2000},	{1, -0.5, 2000},
+	    {1, 1.0, 2999},  {1, 7.0, 2999},
 	};
 	size_t i;
 	int n;
@@ -366,9 +360,9 @@ static void test_http_bucket_window_limit(void)
 static void test_http_parse_error_documented(void)
 {
 	static const char body[] =
-		"{ \"errorCode\": 1006, \"message\": \"Not Found\", "
-		"\"refId\": \"123abc\",\n  \"detail\": { \"index\": 4, "
-		"\"rowId\": 6572427401553796 } }";
+	    "{ \"errorCode\": 1006, \"message\": \"Not Found\", "
+	    "\"refId\": \"123abc\",\n  \"detail\": { \"index\": 4, "
+	    "\"rowId\": 6572427401553796 } }";
 	struct http_result r;
 
 	memset(&r, 0, sizeof(r));
@@ -425,9 +419,9 @@ static void test_http_parse_error_oauth(void)
 static void test_http_parse_error_html(void)
 {
 	static const char body[] =
-		"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-		"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
-		"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+	    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+	    "<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+	    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 	const char *want = "non-JSON answer: <html> <head><title>502 Bad "
 			   "Gateway</title></head> <body> <center><h1>502 "
 			   "Bad Ga";
@@ -610,8 +604,8 @@ static int failing_reset(void *ctx)
 static void test_http_perform_local_failures(void)
 {
 	struct http_opts o = default_opts();
-	struct http_request req = {.method = HTTP_GET, .url = LOCAL_URL,
-				   .bearer = "secret-token"};
+	struct http_request req = {
+	    .method = HTTP_GET, .url = LOCAL_URL, .bearer = "secret-token"};
 	struct http_request bad = {.method = HTTP_GET, .url = NULL};
 	struct http_result r;
 	int resets = 0;
@@ -744,8 +738,11 @@ static void test_http_thread_handles(void)
 	}
 	CHECK_INT(http_perform(other, &req, NULL, NULL), -EIO);
 	for (i = 0; i < 4; i++) {
-		w[i] = (struct worker){.h = h, .linger = i >= 2, .mu = &mu,
-				       .cv = &cv, .released = &released,
+		w[i] = (struct worker){.h = h,
+				       .linger = i >= 2,
+				       .mu = &mu,
+				       .cv = &cv,
+				       .released = &released,
 				       .done = &done};
 		CHECK_INT(pthread_create(&tid[i], NULL, worker_main, &w[i]), 0);
 	}
@@ -781,13 +778,13 @@ static void test_http_escape(void)
 		const char *in;
 		const char *want;
 	} cases[] = {
-		{"", ""},
-		{"AZaz09-._~", "AZaz09-._~"},
-		{"a b&c=d/e", "a%20b%26c%3Dd%2Fe"},
-		{"READ_SHEETS WRITE_SHEETS", "READ_SHEETS%20WRITE_SHEETS"},
-		{"http://127.0.0.1:8080/cb?x=1",
-		 "http%3A%2F%2F127.0.0.1%3A8080%2Fcb%3Fx%3D1"},
-		{"\xc3\xa9+%", "%C3%A9%2B%25"},
+	    {"", ""},
+	    {"AZaz09-._~", "AZaz09-._~"},
+	    {"a b&c=d/e", "a%20b%26c%3Dd%2Fe"},
+	    {"READ_SHEETS WRITE_SHEETS", "READ_SHEETS%20WRITE_SHEETS"},
+	    {"http://127.0.0.1:8080/cb?x=1",
+	     "http%3A%2F%2F127.0.0.1%3A8080%2Fcb%3Fx%3D1"},
+	    {"\xc3\xa9+%", "%C3%A9%2B%25"},
 	};
 	size_t i;
 	char *e;

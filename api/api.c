@@ -1,0 +1,297 @@
+/*
+ * The Smartsheet endpoints smartsheetfs reads, over http_ (transport,
+ * retries, errno mapping) and auth_ (the bearer token). Each public call
+ * logs its failure once, here: the method, the path without the base URL
+ * (never the token), the HTTP status, Smartsheet's errorCode, refId and
+ * message.
+ */
+#include "api/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "util/log.h"
+#include "util/sbuf.h"
+
+#define API_PAGE_SIZE 1000
+#define API_MAX_PAGES 10000
+#define API_MAX_URL_BYTES 4096
+
+struct api {
+	char *base;
+	struct http *http;
+	struct auth *auth;
+};
+
+struct api *api_new(const char *base, struct http *http, struct auth *auth)
+{
+	struct api *a;
+
+	if (!base || !http || !auth)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->base = strdup(base);
+	if (!a->base) {
+		free(a);
+		return NULL;
+	}
+	a->http = http;
+	a->auth = auth;
+	return a;
+}
+
+void api_free(struct api *a)
+{
+	if (!a)
+		return;
+	free(a->base);
+	free(a);
+}
+
+/* "GET /sheets/1: HTTP 500, errorCode 4000, refId abc: message" */
+static void log_failure(const char *path, int rc, const struct http_result *r,
+			const char *what)
+{
+	struct sbuf sb = SBUF_INIT(1024);
+	int prio = rc == -ENOENT || r->status == 404 ? LOG_WARNING : LOG_ERR;
+	int e = 0;
+
+	if (r->status)
+		e |= sbuf_addf(&sb, "HTTP %ld", r->status);
+	else
+		e |= sbuf_addstr(&sb, "no answer");
+	if (r->error_code)
+		e |= sbuf_addf(&sb, ", errorCode %d", r->error_code);
+	if (r->ref_id[0])
+		e |= sbuf_addf(&sb, ", refId %s", r->ref_id);
+	if (what)
+		e |= sbuf_addf(&sb, ": %s", what);
+	else if (r->message[0])
+		e |= sbuf_addf(&sb, ": %s", r->message);
+	else
+		e |= sbuf_addf(&sb, ": %s", strerror(-rc));
+	log_msg(prio, "GET %s: %s", path, e ? "(out of memory)" : sb.buf);
+	sbuf_release(&sb);
+}
+
+/* The API's "your token is not (or no longer) good" answers. */
+static bool token_rejected(int rc, const struct http_result *r)
+{
+	return rc == -EACCES && r->status == 401 &&
+	       (r->error_code == 1001 || r->error_code == 1002 ||
+		r->error_code == 1003);
+}
+
+/*
+ * One GET of base + path (+ "?" query): streamed to sink, or else collected
+ * into *body and *len. A 401 for a rejected token is retried once with the
+ * token auth hands out after auth_rejected(). Does not log: the callers do.
+ */
+static int get(struct api *a, const char *path, const char *query,
+	       const struct http_sink *sink, char **body, size_t *len,
+	       struct http_result *r)
+{
+	struct http_request req = {.method = HTTP_GET};
+	char url[API_MAX_URL_BYTES];
+	char *bearer = NULL;
+	int rc, n, attempt;
+
+	memset(r, 0, sizeof(*r));
+	n = snprintf(url, sizeof(url), "%s%s%s%s", a->base, path,
+		     query ? "?" : "", query ? query : "");
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		snprintf(r->message, sizeof(r->message), "URL too long");
+		return -EINVAL;
+	}
+	req.url = url;
+	for (attempt = 0; attempt < 2; attempt++) {
+		rc = auth_get_bearer(a->auth, &bearer);
+		if (rc) {
+			memset(r, 0, sizeof(*r));
+			snprintf(r->message, sizeof(r->message),
+				 "no usable access token");
+			goto out;
+		}
+		req.bearer = bearer;
+		if (sink)
+			rc = http_perform(a->http, &req, sink, r);
+		else
+			rc = http_fetch(a->http, &req, body, len, r);
+		if (rc == 0) {
+			auth_accepted(a->auth);
+			goto out;
+		}
+		if (attempt > 0 || !token_rejected(rc, r) ||
+		    auth_rejected(a->auth, bearer) != 0)
+			goto out;
+		auth_bearer_free(bearer);
+		bearer = NULL;
+	}
+out:
+	auth_bearer_free(bearer);
+	return rc;
+}
+
+int api_list_sheets(struct api *a, struct model_sheet_list *out,
+		    struct http_result *res)
+{
+	struct model_sheet_list acc = {NULL, 0};
+	struct http_result local, *r = res ? res : &local;
+	int64_t page = 1, got_page = 0, total = 0;
+	char query[64];
+	char *body = NULL;
+	size_t len = 0, before;
+	int rc = 0;
+
+	for (page = 1; page <= API_MAX_PAGES; page++) {
+		snprintf(query, sizeof(query), "page=%" PRId64 "&pageSize=%d",
+			 page, API_PAGE_SIZE);
+		rc = get(a, "/sheets", query, NULL, &body, &len, r);
+		if (rc) {
+			log_failure("/sheets", rc, r, NULL);
+			goto out;
+		}
+		before = acc.count;
+		rc = api_parse_sheet_list_page(body, len, &acc, &got_page,
+					       &total);
+		free(body);
+		body = NULL;
+		if (rc) {
+			log_failure("/sheets", rc, r,
+				    rc == -ENOMEM ? "out of memory"
+						  : "malformed answer");
+			goto out;
+		}
+		/* totalPages may change while we page; -1 means unknown. */
+		if (acc.count == before || (total >= 0 && page >= total))
+			break;
+	}
+	if (page > API_MAX_PAGES) {
+		rc = -EIO;
+		log_failure("/sheets", rc, r, "more than 10000 pages");
+		goto out;
+	}
+	*out = acc;
+	acc.items = NULL;
+	acc.count = 0;
+out:
+	model_sheet_list_release(&acc);
+	return rc;
+}
+
+/* The streaming sink: a retried attempt restarts the parser. */
+struct sheet_sink {
+	struct sheet_parser *p;
+	int parse_err; /* what the parser said, to tell it from transport */
+};
+
+static int sink_reset(void *ctx)
+{
+	struct sheet_sink *s = ctx;
+
+	s->parse_err = sheet_parser_reset(s->p);
+	return s->parse_err;
+}
+
+static int sink_write(void *ctx, const char *data, size_t n)
+{
+	struct sheet_sink *s = ctx;
+	int rc = sheet_parser_feed(s->p, data, n);
+
+	if (rc)
+		s->parse_err = rc;
+	return rc;
+}
+
+int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
+		  struct http_result *res)
+{
+	struct http_result local, *r = res ? res : &local;
+	struct sheet_sink ss = {NULL, 0};
+	struct http_sink sink = {sink_reset, sink_write, &ss};
+	struct model_sheet *s = NULL;
+	char path[64];
+	int rc;
+
+	snprintf(path, sizeof(path), "/sheets/%" PRId64, id);
+	ss.p = sheet_parser_new();
+	if (!ss.p) {
+		memset(r, 0, sizeof(*r));
+		rc = -ENOMEM;
+		log_failure(path, rc, r, "out of memory");
+		goto out;
+	}
+	rc = get(a, path, "level=2&include=objectValue", &sink, NULL, NULL,
+		 r);
+	if (rc) {
+		log_failure(path, rc, r,
+			    !ss.parse_err      ? NULL
+			    : rc == -EFBIG     ? "sheet too large"
+			    : rc == -ENOMEM    ? "out of memory"
+					       : "malformed answer");
+		goto out;
+	}
+	rc = sheet_parser_finish(ss.p, &s);
+	if (rc) {
+		log_failure(path, rc, r,
+			    rc == -ENOMEM ? "out of memory"
+					  : "malformed answer");
+		goto out;
+	}
+	*out = s;
+out:
+	sheet_parser_free(ss.p);
+	return rc;
+}
+
+int api_get_sheet_version(struct api *a, int64_t id, int64_t *version,
+			  struct http_result *res)
+{
+	struct http_result local, *r = res ? res : &local;
+	char path[64];
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "/sheets/%" PRId64 "/version", id);
+	rc = get(a, path, NULL, NULL, &body, &len, r);
+	if (rc) {
+		log_failure(path, rc, r, NULL);
+		goto out;
+	}
+	rc = api_parse_version(body, len, version);
+	if (rc)
+		log_failure(path, rc, r, "malformed answer");
+out:
+	free(body);
+	return rc;
+}
+
+int api_get_user(struct api *a, struct model_user *out,
+		 struct http_result *res)
+{
+	struct http_result local, *r = res ? res : &local;
+	char *body = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = get(a, "/users/me", NULL, NULL, &body, &len, r);
+	if (rc) {
+		log_failure("/users/me", rc, r, NULL);
+		goto out;
+	}
+	rc = api_parse_user(body, len, out);
+	if (rc)
+		log_failure("/users/me", rc, r,
+			    rc == -ENOMEM ? "out of memory"
+					  : "malformed answer");
+out:
+	free(body);
+	return rc;
+}
