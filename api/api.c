@@ -114,8 +114,9 @@ static int get(struct api *a, const char *path, const char *query,
 		rc = auth_get_bearer(a->auth, &bearer);
 		if (rc) {
 			memset(r, 0, sizeof(*r));
-			snprintf(r->message, sizeof(r->message),
-				 "no usable access token");
+			snprintf(r->message, sizeof(r->message), "%s",
+				 rc == -ENOMEM ? "out of memory"
+					       : "no usable access token");
 			goto out;
 		}
 		req.bearer = bearer;
@@ -138,12 +139,65 @@ out:
 	return rc;
 }
 
+struct id_pos {
+	int64_t id;
+	size_t pos;
+};
+
+static int id_pos_cmp(const void *x, const void *y)
+{
+	const struct id_pos *a = x, *b = y;
+
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/*
+ * Offset paging over a list that changes meanwhile can show a sheet on two
+ * pages: keep its first appearance. Best effort (skipped without memory).
+ */
+static void dedupe(struct model_sheet_list *l)
+{
+	struct id_pos *v = NULL;
+	unsigned char *drop = NULL;
+	size_t i, o;
+
+	if (l->count < 2)
+		return;
+	v = malloc(l->count * sizeof(*v));
+	drop = calloc(l->count, 1);
+	if (!v || !drop)
+		goto out;
+	for (i = 0; i < l->count; i++) {
+		v[i].id = l->items[i].id;
+		v[i].pos = i;
+	}
+	qsort(v, l->count, sizeof(*v), id_pos_cmp);
+	for (i = 1; i < l->count; i++)
+		if (v[i].id == v[i - 1].id)
+			drop[v[i].pos] = 1;
+	for (i = 0, o = 0; i < l->count; i++) {
+		if (!drop[i]) {
+			l->items[o++] = l->items[i];
+			continue;
+		}
+		free(l->items[i].name);
+		free(l->items[i].modified_at);
+		free(l->items[i].access_level);
+	}
+	l->count = o;
+out:
+	free(v);
+	free(drop);
+}
+
 int api_list_sheets(struct api *a, struct model_sheet_list *out,
 		    struct http_result *res)
 {
 	struct model_sheet_list acc = {NULL, 0};
 	struct http_result local, *r = res ? res : &local;
-	int64_t page = 1, got_page = 0, total = 0;
+	int64_t page, got_page = 0, total = 0;
 	char query[64];
 	char *body = NULL;
 	size_t len = 0, before;
@@ -177,6 +231,7 @@ int api_list_sheets(struct api *a, struct model_sheet_list *out,
 		log_failure("/sheets", rc, r, "more than 10000 pages");
 		goto out;
 	}
+	dedupe(&acc);
 	*out = acc;
 	acc.items = NULL;
 	acc.count = 0;

@@ -461,6 +461,8 @@ static int mini_parse(struct mini *m, const char *json, size_t len)
 		st = yajl_complete_parse(h);
 	if (st != yajl_status_ok && !m->err) {
 		msg = yajl_get_error(h, 0, NULL, 0);
+		if (msg)
+			msg[strcspn((char *)msg, "\n")] = '\0';
 		mfail(m, -EIO, "%s", msg ? (const char *)msg : "parse error");
 		if (msg)
 			yajl_free_error(h, msg);

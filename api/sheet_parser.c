@@ -27,7 +27,7 @@
 #define MAX_SHEET_BYTES ((size_t)512 << 20) /* arena + arrays of one sheet */
 /* No callback for this many bytes means yajl is buffering one huge token. */
 #define MAX_GAP_BYTES (2 * (size_t)MAX_STRING_BYTES)
-#define MAX_FRAMES 12                       /* the deepest known path is 9 */
+#define MAX_FRAMES 12                       /* the deepest known path is 8 */
 
 /* The containers we parse; everything else is skipped. */
 enum frame {
@@ -161,6 +161,7 @@ struct sheet_parser {
 	/* the cells of the current row */
 	struct pcell *cs;
 	size_t ncs, cs_cap;
+	size_t cells_seen; /* in this row, kept or not (for messages) */
 
 	/* the current objectValue */
 	enum ov_type ov_type;
@@ -192,7 +193,7 @@ static void where(const struct sheet_parser *p, char *buf, size_t size)
 			break;
 		case F_CELLS:
 			n = snprintf(buf + off, size - off, ".cells[%zu]",
-				     p->ncs);
+				     p->cells_seen);
 			break;
 		case F_OBJV:
 			n = snprintf(buf + off, size - off, ".objectValue");
@@ -252,12 +253,16 @@ static int over_cap(struct sheet_parser *p)
 	return 1;
 }
 
-/* Make room for need elements in *arr; 1 or 0 (failed). */
-static int grow(struct sheet_parser *p, void **arr, size_t *cap,
-		size_t need, size_t elem)
+/*
+ * Make room for need elements in the array that arrp points to (the address
+ * of a T *, copied with memcpy to stay clear of aliasing rules); 1, or 0
+ * when it failed.
+ */
+static int grow(struct sheet_parser *p, void *arrp, size_t *cap, size_t need,
+		size_t elem)
 {
 	size_t ncap = *cap ? *cap : 16;
-	void *n;
+	void *old, *n;
 
 	if (need <= *cap)
 		return 1;
@@ -266,11 +271,12 @@ static int grow(struct sheet_parser *p, void **arr, size_t *cap,
 			return fail(p, -EFBIG, "array too large");
 		ncap *= 2;
 	}
-	n = realloc(*arr, ncap * elem);
+	memcpy(&old, arrp, sizeof(old));
+	n = realloc(old, ncap * elem);
 	if (!n)
 		return fail(p, -ENOMEM, "out of memory");
+	memcpy(arrp, &n, sizeof(n));
 	p->heap_bytes += (ncap - *cap) * elem;
-	*arr = n;
 	*cap = ncap;
 	return over_cap(p);
 }
@@ -659,7 +665,7 @@ static int objv_value(struct sheet_parser *p, const struct jv *v)
 static int add_item(struct sheet_parser *p, const char *a, const char *b,
 		    bool contact)
 {
-	if (!grow(p, (void **)&p->items, &p->items_cap, p->nitems + 1,
+	if (!grow(p, &p->items, &p->items_cap, p->nitems + 1,
 		  sizeof(*p->items)))
 		return 0;
 	p->items[p->nitems].a = a;
@@ -724,6 +730,7 @@ static int on_value(struct sheet_parser *p, const struct jv *v)
 		memset(&p->row, 0, sizeof(p->row));
 		p->row_has_id = false;
 		p->ncs = 0;
+		p->cells_seen = 0;
 		p->hint = 0;
 		return push(p, F_ROW);
 	case F_ROW:
@@ -801,7 +808,7 @@ static int end_column(struct sheet_parser *p)
 		return fail(p, -EIO, "column without \"id\"");
 	if (p->ncols >= UINT32_MAX)
 		return fail(p, -EFBIG, "too many columns");
-	if (!grow(p, (void **)&p->cols, &p->cols_cap, p->ncols + 1,
+	if (!grow(p, &p->cols, &p->cols_cap, p->ncols + 1,
 		  sizeof(*p->cols)))
 		return 0;
 	c = &p->cols[p->ncols++];
@@ -832,7 +839,7 @@ static int end_cell(struct sheet_parser *p)
 	}
 	if (p->ncs >= UINT32_MAX)
 		return fail(p, -EFBIG, "too many cells in a row");
-	if (!grow(p, (void **)&p->cs, &p->cs_cap, p->ncs + 1, sizeof(*p->cs)))
+	if (!grow(p, &p->cs, &p->cs_cap, p->ncs + 1, sizeof(*p->cs)))
 		return 0;
 	pc->seq = (uint32_t)p->ncs;
 	p->cs[p->ncs++] = *pc;
@@ -877,14 +884,14 @@ static int end_row(struct sheet_parser *p)
 
 	if (!p->row_has_id)
 		return fail(p, -EIO, "row without \"id\"");
-	if (!grow(p, (void **)&p->rows, &p->rows_cap, p->nrows + 1,
+	if (!grow(p, &p->rows, &p->rows_cap, p->nrows + 1,
 		  sizeof(*p->rows)))
 		return 0;
 	if (p->cols_done) {
 		n = sort_cells(p->cs, n);
 	} else {
 		/* Columns unknown yet: keep the raw ids for finish(). */
-		if (!grow(p, (void **)&p->defer_ids, &p->defer_cap,
+		if (!grow(p, &p->defer_ids, &p->defer_cap,
 			  p->ndefer + n, sizeof(*p->defer_ids)))
 			return 0;
 		for (i = 0; i < n; i++)
@@ -969,7 +976,10 @@ static int on_end(struct sheet_parser *p)
 	case F_ROW:
 		return end_row(p);
 	case F_CELL:
-		return end_cell(p);
+		if (!end_cell(p))
+			return 0;
+		p->cells_seen++;
+		return 1;
 	case F_OBJV:
 		return end_objv(p);
 	case F_CONTACT:
@@ -1189,6 +1199,8 @@ static int yajl_failed(struct sheet_parser *p)
 	if (p->err)
 		return p->err;
 	msg = yajl_get_error(p->h, 0, NULL, 0);
+	if (msg)
+		msg[strcspn((char *)msg, "\n")] = '\0';
 	log_debug("sheet JSON: %s", msg ? (const char *)msg : "parse error");
 	if (msg)
 		yajl_free_error(p->h, msg);
@@ -1237,7 +1249,7 @@ static int resolve_deferred(struct sheet_parser *p)
 
 			if (idx < 0)
 				continue;
-			if (!grow(p, (void **)&p->cs, &p->cs_cap, p->ncs + 1,
+			if (!grow(p, &p->cs, &p->cs_cap, p->ncs + 1,
 				  sizeof(*p->cs)))
 				return p->err;
 			p->cs[p->ncs].c = row->cells[i];

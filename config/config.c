@@ -71,35 +71,33 @@ struct prop {
 };
 
 static const struct prop props[] = {
-	{"AuthScheme", CFG_PROP_AUTH_SCHEME, CFG_SECT_CONNECTION, false},
-	{"PersonalAccessToken", CFG_PROP_TOKEN, CFG_SECT_CONNECTION, true},
-	{"OAuthClientId", CFG_PROP_CLIENT_ID, CFG_SECT_CONNECTION, false},
-	{"OAuthClientSecret", CFG_PROP_CLIENT_SECRET, CFG_SECT_CONNECTION,
-	 true},
-	{"CallbackURL", CFG_PROP_CALLBACK_URL, CFG_SECT_CONNECTION, false},
-	{"Scope", CFG_PROP_SCOPE, CFG_SECT_CONNECTION, false},
-	{"InitiateOAuth", CFG_PROP_INITIATE, CFG_SECT_CONNECTION, false},
-	{"OAuthSettingsLocation", CFG_PROP_SETTINGS_LOCATION,
-	 CFG_SECT_CONNECTION, false},
-	{"OAuthAccessToken", CFG_PROP_ACCESS_TOKEN, CFG_SECT_CONNECTION, true},
-	{"OAuthRefreshToken", CFG_PROP_REFRESH_TOKEN, CFG_SECT_CONNECTION,
-	 true},
-	{"OAuthExpiresIn", CFG_PROP_EXPIRES_IN, CFG_SECT_CONNECTION, false},
-	{"OAuthTokenTimestamp", CFG_PROP_TOKEN_TIMESTAMP, CFG_SECT_CONNECTION,
-	 false},
-	{"OAuthVerifier", CFG_PROP_VERIFIER, CFG_SECT_CONNECTION, true},
-	{"Region", CFG_PROP_REGION, CFG_SECT_CONNECTION, false},
-	{"BaseURL", CFG_PROP_BASE_URL, CFG_SECT_CONNECTION, false},
-	{"AuthorizeURL", CFG_PROP_AUTHORIZE_URL, CFG_SECT_CONNECTION, false},
-	{"Timeout", CFG_PROP_TIMEOUT, CFG_SECT_CONNECTION, false},
-	{"ProxyServer", CFG_PROP_PROXY_SERVER, CFG_SECT_CONNECTION, false},
-	{"ProxyPort", CFG_PROP_PROXY_PORT, CFG_SECT_CONNECTION, false},
-	{"ProxyUser", CFG_PROP_PROXY_USER, CFG_SECT_CONNECTION, false},
-	{"ProxyPassword", CFG_PROP_PROXY_PASSWORD, CFG_SECT_CONNECTION, true},
-	{"SSLServerCert", CFG_PROP_SSL_SERVER_CERT, CFG_SECT_CONNECTION, false},
-	{"CacheTTL", CFG_PROP_CACHE_TTL, CFG_SECT_MOUNT, false},
-	{"Values", CFG_PROP_VALUES, CFG_SECT_MOUNT, false},
-	{"CRLF", CFG_PROP_CRLF, CFG_SECT_MOUNT, false},
+    {"AuthScheme", CFG_PROP_AUTH_SCHEME, CFG_SECT_CONNECTION, false},
+    {"PersonalAccessToken", CFG_PROP_TOKEN, CFG_SECT_CONNECTION, true},
+    {"OAuthClientId", CFG_PROP_CLIENT_ID, CFG_SECT_CONNECTION, false},
+    {"OAuthClientSecret", CFG_PROP_CLIENT_SECRET, CFG_SECT_CONNECTION, true},
+    {"CallbackURL", CFG_PROP_CALLBACK_URL, CFG_SECT_CONNECTION, false},
+    {"Scope", CFG_PROP_SCOPE, CFG_SECT_CONNECTION, false},
+    {"InitiateOAuth", CFG_PROP_INITIATE, CFG_SECT_CONNECTION, false},
+    {"OAuthSettingsLocation", CFG_PROP_SETTINGS_LOCATION, CFG_SECT_CONNECTION,
+     false},
+    {"OAuthAccessToken", CFG_PROP_ACCESS_TOKEN, CFG_SECT_CONNECTION, true},
+    {"OAuthRefreshToken", CFG_PROP_REFRESH_TOKEN, CFG_SECT_CONNECTION, true},
+    {"OAuthExpiresIn", CFG_PROP_EXPIRES_IN, CFG_SECT_CONNECTION, false},
+    {"OAuthTokenTimestamp", CFG_PROP_TOKEN_TIMESTAMP, CFG_SECT_CONNECTION,
+     false},
+    {"OAuthVerifier", CFG_PROP_VERIFIER, CFG_SECT_CONNECTION, true},
+    {"Region", CFG_PROP_REGION, CFG_SECT_CONNECTION, false},
+    {"BaseURL", CFG_PROP_BASE_URL, CFG_SECT_CONNECTION, false},
+    {"AuthorizeURL", CFG_PROP_AUTHORIZE_URL, CFG_SECT_CONNECTION, false},
+    {"Timeout", CFG_PROP_TIMEOUT, CFG_SECT_CONNECTION, false},
+    {"ProxyServer", CFG_PROP_PROXY_SERVER, CFG_SECT_CONNECTION, false},
+    {"ProxyPort", CFG_PROP_PROXY_PORT, CFG_SECT_CONNECTION, false},
+    {"ProxyUser", CFG_PROP_PROXY_USER, CFG_SECT_CONNECTION, false},
+    {"ProxyPassword", CFG_PROP_PROXY_PASSWORD, CFG_SECT_CONNECTION, true},
+    {"SSLServerCert", CFG_PROP_SSL_SERVER_CERT, CFG_SECT_CONNECTION, false},
+    {"CacheTTL", CFG_PROP_CACHE_TTL, CFG_SECT_MOUNT, false},
+    {"Values", CFG_PROP_VALUES, CFG_SECT_MOUNT, false},
+    {"CRLF", CFG_PROP_CRLF, CFG_SECT_MOUNT, false},
 };
 
 struct region {
@@ -109,23 +107,23 @@ struct region {
 };
 
 static const struct region regions[] = {
-	{"US", "https://api.smartsheet.com/2.0",
-	 "https://app.smartsheet.com/b/authorize"},
-	{"EU", "https://api.smartsheet.eu/2.0",
-	 "https://app.smartsheet.eu/b/authorize"},
-	{"GOV", "https://api.smartsheetgov.com/2.0",
-	 "https://app.smartsheetgov.com/b/authorize"},
-	{"AU", "https://api.smartsheet.au/2.0",
-	 "https://app.smartsheet.au/b/authorize"},
+    {"US", "https://api.smartsheet.com/2.0",
+     "https://app.smartsheet.com/b/authorize"},
+    {"EU", "https://api.smartsheet.eu/2.0",
+     "https://app.smartsheet.eu/b/authorize"},
+    {"GOV", "https://api.smartsheetgov.com/2.0",
+     "https://app.smartsheetgov.com/b/authorize"},
+    {"AU", "https://api.smartsheet.au/2.0",
+     "https://app.smartsheet.au/b/authorize"},
 };
 
 /* Smartsheet's access scopes (smartsheet-api.md, "Scopes"). */
 static const char *const scopes[] = {
-	"ADMIN_SHEETS",	 "ADMIN_SIGHTS",  "ADMIN_USERS",   "ADMIN_WEBHOOKS",
-	"ADMIN_WORKSPACES", "CREATE_SHEETS", "CREATE_SIGHTS", "DELETE_SHEETS",
-	"DELETE_SIGHTS", "READ_CONTACTS", "READ_EVENTS",   "READ_SHEETS",
-	"READ_SIGHTS",	 "READ_USERS",	  "SHARE_SHEETS",  "SHARE_SIGHTS",
-	"WRITE_SHEETS",
+    "ADMIN_SHEETS",	"ADMIN_SIGHTS",	 "ADMIN_USERS",	  "ADMIN_WEBHOOKS",
+    "ADMIN_WORKSPACES", "CREATE_SHEETS", "CREATE_SIGHTS", "DELETE_SHEETS",
+    "DELETE_SIGHTS",	"READ_CONTACTS", "READ_EVENTS",	  "READ_SHEETS",
+    "READ_SIGHTS",	"READ_USERS",	 "SHARE_SHEETS",  "SHARE_SIGHTS",
+    "WRITE_SHEETS",
 };
 
 /*
@@ -146,7 +144,7 @@ struct parse {
 };
 
 static void say(char *errbuf, size_t errlen, const char *fmt, ...)
-	SSFS_PRINTF(3, 4);
+    SSFS_PRINTF(3, 4);
 
 static void say(char *errbuf, size_t errlen, const char *fmt, ...)
 {
@@ -161,7 +159,7 @@ static void say(char *errbuf, size_t errlen, const char *fmt, ...)
 }
 
 static int fail(struct parse *p, int rc, const char *fmt, ...)
-	SSFS_PRINTF(3, 4);
+    SSFS_PRINTF(3, 4);
 
 static int fail(struct parse *p, int rc, const char *fmt, ...)
 {
@@ -184,8 +182,8 @@ static int bad_value(struct parse *p, const struct prop *pr,
 {
 	if (pr->secret)
 		return fail(p, -EINVAL, "%s: expected %s", pr->name, expected);
-	return fail(p, -EINVAL, "%s: expected %s, got '%s'", pr->name,
-		    expected, v);
+	return fail(p, -EINVAL, "%s: expected %s, got '%s'", pr->name, expected,
+		    v);
 }
 
 static void free_str(char *s, bool secret)
@@ -334,9 +332,9 @@ static size_t edit_distance(const char *a, const char *b)
 				v = cur[j - 1] + 1;
 			if (i > 1 && j > 1 &&
 			    tolower((unsigned char)a[i - 1]) ==
-				    tolower((unsigned char)b[j - 2]) &&
+				tolower((unsigned char)b[j - 2]) &&
 			    tolower((unsigned char)a[i - 2]) ==
-				    tolower((unsigned char)b[j - 1]) &&
+				tolower((unsigned char)b[j - 1]) &&
 			    pp[j - 2] + 1 < v)
 				v = pp[j - 2] + 1;
 			cur[j] = v;
@@ -410,7 +408,7 @@ static bool is_loopback_url(const char *v)
 	long port = 0;
 	size_t i, digits = 0;
 
-	if (strncasecmp(v, "http://", 7) || strpbrk(v, " \t"))
+	if (strncasecmp(v, "http://", 7) != 0 || strpbrk(v, " \t"))
 		return false;
 	v += 7;
 	for (i = 0; i < SSFS_ARRAY_SIZE(hosts); i++) {
@@ -480,8 +478,8 @@ static int set_path(struct parse *p, const struct prop *pr, char **dst,
 
 	if (v[0] == '~') {
 		if (v[1] && v[1] != '/') {
-			rc = bad_value(p, pr, "a path ('~user' is not supported)",
-				       v);
+			rc = bad_value(p, pr,
+				       "a path ('~user' is not supported)", v);
 			goto out;
 		}
 		home = getenv("HOME");
@@ -492,8 +490,9 @@ static int set_path(struct parse *p, const struct prop *pr, char **dst,
 			goto out;
 		}
 		rc = sbuf_addstr(&sb, home);
-		if (!rc && sb.len > 1 && sb.buf[sb.len - 1] == '/')
-			sb.buf[--sb.len] = '\0';
+		/* HOME=/ and "~/x" make "/x", not "//x". */
+		if (!rc && home[strlen(home) - 1] == '/' && v[1] == '/')
+			v++;
 		if (!rc)
 			rc = sbuf_addstr(&sb, v + 1);
 	} else if (v[0] == '/') {
@@ -505,7 +504,8 @@ static int set_path(struct parse *p, const struct prop *pr, char **dst,
 			if (!cwd) {
 				rc = fail(p, -errno,
 					  "%s: cannot resolve '%s': no current "
-					  "folder", pr->name, v);
+					  "folder",
+					  pr->name, v);
 				goto out;
 			}
 			base = cwd;
@@ -543,7 +543,8 @@ static int set_prop(struct parse *p, const struct prop *pr, const char *v)
 	if (!*v)
 		return fail(p, -EINVAL, "%s: expected a value", pr->name);
 	if (has_ctl(v))
-		return fail(p, -EINVAL, "%s: the value holds a control character",
+		return fail(p, -EINVAL,
+			    "%s: the value holds a control character",
 			    pr->name);
 	switch (pr->id) {
 	case CFG_PROP_AUTH_SCHEME:
@@ -594,9 +595,8 @@ static int set_prop(struct parse *p, const struct prop *pr, const char *v)
 		return set_str(p, pr, &c->oauth_refresh_token, v);
 	case CFG_PROP_EXPIRES_IN:
 		if (parse_int64(v, &n))
-			return bad_value(p, pr,
-					 "a whole number of seconds (0 or more)",
-					 v);
+			return bad_value(
+			    p, pr, "a whole number of seconds (0 or more)", v);
 		c->oauth_expires_in_s = n;
 		return 0;
 	case CFG_PROP_TOKEN_TIMESTAMP:
@@ -632,8 +632,8 @@ static int set_prop(struct parse *p, const struct prop *pr, const char *v)
 		return set_str(p, pr, &c->proxy_server, v);
 	case CFG_PROP_PROXY_PORT:
 		if (cfg_parse_seconds(v, 1, 65535, &l))
-			return bad_value(p, pr,
-					 "a port number from 1 to 65535", v);
+			return bad_value(p, pr, "a port number from 1 to 65535",
+					 v);
 		c->proxy_port = l;
 		return 0;
 	case CFG_PROP_PROXY_USER:
@@ -726,9 +726,10 @@ static void check_section(struct parse *p, const char *line)
 		return;
 	}
 	if (!sect_find(s, (size_t)(e - s), &sect))
-		fail(p, -EINVAL,
-		     "unknown section [%.*s] (expected [connection] or [mount])",
-		     (int)(e - s > 64 ? 64 : e - s), s);
+		fail(
+		    p, -EINVAL,
+		    "unknown section [%.*s] (expected [connection] or [mount])",
+		    (int)(e - s > 64 ? 64 : e - s), s);
 }
 
 /*
@@ -758,8 +759,8 @@ static char *read_line(char *str, int num, void *stream)
 		end--;
 	len = (size_t)(end - s);
 	if (len > (size_t)num - 1) {
-		fail(p, -EINVAL, "line is too long (the limit is %d characters)",
-		     num - 1);
+		fail(p, -EINVAL,
+		     "line is too long (the limit is %d characters)", num - 1);
 		len = 0;
 	}
 	memcpy(str, s, len);
@@ -853,8 +854,9 @@ static int shell_quote(struct sbuf *sb, const char *s)
 {
 	int rc = 0;
 
-	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789_./+-,=:@%") == strlen(s))
+	if (*s &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_./+-,=:@%") == strlen(s))
 		return sbuf_addstr(sb, s);
 	rc = sbuf_addch(sb, '\'');
 	for (; !rc && *s; s++) {
@@ -889,8 +891,7 @@ static int read_all(int fd, struct sbuf *sb)
 	}
 }
 
-int cfg_load_file(struct cfg *c, const char *path, char *errbuf,
-		  size_t errlen)
+int cfg_load_file(struct cfg *c, const char *path, char *errbuf, size_t errlen)
 {
 	struct sbuf text = SBUF_INIT(0);
 	struct sbuf quoted = SBUF_INIT(0);
@@ -934,8 +935,10 @@ int cfg_load_file(struct cfg *c, const char *path, char *errbuf,
 	rc = read_all(fd, &text);
 	if (rc == -EFBIG) {
 		rc = -EINVAL;
-		say(errbuf, errlen, "%s: too big for a config file (over %d "
-			"bytes)", path, CFG_MAX_FILE_BYTES);
+		say(errbuf, errlen,
+		    "%s: too big for a config file (over %d "
+		    "bytes)",
+		    path, CFG_MAX_FILE_BYTES);
 		goto out;
 	}
 	if (rc) {
@@ -1007,8 +1010,8 @@ static char *xdg_config_path(const char *leaf)
 	if (xdg && xdg[0] == '/')
 		rc = sbuf_addf(&sb, "%s/%s/%s", xdg, CFG_APP_DIR, leaf);
 	else if (home && *home)
-		rc = sbuf_addf(&sb, "%s/.config/%s/%s", home, CFG_APP_DIR,
-			       leaf);
+		rc =
+		    sbuf_addf(&sb, "%s/.config/%s/%s", home, CFG_APP_DIR, leaf);
 	else
 		return NULL;
 	if (rc)
@@ -1087,8 +1090,7 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen)
 	}
 	if (!c->proxy_user && c->proxy_password) {
 		say(errbuf, errlen,
-		    "%s: ProxyUser is missing, needed for ProxyPassword",
-		    file);
+		    "%s: ProxyUser is missing, needed for ProxyPassword", file);
 		goto out;
 	}
 

@@ -188,6 +188,9 @@ static void cli_release(struct cli *c)
 	free(c->pos[1]);
 }
 
+/* Set by load_config: it failed only for want of a token (exit 3). */
+static bool cfg_no_credential;
+
 /*
  * Load the configuration: the file named on the command line or in
  * $SMARTSHEETFS_CONFIG must exist; the default one may be missing (a token
@@ -232,6 +235,8 @@ static int load_config(struct cfg *cfg, const struct cli *c,
 	if (c->crlf)
 		cfg->crlf = true;
 	rc = cfg_finish(cfg, err, sizeof(err));
+	cfg_no_credential = rc && cfg->auth_scheme == CFG_AUTH_TOKEN &&
+			    !cfg->token;
 out:
 	if (rc)
 		fprintf(stderr, "smartsheetfs: %s\n", err);
@@ -430,7 +435,9 @@ int main(int argc, char **argv)
 	if (c.verbose)
 		log_set_level(LOG_DEBUG);
 	if (load_config(&cfg, &c, config)) {
-		rc = EXIT_CONFIG;
+		/* SPEC §1: no usable credential is status 3, not a config
+		 * error. */
+		rc = cfg_no_credential ? EXIT_AUTH : EXIT_CONFIG;
 		goto out;
 	}
 
@@ -525,7 +532,7 @@ static int auth_command(int argc, char **argv)
 	}
 	if (load_config(&cfg, &c, config)) {
 		cfg_release(&cfg);
-		return EXIT_CONFIG;
+		return cfg_no_credential ? EXIT_AUTH : EXIT_CONFIG;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	http = make_http(&cfg);

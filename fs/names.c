@@ -92,8 +92,7 @@ static int add_id(struct names_entry *e)
 	size_t len = strlen(e->stem), sl, budget;
 	char *p;
 
-	sl = (size_t)snprintf(suffix, sizeof(suffix), " (%" PRId64 ")",
-			      e->id);
+	sl = (size_t)snprintf(suffix, sizeof(suffix), " (%" PRId64 ")", e->id);
 	budget = NAMES_MAX_BYTES - EXT_MAX_BYTES - sl;
 	if (len > budget) {
 		len = budget;
@@ -111,15 +110,20 @@ static int add_id(struct names_entry *e)
 	return 0;
 }
 
-static int cmp_stem(const void *a, const void *b)
+/* One entry in a round's sort: its stem and where it sits in entries[]. */
+struct slot {
+	const char *stem;
+	size_t idx;
+};
+
+static int cmp_slot(const void *a, const void *b)
 {
-	const struct names_entry *x = *(const struct names_entry *const *)a;
-	const struct names_entry *y = *(const struct names_entry *const *)b;
+	const struct slot *x = a, *y = b;
 	int c = strcmp(x->stem, y->stem);
 
 	if (c)
 		return c;
-	return x < y ? -1 : x > y;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /*
@@ -133,28 +137,29 @@ static int cmp_stem(const void *a, const void *b)
  * a second round.
  */
 static int dedup_round(struct names_entry *entries, size_t n,
-		       struct names_entry **sorted, bool *has_id,
-		       bool *changed)
+		       struct slot *slots, bool *has_id, bool *changed)
 {
-	size_t i, j, k;
+	size_t i, j, k, idx;
 	int rc;
 
-	for (i = 0; i < n; i++)
-		sorted[i] = &entries[i];
-	qsort(sorted, n, sizeof(*sorted), cmp_stem);
+	for (i = 0; i < n; i++) {
+		slots[i].stem = entries[i].stem;
+		slots[i].idx = i;
+	}
+	qsort(slots, n, sizeof(*slots), cmp_slot);
 	*changed = false;
 	for (i = 0; i < n; i = j) {
 		j = i + 1;
-		while (j < n && strcmp(sorted[i]->stem, sorted[j]->stem) == 0)
+		while (j < n && strcmp(slots[i].stem, slots[j].stem) == 0)
 			j++;
 		if (j - i < 2)
 			continue;
+		/* add_id() frees stems: this group's slots are done with. */
 		for (k = i; k < j; k++) {
-			size_t idx = (size_t)(sorted[k] - entries);
-
+			idx = slots[k].idx;
 			if (has_id[idx])
 				continue;
-			rc = add_id(sorted[k]);
+			rc = add_id(&entries[idx]);
 			if (rc)
 				return rc;
 			has_id[idx] = true;
@@ -166,7 +171,7 @@ static int dedup_round(struct names_entry *entries, size_t n,
 
 int names_assign(struct names_entry *entries, size_t n)
 {
-	struct names_entry **sorted = NULL;
+	struct slot *slots = NULL;
 	bool *has_id = NULL;
 	bool changed = true;
 	size_t i;
@@ -176,9 +181,9 @@ int names_assign(struct names_entry *entries, size_t n)
 		entries[i].stem = NULL;
 	if (n == 0)
 		return 0;
-	sorted = malloc(n * sizeof(*sorted));
+	slots = calloc(n, sizeof(*slots));
 	has_id = calloc(n, sizeof(*has_id));
-	if (!sorted || !has_id)
+	if (!slots || !has_id)
 		goto out;
 	for (i = 0; i < n; i++) {
 		entries[i].stem = names_sanitize(entries[i].name);
@@ -195,12 +200,12 @@ int names_assign(struct names_entry *entries, size_t n)
 	}
 	rc = 0;
 	while (changed && !rc)
-		rc = dedup_round(entries, n, sorted, has_id, &changed);
+		rc = dedup_round(entries, n, slots, has_id, &changed);
 out:
 	if (rc)
 		names_release(entries, n);
 	free(has_id);
-	free(sorted);
+	free(slots);
 	return rc;
 }
 

@@ -29,7 +29,7 @@
 struct names_entry {
 	int64_t id;
 	const char *name; /* the sheet's name (borrowed) */
-	char *stem;       /* out: new string, freed by names_release */
+	char *stem;	  /* out: new string, freed by names_release */
 };
 
 /* Fill entries[i].stem for all n entries. 0 or -ENOMEM. */

@@ -112,6 +112,38 @@ static int shortest(double x, char *d, int *e)
 	return 0; /* not reached: 17 digits always read back */
 }
 
+/*
+ * A fast path for the decimals sheets mostly hold (12.5, 0.07): x = m / 10^j
+ * with m below 10^14. Dividing the exact doubles m and 10^j rounds
+ * correctly, as strtod does, so a match means that m's digits read back as
+ * x; a decimal of at most 15 digits that reads back is the one shortest()
+ * finds, and the smallest j gives the fewest digits. Returns 0 on no match.
+ */
+static int short_decimal(double x, char *d, int *e)
+{
+	static const double p10[] = {1e0,  1e1,	 1e2,  1e3, 1e4,  1e5,
+				     1e6,  1e7,	 1e8,  1e9, 1e10, 1e11,
+				     1e12, 1e13, 1e14, 1e15};
+	double y;
+	uint64_t m;
+	int j, k;
+
+	for (j = 1; j < (int)SSFS_ARRAY_SIZE(p10); j++) {
+		y = x * p10[j];
+		if (y >= 1e14)
+			return 0;
+		m = (uint64_t)(y + 0.5);
+		if ((double)m / p10[j] != x)
+			continue;
+		k = (int)fmt_u64(d, m);
+		*e = k - j - 1;
+		while (k > 1 && d[k - 1] == '0')
+			k--;
+		return k;
+	}
+	return 0;
+}
+
 size_t render_number(double x, char *buf)
 {
 	char d[17];
@@ -144,14 +176,16 @@ size_t render_number(double x, char *buf)
 		buf[len] = '\0';
 		return len;
 	}
-	k = shortest(x, d, &e);
+	k = short_decimal(x, d, &e);
+	if (!k)
+		k = shortest(x, d, &e);
 	n = e + 1; /* x = 0.d1d2...dk * 10^n */
 	if (k <= n && n <= 21) {
 		memcpy(buf + len, d, (size_t)k);
 		len += (size_t)k;
 		for (i = k; i < n; i++)
 			buf[len++] = '0';
-	} else if (0 < n && n <= 21) {
+	} else if (0 < n && n < k) { /* so n <= 21 too: k <= 17 */
 		memcpy(buf + len, d, (size_t)n);
 		len += (size_t)n;
 		buf[len++] = '.';
@@ -172,8 +206,8 @@ size_t render_number(double x, char *buf)
 			len += (size_t)(k - 1);
 		}
 		buf[len++] = 'e';
-		buf[len++] = n - 1 < 0 ? '-' : '+';
-		len += fmt_u64(buf + len, (uint64_t)(n - 1 < 0 ? 1 - n : n - 1));
+		buf[len++] = n < 1 ? '-' : '+';
+		len += fmt_u64(buf + len, (uint64_t)(n < 1 ? 1 - n : n - 1));
 	}
 	buf[len] = '\0';
 	return len;
@@ -266,8 +300,8 @@ static int csv_multi(struct sbuf *out, const struct model_multi *m,
 	return render_csv_field(out, scratch->buf);
 }
 
-static int csv_cell(struct sbuf *out, const struct model_cell *c,
-		    bool display, struct sbuf *scratch)
+static int csv_cell(struct sbuf *out, const struct model_cell *c, bool display,
+		    struct sbuf *scratch)
 {
 	if (display && c->display)
 		return render_csv_field(out, c->display);
@@ -299,11 +333,13 @@ static size_t csv_estimate(const struct model_sheet *s, bool display)
 		est += s->ncols + 2;
 		for (j = 0; j < r->ncells; j++) {
 			const struct model_cell *c = &r->cells[j];
-			const char *t = display ? c->display : NULL;
+			const char *t = NULL;
 
-			if (!t && c->kind == MODEL_VAL_STRING)
+			if (display && c->display)
+				t = c->display;
+			else if (c->kind == MODEL_VAL_STRING && c->str)
 				t = c->str;
-			if (!t)
+			else if (!has_value(c))
 				t = c->display;
 			est += t ? strlen(t) : 8;
 		}
@@ -311,9 +347,8 @@ static size_t csv_estimate(const struct model_sheet *s, bool display)
 	return est;
 }
 
-static int csv_rows(const struct model_sheet *s, bool display,
-		    const char *eol, size_t eol_len, struct sbuf *out,
-		    struct sbuf *scratch)
+static int csv_rows(const struct model_sheet *s, bool display, const char *eol,
+		    size_t eol_len, struct sbuf *out, struct sbuf *scratch)
 {
 	size_t i, col;
 	uint32_t j;
@@ -385,70 +420,60 @@ static int json_escape(struct sbuf *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *run = p;
-	char esc[6];
-	size_t n;
-	int rc;
+	char esc[6] = {'\\', 'u', '0', '0', '0', '0'};
+	int rc = 0;
 
-	for (;;) {
-		while (*p && !json_special(*p))
-			p++;
-		if (p != run) {
-			rc = put(out, run, (size_t)(p - run));
-			if (rc)
-				return rc;
-		}
-		if (!*p)
-			return 0;
-		n = 2;
-		esc[0] = '\\';
+	for (; *p && !rc; p++) {
+		if (!json_special(*p))
+			continue;
+		rc = put(out, run, (size_t)(p - run));
+		if (rc)
+			break;
 		switch (*p) {
 		case '"':
+			rc = PUT_LIT(out, "\\\"");
+			break;
 		case '\\':
-			esc[1] = (char)*p;
+			rc = PUT_LIT(out, "\\\\");
 			break;
 		case '\n':
-			esc[1] = 'n';
+			rc = PUT_LIT(out, "\\n");
 			break;
 		case '\r':
-			esc[1] = 'r';
+			rc = PUT_LIT(out, "\\r");
 			break;
 		case '\t':
-			esc[1] = 't';
+			rc = PUT_LIT(out, "\\t");
 			break;
 		case '\b':
-			esc[1] = 'b';
+			rc = PUT_LIT(out, "\\b");
 			break;
 		case '\f':
-			esc[1] = 'f';
+			rc = PUT_LIT(out, "\\f");
 			break;
 		case 0xE2:
-			if (p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
-				memcpy(esc + 1, p[2] == 0xA8 ? "u2028" : "u2029",
-				       5);
-				n = 6;
-				p += 2;
+			if (p[1] == 0x80 && p[2] == 0xA8) {
+				rc = PUT_LIT(out, "\\u2028");
+			} else if (p[1] == 0x80 && p[2] == 0xA9) {
+				rc = PUT_LIT(out, "\\u2029");
 			} else {
-				n = 0; /* any other U+2xxx stays as it is */
+				/* Any other U+2xxx stays as it is. */
+				run = p;
+				continue;
 			}
+			p += 2;
 			break;
 		default:
-			memcpy(esc + 1, "u00", 3);
 			esc[4] = hex[*p >> 4];
 			esc[5] = hex[*p & 0xF];
-			n = 6;
+			rc = put(out, esc, sizeof(esc));
 			break;
 		}
-		if (n) {
-			rc = put(out, esc, n);
-			run = p + 1;
-		} else {
-			rc = 0;
-			run = p;
-		}
-		if (rc)
-			return rc;
-		p++;
+		run = p + 1;
 	}
+	if (!rc)
+		rc = put(out, run, (size_t)(p - run));
+	return rc;
 }
 
 int render_json_string(struct sbuf *out, const char *s)
@@ -541,8 +566,8 @@ static int json_keys(const struct model_sheet *s, struct sbuf *keys,
 	rc = 0;
 	for (i = 0; i < s->ncols && !rc; i++) {
 		off[i] = keys->len;
-		rc = render_json_string(keys, own[i] ? own[i]
-						     : s->cols[i].title);
+		rc = render_json_string(keys,
+					own[i] ? own[i] : s->cols[i].title);
 		if (!rc)
 			rc = PUT_LIT(keys, ":");
 	}
@@ -674,29 +699,26 @@ static int json_value(struct sbuf *out, const struct model_cell *c)
 	}
 }
 
-/* `{"id":..,"rowNumber":..,"parentId":..,"cells":{` in one piece. */
+/* `{"id":..,"rowNumber":..,"parentId":..,"cells":{` */
 static int json_row_head(struct sbuf *out, const struct model_row *r)
 {
-	char b[128];
-	size_t n = 0;
+	int rc;
 
-	memcpy(b, "{\"id\":", 6);
-	n += 6;
-	n += fmt_i64(b + n, r->id);
-	memcpy(b + n, ",\"rowNumber\":", 13);
-	n += 13;
-	n += fmt_i64(b + n, r->row_number);
-	memcpy(b + n, ",\"parentId\":", 12);
-	n += 12;
-	if (r->parent_id) {
-		n += fmt_i64(b + n, r->parent_id);
-	} else {
-		memcpy(b + n, "null", 4);
-		n += 4;
-	}
-	memcpy(b + n, ",\"cells\":{", 10);
-	n += 10;
-	return put(out, b, n);
+	rc = PUT_LIT(out, "{\"id\":");
+	if (!rc)
+		rc = json_i64(out, r->id);
+	if (!rc)
+		rc = PUT_LIT(out, ",\"rowNumber\":");
+	if (!rc)
+		rc = json_i64(out, r->row_number);
+	if (!rc)
+		rc = PUT_LIT(out, ",\"parentId\":");
+	if (!rc)
+		rc = r->parent_id ? json_i64(out, r->parent_id)
+				  : PUT_LIT(out, "null");
+	if (!rc)
+		rc = PUT_LIT(out, ",\"cells\":{");
+	return rc;
 }
 
 static int json_rows(const struct model_sheet *s, const struct sbuf *keys,

@@ -40,8 +40,8 @@ enum render_fmt {
 };
 
 struct render_opts {
-	bool display;  /* values=display: displayValue first */
-	bool crlf;     /* CSV records end in CRLF */
+	bool display; /* values=display: displayValue first */
+	bool crlf;    /* CSV records end in CRLF */
 };
 
 int render_csv(const struct model_sheet *s, const struct render_opts *o,

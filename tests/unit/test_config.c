@@ -14,7 +14,9 @@
 /* The folder load_str() resolves relative paths against. */
 #define DIR_ "/cfgdir"
 
-static char tmpdir[PATH_MAX];     /* from mkdtemp() */
+/* Short paths keep the snprintf() size checks quiet. */
+#define SHORT_PATH 256
+static char tmpdir[64];		   /* from mkdtemp() */
 static char tmpdir_real[PATH_MAX]; /* its realpath() */
 
 static int load_str(struct cfg *c, const char *text, char *err)
@@ -25,10 +27,11 @@ static int load_str(struct cfg *c, const char *text, char *err)
 /* Writes dir/name with the given mode; returns the path (static buffer). */
 static const char *write_file(const char *name, const char *text, mode_t mode)
 {
-	static char path[PATH_MAX];
+	static char path[SHORT_PATH];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path); /* it may be mode 0000 from an earlier test */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(fd >= 0);
 	if (fd < 0)
@@ -77,8 +80,7 @@ static void test_config_finish_defaults(void)
 	CHECK_STR(c.authorize_url, "https://app.smartsheet.com/b/authorize");
 	CHECK_STR(c.scope, "READ_SHEETS");
 	CHECK_STR(c.callback_url, "http://localhost:33333");
-	CHECK_STR(c.settings_location,
-		  "/xdg/smartsheetfs/OAuthSettings.txt");
+	CHECK_STR(c.settings_location, "/xdg/smartsheetfs/OAuthSettings.txt");
 	CHECK_INT(c.timeout_s, 60);
 	CHECK_INT(c.cache_ttl_s, 30);
 	CHECK_INT(c.values, CFG_VALUES_RAW);
@@ -102,31 +104,31 @@ static void test_config_finish_defaults(void)
 static void test_config_all_properties(void)
 {
 	static const char text[] =
-		"; every property, names and enum values in odd cases\n"
-		"[Connection]\n"
-		"authscheme = oauth\n"
-		"OAUTHCLIENTID = cid\n"
-		"OAuthClientSecret = csec\n"
-		"CallbackURL = http://127.0.0.1:8080/cb\n"
-		"scope = read_sheets  Write_Sheets\n"
-		"InitiateOAuth = refresh\n"
-		"OAuthSettingsLocation = MEMORY://\n"
-		"OAuthAccessToken = at\n"
-		"OAuthRefreshToken = rt\n"
-		"OAuthExpiresIn = 604799\n"
-		"OAuthTokenTimestamp = 9223372036854775807\n"
-		"OAuthVerifier = ver\n"
-		"Region = gov\n"
-		"Timeout = 3600\n"
-		"ProxyServer = proxy.example\n"
-		"ProxyPort = 65535\n"
-		"ProxyUser = pu\n"
-		"ProxyPassword = pp\n"
-		"SSLServerCert = /etc/ssl/ca.pem\n"
-		"[MOUNT]\n"
-		"cachettl = 0\n"
-		"values = DISPLAY\n"
-		"crlf = Yes\n";
+	    "; every property, names and enum values in odd cases\n"
+	    "[Connection]\n"
+	    "authscheme = oauth\n"
+	    "OAUTHCLIENTID = cid\n"
+	    "OAuthClientSecret = csec\n"
+	    "CallbackURL = http://127.0.0.1:8080/cb\n"
+	    "scope = read_sheets  Write_Sheets\n"
+	    "InitiateOAuth = refresh\n"
+	    "OAuthSettingsLocation = MEMORY://\n"
+	    "OAuthAccessToken = at\n"
+	    "OAuthRefreshToken = rt\n"
+	    "OAuthExpiresIn = 604799\n"
+	    "OAuthTokenTimestamp = 9223372036854775807\n"
+	    "OAuthVerifier = ver\n"
+	    "Region = gov\n"
+	    "Timeout = 3600\n"
+	    "ProxyServer = proxy.example\n"
+	    "ProxyPort = 65535\n"
+	    "ProxyUser = pu\n"
+	    "ProxyPassword = pp\n"
+	    "SSLServerCert = /etc/ssl/ca.pem\n"
+	    "[MOUNT]\n"
+	    "cachettl = 0\n"
+	    "values = DISPLAY\n"
+	    "crlf = Yes\n";
 	struct cfg c;
 	char err[CFG_ERRBUF_SIZE];
 
@@ -159,8 +161,7 @@ static void test_config_all_properties(void)
 
 	CHECK_INT(cfg_finish(&c, err, sizeof(err)), 0);
 	CHECK_STR(c.base_url, "https://api.smartsheetgov.com/2.0");
-	CHECK_STR(c.authorize_url,
-		  "https://app.smartsheetgov.com/b/authorize");
+	CHECK_STR(c.authorize_url, "https://app.smartsheetgov.com/b/authorize");
 	cfg_release(&c);
 }
 
@@ -173,125 +174,127 @@ struct bad_case {
 static void test_config_bad_input_messages(void)
 {
 	static const struct bad_case cases[] = {
-		{"[connection]\nAuthScheme = xyz\n", -EINVAL,
-		 "t.ini:2: AuthScheme: expected PersonalAccessToken or OAuth, "
-		 "got 'xyz'"},
-		{"; comment\n\n[connection]\nTimeout = 0\n", -EINVAL,
-		 "t.ini:4: Timeout: expected a whole number of seconds from 1 "
-		 "to 3600, got '0'"},
-		{"Timeout = 3601", -EINVAL,
-		 "t.ini:1: Timeout: expected a whole number of seconds from 1 "
-		 "to 3600, got '3601'"},
-		{"Timeout = -1", -EINVAL,
-		 "t.ini:1: Timeout: expected a whole number of seconds from 1 "
-		 "to 3600, got '-1'"},
-		{"Timeout = 1.5", -EINVAL,
-		 "t.ini:1: Timeout: expected a whole number of seconds from 1 "
-		 "to 3600, got '1.5'"},
-		{"Timeout = 10s\r\n", -EINVAL,
-		 "t.ini:1: Timeout: expected a whole number of seconds from 1 "
-		 "to 3600, got '10s'"},
-		{"Region = mars", -EINVAL,
-		 "t.ini:1: Region: expected US, EU, GOV or AU, got 'mars'"},
-		{"InitiateOAuth = sometimes", -EINVAL,
-		 "t.ini:1: InitiateOAuth: expected OFF, GETANDREFRESH or "
-		 "REFRESH, got 'sometimes'"},
-		{"[mount]\nValues = pretty", -EINVAL,
-		 "t.ini:2: Values: expected raw or display, got 'pretty'"},
-		{"[mount]\nCacheTTL = 86401", -EINVAL,
-		 "t.ini:2: CacheTTL: expected a whole number of seconds from 0 "
-		 "to 86400, got '86401'"},
-		{"[mount]\nCRLF = maybe", -EINVAL,
-		 "t.ini:2: CRLF: expected true or false, got 'maybe'"},
-		{"ProxyPort = 0", -EINVAL,
-		 "t.ini:1: ProxyPort: expected a port number from 1 to 65535, "
-		 "got '0'"},
-		{"ProxyPort = 65536", -EINVAL,
-		 "t.ini:1: ProxyPort: expected a port number from 1 to 65535, "
-		 "got '65536'"},
-		{"OAuthExpiresIn = -1", -EINVAL,
-		 "t.ini:1: OAuthExpiresIn: expected a whole number of seconds "
-		 "(0 or more), got '-1'"},
-		{"OAuthExpiresIn = 9223372036854775808", -EINVAL,
-		 "t.ini:1: OAuthExpiresIn: expected a whole number of seconds "
-		 "(0 or more), got '9223372036854775808'"},
-		{"OAuthTokenTimestamp = 12.5", -EINVAL,
-		 "t.ini:1: OAuthTokenTimestamp: expected a Unix time in "
-		 "milliseconds (0 or more), got '12.5'"},
-		{"BaseURL = ftp://example.com", -EINVAL,
-		 "t.ini:1: BaseURL: expected a URL starting with http:// or "
-		 "https://, got 'ftp://example.com'"},
-		{"BaseURL = https://", -EINVAL,
-		 "t.ini:1: BaseURL: expected a URL starting with http:// or "
-		 "https://, got 'https://'"},
-		{"BaseURL = api.smartsheet.com/2.0", -EINVAL,
-		 "t.ini:1: BaseURL: expected a URL starting with http:// or "
-		 "https://, got 'api.smartsheet.com/2.0'"},
-		{"AuthorizeURL = https:///b/authorize", -EINVAL,
-		 "t.ini:1: AuthorizeURL: expected a URL starting with http:// "
-		 "or https://, got 'https:///b/authorize'"},
-		{"CallbackURL = http://example.com:33333", -EINVAL,
-		 "t.ini:1: CallbackURL: expected http://localhost:PORT or "
-		 "http://127.0.0.1:PORT (a loopback address), got "
-		 "'http://example.com:33333'"},
-		{"Scope = READ_SHEET", -EINVAL,
-		 "t.ini:1: Scope: expected Smartsheet scopes separated by "
-		 "spaces (such as READ_SHEETS), got 'READ_SHEET'"},
-		{"Scope = READ_SHEETS,WRITE_SHEETS", -EINVAL,
-		 "t.ini:1: Scope: expected Smartsheet scopes separated by "
-		 "spaces (such as READ_SHEETS), got "
-		 "'READ_SHEETS,WRITE_SHEETS'"},
-		{"OAuthSettingsLocation = ~bob/s.txt", -EINVAL,
-		 "t.ini:1: OAuthSettingsLocation: expected a path ('~user' is "
-		 "not supported), got '~bob/s.txt'"},
-		{"Timeout =\n", -EINVAL, "t.ini:1: Timeout: expected a value"},
-		{"ProxyUser = a\x01" "b\n", -EINVAL,
-		 "t.ini:1: ProxyUser: the value holds a control character"},
-		{"= 5\n", -EINVAL,
-		 "t.ini:1: a property name is missing before '='"},
-		/* Names. */
-		{"[connection]\nPersonalAccesToken = x\n", -EINVAL,
-		 "t.ini:2: unknown property 'PersonalAccesToken' (did you mean "
-		 "'PersonalAccessToken'?)"},
-		{"timout = 5", -EINVAL,
-		 "t.ini:1: unknown property 'timout' (did you mean "
-		 "'Timeout'?)"},
-		{"[mount]\ncachetl = 5", -EINVAL,
-		 "t.ini:2: unknown property 'cachetl' (did you mean "
-		 "'CacheTTL'?)"},
-		{"Frobnicate = 1", -EINVAL,
-		 "t.ini:1: unknown property 'Frobnicate'"},
-		{"[mount]\nTimeout = 5", -EINVAL,
-		 "t.ini:2: Timeout belongs in [connection], not [mount]"},
-		{"[connection]\nValues = raw", -EINVAL,
-		 "t.ini:2: Values belongs in [mount], not [connection]"},
-		{"CacheTTL = 5", -EINVAL,
-		 "t.ini:1: CacheTTL belongs in [mount]; put it after a [mount] "
-		 "line"},
-		/* Sections. */
-		{"Timeout = 5\n[conection]\nAuthScheme = OAuth\n", -EINVAL,
-		 "t.ini:2: unknown section [conection] (expected [connection] "
-		 "or [mount])"},
-		{"[extra]\n", -EINVAL,
-		 "t.ini:1: unknown section [extra] (expected [connection] or "
-		 "[mount])"},
-		{"\n[mount\n", -EINVAL,
-		 "t.ini:2: missing ']' after the section name"},
-		/* Syntax, and which of two errors wins: the first line. */
-		{"[connection]\nAuthScheme\n", -EINVAL,
-		 "t.ini:2: expected 'Name = value' or '[section]'"},
-		{"junk\nTimeout = 0\n", -EINVAL,
-		 "t.ini:1: expected 'Name = value' or '[section]'"},
-		{"Timeout = 0\njunk\n", -EINVAL,
-		 "t.ini:1: Timeout: expected a whole number of seconds from 1 "
-		 "to 3600, got '0'"},
-		{"Timeout = 5\nRegion = mars\nTimeout = 0\n", -EINVAL,
-		 "t.ini:2: Region: expected US, EU, GOV or AU, got 'mars'"},
-		{"a\n[bad]\n", -EINVAL,
-		 "t.ini:1: expected 'Name = value' or '[section]'"},
-		{"[bad]\nb\n", -EINVAL,
-		 "t.ini:1: unknown section [bad] (expected [connection] or "
-		 "[mount])"},
+	    {"[connection]\nAuthScheme = xyz\n", -EINVAL,
+	     "t.ini:2: AuthScheme: expected PersonalAccessToken or OAuth, "
+	     "got 'xyz'"},
+	    {"; comment\n\n[connection]\nTimeout = 0\n", -EINVAL,
+	     "t.ini:4: Timeout: expected a whole number of seconds from 1 "
+	     "to 3600, got '0'"},
+	    {"Timeout = 3601", -EINVAL,
+	     "t.ini:1: Timeout: expected a whole number of seconds from 1 "
+	     "to 3600, got '3601'"},
+	    {"Timeout = -1", -EINVAL,
+	     "t.ini:1: Timeout: expected a whole number of seconds from 1 "
+	     "to 3600, got '-1'"},
+	    {"Timeout = 1.5", -EINVAL,
+	     "t.ini:1: Timeout: expected a whole number of seconds from 1 "
+	     "to 3600, got '1.5'"},
+	    {"Timeout = 10s\r\n", -EINVAL,
+	     "t.ini:1: Timeout: expected a whole number of seconds from 1 "
+	     "to 3600, got '10s'"},
+	    {"Region = mars", -EINVAL,
+	     "t.ini:1: Region: expected US, EU, GOV or AU, got 'mars'"},
+	    {"InitiateOAuth = sometimes", -EINVAL,
+	     "t.ini:1: InitiateOAuth: expected OFF, GETANDREFRESH or "
+	     "REFRESH, got 'sometimes'"},
+	    {"[mount]\nValues = pretty", -EINVAL,
+	     "t.ini:2: Values: expected raw or display, got 'pretty'"},
+	    {"[mount]\nCacheTTL = 86401", -EINVAL,
+	     "t.ini:2: CacheTTL: expected a whole number of seconds from 0 "
+	     "to 86400, got '86401'"},
+	    {"[mount]\nCRLF = maybe", -EINVAL,
+	     "t.ini:2: CRLF: expected true or false, got 'maybe'"},
+	    {"ProxyPort = 0", -EINVAL,
+	     "t.ini:1: ProxyPort: expected a port number from 1 to 65535, "
+	     "got '0'"},
+	    {"ProxyPort = 65536", -EINVAL,
+	     "t.ini:1: ProxyPort: expected a port number from 1 to 65535, "
+	     "got '65536'"},
+	    {"OAuthExpiresIn = -1", -EINVAL,
+	     "t.ini:1: OAuthExpiresIn: expected a whole number of seconds "
+	     "(0 or more), got '-1'"},
+	    {"OAuthExpiresIn = 9223372036854775808", -EINVAL,
+	     "t.ini:1: OAuthExpiresIn: expected a whole number of seconds "
+	     "(0 or more), got '9223372036854775808'"},
+	    {"OAuthTokenTimestamp = 12.5", -EINVAL,
+	     "t.ini:1: OAuthTokenTimestamp: expected a Unix time in "
+	     "milliseconds (0 or more), got '12.5'"},
+	    {"BaseURL = ftp://example.com", -EINVAL,
+	     "t.ini:1: BaseURL: expected a URL starting with http:// or "
+	     "https://, got 'ftp://example.com'"},
+	    {"BaseURL = https://", -EINVAL,
+	     "t.ini:1: BaseURL: expected a URL starting with http:// or "
+	     "https://, got 'https://'"},
+	    {"BaseURL = api.smartsheet.com/2.0", -EINVAL,
+	     "t.ini:1: BaseURL: expected a URL starting with http:// or "
+	     "https://, got 'api.smartsheet.com/2.0'"},
+	    {"AuthorizeURL = https:///b/authorize", -EINVAL,
+	     "t.ini:1: AuthorizeURL: expected a URL starting with http:// "
+	     "or https://, got 'https:///b/authorize'"},
+	    {"CallbackURL = http://example.com:33333", -EINVAL,
+	     "t.ini:1: CallbackURL: expected http://localhost:PORT or "
+	     "http://127.0.0.1:PORT (a loopback address), got "
+	     "'http://example.com:33333'"},
+	    {"Scope = READ_SHEET", -EINVAL,
+	     "t.ini:1: Scope: expected Smartsheet scopes separated by "
+	     "spaces (such as READ_SHEETS), got 'READ_SHEET'"},
+	    {"Scope = READ_SHEETS,WRITE_SHEETS", -EINVAL,
+	     "t.ini:1: Scope: expected Smartsheet scopes separated by "
+	     "spaces (such as READ_SHEETS), got "
+	     "'READ_SHEETS,WRITE_SHEETS'"},
+	    {"OAuthSettingsLocation = ~bob/s.txt", -EINVAL,
+	     "t.ini:1: OAuthSettingsLocation: expected a path ('~user' is "
+	     "not supported), got '~bob/s.txt'"},
+	    {"Timeout =\n", -EINVAL, "t.ini:1: Timeout: expected a value"},
+	    {"ProxyUser = a\x01"
+	     "b\n",
+	     -EINVAL,
+	     "t.ini:1: ProxyUser: the value holds a control character"},
+	    {"= 5\n", -EINVAL,
+	     "t.ini:1: a property name is missing before '='"},
+	    /* Names. */
+	    {"[connection]\nPersonalAccesToken = x\n", -EINVAL,
+	     "t.ini:2: unknown property 'PersonalAccesToken' (did you mean "
+	     "'PersonalAccessToken'?)"},
+	    {"timout = 5", -EINVAL,
+	     "t.ini:1: unknown property 'timout' (did you mean "
+	     "'Timeout'?)"},
+	    {"[mount]\ncachetl = 5", -EINVAL,
+	     "t.ini:2: unknown property 'cachetl' (did you mean "
+	     "'CacheTTL'?)"},
+	    {"Frobnicate = 1", -EINVAL,
+	     "t.ini:1: unknown property 'Frobnicate'"},
+	    {"[mount]\nTimeout = 5", -EINVAL,
+	     "t.ini:2: Timeout belongs in [connection], not [mount]"},
+	    {"[connection]\nValues = raw", -EINVAL,
+	     "t.ini:2: Values belongs in [mount], not [connection]"},
+	    {"CacheTTL = 5", -EINVAL,
+	     "t.ini:1: CacheTTL belongs in [mount]; put it after a [mount] "
+	     "line"},
+	    /* Sections. */
+	    {"Timeout = 5\n[conection]\nAuthScheme = OAuth\n", -EINVAL,
+	     "t.ini:2: unknown section [conection] (expected [connection] "
+	     "or [mount])"},
+	    {"[extra]\n", -EINVAL,
+	     "t.ini:1: unknown section [extra] (expected [connection] or "
+	     "[mount])"},
+	    {"\n[mount\n", -EINVAL,
+	     "t.ini:2: missing ']' after the section name"},
+	    /* Syntax, and which of two errors wins: the first line. */
+	    {"[connection]\nAuthScheme\n", -EINVAL,
+	     "t.ini:2: expected 'Name = value' or '[section]'"},
+	    {"junk\nTimeout = 0\n", -EINVAL,
+	     "t.ini:1: expected 'Name = value' or '[section]'"},
+	    {"Timeout = 0\njunk\n", -EINVAL,
+	     "t.ini:1: Timeout: expected a whole number of seconds from 1 "
+	     "to 3600, got '0'"},
+	    {"Timeout = 5\nRegion = mars\nTimeout = 0\n", -EINVAL,
+	     "t.ini:2: Region: expected US, EU, GOV or AU, got 'mars'"},
+	    {"a\n[bad]\n", -EINVAL,
+	     "t.ini:1: expected 'Name = value' or '[section]'"},
+	    {"[bad]\nb\n", -EINVAL,
+	     "t.ini:1: unknown section [bad] (expected [connection] or "
+	     "[mount])"},
 	};
 	char err[CFG_ERRBUF_SIZE];
 	struct cfg c;
@@ -302,7 +305,7 @@ static void test_config_bad_input_messages(void)
 		memset(err, 'x', sizeof(err));
 		CHECK_INT(load_str(&c, cases[i].text, err), cases[i].rc);
 		CHECK_STR(err, cases[i].msg);
-		if (strcmp(err, cases[i].msg))
+		if (strcmp(err, cases[i].msg) != 0)
 			fprintf(stderr, "  (case %zu)\n", i);
 		cfg_release(&c);
 	}
@@ -314,18 +317,18 @@ static void test_config_callback_urls(void)
 		const char *url;
 		bool ok;
 	} cases[] = {
-		{"http://localhost:33333", true},
-		{"http://LOCALHOST:1/", true},
-		{"http://127.0.0.1:65535/oauth/cb", true},
-		{"http://localhost", false},
-		{"http://localhost:", false},
-		{"http://localhost:0", false},
-		{"http://localhost:65536", false},
-		{"http://localhost:123456", false},
-		{"https://localhost:33333", false},
-		{"http://127.0.0.2:33333", false},
-		{"http://localhost:33333?x=1", false},
-		{"http://localhost.evil.com:33333", false},
+	    {"http://localhost:33333", true},
+	    {"http://LOCALHOST:1/", true},
+	    {"http://127.0.0.1:65535/oauth/cb", true},
+	    {"http://localhost", false},
+	    {"http://localhost:", false},
+	    {"http://localhost:0", false},
+	    {"http://localhost:65536", false},
+	    {"http://localhost:123456", false},
+	    {"https://localhost:33333", false},
+	    {"http://127.0.0.2:33333", false},
+	    {"http://localhost:33333?x=1", false},
+	    {"http://localhost.evil.com:33333", false},
 	};
 	char text[256], err[CFG_ERRBUF_SIZE];
 	struct cfg c;
@@ -350,9 +353,9 @@ static void test_config_bool_spellings(void)
 		const char *v;
 		bool want;
 	} cases[] = {
-		{"true", true}, {"TRUE", true}, {"yes", true}, {"On", true},
-		{"1", true},	{"false", false}, {"No", false}, {"OFF", false},
-		{"0", false},
+	    {"true", true}, {"TRUE", true}, {"yes", true},
+	    {"On", true},   {"1", true},    {"false", false},
+	    {"No", false},  {"OFF", false}, {"0", false},
 	};
 	char text[64], err[CFG_ERRBUF_SIZE];
 	struct cfg c;
@@ -374,14 +377,14 @@ static void test_config_regions(void)
 	static const struct {
 		const char *in, *region, *base, *authorize;
 	} cases[] = {
-		{"us", "US", "https://api.smartsheet.com/2.0",
-		 "https://app.smartsheet.com/b/authorize"},
-		{"Eu", "EU", "https://api.smartsheet.eu/2.0",
-		 "https://app.smartsheet.eu/b/authorize"},
-		{"GOV", "GOV", "https://api.smartsheetgov.com/2.0",
-		 "https://app.smartsheetgov.com/b/authorize"},
-		{"au", "AU", "https://api.smartsheet.au/2.0",
-		 "https://app.smartsheet.au/b/authorize"},
+	    {"us", "US", "https://api.smartsheet.com/2.0",
+	     "https://app.smartsheet.com/b/authorize"},
+	    {"Eu", "EU", "https://api.smartsheet.eu/2.0",
+	     "https://app.smartsheet.eu/b/authorize"},
+	    {"GOV", "GOV", "https://api.smartsheetgov.com/2.0",
+	     "https://app.smartsheetgov.com/b/authorize"},
+	    {"au", "AU", "https://api.smartsheet.au/2.0",
+	     "https://app.smartsheet.au/b/authorize"},
 	};
 	char text[128], err[CFG_ERRBUF_SIZE];
 	struct cfg c;
@@ -486,7 +489,8 @@ static void test_config_long_line(void)
 	/* A long line is refused, not cut in two. */
 	n = snprintf(text, sizeof(text), "Timeout = 5\nBaseURL = https://x/");
 	memset(text + n, 'a', 300);
-	strcpy(text + n + 300, "\nTimeout = 6\n");
+	snprintf(text + n + 300, sizeof(text) - (size_t)n - 300, "%s",
+		 "\nTimeout = 6\n");
 	cfg_init(&c);
 	CHECK_INT(load_str(&c, text, err), -EINVAL);
 	CHECK(strncmp(err, "t.ini:2: line is too long (the limit is ",
@@ -548,8 +552,8 @@ static void test_config_paths(void)
 	CHECK(cwd != NULL);
 	snprintf(want, sizeof(want), "%s/rel.pem", cwd ? cwd : "");
 	cfg_init(&c);
-	CHECK_INT(cfg_load_string(&c, "SSLServerCert = rel.pem", "s", NULL,
-				  err, sizeof(err)),
+	CHECK_INT(cfg_load_string(&c, "SSLServerCert = rel.pem", "s", NULL, err,
+				  sizeof(err)),
 		  0);
 	CHECK_STR(c.ssl_server_cert, want);
 	cfg_release(&c);
@@ -559,38 +563,38 @@ static void test_config_paths(void)
 static void test_config_finish_missing(void)
 {
 	static const struct bad_case cases[] = {
-		{"", -EINVAL,
-		 "(no config file): no PersonalAccessToken, and "
-		 "SMARTSHEET_ACCESS_TOKEN is not set"},
-		{"AuthScheme = OAuth", -EINVAL,
-		 "(no config file): OAuthClientId is missing, needed for "
-		 "AuthScheme = OAuth"},
-		{"AuthScheme = OAuth\nOAuthClientId = id", -EINVAL,
-		 "(no config file): OAuthClientSecret is missing, needed for "
-		 "AuthScheme = OAuth"},
-		{"PersonalAccessToken = t\nOAuthExpiresIn = 5", -EINVAL,
-		 "(no config file): OAuthTokenTimestamp is missing, needed "
-		 "with OAuthExpiresIn"},
-		{"PersonalAccessToken = t\nOAuthTokenTimestamp = 5", -EINVAL,
-		 "(no config file): OAuthExpiresIn is missing, needed with "
-		 "OAuthTokenTimestamp"},
-		{"PersonalAccessToken = t\nProxyPort = 3128", -EINVAL,
-		 "(no config file): ProxyServer is missing, needed for "
-		 "ProxyPort"},
-		{"PersonalAccessToken = t\nProxyServer = p\nProxyPassword = x",
-		 -EINVAL,
-		 "(no config file): ProxyUser is missing, needed for "
-		 "ProxyPassword"},
-		/* And some that are complete. */
-		{"AuthScheme = OAuth\nOAuthClientId = id\n"
-		 "OAuthClientSecret = s",
-		 0, ""},
-		{"PersonalAccessToken = t\nOAuthExpiresIn = 5\n"
-		 "OAuthTokenTimestamp = 0",
-		 0, ""},
-		{"PersonalAccessToken = t\nProxyServer = p\nProxyUser = u\n"
-		 "ProxyPassword = x\nProxyPort = 8080",
-		 0, ""},
+	    {"", -EINVAL,
+	     "(no config file): no PersonalAccessToken, and "
+	     "SMARTSHEET_ACCESS_TOKEN is not set"},
+	    {"AuthScheme = OAuth", -EINVAL,
+	     "(no config file): OAuthClientId is missing, needed for "
+	     "AuthScheme = OAuth"},
+	    {"AuthScheme = OAuth\nOAuthClientId = id", -EINVAL,
+	     "(no config file): OAuthClientSecret is missing, needed for "
+	     "AuthScheme = OAuth"},
+	    {"PersonalAccessToken = t\nOAuthExpiresIn = 5", -EINVAL,
+	     "(no config file): OAuthTokenTimestamp is missing, needed "
+	     "with OAuthExpiresIn"},
+	    {"PersonalAccessToken = t\nOAuthTokenTimestamp = 5", -EINVAL,
+	     "(no config file): OAuthExpiresIn is missing, needed with "
+	     "OAuthTokenTimestamp"},
+	    {"PersonalAccessToken = t\nProxyPort = 3128", -EINVAL,
+	     "(no config file): ProxyServer is missing, needed for "
+	     "ProxyPort"},
+	    {"PersonalAccessToken = t\nProxyServer = p\nProxyPassword = x",
+	     -EINVAL,
+	     "(no config file): ProxyUser is missing, needed for "
+	     "ProxyPassword"},
+	    /* And some that are complete. */
+	    {"AuthScheme = OAuth\nOAuthClientId = id\n"
+	     "OAuthClientSecret = s",
+	     0, ""},
+	    {"PersonalAccessToken = t\nOAuthExpiresIn = 5\n"
+	     "OAuthTokenTimestamp = 0",
+	     0, ""},
+	    {"PersonalAccessToken = t\nProxyServer = p\nProxyUser = u\n"
+	     "ProxyPassword = x\nProxyPort = 8080",
+	     0, ""},
 	};
 	char err[CFG_ERRBUF_SIZE];
 	struct cfg c;
@@ -667,17 +671,20 @@ static void test_config_env_token(void)
 static void test_config_no_secret_in_errors(void)
 {
 	static const char *const secrets[] = {
-		"PersonalAccessToken", "OAuthClientSecret", "OAuthAccessToken",
-		"OAuthRefreshToken",   "OAuthVerifier",	    "ProxyPassword",
+	    "PersonalAccessToken", "OAuthClientSecret", "OAuthAccessToken",
+	    "OAuthRefreshToken",   "OAuthVerifier",	"ProxyPassword",
 	};
-	static const char *const forms[] = {
-		"[mount]\n%s = s3cr3tVALUE\n",	     /* wrong section */
-		"%s = s3cr3tVALUE\x01\n",	     /* control character */
-		"[extra]\n%s = s3cr3tVALUE\n",	     /* unknown section */
-		"%sX = s3cr3tVALUE\n",		     /* unknown name */
-		"%s\ns3cr3tVALUE\n",		     /* syntax */
-		"%s = s3cr3tVALUE\nTimeout = 0\n",   /* a later error */
-		"%s = s3cr3tVALUE\n  s3cr3tVALUE\n", /* would-be continuation */
+	/* Text before and after the property name. */
+	static const struct {
+		const char *before, *after;
+	} forms[] = {
+	    {"[mount]\n", " = s3cr3tVALUE\n"},	     /* wrong section */
+	    {"", " = s3cr3tVALUE\x01\n"},	     /* control character */
+	    {"[extra]\n", " = s3cr3tVALUE\n"},	     /* unknown section */
+	    {"", "X = s3cr3tVALUE\n"},		     /* unknown name */
+	    {"", "\ns3cr3tVALUE\n"},		     /* syntax */
+	    {"", " = s3cr3tVALUE\nTimeout = 0\n"},   /* a later error */
+	    {"", " = s3cr3tVALUE\n  s3cr3tVALUE\n"}, /* indented */
 	};
 	char text[256], err[CFG_ERRBUF_SIZE];
 	struct cfg c;
@@ -686,7 +693,8 @@ static void test_config_no_secret_in_errors(void)
 	for (i = 0; i < SSFS_ARRAY_SIZE(secrets); i++) {
 		for (j = 0; j < SSFS_ARRAY_SIZE(forms); j++) {
 			cfg_init(&c);
-			snprintf(text, sizeof(text), forms[j], secrets[i]);
+			snprintf(text, sizeof(text), "%s%s%s", forms[j].before,
+				 secrets[i], forms[j].after);
 			CHECK_INT(load_str(&c, text, err), -EINVAL);
 			CHECK(err[0] != '\0');
 			CHECK(strstr(err, "s3cr3t") == NULL);
@@ -702,8 +710,7 @@ static void test_config_errbuf_truncation(void)
 
 	cfg_init(&c);
 	memset(err, 'x', sizeof(err));
-	CHECK_INT(cfg_load_string(&c, "\nTimeout = 0", "t.ini", NULL, err,
-				  10),
+	CHECK_INT(cfg_load_string(&c, "\nTimeout = 0", "t.ini", NULL, err, 10),
 		  -EINVAL);
 	CHECK_STR(err, "t.ini:2: ");
 	CHECK(err[10] == 'x');
@@ -724,6 +731,7 @@ static void test_config_release_twice(void)
 	cfg_init(&c);
 	CHECK_INT(load_str(&c,
 			   "PersonalAccessToken = t\nOAuthClientSecret = s\n"
+			   "ProxyServer = h\nProxyUser = u\n"
 			   "ProxyPassword = p\nTimeout = 5\n"
 			   "SSLServerCert = x.pem\n",
 			   err),
@@ -749,19 +757,19 @@ static void test_config_parse_seconds(void)
 		int rc;
 		long want;
 	} cases[] = {
-		{"0", 0, 86400, 0, 0},
-		{"86400", 0, 86400, 0, 86400},
-		{"007", 0, 10, 0, 7},
-		{"86401", 0, 86400, -EINVAL, 0},
-		{"0", 1, 3600, -EINVAL, 0},
-		{"", 0, 10, -EINVAL, 0},
-		{"+1", 0, 10, -EINVAL, 0},
-		{"-1", -5, 10, -EINVAL, 0},
-		{" 1", 0, 10, -EINVAL, 0},
-		{"1 ", 0, 10, -EINVAL, 0},
-		{"1e3", 0, 10000, -EINVAL, 0},
-		{"0x10", 0, 100, -EINVAL, 0},
-		{"99999999999999999999", 0, 100, -EINVAL, 0},
+	    {"0", 0, 86400, 0, 0},
+	    {"86400", 0, 86400, 0, 86400},
+	    {"007", 0, 10, 0, 7},
+	    {"86401", 0, 86400, -EINVAL, 0},
+	    {"0", 1, 3600, -EINVAL, 0},
+	    {"", 0, 10, -EINVAL, 0},
+	    {"+1", 0, 10, -EINVAL, 0},
+	    {"-1", -5, 10, -EINVAL, 0},
+	    {" 1", 0, 10, -EINVAL, 0},
+	    {"1 ", 0, 10, -EINVAL, 0},
+	    {"1e3", 0, 10000, -EINVAL, 0},
+	    {"0x10", 0, 100, -EINVAL, 0},
+	    {"99999999999999999999", 0, 100, -EINVAL, 0},
 	};
 	size_t i;
 	long out;
@@ -783,13 +791,13 @@ static void test_config_parse_values(void)
 		int rc;
 		enum cfg_values want;
 	} cases[] = {
-		{"raw", 0, CFG_VALUES_RAW},
-		{"RAW", 0, CFG_VALUES_RAW},
-		{"display", 0, CFG_VALUES_DISPLAY},
-		{"Display", 0, CFG_VALUES_DISPLAY},
-		{"", -EINVAL, CFG_VALUES_DISPLAY},
-		{"displayed", -EINVAL, CFG_VALUES_DISPLAY},
-		{NULL, -EINVAL, CFG_VALUES_DISPLAY},
+	    {"raw", 0, CFG_VALUES_RAW},
+	    {"RAW", 0, CFG_VALUES_RAW},
+	    {"display", 0, CFG_VALUES_DISPLAY},
+	    {"Display", 0, CFG_VALUES_DISPLAY},
+	    {"", -EINVAL, CFG_VALUES_DISPLAY},
+	    {"displayed", -EINVAL, CFG_VALUES_DISPLAY},
+	    {NULL, -EINVAL, CFG_VALUES_DISPLAY},
 	};
 	enum cfg_values v;
 	size_t i;
@@ -808,19 +816,19 @@ static void test_config_suggest(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"PersonalAccesToken", "PersonalAccessToken"},
-		{"timout", "Timeout"},
-		{"TIMEOUT", "Timeout"},
-		{"cachetl", "CacheTTL"},
-		{"Valeus", "Values"},
-		{"regoin", "Region"},
-		{"BaseUrl", "BaseURL"},
-		{"OAuthClientID", "OAuthClientId"},
-		{"OAuthSecret", NULL},
-		{"ProxyPasswd", "ProxyPassword"},
-		{"xyzzyplugh", NULL},
-		{"", NULL},
-		{"ThisNameIsFarLongerThanAnyKnownPropertyName", NULL},
+	    {"PersonalAccesToken", "PersonalAccessToken"},
+	    {"timout", "Timeout"},
+	    {"TIMEOUT", "Timeout"},
+	    {"cachetl", "CacheTTL"},
+	    {"Valeus", "Values"},
+	    {"regoin", "Region"},
+	    {"BaseUrl", "BaseURL"},
+	    {"OAuthClientID", "OAuthClientId"},
+	    {"OAuthSecret", NULL},
+	    {"ProxyPasswd", "ProxyPassword"},
+	    {"xyzzyplugh", NULL},
+	    {"", NULL},
+	    {"ThisNameIsFarLongerThanAnyKnownPropertyName", NULL},
 	};
 	size_t i;
 
@@ -864,7 +872,7 @@ static void test_config_default_path(void)
 static void test_config_file_permissions(void)
 {
 	static const char text[] = "[connection]\nPersonalAccessToken = t0k\n";
-	char err[CFG_ERRBUF_SIZE], want[2 * PATH_MAX], path[PATH_MAX];
+	char err[CFG_ERRBUF_SIZE], want[2 * PATH_MAX], path[SHORT_PATH];
 	struct cfg c;
 
 	/* Readable by others with a secret: refused, with the fix. */
@@ -931,7 +939,7 @@ static void test_config_file_permissions(void)
 
 static void test_config_file_errors(void)
 {
-	char err[CFG_ERRBUF_SIZE], want[2 * PATH_MAX], path[PATH_MAX];
+	char err[CFG_ERRBUF_SIZE], want[2 * PATH_MAX], path[SHORT_PATH];
 	struct cfg c;
 
 	snprintf(path, sizeof(path), "%s/missing.ini", tmpdir);
@@ -979,7 +987,7 @@ static void test_config_file_errors(void)
 
 static void test_config_file_paths(void)
 {
-	char err[CFG_ERRBUF_SIZE], want[2 * PATH_MAX], path[PATH_MAX];
+	char err[CFG_ERRBUF_SIZE], want[2 * PATH_MAX], path[SHORT_PATH];
 	char cwd[PATH_MAX];
 	struct cfg c;
 

@@ -11,6 +11,10 @@
 
 #include "tests/unit/testlib.h"
 
+/* NAN and INFINITY are floats: -Wdouble-promotion wants the cast. */
+#define T_NAN ((double)NAN)
+#define T_INF ((double)INFINITY)
+
 /*
  * Sheets are static data here (never passed to model_sheet_free): columns,
  * rows and cells as arrays, strings as literals.
@@ -52,48 +56,48 @@ static void test_render_number_table(void)
 		double x;
 		const char *want;
 	} t[] = {
-		{0.0, "0"},
-		{-0.0, "0"},
-		{1.0, "1"},
-		{-1.0, "-1"},
-		{0.1, "0.1"},
-		{0.5, "0.5"},
-		{1.5, "1.5"},
-		{-1.5, "-1.5"},
-		{100.0, "100"},
-		{123456789.0, "123456789"},
-		{1e21, "1e+21"},
-		{1e20, "100000000000000000000"},
-		{123456789012345680000.0, "123456789012345680000"},
-		{123e-20, "1.23e-18"},
-		{0.000001, "0.000001"},
-		{0.0000001, "1e-7"},
-		{-1e-7, "-1e-7"},
-		{0.0000012345, "0.0000012345"},
-		{1.0 / 3.0, "0.3333333333333333"},
-		{2.0 / 3.0, "0.6666666666666666"},
-		{5e-324, "5e-324"},
-		{-5e-324, "-5e-324"},
-		{2.2250738585072014e-308, "2.2250738585072014e-308"},
-		{1.7976931348623157e308, "1.7976931348623157e+308"},
-		{9007199254740993.0, "9007199254740992"},
-		{9007199254740992.0, "9007199254740992"},
-		{9007199254740994.0, "9007199254740994"},
-		{18014398509481984.0, "18014398509481984"},
-		{0.1 + 0.2, "0.30000000000000004"},
-		{1234.5678, "1234.5678"},
-		{-1234.5678, "-1234.5678"},
-		{1e100, "1e+100"},
-		{1.5e-10, "1.5e-10"},
-		{4.35, "4.35"},
-		{100.25, "100.25"},
-		{123456.789e3, "123456789"},
-		{1e23, "1e+23"},
-		{9.5367431640625e-7, "9.5367431640625e-7"},
-		{-123456789012.5, "-123456789012.5"},
-		{NAN, "NaN"},
-		{INFINITY, "Infinity"},
-		{-INFINITY, "-Infinity"},
+	    {0.0, "0"},
+	    {-0.0, "0"},
+	    {1.0, "1"},
+	    {-1.0, "-1"},
+	    {0.1, "0.1"},
+	    {0.5, "0.5"},
+	    {1.5, "1.5"},
+	    {-1.5, "-1.5"},
+	    {100.0, "100"},
+	    {123456789.0, "123456789"},
+	    {1e21, "1e+21"},
+	    {1e20, "100000000000000000000"},
+	    {123456789012345680000.0, "123456789012345680000"},
+	    {123e-20, "1.23e-18"},
+	    {0.000001, "0.000001"},
+	    {0.0000001, "1e-7"},
+	    {-1e-7, "-1e-7"},
+	    {0.0000012345, "0.0000012345"},
+	    {1.0 / 3.0, "0.3333333333333333"},
+	    {2.0 / 3.0, "0.6666666666666666"},
+	    {5e-324, "5e-324"},
+	    {-5e-324, "-5e-324"},
+	    {2.2250738585072014e-308, "2.2250738585072014e-308"},
+	    {1.7976931348623157e308, "1.7976931348623157e+308"},
+	    {9007199254740993.0, "9007199254740992"},
+	    {9007199254740992.0, "9007199254740992"},
+	    {9007199254740994.0, "9007199254740994"},
+	    {18014398509481984.0, "18014398509481984"},
+	    {0.1 + 0.2, "0.30000000000000004"},
+	    {1234.5678, "1234.5678"},
+	    {-1234.5678, "-1234.5678"},
+	    {1e100, "1e+100"},
+	    {1.5e-10, "1.5e-10"},
+	    {4.35, "4.35"},
+	    {100.25, "100.25"},
+	    {123456.789e3, "123456789"},
+	    {1e23, "1e+23"},
+	    {9.5367431640625e-7, "9.5367431640625e-7"},
+	    {-123456789012.5, "-123456789012.5"},
+	    {T_NAN, "NaN"},
+	    {T_INF, "Infinity"},
+	    {-T_INF, "-Infinity"},
 	};
 	char buf[RENDER_NUM_MAX];
 	size_t i, n;
@@ -154,14 +158,14 @@ static uint64_t rng_next(uint64_t *st)
 
 static void test_render_number_shortest_random(void)
 {
-	char buf[RENDER_NUM_MAX], want[24], got[24];
+	char buf[RENDER_NUM_MAX], want[24], got[24], txt[48];
 	uint64_t st = 42, bits;
 	int i, bad = 0;
 	double x;
 
-	for (i = 0; i < 100000; i++) {
+	for (i = 0; i < 40000; i++) {
 		bits = rng_next(&st);
-		switch (i % 4) {
+		switch (i % 5) {
 		case 0: /* any bit pattern */
 			memcpy(&x, &bits, sizeof(x));
 			break;
@@ -172,6 +176,12 @@ static void test_render_number_shortest_random(void)
 		case 2: /* a short decimal, like sheets hold */
 			x = (double)(int64_t)(bits % 2000000001u) / 1000.0 -
 			    1000000.0;
+			break;
+		case 3: /* a decimal as the API sends it, parsed */
+			snprintf(txt, sizeof(txt), "%" PRIu64 "e-%d",
+				 bits % 10000000000000000u,
+				 (int)((bits >> 56) % 24u));
+			x = strtod(txt, NULL);
 			break;
 		default: /* a short decimal with an exponent */
 			x = (double)(bits % 100000u) *
@@ -185,8 +195,9 @@ static void test_render_number_shortest_random(void)
 		text_digits(buf, got);
 		if (strtod(buf, NULL) != x || strcmp(want, got) != 0) {
 			if (bad++ < 5)
-				fprintf(stderr, "%.17g: got %s, want digits %s\n",
-					x, buf, want);
+				fprintf(stderr,
+					"%.17g: got %s, want digits %s\n", x,
+					buf, want);
 		}
 	}
 	CHECK_INT(bad, 0);
@@ -197,20 +208,27 @@ static void test_render_number_comma_locale(void)
 	static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8",
 					    "fr_FR.UTF-8", "fr_FR.utf8"};
 	char buf[RENDER_NUM_MAX];
+	locale_t loc = (locale_t)0;
 	size_t i;
 
-	for (i = 0; i < SSFS_ARRAY_SIZE(names); i++)
-		if (setlocale(LC_NUMERIC, names[i]))
-			break;
-	if (i == SSFS_ARRAY_SIZE(names))
+	/* A thread locale, so no setlocale() state stays behind. */
+	for (i = 0; i < SSFS_ARRAY_SIZE(names) && !loc; i++)
+		loc = newlocale(LC_NUMERIC_MASK, names[i], (locale_t)0);
+	if (!loc)
 		return; /* no such locale here: nothing to check */
+	uselocale(loc);
+	snprintf(buf, sizeof(buf), "%.1f", 1.5);
+	CHECK_STR(buf, "1,5"); /* the locale is in force */
 	render_number(0.1 + 0.2, buf);
 	CHECK_STR(buf, "0.30000000000000004");
 	render_number(-1.5e-7, buf);
 	CHECK_STR(buf, "-1.5e-7");
 	render_number(1234.5678, buf);
 	CHECK_STR(buf, "1234.5678");
-	setlocale(LC_NUMERIC, "C");
+	render_number(5e-324, buf);
+	CHECK_STR(buf, "5e-324");
+	uselocale(LC_GLOBAL_LOCALE);
+	freelocale(loc);
 }
 
 /* ---- field helpers ---- */
@@ -220,18 +238,18 @@ static void test_render_csv_field_quoting(void)
 	static const struct {
 		const char *in, *want;
 	} t[] = {
-		{"", ""},
-		{"plain", "plain"},
-		{"a,b", "\"a,b\""},
-		{"say \"hi\"", "\"say \"\"hi\"\"\""},
-		{"\"", "\"\"\"\""},
-		{"line1\nline2", "\"line1\nline2\""},
-		{"cr\rhere", "\"cr\rhere\""},
-		{"a\r\nb", "\"a\r\nb\""},
-		{" spaces ", " spaces "},
-		{"tab\there", "tab\there"},
-		{"日本語 😀", "日本語 😀"},
-		{"x,\"y\"\n", "\"x,\"\"y\"\"\n\""},
+	    {"", ""},
+	    {"plain", "plain"},
+	    {"a,b", "\"a,b\""},
+	    {"say \"hi\"", "\"say \"\"hi\"\"\""},
+	    {"\"", "\"\"\"\""},
+	    {"line1\nline2", "\"line1\nline2\""},
+	    {"cr\rhere", "\"cr\rhere\""},
+	    {"a\r\nb", "\"a\r\nb\""},
+	    {" spaces ", " spaces "},
+	    {"tab\there", "tab\there"},
+	    {"日本語 😀", "日本語 😀"},
+	    {"x,\"y\"\n", "\"x,\"\"y\"\"\n\""},
 	};
 	struct sbuf sb = SBUF_INIT(0);
 	size_t i;
@@ -249,17 +267,21 @@ static void test_render_json_string_escapes(void)
 	static const struct {
 		const char *in, *want;
 	} t[] = {
-		{"", "\"\""},
-		{"plain", "\"plain\""},
-		{"q\"b\\", "\"q\\\"b\\\\\""},
-		{"\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\""},
-		{"\x01\x1f", "\"\\u0001\\u001f\""},
-		{"del\x7f", "\"del\x7f\""},
-		{"a\xe2\x80\xa8" "b\xe2\x80\xa9" "c", "\"a\\u2028b\\u2029c\""},
-		{"\xe2\x82\xac \xe2\x80\xa6 \xe2\x80", "\"\xe2\x82\xac \xe2\x80\xa6 \xe2\x80\""},
-		{"\xe2", "\"\xe2\""},
-		{"日本語 😀 Tâche", "\"日本語 😀 Tâche\""},
-		{"/", "\"/\""},
+	    {"", "\"\""},
+	    {"plain", "\"plain\""},
+	    {"q\"b\\", "\"q\\\"b\\\\\""},
+	    {"\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\""},
+	    {"\x01\x1f", "\"\\u0001\\u001f\""},
+	    {"del\x7f", "\"del\x7f\""},
+	    {"a\xe2\x80\xa8"
+	     "b\xe2\x80\xa9"
+	     "c",
+	     "\"a\\u2028b\\u2029c\""},
+	    {"\xe2\x82\xac \xe2\x80\xa6 \xe2\x80",
+	     "\"\xe2\x82\xac \xe2\x80\xa6 \xe2\x80\""},
+	    {"\xe2", "\"\xe2\""},
+	    {"日本語 😀 Tâche", "\"日本語 😀 Tâche\""},
+	    {"/", "\"/\""},
 	};
 	struct sbuf sb = SBUF_INIT(0);
 	size_t i;
@@ -272,40 +294,65 @@ static void test_render_json_string_escapes(void)
 	sbuf_release(&sb);
 }
 
+/* Every ASCII byte and the separators read back through a JSON parser. */
+static void test_render_json_string_roundtrip(void)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	char in[256];
+	cJSON *v;
+	size_t n = 0;
+	int c;
+
+	for (c = 1; c < 128; c++)
+		in[n++] = (char)c;
+	memcpy(in + n, "\xe2\x82\xac\xe2\x80\xa8\xe2\x80\xa9\xf0\x9f\x98\x80",
+	       14);
+	in[n + 14] = '\0';
+	CHECK_INT(render_json_string(&sb, in), 0);
+	CHECK(strstr(sb.buf, "\xe2\x80\xa8") == NULL);
+	v = cJSON_Parse(sb.buf);
+	CHECK(cJSON_IsString(v));
+	if (cJSON_IsString(v))
+		CHECK_STR(v->valuestring, in);
+	cJSON_Delete(v);
+	sbuf_release(&sb);
+}
+
 /* ---- the SPEC §4 example ---- */
 
 static struct model_column plan_cols[] = {
-	{.id = 11, .title = "Task", .type_name = "TEXT_NUMBER",
-	 .type = MODEL_COL_TEXT_NUMBER, .primary = true},
-	{.id = 12, .title = "Done", .type_name = "CHECKBOX",
-	 .type = MODEL_COL_CHECKBOX},
+    {.id = 11,
+     .title = "Task",
+     .type_name = "TEXT_NUMBER",
+     .type = MODEL_COL_TEXT_NUMBER,
+     .primary = true},
+    {.id = 12,
+     .title = "Done",
+     .type_name = "CHECKBOX",
+     .type = MODEL_COL_CHECKBOX},
 };
 static struct model_cell plan_r1[] = {
-	{.col = 0, .kind = MODEL_VAL_STRING, .str = "Design",
-	 .display = "Design"},
-	{.col = 1, .kind = MODEL_VAL_BOOL, .flag = true},
+    {.col = 0, .kind = MODEL_VAL_STRING, .str = "Design", .display = "Design"},
+    {.col = 1, .kind = MODEL_VAL_BOOL, .flag = true},
 };
 static struct model_cell plan_r2[] = {
-	{.col = 0, .kind = MODEL_VAL_STRING, .str = "Build",
-	 .display = "Build"},
+    {.col = 0, .kind = MODEL_VAL_STRING, .str = "Build", .display = "Build"},
 };
 static struct model_row plan_rows[] = {
-	{.id = 21, .parent_id = 0, .row_number = 1, .cells = plan_r1,
-	 .ncells = 2},
-	{.id = 22, .parent_id = 21, .row_number = 2, .cells = plan_r2,
-	 .ncells = 1},
+    {.id = 21, .parent_id = 0, .row_number = 1, .cells = plan_r1, .ncells = 2},
+    {.id = 22, .parent_id = 21, .row_number = 2, .cells = plan_r2, .ncells = 1},
 };
 static const struct model_sheet plan = {
-	.id = 1,
-	.name = "Plan",
-	.version = 7,
-	.permalink = "https://app.smartsheet.com/b/home?lx=x",
-	.modified_at = "2024-05-05T05:05:05Z",
-	.total_row_count = 2,
-	.cols = plan_cols,
-	.ncols = 2,
-	.rows = plan_rows,
-	.nrows = 2,
+    .id = 1,
+    .name = "Plan",
+    .version = 7,
+    .permalink = "https://app.smartsheet.com/b/home?lx=x",
+    .modified_at = "2024-05-05T05:05:05Z",
+    .total_row_count = 2,
+    .cols = plan_cols,
+    .ncols = 2,
+    .rows = plan_rows,
+    .nrows = 2,
 };
 
 static void test_render_json_spec_example(void)
@@ -333,80 +380,98 @@ static void test_render_json_spec_example(void)
 
 static const char *pick_ab[] = {"a", "b, c"};
 static const struct model_multi multi_pick = {
-	.contacts = false, .count = 2, .v.strings = pick_ab};
+    .contacts = false, .count = 2, .v.strings = pick_ab};
 static struct model_contact people[] = {
-	{.name = "Alice", .email = "alice@example.com"},
-	{.name = NULL, .email = "bob@example.com"},
-	{.name = "Carol", .email = NULL},
+    {.name = "Alice", .email = "alice@example.com"},
+    {.name = NULL, .email = "bob@example.com"},
+    {.name = "Carol", .email = NULL},
 };
 static const struct model_multi multi_people = {
-	.contacts = true, .count = 3, .v.contacts = people};
+    .contacts = true, .count = 3, .v.contacts = people};
 
 static struct model_column mix_cols[] = {
-	{.id = 1, .title = "Name, \"full\"", .type_name = "TEXT_NUMBER",
-	 .primary = true},
-	{.id = 2, .title = "Cost", .type_name = "TEXT_NUMBER"},
-	{.id = 3, .title = "Secret", .type_name = "TEXT_NUMBER",
-	 .hidden = true},
-	{.id = 4, .title = "Owner", .type_name = "CONTACT_LIST"},
-	{.id = 5, .title = "Tags", .type_name = "MULTI_PICKLIST"},
-	{.id = 6, .title = "Team", .type_name = "MULTI_CONTACT_LIST"},
-	{.id = 7, .title = "Ok", .type_name = "CHECKBOX"},
-	{.id = 8, .title = "Calc", .type_name = "TEXT_NUMBER"},
+    {.id = 1,
+     .title = "Name, \"full\"",
+     .type_name = "TEXT_NUMBER",
+     .primary = true},
+    {.id = 2, .title = "Cost", .type_name = "TEXT_NUMBER"},
+    {.id = 3, .title = "Secret", .type_name = "TEXT_NUMBER", .hidden = true},
+    {.id = 4, .title = "Owner", .type_name = "CONTACT_LIST"},
+    {.id = 5, .title = "Tags", .type_name = "MULTI_PICKLIST"},
+    {.id = 6, .title = "Team", .type_name = "MULTI_CONTACT_LIST"},
+    {.id = 7, .title = "Ok", .type_name = "CHECKBOX"},
+    {.id = 8, .title = "Calc", .type_name = "TEXT_NUMBER"},
 };
 static struct model_cell mix_r1[] = {
-	{.col = 0, .kind = MODEL_VAL_STRING, .str = "Line1\nLine2",
-	 .display = "Line1\nLine2"},
-	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = 1234.5,
-	 .display = "$1,234.50"},
-	{.col = 2, .kind = MODEL_VAL_STRING, .str = "hidden \"x\""},
-	{.col = 3, .kind = MODEL_VAL_STRING, .str = "alice@example.com",
-	 .display = "Alice"},
-	{.col = 4, .kind = MODEL_VAL_NONE, .display = "a, b, c",
-	 .multi = &multi_pick},
-	{.col = 5, .kind = MODEL_VAL_NONE,
-	 .display = "Alice, bob@example.com, Carol", .multi = &multi_people},
-	{.col = 6, .kind = MODEL_VAL_BOOL, .flag = false},
-	{.col = 7, .kind = MODEL_VAL_NONE, .display = "#UNPARSEABLE"},
+    {.col = 0,
+     .kind = MODEL_VAL_STRING,
+     .str = "Line1\nLine2",
+     .display = "Line1\nLine2"},
+    {.col = 1, .kind = MODEL_VAL_NUMBER, .num = 1234.5, .display = "$1,234.50"},
+    {.col = 2, .kind = MODEL_VAL_STRING, .str = "hidden \"x\""},
+    {.col = 3,
+     .kind = MODEL_VAL_STRING,
+     .str = "alice@example.com",
+     .display = "Alice"},
+    {.col = 4,
+     .kind = MODEL_VAL_NONE,
+     .display = "a, b, c",
+     .multi = &multi_pick},
+    {.col = 5,
+     .kind = MODEL_VAL_NONE,
+     .display = "Alice, bob@example.com, Carol",
+     .multi = &multi_people},
+    {.col = 6, .kind = MODEL_VAL_BOOL, .flag = false},
+    {.col = 7, .kind = MODEL_VAL_NONE, .display = "#UNPARSEABLE"},
 };
 static struct model_cell mix_r2[] = {
-	{.col = 0, .kind = MODEL_VAL_STRING, .str = "crlf\r\nin cell"},
-	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = -0.0},
-	{.col = 4, .kind = MODEL_VAL_NONE, .multi = &multi_pick},
-	{.col = 5, .kind = MODEL_VAL_NONE, .multi = &multi_people},
-	{.col = 6, .kind = MODEL_VAL_BOOL, .flag = true},
-	{.col = 7, .kind = MODEL_VAL_NUMBER, .num = NAN},
+    {.col = 0, .kind = MODEL_VAL_STRING, .str = "crlf\r\nin cell"},
+    {.col = 1, .kind = MODEL_VAL_NUMBER, .num = -0.0},
+    {.col = 4, .kind = MODEL_VAL_NONE, .multi = &multi_pick},
+    {.col = 5, .kind = MODEL_VAL_NONE, .multi = &multi_people},
+    {.col = 6, .kind = MODEL_VAL_BOOL, .flag = true},
+    {.col = 7, .kind = MODEL_VAL_NUMBER, .num = T_NAN},
 };
 static struct model_cell mix_r3[] = {
-	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = 0.1 + 0.2,
-	 .display = "0.3"},
-	{.col = 4, .kind = MODEL_VAL_STRING, .str = "solo",
-	 .display = "solo", .multi = &multi_pick},
-	{.col = 7, .kind = MODEL_VAL_NUMBER, .num = INFINITY},
+    {.col = 1, .kind = MODEL_VAL_NUMBER, .num = 0.1 + 0.2, .display = "0.3"},
+    {.col = 4,
+     .kind = MODEL_VAL_STRING,
+     .str = "solo",
+     .display = "solo",
+     .multi = &multi_pick},
+    {.col = 7, .kind = MODEL_VAL_NUMBER, .num = T_INF},
 };
 static struct model_row mix_rows[] = {
-	{.id = 9007199254740993, .row_number = 1, .cells = mix_r1,
-	 .ncells = SSFS_ARRAY_SIZE(mix_r1)},
-	{.id = INT64_MAX, .parent_id = 9007199254740993, .row_number = 2,
-	 .cells = mix_r2, .ncells = SSFS_ARRAY_SIZE(mix_r2)},
-	{.id = INT64_MIN, .parent_id = INT64_MAX, .row_number = 3,
-	 .cells = mix_r3, .ncells = SSFS_ARRAY_SIZE(mix_r3)},
-	{.id = 5, .row_number = 4, .cells = NULL, .ncells = 0},
+    {.id = 9007199254740993,
+     .row_number = 1,
+     .cells = mix_r1,
+     .ncells = SSFS_ARRAY_SIZE(mix_r1)},
+    {.id = INT64_MAX,
+     .parent_id = 9007199254740993,
+     .row_number = 2,
+     .cells = mix_r2,
+     .ncells = SSFS_ARRAY_SIZE(mix_r2)},
+    {.id = INT64_MIN,
+     .parent_id = INT64_MAX,
+     .row_number = 3,
+     .cells = mix_r3,
+     .ncells = SSFS_ARRAY_SIZE(mix_r3)},
+    {.id = 5, .row_number = 4, .cells = NULL, .ncells = 0},
 };
 static const struct model_sheet mix = {
-	.id = 9223372036854775807,
-	.name = "Mix \"all\"",
-	.version = -1,
-	.cols = mix_cols,
-	.ncols = SSFS_ARRAY_SIZE(mix_cols),
-	.rows = mix_rows,
-	.nrows = SSFS_ARRAY_SIZE(mix_rows),
+    .id = 9223372036854775807,
+    .name = "Mix \"all\"",
+    .version = -1,
+    .cols = mix_cols,
+    .ncols = SSFS_ARRAY_SIZE(mix_cols),
+    .rows = mix_rows,
+    .nrows = SSFS_ARRAY_SIZE(mix_rows),
 };
 
 static void test_render_csv_values(void)
 {
 	static const char header[] =
-		"\"Name, \"\"full\"\"\",Cost,Secret,Owner,Tags,Team,Ok,Calc";
+	    "\"Name, \"\"full\"\"\",Cost,Secret,Owner,Tags,Team,Ok,Calc";
 	char raw[1024], disp[1024], rawcrlf[1024];
 
 	snprintf(raw, sizeof(raw),
@@ -447,79 +512,87 @@ static void test_render_csv_values(void)
 static void test_render_json_values(void)
 {
 	check_render(
-		&mix, RENDER_FMT_JSON, false, false,
-		"{\"id\":9223372036854775807,\"name\":\"Mix \\\"all\\\"\","
-		"\"columns\":["
-		"{\"id\":1,\"title\":\"Name, \\\"full\\\"\","
-		"\"type\":\"TEXT_NUMBER\",\"primary\":true},"
-		"{\"id\":2,\"title\":\"Cost\",\"type\":\"TEXT_NUMBER\"},"
-		"{\"id\":3,\"title\":\"Secret\",\"type\":\"TEXT_NUMBER\","
-		"\"hidden\":true},"
-		"{\"id\":4,\"title\":\"Owner\",\"type\":\"CONTACT_LIST\"},"
-		"{\"id\":5,\"title\":\"Tags\",\"type\":\"MULTI_PICKLIST\"},"
-		"{\"id\":6,\"title\":\"Team\","
-		"\"type\":\"MULTI_CONTACT_LIST\"},"
-		"{\"id\":7,\"title\":\"Ok\",\"type\":\"CHECKBOX\"},"
-		"{\"id\":8,\"title\":\"Calc\",\"type\":\"TEXT_NUMBER\"}"
-		"],\"rows\":[\n"
-		"{\"id\":9007199254740993,\"rowNumber\":1,\"parentId\":null,"
-		"\"cells\":{\"Name, \\\"full\\\"\":\"Line1\\nLine2\","
-		"\"Cost\":1234.5,\"Secret\":\"hidden \\\"x\\\"\","
-		"\"Owner\":\"alice@example.com\",\"Tags\":[\"a\",\"b, c\"],"
-		"\"Team\":[{\"name\":\"Alice\",\"email\":\"alice@example.com\"},"
-		"{\"email\":\"bob@example.com\"},{\"name\":\"Carol\"}],"
-		"\"Ok\":false,\"Calc\":\"#UNPARSEABLE\"}},\n"
-		"{\"id\":9223372036854775807,\"rowNumber\":2,"
-		"\"parentId\":9007199254740993,"
-		"\"cells\":{\"Name, \\\"full\\\"\":\"crlf\\r\\nin cell\","
-		"\"Cost\":0,\"Tags\":[\"a\",\"b, c\"],"
-		"\"Team\":[{\"name\":\"Alice\",\"email\":\"alice@example.com\"},"
-		"{\"email\":\"bob@example.com\"},{\"name\":\"Carol\"}],"
-		"\"Ok\":true,\"Calc\":null}},\n"
-		"{\"id\":-9223372036854775808,\"rowNumber\":3,"
-		"\"parentId\":9223372036854775807,"
-		"\"cells\":{\"Cost\":0.30000000000000004,"
-		"\"Tags\":[\"a\",\"b, c\"],\"Calc\":null}},\n"
-		"{\"id\":5,\"rowNumber\":4,\"parentId\":null,\"cells\":{}}\n"
-		"]}\n",
-		"mix json");
+	    &mix, RENDER_FMT_JSON, false, false,
+	    "{\"id\":9223372036854775807,\"name\":\"Mix \\\"all\\\"\","
+	    "\"columns\":["
+	    "{\"id\":1,\"title\":\"Name, \\\"full\\\"\","
+	    "\"type\":\"TEXT_NUMBER\",\"primary\":true},"
+	    "{\"id\":2,\"title\":\"Cost\",\"type\":\"TEXT_NUMBER\"},"
+	    "{\"id\":3,\"title\":\"Secret\",\"type\":\"TEXT_NUMBER\","
+	    "\"hidden\":true},"
+	    "{\"id\":4,\"title\":\"Owner\",\"type\":\"CONTACT_LIST\"},"
+	    "{\"id\":5,\"title\":\"Tags\",\"type\":\"MULTI_PICKLIST\"},"
+	    "{\"id\":6,\"title\":\"Team\","
+	    "\"type\":\"MULTI_CONTACT_LIST\"},"
+	    "{\"id\":7,\"title\":\"Ok\",\"type\":\"CHECKBOX\"},"
+	    "{\"id\":8,\"title\":\"Calc\",\"type\":\"TEXT_NUMBER\"}"
+	    "],\"rows\":[\n"
+	    "{\"id\":9007199254740993,\"rowNumber\":1,\"parentId\":null,"
+	    "\"cells\":{\"Name, \\\"full\\\"\":\"Line1\\nLine2\","
+	    "\"Cost\":1234.5,\"Secret\":\"hidden \\\"x\\\"\","
+	    "\"Owner\":\"alice@example.com\",\"Tags\":[\"a\",\"b, c\"],"
+	    "\"Team\":[{\"name\":\"Alice\","
+	    "\"email\":\"alice@example.com\"},"
+	    "{\"email\":\"bob@example.com\"},{\"name\":\"Carol\"}],"
+	    "\"Ok\":false,\"Calc\":\"#UNPARSEABLE\"}},\n"
+	    "{\"id\":9223372036854775807,\"rowNumber\":2,"
+	    "\"parentId\":9007199254740993,"
+	    "\"cells\":{\"Name, \\\"full\\\"\":\"crlf\\r\\nin cell\","
+	    "\"Cost\":0,\"Tags\":[\"a\",\"b, c\"],"
+	    "\"Team\":[{\"name\":\"Alice\","
+	    "\"email\":\"alice@example.com\"},"
+	    "{\"email\":\"bob@example.com\"},{\"name\":\"Carol\"}],"
+	    "\"Ok\":true,\"Calc\":null}},\n"
+	    "{\"id\":-9223372036854775808,\"rowNumber\":3,"
+	    "\"parentId\":9223372036854775807,"
+	    "\"cells\":{\"Cost\":0.30000000000000004,"
+	    "\"Tags\":[\"a\",\"b, c\"],\"Calc\":null}},\n"
+	    "{\"id\":5,\"rowNumber\":4,\"parentId\":null,\"cells\":{}}\n"
+	    "]}\n",
+	    "mix json");
 }
 
 /* ---- shapes: no rows, no columns, duplicate titles, unicode ---- */
 
 static struct model_column dup_cols[] = {
-	{.id = 11, .title = "A", .type_name = "TEXT_NUMBER"},
-	{.id = 12, .title = "A", .type_name = "TEXT_NUMBER"},
-	{.id = 13, .title = "A (12)", .type_name = "TEXT_NUMBER"},
-	{.id = 14, .title = "A", .type_name = "TEXT_NUMBER"},
-	{.id = 15, .title = "", .type_name = "TEXT_NUMBER"},
-	{.id = 16, .title = "", .type_name = "TEXT_NUMBER"},
+    {.id = 11, .title = "A", .type_name = "TEXT_NUMBER"},
+    {.id = 12, .title = "A", .type_name = "TEXT_NUMBER"},
+    {.id = 13, .title = "A (12)", .type_name = "TEXT_NUMBER"},
+    {.id = 14, .title = "A", .type_name = "TEXT_NUMBER"},
+    {.id = 15, .title = "", .type_name = "TEXT_NUMBER"},
+    {.id = 16, .title = "", .type_name = "TEXT_NUMBER"},
 };
 static struct model_cell dup_r1[] = {
-	{.col = 0, .kind = MODEL_VAL_NUMBER, .num = 1},
-	{.col = 1, .kind = MODEL_VAL_NUMBER, .num = 2},
-	{.col = 2, .kind = MODEL_VAL_NUMBER, .num = 3},
-	{.col = 3, .kind = MODEL_VAL_NUMBER, .num = 4},
-	{.col = 4, .kind = MODEL_VAL_NUMBER, .num = 5},
-	{.col = 5, .kind = MODEL_VAL_NUMBER, .num = 6},
-	{.col = 9, .kind = MODEL_VAL_NUMBER, .num = 7}, /* no such column */
+    {.col = 0, .kind = MODEL_VAL_NUMBER, .num = 1},
+    {.col = 1, .kind = MODEL_VAL_NUMBER, .num = 2},
+    {.col = 2, .kind = MODEL_VAL_NUMBER, .num = 3},
+    {.col = 3, .kind = MODEL_VAL_NUMBER, .num = 4},
+    {.col = 4, .kind = MODEL_VAL_NUMBER, .num = 5},
+    {.col = 5, .kind = MODEL_VAL_NUMBER, .num = 6},
+    {.col = 9, .kind = MODEL_VAL_NUMBER, .num = 7}, /* no such column */
 };
 static struct model_row dup_rows[] = {
-	{.id = 1, .row_number = 1, .cells = dup_r1,
-	 .ncells = SSFS_ARRAY_SIZE(dup_r1)},
+    {.id = 1,
+     .row_number = 1,
+     .cells = dup_r1,
+     .ncells = SSFS_ARRAY_SIZE(dup_r1)},
 };
 
 static void test_render_json_duplicate_titles(void)
 {
 	struct model_sheet s = {
-		.id = 3, .name = "Dups", .version = 0,
-		.cols = dup_cols, .ncols = SSFS_ARRAY_SIZE(dup_cols),
-		.rows = dup_rows, .nrows = 1,
+	    .id = 3,
+	    .name = "Dups",
+	    .version = 0,
+	    .cols = dup_cols,
+	    .ncols = SSFS_ARRAY_SIZE(dup_cols),
+	    .rows = dup_rows,
+	    .nrows = 1,
 	};
 	int rc;
 	static const char prefix[] =
-		"{\"id\":3,\"name\":\"Dups\",\"version\":0,"
-		"\"columns\":[{\"id\":11,\"title\":\"A\",";
+	    "{\"id\":3,\"name\":\"Dups\",\"version\":0,"
+	    "\"columns\":[{\"id\":11,\"title\":\"A\",";
 	char *got = render(&s, RENDER_FMT_JSON, false, false, &rc);
 	const char *cells;
 
@@ -542,8 +615,13 @@ static void test_render_json_duplicate_titles(void)
 static void test_render_empty_shapes(void)
 {
 	struct model_sheet s = {
-		.id = 4, .name = "Empty", .version = -1,
-		.cols = plan_cols, .ncols = 2, .rows = NULL, .nrows = 0,
+	    .id = 4,
+	    .name = "Empty",
+	    .version = -1,
+	    .cols = plan_cols,
+	    .ncols = 2,
+	    .rows = NULL,
+	    .nrows = 0,
 	};
 
 	check_render(&s, RENDER_FMT_CSV, false, false, "Task,Done\n",
@@ -562,8 +640,7 @@ static void test_render_empty_shapes(void)
 	s.ncols = 0;
 	s.rows = plan_rows;
 	s.nrows = 2;
-	check_render(&s, RENDER_FMT_CSV, false, false, "\n\n\n",
-		     "no cols csv");
+	check_render(&s, RENDER_FMT_CSV, false, false, "\n\n\n", "no cols csv");
 	check_render(&s, RENDER_FMT_CSV, false, true, "\r\n\r\n\r\n",
 		     "no cols csv crlf");
 	check_render(&s, RENDER_FMT_JSON, false, false,
@@ -586,21 +663,28 @@ static void test_render_empty_shapes(void)
 static void test_render_unicode(void)
 {
 	struct model_column cols[] = {
-		{.id = 1, .title = "Tâche ✓", .type_name = "TEXT_NUMBER"},
-		{.id = 2, .title = "名前,𝄞", .type_name = "TEXT_NUMBER"},
+	    {.id = 1, .title = "Tâche ✓", .type_name = "TEXT_NUMBER"},
+	    {.id = 2, .title = "名前,𝄞", .type_name = "TEXT_NUMBER"},
 	};
 	struct model_cell cells[] = {
-		{.col = 0, .kind = MODEL_VAL_STRING, .str = "日本語 😀"},
-		{.col = 1, .kind = MODEL_VAL_STRING,
-		 .str = "sep\xe2\x80\xa8" "x"},
+	    {.col = 0, .kind = MODEL_VAL_STRING, .str = "日本語 😀"},
+	    {.col = 1,
+	     .kind = MODEL_VAL_STRING,
+	     .str = "sep\xe2\x80\xa8"
+		    "x"},
 	};
 	struct model_row rows[] = {
-		{.id = 7, .row_number = 1, .cells = cells, .ncells = 2},
+	    {.id = 7, .row_number = 1, .cells = cells, .ncells = 2},
 	};
 	struct model_sheet s = {
-		.id = 8, .name = "Ünï ／ code", .version = 2,
-		.modified_at = "2024-01-01T00:00:00Z",
-		.cols = cols, .ncols = 2, .rows = rows, .nrows = 1,
+	    .id = 8,
+	    .name = "Ünï ／ code",
+	    .version = 2,
+	    .modified_at = "2024-01-01T00:00:00Z",
+	    .cols = cols,
+	    .ncols = 2,
+	    .rows = rows,
+	    .nrows = 1,
 	};
 
 	check_render(&s, RENDER_FMT_CSV, false, false,
@@ -609,7 +693,8 @@ static void test_render_unicode(void)
 	check_render(&s, RENDER_FMT_JSON, false, false,
 		     "{\"id\":8,\"name\":\"Ünï ／ code\",\"version\":2,"
 		     "\"modifiedAt\":\"2024-01-01T00:00:00Z\",\"columns\":["
-		     "{\"id\":1,\"title\":\"Tâche ✓\",\"type\":\"TEXT_NUMBER\"},"
+		     "{\"id\":1,\"title\":\"Tâche ✓\","
+		     "\"type\":\"TEXT_NUMBER\"},"
 		     "{\"id\":2,\"title\":\"名前,𝄞\",\"type\":\"TEXT_NUMBER\"}"
 		     "],\"rows\":[\n"
 		     "{\"id\":7,\"rowNumber\":1,\"parentId\":null,\"cells\":{"
@@ -622,8 +707,7 @@ static void test_render_unicode(void)
 
 static void test_render_cap_efbig(void)
 {
-	static const enum render_fmt fmts[] = {RENDER_FMT_CSV,
-					       RENDER_FMT_JSON};
+	static const enum render_fmt fmts[] = {RENDER_FMT_CSV, RENDER_FMT_JSON};
 	struct render_opts o = {0};
 	size_t i, cap;
 	int rc;
@@ -723,17 +807,17 @@ static void test_render_json_parses(void)
 	free(got);
 }
 
-/* ---- a big sheet: 50,000 rows x 10 columns ---- */
+/* ---- a big sheet: 20,000 rows x 10 columns ---- */
 
 static void test_render_big_sheet(void)
 {
-	enum { NROWS = 50000, NCOLS = 10 };
-	static const char *const words[] = {"alpha", "beta, gamma",
-					    "say \"x\"", "multi\nline", ""};
+	enum { NROWS = 20000, NCOLS = 10 };
+	static const char *const words[] = {"alpha", "beta, gamma", "say \"x\"",
+					    "multi\nline", ""};
 	struct model_column *cols = calloc(NCOLS, sizeof(*cols));
 	struct model_row *rows = calloc(NROWS, sizeof(*rows));
-	struct model_cell *cells = calloc((size_t)NROWS * NCOLS,
-					  sizeof(*cells));
+	struct model_cell *cells =
+	    calloc((size_t)NROWS * NCOLS, sizeof(*cells));
 	struct model_sheet s = {.id = 1, .name = "Big", .version = 1};
 	struct sbuf csv = SBUF_INIT(0), json = SBUF_INIT(0);
 	size_t i, j, lines = 0;
@@ -792,6 +876,7 @@ int main(void)
 	T(test_render_number_comma_locale);
 	T(test_render_csv_field_quoting);
 	T(test_render_json_string_escapes);
+	T(test_render_json_string_roundtrip);
 	T(test_render_json_spec_example);
 	T(test_render_csv_values);
 	T(test_render_json_values);

@@ -1,0 +1,1424 @@
+#!/usr/bin/python3
+"""A fake Smartsheet API server for smartsheetfs' integration tests and demo.
+
+It serves the read-only part of Smartsheet's API 2.0 that smartsheetfs uses,
+from hand-written fixture sheets (or from the official SDK test scenarios),
+on 127.0.0.1 only, plus a control API through which tests change sheets,
+tokens and rate limits and inject faults. Python 3.11 standard library only.
+
+Command line
+------------
+  fake_smartsheet.py [options]
+
+  --port-file PATH       bind 127.0.0.1:0 and, once listening, write the port
+                         number (decimal, then LF) to PATH (atomically: a
+                         reader never sees a partial file)
+  --port N               listen on 127.0.0.1:N instead (the demo uses this)
+  --fixtures DIR         fixture folder (default: fixtures/ beside this file):
+                         DIR/sheets/*.json (one full sheet each) and
+                         DIR/user.json (GET /users/me)
+  --account default|sdk  default: the fixture sheets. sdk: the account is built
+                         from the Smartsheet SDK scenario files (see below)
+  --scenarios DIR        SDK scenario folder (default:
+                         ../../../shared/smartsheet-sdk-scenarios from here)
+  --log PATH             append one JSON line per API request (same objects
+                         as GET /_control/log)
+  --token T              an accepted access token; repeatable. Default: one
+                         token, "test-token-0123456789"
+  --max-page-size N      cap on pageSize in list answers (default 100)
+  --rate-per-min N       requests a minute per token, sliding 60 s window
+                         (default 0 = unlimited); beyond it: 429
+                         {"errorCode":4003,"message":"Rate limit exceeded."}
+                         (requests answered 429 do not count)
+  --generate N           add N small sheets "Generated 0001".. (3 cols, 5 rows)
+  --generate-medium N    add N sheets "Medium 0001".. of 200 rows x 10 cols
+  --big ROWSxCOLS        add one sheet "Big" (id 7900000000000001) of mixed
+                         column types, generated deterministically from
+                         --seed; its JSON (and gzip) bytes are built once per
+                         version, in the background right at start
+  --seed N               seed for generated sheets (default 1)
+  --throttle-bytes-per-sec N  send bodies in chunks paced to N bytes/s
+                         (default 0 = unlimited; 10000000 models 10 MB/s)
+  --max-seconds N        exit by itself after N seconds (default 3600)
+  --parent-pid PID       also exit when that process (our parent) dies
+  --verbose              log every request to stderr
+
+Generated sheet ids: "Generated i" = 7000000000000000 + i, "Medium i" =
+7100000000000000 + i, "Big" = 7900000000000001. Generated rows are a pure
+function of (seed, sheet, row index); every 50th row is a parent of the rows
+after it.
+
+API (under /2.0; every answer is Content-Type application/json;charset=UTF-8
+unless a fault says otherwise)
+---
+  GET /2.0/sheets          page (default 1), pageSize (default 100, capped by
+                           --max-page-size), includeAll=true (everything, no
+                           pageSize in the answer), include=sheetVersion (adds
+                           "version"). IndexResult {pageNumber, pageSize,
+                           totalPages, totalCount, data: [{id, name,
+                           accessLevel, permalink, createdAt, modifiedAt}]},
+                           sorted by name (case-insensitive), then id.
+                           totalPages = ceil(count / pageSize), at least 1; a
+                           page past the end answers the last page.
+  GET /2.0/sheets/{id}     the full sheet, all rows. Full form only with
+                           level >= 2 AND include containing objectValue;
+                           otherwise degraded as the real API does: columns
+                           MULTI_PICKLIST / MULTI_CONTACT_LIST report type
+                           TEXT_NUMBER, every cell loses objectValue, and those
+                           columns' cells get value = displayValue.
+                           ifVersionAfter=N: {"version": V} only, when N >= V.
+  GET /2.0/sheets/{id}/version   {"version": V}
+  GET /2.0/users/me        the user (fixtures/user.json)
+  POST /2.0/token          stub: 400 errorCode 1068 (the OAuth issue adds it)
+
+  Errors ({"errorCode", "message", "refId"}, refId 12 random [a-z0-9]):
+    no Authorization header      401 1001 "An Access Token is required."
+    unknown token                401 1002 "Your Access Token is invalid."
+    expired token                401 1003 "Your Access Token has expired."
+    sheet with "_noAccess"       403 1004 (listed, but not readable)
+    unknown / non-numeric id,
+    unknown path                 404 1006 "Not Found"
+    known path, other method     405 1122
+    bad number in a parameter    400 1018
+  Order of checks: fault, then auth, then rate limit, then the route.
+  Bodies over 1 KiB are gzip-compressed when Accept-Encoding has "gzip"
+  (Content-Encoding: gzip). Keys starting with "_" in fixtures are private
+  and never served. Fixture flag "_asciiOnly": serve that sheet with every
+  non-ASCII character \\u-escaped (surrogate pairs for emoji).
+
+Control API (under /_control; no auth; never in the request log; JSON in,
+JSON out; bad input -> 400 {"error": "..."})
+---
+  POST   /_control/reset     faults, request log and rate windows cleared;
+                             sheets, tokens and the rate back to the start
+  GET    /_control/log       [{"method", "path", "query": {k: v}, "auth": bool
+                             (an Authorization header was sent), "status": int
+                             (0 = connection reset), "t": time.time() when the
+                             request arrived, "fault": kind or null,
+                             "accept_encoding": str, "user_agent": str}, ...];
+                             ?since=N returns entries N.. only
+  DELETE /_control/log       clear the request log only
+  GET    /_control/stats     {"requests": n, "by_path": {path: n},
+                              "by_status": {"200": n, ...}}
+  POST   /_control/fault     {"path": regex (re.search on the URL path, e.g.
+                             "^/2.0/sheets/42$"), "method": "GET" (optional),
+                             "times": 1 (default; -1 = until cleared),
+                             "kind": one of
+                               "status"  (default) answer "status" (500) with
+                                         {"errorCode": 4004, "message": ...}
+                               "reset"   close the socket with no answer (RST:
+                                         SO_LINGER 0)
+                               "truncate" headers with the full Content-Length,
+                                         half the body, then close
+                               "malformed" 200 with a body that is not JSON
+                               "html"    "status" (502) text/html Bad Gateway
+                               "wrong_shape" 200 {"id":"not-a-number","rows":"x"}
+                               "delay"   sleep "delay_ms" then answer normally}
+                             Faults queue; the first matching one with times
+                             left applies. Answers {"faults": count}.
+  DELETE /_control/fault     clear all faults
+  POST   /_control/sheets/{id}/update  {"name": new name (optional),
+                             "cells": [{"row": i0, "column": j0, "value": v,
+                             "displayValue": s (optional), "objectValue": o
+                             (optional)}] (value null clears the cell),
+                             "add_rows": n (optional)} -> version + 1,
+                             modifiedAt = now (UTC, seconds, strictly later
+                             than before). Answers {"version": V}.
+  GET    /_control/sheets    [{"id", "name", "version", "modifiedAt", "rows"}]
+  POST   /_control/sheets    body: a full sheet JSON (needs "id") -> added;
+                             answers {"id": id, "version": V}
+  DELETE /_control/sheets/{id}   remove the sheet
+  POST   /_control/tokens    {"add": [...], "expire": [...], "remove": [...]}
+                             (expire: 1003 from then on; remove: 1002)
+  POST   /_control/rate      {"per_minute": N} (0 = unlimited)
+  POST   /_control/shutdown  answer, then exit
+
+The sdk account (--account sdk)
+---
+Built from the scenario files (all *.json in --scenarios, searched by
+scenario name): the list is the data items of "List Sheets - No Params"
+(ids 1 and 2); the jsonBody of "Assume User - Can Be Set" (sheet 123) is
+served in full as GET /sheets/123 and listed too; GET /users/me is
+"Serialization - UserProfile". A listed sheet with no full body is served as
+a generated minimal sheet: its list fields, version 1, one primary
+TEXT_NUMBER column "Name" (id = 10 * sheet id + 1), no rows.
+
+Exit: SIGTERM/SIGINT, --max-seconds, the parent's death (--parent-pid), or
+POST /_control/shutdown. Exit status 0.
+"""
+
+import argparse
+import calendar
+import copy
+import glob
+import gzip
+import json
+import math
+import os
+import random
+import re
+import signal
+import socket
+import string
+import struct
+import sys
+import threading
+import time
+import traceback
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_TOKEN = "test-token-0123456789"
+JSON_CT = "application/json;charset=UTF-8"
+INT64_MAX = 2 ** 63 - 1
+GZIP_MIN = 1024
+MAX_REQUEST_BODY = 64 * 1024 * 1024
+
+GENERATED_BASE = 7000000000000000
+MEDIUM_BASE = 7100000000000000
+BIG_ID = 7900000000000001
+
+MESSAGES = {
+    1001: "An Access Token is required.",
+    1002: "Your Access Token is invalid.",
+    1003: "Your Access Token has expired.",
+    1004: "You are not authorized to perform this action.",
+    1006: "Not Found",
+    1068: "Unsupported grant type.",
+    1122: "Requested URL does not support this method: {0}.",
+    4000: "An unexpected error has occurred. Please contact "
+          "api@smartsheet.com for assistance.",
+    4001: "Smartsheet.com is currently offline for system maintenance. "
+          "Please check back again shortly.",
+    4002: "Server timeout exceeded. Request has failed.",
+    4003: "Rate limit exceeded.",
+    4004: "An unexpected error has occurred. Please retry your request. If "
+          "you encounter this error repeatedly, please contact "
+          "api@smartsheet.com for assistance.",
+}
+
+FAULT_KINDS = ("status", "reset", "truncate", "malformed", "html",
+               "wrong_shape", "delay")
+MALFORMED_BODY = b'{"id": 1, "name": '
+HTML_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+WRONG_SHAPE_BODY = b'{"id":"not-a-number","rows":"x"}'
+
+
+def eprint(*args):
+    print("fake_smartsheet:", *args, file=sys.stderr, flush=True)
+
+
+def new_ref_id():
+    return "".join(random.choices(string.ascii_lowercase + string.digits,
+                                  k=12))
+
+
+def dumps(obj, ascii_only=False):
+    """Compact JSON as UTF-8 bytes (ids stay exact: Python ints)."""
+    return json.dumps(obj, ensure_ascii=ascii_only,
+                      separators=(",", ":")).encode("utf-8")
+
+
+def error_body(code, message=None):
+    return {"errorCode": code,
+            "message": message if message is not None
+            else MESSAGES.get(code, "Error"),
+            "refId": new_ref_id()}
+
+
+def strip_private(obj):
+    """A copy of obj without keys that start with '_' (at any depth)."""
+    if isinstance(obj, dict):
+        return {k: strip_private(v) for k, v in obj.items()
+                if not (isinstance(k, str) and k.startswith("_"))}
+    if isinstance(obj, list):
+        return [strip_private(v) for v in obj]
+    return obj
+
+
+def fmt_time(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(ts)))
+
+
+def parse_time(s):
+    try:
+        return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
+    except (TypeError, ValueError):
+        return 0
+
+
+def display_of(value):
+    """Default displayValue for a value set through the control API."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
+
+
+# ---------------------------------------------------------------------------
+# Generated sheets
+# ---------------------------------------------------------------------------
+
+M64 = (1 << 64) - 1
+
+
+def mix64(x):
+    """splitmix64 finaliser: a fast, well-spread 64-bit hash."""
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+PICK = ["Red", "Yellow", "Green", "Blue"]
+TAGS = ["urgent", "backend", "frontend", "docs", "Q1, Q2"]
+PEOPLE = [("Ana Silva", "ana.silva@example.com"),
+          (None, "li.wei@example.com"),
+          ("Jürgen Müller", "jurgen.muller@example.com"),
+          ("王芳", "wang.fang@example.com"),
+          (None, "ops@example.com")]
+NOTES = ["ok", "a, b, c", 'she said "hi"', "line one\nline two",
+         "windows\r\nline", "naïve café", "日本語のメモ", "🚀 launch",
+         "  padded  ", "#DIVIDE BY ZERO"]
+# (title, type, kind) for the column kinds, cycled across the columns.
+KINDS = [("Name", "TEXT_NUMBER", "name"),
+         ("Amount", "TEXT_NUMBER", "number"),
+         ("Done", "CHECKBOX", "checkbox"),
+         ("Due", "DATE", "date"),
+         ("Status", "PICKLIST", "picklist"),
+         ("Owner", "CONTACT_LIST", "contact"),
+         ("Tags", "MULTI_PICKLIST", "multipicklist"),
+         ("Notes", "TEXT_NUMBER", "note"),
+         ("Effort", "DURATION", "duration"),
+         ("Reviewers", "MULTI_CONTACT_LIST", "multicontact")]
+
+
+class RowGen:
+    """The rows of a generated sheet: row i is a pure function of
+    (seed, sheet number, i), so nothing but the count is stored."""
+
+    def __init__(self, number, nrows, ncols, seed):
+        self.number = number
+        self.nrows = nrows
+        self.ncols = ncols
+        self.key = mix64((seed << 20) ^ number)
+        self.row_base = 3000000000000000 + number * 100000000
+        col_base = 2000000000000000 + number * 100000
+        self.columns = []
+        self.kinds = []
+        for j in range(ncols):
+            title, ctype, kind = KINDS[j % len(KINDS)]
+            if j >= len(KINDS):
+                title = "%s %d" % (title, j // len(KINDS) + 1)
+            col = {"id": col_base + j, "version": 0, "index": j,
+                   "title": title, "type": ctype}
+            if j == 0:
+                col["primary"] = True
+            if ctype == "PICKLIST":
+                col["options"] = list(PICK)
+            elif ctype == "MULTI_PICKLIST":
+                col["options"] = list(TAGS)
+                col["version"] = 2
+            elif ctype == "MULTI_CONTACT_LIST":
+                col["version"] = 1
+            col["validation"] = False
+            col["width"] = 150
+            self.columns.append(col)
+            self.kinds.append(kind)
+
+    def row_id(self, i):
+        return self.row_base + i
+
+    def row(self, i):
+        h0 = mix64(self.key ^ (i * 0x100000001B3))
+        row = {"id": self.row_base + i, "rowNumber": i + 1}
+        if i % 50:
+            row["parentId"] = self.row_base + (i - i % 50)
+        row["expanded"] = True
+        cells = []
+        cols = self.columns
+        for j, kind in enumerate(self.kinds):
+            cid = cols[j]["id"]
+            h = mix64(h0 + j)
+            if kind == "name":
+                text = "Item %d" % (i + 1)
+                cells.append({"columnId": cid, "value": text,
+                              "displayValue": text})
+                continue
+            if h % 10 == 0:                 # about 10% empty cells
+                cells.append({"columnId": cid})
+                continue
+            h >>= 4
+            if kind == "number":
+                sel = h % 4
+                if sel == 0:
+                    v = h % 100000
+                    cells.append({"columnId": cid, "value": v,
+                                  "displayValue": "{:,}".format(v)})
+                elif sel == 1:
+                    v = (h % 10000000) / 100
+                    cells.append({"columnId": cid, "value": v,
+                                  "displayValue": "${:,.2f}".format(v)})
+                elif sel == 2:
+                    v = -((h >> 8) % 1000) / 8
+                    cells.append({"columnId": cid, "value": v,
+                                  "displayValue": str(v)})
+                else:
+                    v = ((h >> 8) % 997) * 1e-9
+                    cells.append({"columnId": cid, "value": v,
+                                  "displayValue": repr(v)})
+            elif kind == "checkbox":
+                cells.append({"columnId": cid, "value": bool(h & 1)})
+            elif kind == "date":
+                cells.append({"columnId": cid, "value": "2024-%02d-%02d" % (
+                    h % 12 + 1, (h >> 8) % 28 + 1)})
+            elif kind == "picklist":
+                v = PICK[h % len(PICK)]
+                cells.append({"columnId": cid, "value": v, "displayValue": v})
+            elif kind == "contact":
+                name, email = PEOPLE[h % len(PEOPLE)]
+                ov = {"objectType": "CONTACT", "email": email}
+                if name:
+                    ov["name"] = name
+                cells.append({"columnId": cid, "value": email,
+                              "displayValue": name or email,
+                              "objectValue": ov})
+            elif kind == "multipicklist":
+                vals = [t for b, t in enumerate(TAGS) if (h >> b) & 1] \
+                    or [TAGS[0]]
+                cells.append({"columnId": cid,
+                              "displayValue": ", ".join(vals),
+                              "objectValue": {"objectType": "MULTI_PICKLIST",
+                                              "values": vals}})
+            elif kind == "note":
+                v = NOTES[h % len(NOTES)]
+                cells.append({"columnId": cid, "value": v, "displayValue": v})
+            elif kind == "duration":
+                d = h % 20
+                cells.append({"columnId": cid, "value": "%dd" % d,
+                              "displayValue": "%dd" % d,
+                              "objectValue": {"objectType": "DURATION",
+                                              "days": d}})
+            else:                           # multicontact
+                people = [PEOPLE[h % len(PEOPLE)],
+                          PEOPLE[(h >> 8) % len(PEOPLE)]][:1 + (h >> 16) % 2]
+                vals = []
+                for name, email in people:
+                    c = {"objectType": "CONTACT", "email": email}
+                    if name:
+                        c["name"] = name
+                    vals.append(c)
+                cells.append({"columnId": cid,
+                              "displayValue": ", ".join(
+                                  n or e for n, e in people),
+                              "objectValue": {"objectType": "MULTI_CONTACT",
+                                              "values": vals}})
+        row["cells"] = cells
+        return row
+
+
+# ---------------------------------------------------------------------------
+# Sheets
+# ---------------------------------------------------------------------------
+
+MULTI_TYPES = ("MULTI_PICKLIST", "MULTI_CONTACT_LIST")
+LIST_FIELDS = ("id", "name", "accessLevel", "permalink", "createdAt",
+               "modifiedAt")
+
+
+class Sheet:
+    """One sheet: its public body (no '_' keys) and private flags.
+
+    Fixture sheets keep their rows as a list of dicts; generated sheets keep
+    a RowGen plus per-cell overrides. Rendered bytes are cached per
+    (version, full, gzip); a change drops the cache. self.lock guards the
+    content and the cache.
+    """
+
+    def __init__(self, body, private=None, gen=None):
+        self.lock = threading.Lock()
+        self.body = body
+        self.private = private or {}
+        self.gen = gen
+        self.overrides = {}         # generated: row index -> {col: cell}
+        self.dirty = False          # changed since start (for reset)
+        self.cache = {}
+        self.new_row_ids = 0
+
+    @property
+    def id(self):
+        return self.body["id"]
+
+    @property
+    def version(self):
+        return self.body.get("version", 1)
+
+    def row_count(self):
+        return self.gen.nrows if self.gen else len(self.body.get("rows", []))
+
+    def columns(self):
+        return self.gen.columns if self.gen else self.body.get("columns", [])
+
+    def list_item(self, with_version=False):
+        item = {k: self.body[k] for k in LIST_FIELDS if k in self.body}
+        if with_version:
+            item["version"] = self.version
+        return item
+
+    def iter_rows(self):
+        if not self.gen:
+            yield from self.body.get("rows", [])
+            return
+        cols = self.gen.columns
+        for i in range(self.gen.nrows):
+            row = self.gen.row(i)
+            over = self.overrides.get(i)
+            if over:
+                cells = {c["columnId"]: c for c in row["cells"]}
+                for j, cell in over.items():
+                    cells[cols[j]["id"]] = cell
+                row["cells"] = [cells[c["id"]] for c in cols if c["id"] in cells]
+            yield row
+
+    # -- rendering ---------------------------------------------------------
+
+    def render(self, full):
+        """The GET /sheets/{id} body (bytes); call with self.lock held."""
+        key = (self.version, full, False)
+        data = self.cache.get(key)
+        if data is not None:
+            return data
+        ascii_only = bool(self.private.get("_asciiOnly"))
+        head = {k: v for k, v in self.body.items()
+                if k not in ("columns", "rows")}
+        head["totalRowCount"] = self.row_count()
+        cols = self.columns()
+        multi = set()
+        if not full:
+            cols = [dict(c) for c in cols]
+            for c in cols:
+                if c.get("type") in MULTI_TYPES:
+                    multi.add(c["id"])
+                    c["type"] = "TEXT_NUMBER"
+                    c.pop("version", None)
+        parts = [dumps(head, ascii_only)[:-1], b',"columns":',
+                 dumps(cols, ascii_only), b',"rows":[']
+        rows = []
+        for row in self.iter_rows():
+            if not full:
+                row = dict(row)
+                row["cells"] = [degrade_cell(c, multi)
+                                for c in row.get("cells", [])]
+            rows.append(dumps(row, ascii_only))
+        parts.append(b",".join(rows))
+        parts.append(b"]}")
+        data = b"".join(parts)
+        self.cache = {k: v for k, v in self.cache.items()
+                      if k[0] == self.version}
+        self.cache[key] = data
+        return data
+
+    def render_gzip(self, full):
+        key = (self.version, full, True)
+        data = self.cache.get(key)
+        if data is None:
+            raw = self.render(full)
+            data = gzip.compress(raw, compresslevel=1 if len(raw) > 1 << 20
+                                 else 6)
+            self.cache[key] = data
+        return data
+
+    # -- changes (control API) -----------------------------------------------
+
+    def apply_update(self, req):
+        """Apply a /_control/sheets/{id}/update body; call with self.lock.
+        Raises ValueError on bad input (nothing changed then)."""
+        name = req.get("name")
+        cells = req.get("cells") or []
+        add_rows = req.get("add_rows") or 0
+        if name is not None and not isinstance(name, str):
+            raise ValueError("name must be a string")
+        if not isinstance(add_rows, int) or add_rows < 0:
+            raise ValueError("add_rows must be a count")
+        ncols = len(self.columns())
+        nrows = self.row_count() + add_rows
+        for c in cells:
+            if not isinstance(c, dict):
+                raise ValueError("cells must be objects")
+            r, j = c.get("row"), c.get("column")
+            if not isinstance(r, int) or not 0 <= r < nrows:
+                raise ValueError("row %r out of range" % (r,))
+            if not isinstance(j, int) or not 0 <= j < ncols:
+                raise ValueError("column %r out of range" % (j,))
+        now = time.time()
+        if name is not None:
+            self.body["name"] = name
+        if add_rows:
+            self.add_rows(add_rows, now)
+        for c in cells:
+            self.set_cell(c["row"], c["column"], c)
+        self.touch(now)
+
+    def touch(self, now=None):
+        """Version + 1; modifiedAt = now, strictly later than before."""
+        now = int(now if now is not None else time.time())
+        prev = parse_time(self.body.get("modifiedAt"))
+        self.body["modifiedAt"] = fmt_time(max(now, prev + 1))
+        self.body["version"] = self.version + 1
+        self.dirty = True
+        self.cache = {}
+
+    def add_rows(self, count, now):
+        if self.gen:
+            self.gen.nrows += count
+            return
+        rows = self.body.setdefault("rows", [])
+        used = {r.get("id") for r in rows}
+        cols = self.body.get("columns", [])
+        primary = next((c for c in cols if c.get("primary")),
+                       cols[0] if cols else None)
+        for _ in range(count):
+            while True:
+                self.new_row_ids += 1
+                rid = 5000000000000000 + (self.id % 1000000) * 1000 \
+                    + self.new_row_ids
+                if rid not in used:
+                    break
+            used.add(rid)
+            n = len(rows) + 1
+            row = {"id": rid, "rowNumber": n, "expanded": True,
+                   "createdAt": fmt_time(now), "modifiedAt": fmt_time(now),
+                   "cells": []}
+            if primary is not None:
+                text = "New row %d" % n
+                row["cells"].append({"columnId": primary["id"],
+                                     "value": text, "displayValue": text})
+            rows.append(row)
+
+    def set_cell(self, r, j, req):
+        col = self.columns()[j]
+        cell = {"columnId": col["id"]}
+        value = req.get("value")
+        if value is not None:
+            cell["value"] = value
+        shown = req.get("displayValue",
+                        display_of(value) if value is not None else None)
+        if shown is not None:
+            cell["displayValue"] = shown
+        if req.get("objectValue") is not None:
+            cell["objectValue"] = req["objectValue"]
+        if self.gen:
+            self.overrides.setdefault(r, {})[j] = cell
+            return
+        row = self.body["rows"][r]
+        cells = row.setdefault("cells", [])
+        for k, old in enumerate(cells):
+            if old.get("columnId") == col["id"]:
+                cells[k] = cell
+                break
+        else:
+            cells.append(cell)
+
+
+def degrade_cell(cell, multi):
+    """A cell as the API answers without level=2 & include=objectValue."""
+    c = dict(cell)
+    c.pop("objectValue", None)
+    if c.get("columnId") in multi and "value" not in c \
+            and "displayValue" in c:
+        c["value"] = c["displayValue"]
+    return c
+
+
+def make_fixture_sheet(raw):
+    private = {k: v for k, v in raw.items() if k.startswith("_")}
+    body = strip_private(raw)
+    if "id" not in body or not isinstance(body["id"], int) \
+            or isinstance(body["id"], bool):
+        raise ValueError("a sheet needs an integer id")
+    body.setdefault("version", 1)
+    body.setdefault("columns", [])
+    body.setdefault("rows", [])
+    body.setdefault("modifiedAt", fmt_time(time.time()))
+    return Sheet(body, private)
+
+
+def make_generated(kind, number, nrows, ncols, seed):
+    if kind == "big":
+        sid, name = BIG_ID, "Big"
+    elif kind == "medium":
+        sid, name = MEDIUM_BASE + number, "Medium %04d" % number
+    else:
+        sid, name = GENERATED_BASE + number, "Generated %04d" % number
+    # Distinct, realistic times: a minute apart, per kind.
+    base = {"small": 1704067200, "medium": 1706745600,
+            "big": 1709251200}[kind] + number * 60
+    gen_no = {"small": 0, "medium": 20000, "big": 40000}[kind] + number
+    gen = RowGen(gen_no, nrows, ncols, seed)
+    body = {"id": sid, "name": name, "version": 1, "accessLevel": "OWNER",
+            "permalink": "https://app.smartsheet.com/b/home?lx=gen%s%d"
+                         % (kind, number),
+            "createdAt": fmt_time(base - 86400),
+            "modifiedAt": fmt_time(base)}
+    return Sheet(body, gen=gen)
+
+
+# ---------------------------------------------------------------------------
+# Accounts
+# ---------------------------------------------------------------------------
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def default_account(fixtures):
+    """(sheet factories, user) from the fixture folder."""
+    sheets = []
+    seen = set()
+    for path in sorted(glob.glob(os.path.join(fixtures, "sheets", "*.json"))):
+        raw = load_json(path)
+        if raw.get("id") in seen:
+            raise SystemExit("duplicate sheet id %s in %s" % (raw.get("id"),
+                                                             path))
+        seen.add(raw.get("id"))
+        sheets.append(raw)
+    user = strip_private(load_json(os.path.join(fixtures, "user.json")))
+    return sheets, user
+
+
+def find_scenario(scenarios_dir, name):
+    for path in sorted(glob.glob(os.path.join(scenarios_dir, "*.json"))):
+        try:
+            data = load_json(path)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, list):
+            continue
+        for s in data:
+            if isinstance(s, dict) and s.get("scenario") == name:
+                return s
+    raise SystemExit("scenario %r not found in %s" % (name, scenarios_dir))
+
+
+def sdk_account(scenarios_dir):
+    """(raw sheets, user) built from the SDK scenario files."""
+    listing = find_scenario(scenarios_dir, "List Sheets - No Params")
+    full = find_scenario(scenarios_dir, "Assume User - Can Be Set")
+    profile = find_scenario(scenarios_dir, "Serialization - UserProfile")
+    full_body = full["response"]["jsonBody"]
+    sheets = []
+    for item in listing["response"]["jsonBody"]["data"]:
+        if item["id"] == full_body["id"]:
+            continue
+        body = {k: item[k] for k in LIST_FIELDS if k in item}
+        body["version"] = 1
+        body["columns"] = [{"id": (item["id"] % 10 ** 17) * 10 + 1,
+                            "version": 0, "index": 0, "title": "Name",
+                            "type": "TEXT_NUMBER", "primary": True,
+                            "width": 150}]
+        body["rows"] = []
+        sheets.append(body)
+    sheets.append(copy.deepcopy(full_body))
+    return sheets, profile["response"]["jsonBody"]
+
+
+# ---------------------------------------------------------------------------
+# Server state
+# ---------------------------------------------------------------------------
+
+class State:
+    """Everything the server holds. self.lock guards the containers; a
+    sheet's content is guarded by its own lock."""
+
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.RLock()
+        if args.account == "sdk":
+            self.raw_sheets, self.user = sdk_account(args.scenarios)
+        else:
+            self.raw_sheets, self.user = default_account(args.fixtures)
+        self.gen_specs = []
+        for i in range(1, args.generate + 1):
+            self.gen_specs.append(("small", i, 5, 3))
+        for i in range(1, args.generate_medium + 1):
+            self.gen_specs.append(("medium", i, 200, 10))
+        if args.big:
+            self.gen_specs.append(("big", 1, args.big[0], args.big[1]))
+        self.sheets = {}
+        self.start_sheets = {}
+        self.log = []
+        self.log_file = open(args.log, "a", encoding="utf-8") \
+            if args.log else None
+        self.reset(initial=True)
+
+    def build_sheets(self):
+        out = {}
+        for raw in self.raw_sheets:
+            s = make_fixture_sheet(copy.deepcopy(raw))
+            out[s.id] = s
+        for kind, number, nrows, ncols in self.gen_specs:
+            s = make_generated(kind, number, nrows, ncols, self.args.seed)
+            out[s.id] = s
+        return out
+
+    def reset(self, initial=False):
+        with self.lock:
+            fresh = self.build_sheets()
+            if not initial:
+                # Keep untouched sheets (and their cached bytes).
+                for sid, s in self.sheets.items():
+                    if sid in fresh and not s.dirty \
+                            and self.start_sheets.get(sid) is s:
+                        fresh[sid] = s
+            self.sheets = fresh
+            self.start_sheets = dict(fresh)
+            self.valid_tokens = set(self.args.token)
+            self.expired_tokens = set()
+            self.rate = self.args.rate_per_min
+            self.windows = {}
+            self.faults = []
+            self.log = []
+
+    def record(self, entry):
+        with self.lock:
+            self.log.append(entry)
+            if self.log_file:
+                try:
+                    self.log_file.write(json.dumps(entry) + "\n")
+                    self.log_file.flush()
+                except OSError as e:
+                    eprint("cannot write the request log:", e)
+
+    def take_fault(self, method, path):
+        with self.lock:
+            for f in self.faults:
+                if f["times"] == 0:
+                    continue
+                if f.get("method") and f["method"].upper() != method:
+                    continue
+                if not f["re"].search(path):
+                    continue
+                if f["times"] > 0:
+                    f["times"] -= 1
+                return dict(f)
+            return None
+
+    def rate_ok(self, token):
+        with self.lock:
+            if self.rate <= 0:
+                return True
+            now = time.monotonic()
+            win = self.windows.setdefault(token, deque())
+            while win and win[0] <= now - 60.0:
+                win.popleft()
+            if len(win) >= self.rate:
+                return False
+            win.append(now)
+            return True
+
+    def get_sheet(self, sid):
+        with self.lock:
+            return self.sheets.get(sid)
+
+    def listing(self):
+        with self.lock:
+            sheets = list(self.sheets.values())
+        return sorted(sheets, key=lambda s: (str(s.body.get("name", "")).lower(),
+                                             s.id))
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------
+
+class BadRequest(Exception):
+    """A 400 answer: (errorCode, message)."""
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeSmartsheet/1.0"
+    sys_version = ""
+    timeout = 300                   # idle keep-alive connections
+
+    state = None                    # set in main()
+
+    # Every method goes through one dispatcher.
+    def do_GET(self):
+        self.dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+
+    def log_message(self, fmt, *args):
+        if self.state.args.verbose:
+            eprint("%s - %s" % (self.address_string(), fmt % args))
+
+    # -- plumbing ------------------------------------------------------------
+
+    def dispatch(self):
+        self.started = False
+        self.entry = None
+        try:
+            self.read_body()
+            url = urlsplit(self.path)
+            path = url.path
+            if len(path) > 1 and path.endswith("/"):
+                path = path[:-1]
+            self.req_path = path
+            self.query = dict(parse_qsl(url.query, keep_blank_values=True))
+            if path == "/_control" or path.startswith("/_control/"):
+                self.control(path)
+            else:
+                self.api(path)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError,
+                socket.timeout):
+            self.close_connection = True
+        except Exception:                       # keep serving, say why
+            eprint("error while handling %s %s:" % (self.command, self.path))
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            if not self.started:
+                try:
+                    self.send(500, dumps(error_body(4000)))
+                except OSError:
+                    pass
+
+    def read_body(self):
+        self.body = b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks, total = [], 0
+            while True:
+                line = self.rfile.readline(1024)
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_REQUEST_BODY:
+                    raise ConnectionAbortedError("request body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+            self.body = b"".join(chunks)
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BODY:
+            raise ConnectionAbortedError("request body too large")
+        if length > 0:
+            self.body = self.rfile.read(length)
+            if len(self.body) < length:
+                raise ConnectionResetError("client went away mid-body")
+
+    def json_body(self):
+        try:
+            return json.loads(self.body.decode("utf-8") or "{}")
+        except ValueError as e:
+            raise BadRequest("request body is not JSON: %s" % e)
+
+    def wants_gzip(self):
+        return "gzip" in self.headers.get("Accept-Encoding", "").lower()
+
+    def send(self, status, body, ctype=JSON_CT, gz_body=None, length=None,
+             fault=None, encoding=None):
+        """Answer: log the request (API only), headers, then the body.
+
+        gz_body: precompressed body for gzip-accepting clients.
+        length: Content-Length to announce (the truncate fault lies).
+        encoding: None to decide on gzip here; else the body is final and
+        this is its Content-Encoding ("" for none)."""
+        if encoding is None:
+            encoding = ""
+            if self.wants_gzip() and len(body) > GZIP_MIN:
+                body = gz_body if gz_body is not None else gzip.compress(body)
+                encoding = "gzip"
+        if self.entry is not None:
+            self.entry["status"] = status
+            self.entry["fault"] = fault
+            self.state.record(self.entry)
+            self.entry = None
+        self.started = True
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length",
+                         str(len(body) if length is None else length))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Vary", "Accept-Encoding")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.write_body(body)
+
+    def write_body(self, body):
+        rate = self.state.args.throttle_bytes_per_sec
+        if rate <= 0 or len(body) <= 1:
+            self.wfile.write(body)
+            return
+        view = memoryview(body)
+        chunk = max(1024, min(65536, rate // 20))
+        start = time.monotonic()
+        sent = 0
+        while sent < len(body):
+            self.wfile.write(view[sent:sent + chunk])
+            sent += min(chunk, len(body) - sent)
+            ahead = start + sent / rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+
+    def send_json(self, status, obj, fault=None):
+        self.send(status, dumps(obj), fault=fault)
+
+    def send_error_json(self, status, code, message=None, fault=None):
+        self.send_json(status, error_body(code, message), fault=fault)
+
+    # -- the API ---------------------------------------------------------------
+
+    def api(self, path):
+        st = self.state
+        auth = self.headers.get("Authorization")
+        self.entry = {"method": self.command, "path": path,
+                      "query": self.query, "auth": auth is not None,
+                      "status": None, "t": time.time(), "fault": None,
+                      "accept_encoding": self.headers.get("Accept-Encoding",
+                                                          ""),
+                      "user_agent": self.headers.get("User-Agent", "")}
+        fault = st.take_fault(self.command, path)
+        if fault is not None:
+            if fault["kind"] == "delay":
+                time.sleep(max(0, fault.get("delay_ms", 0)) / 1000.0)
+                return self.api_answer(path, auth, fault_kind="delay")
+            return self.fault_answer(path, auth, fault)
+        return self.api_answer(path, auth)
+
+    def api_answer(self, path, auth, fault_kind=None):
+        """Work out (status, body bytes, gzip bytes) and send it."""
+        status, body, gz = self.api_result(path, auth)
+        self.send(status, body, gz_body=gz, fault=fault_kind)
+
+    def api_result(self, path, auth):
+        try:
+            return self.api_route(path, auth)
+        except BadRequest as e:
+            code, msg = e.args if len(e.args) == 2 else (1018, e.args[0])
+            return 400, dumps(error_body(code, msg)), None
+
+    def api_route(self, path, auth):
+        st = self.state
+        method = self.command
+        if not path.startswith("/2.0/") and path != "/2.0":
+            return 404, dumps(error_body(1006)), None
+        if path == "/2.0/token":
+            # Stub: the OAuth issue adds the token endpoint (grant types
+            # authorization_code and refresh_token, hash check). Until then
+            # every token request is refused, without needing auth.
+            if method != "POST":
+                return self.not_allowed()
+            return 400, dumps(error_body(1068)), None
+        # Authentication.
+        if auth is None:
+            return 401, dumps(error_body(1001)), None
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        with st.lock:
+            if token in st.expired_tokens:
+                return 401, dumps(error_body(1003)), None
+            if token is None or token not in st.valid_tokens:
+                return 401, dumps(error_body(1002)), None
+        if not st.rate_ok(token):
+            return 429, dumps(error_body(4003)), None
+        # Routes.
+        if path == "/2.0/users/me":
+            if method not in ("GET", "HEAD"):
+                return self.not_allowed()
+            return 200, dumps(st.user), None
+        if path == "/2.0/sheets":
+            if method not in ("GET", "HEAD"):
+                return self.not_allowed()
+            return 200, dumps(self.list_sheets()), None
+        m = re.match(r"^/2\.0/sheets/([^/]+)(/version)?$", path)
+        if not m:
+            return 404, dumps(error_body(1006)), None
+        if method not in ("GET", "HEAD"):
+            return self.not_allowed()
+        sid = m.group(1)
+        sheet = None
+        if sid.isdigit() and sid.isascii() and int(sid) <= INT64_MAX:
+            sheet = st.get_sheet(int(sid))
+        if sheet is None:
+            return 404, dumps(error_body(1006)), None
+        if sheet.private.get("_noAccess"):
+            return 403, dumps(error_body(1004)), None
+        if m.group(2):
+            with sheet.lock:
+                return 200, dumps({"version": sheet.version}), None
+        level = self.int_param("level", 0)
+        include = [s.strip() for s in self.query.get("include", "").split(",")]
+        full = level >= 2 and "objectValue" in include
+        after = self.int_param("ifVersionAfter", None)
+        with sheet.lock:
+            if after is not None and after >= sheet.version:
+                return 200, dumps({"version": sheet.version}), None
+            body = sheet.render(full)
+            gz = sheet.render_gzip(full) if self.wants_gzip() \
+                and len(body) > GZIP_MIN else None
+        return 200, body, gz
+
+    def not_allowed(self):
+        msg = MESSAGES[1122].replace("{0}", self.command)
+        return 405, dumps(error_body(1122, msg)), None
+
+    def int_param(self, name, default):
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise BadRequest(1018, "The value %s was not valid for the "
+                             "parameter %s." % (raw, name))
+
+    def list_sheets(self):
+        st = self.state
+        sheets = st.listing()
+        include = [s.strip() for s in self.query.get("include", "").split(",")]
+        with_version = "sheetVersion" in include
+        items = []
+        for s in sheets:
+            with s.lock:
+                items.append(s.list_item(with_version))
+        total = len(items)
+        if self.query.get("includeAll", "").lower() == "true":
+            return {"pageNumber": 1, "totalPages": 1, "totalCount": total,
+                    "data": items}
+        size = self.int_param("pageSize", 100)
+        size = max(1, min(size, st.args.max_page_size))
+        page = max(1, self.int_param("page", 1))
+        pages = max(1, math.ceil(total / size))
+        page = min(page, pages)                 # past the end: last page
+        return {"pageNumber": page, "pageSize": size, "totalPages": pages,
+                "totalCount": total,
+                "data": items[(page - 1) * size:page * size]}
+
+    # -- faults ----------------------------------------------------------------
+
+    def fault_answer(self, path, auth, fault):
+        kind = fault["kind"]
+        if kind == "status":
+            code = fault.get("errorCode", 4004)
+            body = dumps(error_body(code, fault.get("message")))
+            return self.send(fault.get("status", 500), body, fault=kind)
+        if kind == "html":
+            return self.send(fault.get("status", 502), HTML_BODY,
+                             ctype="text/html", fault=kind)
+        if kind == "malformed":
+            return self.send(200, MALFORMED_BODY, fault=kind)
+        if kind == "wrong_shape":
+            return self.send(200, WRONG_SHAPE_BODY, fault=kind)
+        if kind == "truncate":
+            status, body, gz = self.api_result(path, auth)
+            encoding = ""
+            if self.wants_gzip() and len(body) > GZIP_MIN:
+                body = gz if gz is not None else gzip.compress(body)
+                encoding = "gzip"
+            self.close_connection = True
+            return self.send(status, body[:len(body) // 2], length=len(body),
+                             fault=kind, encoding=encoding)
+        if kind == "reset":
+            self.entry["status"] = 0
+            self.entry["fault"] = kind
+            self.state.record(self.entry)
+            self.entry = None
+            self.started = True
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            # rfile holds a reference to the socket: close it too, so the
+            # descriptor really closes now (with an RST, thanks to linger 0).
+            self.rfile.close()
+            self.connection.close()
+            return None
+        raise AssertionError("unknown fault kind %r" % kind)
+
+    # -- control API -----------------------------------------------------------
+
+    def control(self, path):
+        try:
+            self.control_route(path)
+        except BadRequest as e:
+            self.send_json(400, {"error": str(e.args[-1])})
+
+    def control_route(self, path):
+        st = self.state
+        method = self.command
+        if path == "/_control/reset" and method == "POST":
+            st.reset()
+            return self.send_json(200, {"ok": True})
+        if path == "/_control/log":
+            if method == "GET":
+                since = self.int_param("since", 0)
+                with st.lock:
+                    return self.send_json(200, st.log[max(0, since):])
+            if method == "DELETE":
+                with st.lock:
+                    st.log = []
+                return self.send_json(200, {"ok": True})
+        if path == "/_control/stats" and method == "GET":
+            with st.lock:
+                by_path, by_status = {}, {}
+                for e in st.log:
+                    by_path[e["path"]] = by_path.get(e["path"], 0) + 1
+                    k = str(e["status"])
+                    by_status[k] = by_status.get(k, 0) + 1
+                return self.send_json(200, {"requests": len(st.log),
+                                            "by_path": by_path,
+                                            "by_status": by_status})
+        if path == "/_control/fault":
+            if method == "POST":
+                f = self.parse_fault(self.json_body())
+                with st.lock:
+                    st.faults.append(f)
+                    n = len(st.faults)
+                return self.send_json(200, {"faults": n})
+            if method == "DELETE":
+                with st.lock:
+                    st.faults = []
+                return self.send_json(200, {"ok": True})
+        if path == "/_control/tokens" and method == "POST":
+            req = self.json_body()
+            lists = {k: req.get(k) or [] for k in ("add", "expire", "remove")}
+            for k, v in lists.items():
+                if not isinstance(v, list) or \
+                        not all(isinstance(t, str) for t in v):
+                    raise BadRequest("%s must be a list of strings" % k)
+            with st.lock:
+                for t in lists["add"]:
+                    st.valid_tokens.add(t)
+                    st.expired_tokens.discard(t)
+                for t in lists["expire"]:
+                    st.valid_tokens.discard(t)
+                    st.expired_tokens.add(t)
+                for t in lists["remove"]:
+                    st.valid_tokens.discard(t)
+                    st.expired_tokens.discard(t)
+            return self.send_json(200, {"ok": True})
+        if path == "/_control/rate" and method == "POST":
+            n = self.json_body().get("per_minute")
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                raise BadRequest("per_minute must be a count")
+            with st.lock:
+                st.rate = n
+            return self.send_json(200, {"ok": True})
+        if path == "/_control/shutdown" and method == "POST":
+            self.close_connection = True
+            self.send_json(200, {"ok": True})
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
+            return None
+        if path == "/_control/sheets":
+            if method == "GET":
+                out = []
+                for s in st.listing():
+                    with s.lock:
+                        out.append({"id": s.id, "name": s.body.get("name"),
+                                    "version": s.version,
+                                    "modifiedAt": s.body.get("modifiedAt"),
+                                    "rows": s.row_count()})
+                return self.send_json(200, out)
+            if method == "POST":
+                raw = self.json_body()
+                if not isinstance(raw, dict):
+                    raise BadRequest("a sheet must be a JSON object")
+                try:
+                    sheet = make_fixture_sheet(raw)
+                except ValueError as e:
+                    raise BadRequest(str(e))
+                sheet.dirty = True
+                with st.lock:
+                    st.sheets[sheet.id] = sheet
+                return self.send_json(200, {"id": sheet.id,
+                                            "version": sheet.version})
+        m = re.match(r"^/_control/sheets/(\d+)(/update)?$", path)
+        if m:
+            sid = int(m.group(1))
+            sheet = st.get_sheet(sid)
+            if sheet is None:
+                return self.send_json(404, {"error": "no sheet %d" % sid})
+            if m.group(2) and method == "POST":
+                req = self.json_body()
+                if not isinstance(req, dict):
+                    raise BadRequest("the update must be a JSON object")
+                with sheet.lock:
+                    try:
+                        sheet.apply_update(req)
+                    except ValueError as e:
+                        raise BadRequest(str(e))
+                    version = sheet.version
+                return self.send_json(200, {"version": version})
+            if not m.group(2) and method == "DELETE":
+                with st.lock:
+                    st.sheets.pop(sid, None)
+                return self.send_json(200, {"ok": True})
+        return self.send_json(404, {"error": "no control route %s %s"
+                                    % (method, path)})
+
+    def parse_fault(self, req):
+        if not isinstance(req, dict):
+            raise BadRequest("a fault must be a JSON object")
+        f = dict(req)
+        f.setdefault("kind", "status")
+        f.setdefault("times", 1)
+        if f["kind"] not in FAULT_KINDS:
+            raise BadRequest("kind must be one of %s" % ", ".join(FAULT_KINDS))
+        if not isinstance(f.get("path"), str):
+            raise BadRequest("path (a regex) is required")
+        try:
+            f["re"] = re.compile(f["path"])
+        except re.error as e:
+            raise BadRequest("bad path regex: %s" % e)
+        if not isinstance(f["times"], int) or f["times"] < -1 \
+                or f["times"] == 0:
+            raise BadRequest("times must be -1 or a positive count")
+        for k in ("status", "errorCode", "delay_ms"):
+            if k in f and (not isinstance(f[k], int) or f[k] < 0):
+                raise BadRequest("%s must be a non-negative integer" % k)
+        return f
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, socket.timeout)):
+            return
+        eprint("unhandled error for", client_address)
+        traceback.print_exc(file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# main
+# ---------------------------------------------------------------------------
+
+def parse_big(text):
+    m = re.fullmatch(r"(\d+)[xX](\d+)", text)
+    if not m or int(m.group(1)) < 0 or int(m.group(2)) < 1:
+        raise argparse.ArgumentTypeError("expected ROWSxCOLS, e.g. 20000x25")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Fake Smartsheet API server (see the module docstring).")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--port-file")
+    where.add_argument("--port", type=int)
+    p.add_argument("--fixtures", default=os.path.join(HERE, "fixtures"))
+    p.add_argument("--account", choices=("default", "sdk"), default="default")
+    p.add_argument("--scenarios", default=os.path.normpath(os.path.join(
+        HERE, "..", "..", "..", "shared", "smartsheet-sdk-scenarios")))
+    p.add_argument("--log")
+    p.add_argument("--token", action="append")
+    p.add_argument("--max-page-size", type=int, default=100)
+    p.add_argument("--rate-per-min", type=int, default=0)
+    p.add_argument("--generate", type=int, default=0)
+    p.add_argument("--generate-medium", type=int, default=0)
+    p.add_argument("--big", type=parse_big)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--throttle-bytes-per-sec", type=int, default=0)
+    p.add_argument("--max-seconds", type=float, default=3600)
+    p.add_argument("--parent-pid", type=int)
+    p.add_argument("--verbose", action="store_true")
+    args = p.parse_args(argv)
+    if not args.token:
+        args.token = [DEFAULT_TOKEN]
+    if args.max_page_size < 1:
+        p.error("--max-page-size must be at least 1")
+    return args
+
+
+def parent_alive(pid):
+    """True while pid runs and is still our parent (a dead parent either
+    vanishes, turns zombie, or we get re-parented)."""
+    if os.getppid() != pid:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+
+
+def watchdog(deadline, parent_pid):
+    while True:
+        if time.monotonic() >= deadline:
+            eprint("--max-seconds reached, exiting")
+            os._exit(0)
+        if parent_pid is not None and not parent_alive(parent_pid):
+            eprint("parent %d is gone, exiting" % parent_pid)
+            os._exit(0)
+        time.sleep(0.2)
+
+
+def prewarm(state):
+    """Build the big sheet's bytes in the background, so the first GET is
+    fast. Done for the form smartsheetfs asks for (level=2, objectValue)."""
+    s = state.get_sheet(BIG_ID)
+    if s is None:
+        return
+    t0 = time.monotonic()
+    with s.lock:
+        s.render(True)
+        s.render_gzip(True)
+    if state.args.verbose:
+        eprint("big sheet ready in %.2f s" % (time.monotonic() - t0))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    deadline = time.monotonic() + args.max_seconds
+    state = State(args)
+    Handler.state = state
+    server = Server(("127.0.0.1", args.port or 0), Handler)
+    port = server.server_address[1]
+
+    threading.Thread(target=watchdog, args=(deadline, args.parent_pid),
+                     daemon=True).start()
+    if args.big:
+        threading.Thread(target=prewarm, args=(state,), daemon=True).start()
+
+    def on_term(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    if args.port_file:
+        tmp = args.port_file + ".tmp.%d" % os.getpid()
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, args.port_file)
+    print("fake_smartsheet listening on http://127.0.0.1:%d/2.0" % port,
+          flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
