@@ -7,6 +7,7 @@
  * with the exit codes of SPEC §1.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -360,7 +361,10 @@ static int run_mount(struct fuse_args *args, struct fsops_ctx *x)
 		if (!lc)
 			goto out_signals;
 		fuse_loop_cfg_set_clone_fd(lc, (unsigned int)opts.clone_fd);
-		fuse_loop_cfg_set_max_threads(lc, opts.max_threads);
+		/* fuse_parse_cmdline leaves UINT_MAX when -o max_threads
+		 * was not given. */
+		if (opts.max_threads && opts.max_threads != UINT_MAX)
+			fuse_loop_cfg_set_max_threads(lc, opts.max_threads);
 		fuse_loop_cfg_set_idle_threads(lc, opts.max_idle_threads);
 		rc = fuse_loop_mt(f, lc) ? EXIT_MOUNT : EXIT_OK;
 		fuse_loop_cfg_destroy(lc);

@@ -43,6 +43,8 @@ Command line
   --parent-pid PID       also exit when that process (our parent) dies
   --verbose              log every request to stderr
 
+The fixture sheets and what each one covers: fixtures/README.md.
+
 Generated sheet ids: "Generated i" = 7000000000000000 + i, "Medium i" =
 7100000000000000 + i, "Big" = 7900000000000001. Generated rows are a pure
 function of (seed, sheet, row index); every 50th row is a parent of the rows
@@ -81,6 +83,8 @@ unless a fault says otherwise)
     known path, other method     405 1122
     bad number in a parameter    400 1018
   Order of checks: fault, then auth, then rate limit, then the route.
+  HTTP/1.1 with Content-Length on every answer, so connections stay open
+  (keep-alive) unless the client says "Connection: close".
   Bodies over 1 KiB are gzip-compressed when Accept-Encoding has "gzip"
   (Content-Encoding: gzip). Keys starting with "_" in fixtures are private
   and never served. Fixture flag "_asciiOnly": serve that sheet with every
@@ -112,7 +116,9 @@ JSON out; bad input -> 400 {"error": "..."})
                                          half the body, then close
                                "malformed" 200 with a body that is not JSON
                                "html"    "status" (502) text/html Bad Gateway
-                               "wrong_shape" 200 {"id":"not-a-number","rows":"x"}
+                               "wrong_shape" 200 with JSON of the wrong
+                                         shape: {"id":"not-a-number",
+                                         "rows":"x"}
                                "delay"   sleep "delay_ms" then answer normally}
                              Faults queue; the first matching one with times
                              left applies. Answers {"faults": count}.
@@ -124,6 +130,10 @@ JSON out; bad input -> 400 {"error": "..."})
                              "add_rows": n (optional)} -> version + 1,
                              modifiedAt = now (UTC, seconds, strictly later
                              than before). Answers {"version": V}.
+                             A set cell drops its old objectValue/formula;
+                             displayValue defaults to the value as text (none
+                             for booleans). New rows get new ids and
+                             "New row <n>" in the primary column.
   GET    /_control/sheets    [{"id", "name", "version", "modifiedAt", "rows"}]
   POST   /_control/sheets    body: a full sheet JSON (needs "id") -> added;
                              answers {"id": id, "version": V}
@@ -142,6 +152,9 @@ served in full as GET /sheets/123 and listed too; GET /users/me is
 "Serialization - UserProfile". A listed sheet with no full body is served as
 a generated minimal sheet: its list fields, version 1, one primary
 TEXT_NUMBER column "Name" (id = 10 * sheet id + 1), no rows.
+Sheet 123 is served as Smartsheet wrote it, quirks included: its
+totalRowCount says 6 while it carries 1 row. (Everywhere else, and for any
+sheet changed through the control API, totalRowCount is the row count.)
 
 Exit: SIGTERM/SIGINT, --max-seconds, the parent's death (--parent-pid), or
 POST /_control/shutdown. Exit status 0.
@@ -329,9 +342,6 @@ class RowGen:
             self.columns.append(col)
             self.kinds.append(kind)
 
-    def row_id(self, i):
-        return self.row_base + i
-
     def row(self, i):
         h0 = mix64(self.key ^ (i * 0x100000001B3))
         row = {"id": self.row_base + i, "rowNumber": i + 1}
@@ -480,10 +490,11 @@ class Sheet:
                 cells = {c["columnId"]: c for c in row["cells"]}
                 for j, cell in over.items():
                     cells[cols[j]["id"]] = cell
-                row["cells"] = [cells[c["id"]] for c in cols if c["id"] in cells]
+                row["cells"] = [cells[c["id"]] for c in cols
+                                if c["id"] in cells]
             yield row
 
-    # -- rendering ---------------------------------------------------------
+    # -- rendering ------------------------------------------------------------
 
     def render(self, full):
         """The GET /sheets/{id} body (bytes); call with self.lock held."""
@@ -494,7 +505,8 @@ class Sheet:
         ascii_only = bool(self.private.get("_asciiOnly"))
         head = {k: v for k, v in self.body.items()
                 if k not in ("columns", "rows")}
-        head["totalRowCount"] = self.row_count()
+        if self.dirty or self.gen or "totalRowCount" not in head:
+            head["totalRowCount"] = self.row_count()
         cols = self.columns()
         multi = set()
         if not full:
@@ -827,8 +839,8 @@ class State:
     def listing(self):
         with self.lock:
             sheets = list(self.sheets.values())
-        return sorted(sheets, key=lambda s: (str(s.body.get("name", "")).lower(),
-                                             s.id))
+        return sorted(sheets, key=lambda s: (
+            str(s.body.get("name", "")).lower(), s.id))
 
 
 # ---------------------------------------------------------------------------
@@ -847,6 +859,9 @@ class Handler(BaseHTTPRequestHandler):
 
     state = None                    # set in main()
 
+    def version_string(self):
+        return self.server_version
+
     # Every method goes through one dispatcher.
     def do_GET(self):
         self.dispatch()
@@ -857,7 +872,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.state.args.verbose:
             eprint("%s - %s" % (self.address_string(), fmt % args))
 
-    # -- plumbing ------------------------------------------------------------
+    # -- plumbing -------------------------------------------------------------
 
     def dispatch(self):
         self.started = False
@@ -868,7 +883,6 @@ class Handler(BaseHTTPRequestHandler):
             path = url.path
             if len(path) > 1 and path.endswith("/"):
                 path = path[:-1]
-            self.req_path = path
             self.query = dict(parse_qsl(url.query, keep_blank_values=True))
             if path == "/_control" or path.startswith("/_control/"):
                 self.control(path)
@@ -895,7 +909,8 @@ class Handler(BaseHTTPRequestHandler):
                 line = self.rfile.readline(1024)
                 size = int(line.split(b";")[0].strip() or b"0", 16)
                 if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n",
+                                                            b""):
                         pass
                     break
                 total += size
@@ -959,24 +974,24 @@ class Handler(BaseHTTPRequestHandler):
         if rate <= 0 or len(body) <= 1:
             self.wfile.write(body)
             return
+        # Model a link of `rate` bytes/s: a chunk goes out once the link
+        # would have carried it, so the last byte leaves at len/rate.
         view = memoryview(body)
         chunk = max(1024, min(65536, rate // 20))
         start = time.monotonic()
         sent = 0
         while sent < len(body):
-            self.wfile.write(view[sent:sent + chunk])
-            sent += min(chunk, len(body) - sent)
-            ahead = start + sent / rate - time.monotonic()
+            piece = view[sent:sent + chunk]
+            ahead = start + (sent + len(piece)) / rate - time.monotonic()
             if ahead > 0:
                 time.sleep(ahead)
+            self.wfile.write(piece)
+            sent += len(piece)
 
     def send_json(self, status, obj, fault=None):
         self.send(status, dumps(obj), fault=fault)
 
-    def send_error_json(self, status, code, message=None, fault=None):
-        self.send_json(status, error_body(code, message), fault=fault)
-
-    # -- the API ---------------------------------------------------------------
+    # -- the API --------------------------------------------------------------
 
     def api(self, path):
         st = self.state
@@ -1053,8 +1068,7 @@ class Handler(BaseHTTPRequestHandler):
         if sheet.private.get("_noAccess"):
             return 403, dumps(error_body(1004)), None
         if m.group(2):
-            with sheet.lock:
-                return 200, dumps({"version": sheet.version}), None
+            return 200, dumps({"version": sheet.version}), None
         level = self.int_param("level", 0)
         include = [s.strip() for s in self.query.get("include", "").split(",")]
         full = level >= 2 and "objectValue" in include
@@ -1086,10 +1100,9 @@ class Handler(BaseHTTPRequestHandler):
         sheets = st.listing()
         include = [s.strip() for s in self.query.get("include", "").split(",")]
         with_version = "sheetVersion" in include
-        items = []
-        for s in sheets:
-            with s.lock:
-                items.append(s.list_item(with_version))
+        # No sheet locks here: a big sheet being rendered must not hold up
+        # the list (reading a few fields of a dict is atomic enough).
+        items = [s.list_item(with_version) for s in sheets]
         total = len(items)
         if self.query.get("includeAll", "").lower() == "true":
             return {"pageNumber": 1, "totalPages": 1, "totalCount": total,
@@ -1103,7 +1116,7 @@ class Handler(BaseHTTPRequestHandler):
                 "totalCount": total,
                 "data": items[(page - 1) * size:page * size]}
 
-    # -- faults ----------------------------------------------------------------
+    # -- faults ---------------------------------------------------------------
 
     def fault_answer(self, path, auth, fault):
         kind = fault["kind"]
@@ -1143,7 +1156,7 @@ class Handler(BaseHTTPRequestHandler):
             return None
         raise AssertionError("unknown fault kind %r" % kind)
 
-    # -- control API -----------------------------------------------------------
+    # -- control API ----------------------------------------------------------
 
     def control(self, path):
         try:
@@ -1221,11 +1234,10 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET":
                 out = []
                 for s in st.listing():
-                    with s.lock:
-                        out.append({"id": s.id, "name": s.body.get("name"),
-                                    "version": s.version,
-                                    "modifiedAt": s.body.get("modifiedAt"),
-                                    "rows": s.row_count()})
+                    out.append({"id": s.id, "name": s.body.get("name"),
+                                "version": s.version,
+                                "modifiedAt": s.body.get("modifiedAt"),
+                                "rows": s.row_count()})
                 return self.send_json(200, out)
             if method == "POST":
                 raw = self.json_body()
@@ -1343,10 +1355,7 @@ def parse_args(argv):
 
 
 def parent_alive(pid):
-    """True while pid runs and is still our parent (a dead parent either
-    vanishes, turns zombie, or we get re-parented)."""
-    if os.getppid() != pid:
-        return False
+    """True while process pid runs (a dead one is gone or a zombie)."""
     try:
         with open("/proc/%d/stat" % pid) as f:
             state = f.read().rsplit(")", 1)[1].split()[0]
@@ -1409,8 +1418,11 @@ def main(argv=None):
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.replace(tmp, args.port_file)
-    print("fake_smartsheet listening on http://127.0.0.1:%d/2.0" % port,
-          flush=True)
+    try:
+        print("fake_smartsheet listening on http://127.0.0.1:%d/2.0" % port,
+              flush=True)
+    except OSError:
+        pass                            # nobody reads stdout: fine
     try:
         server.serve_forever(poll_interval=0.2)
     except (KeyboardInterrupt, SystemExit):

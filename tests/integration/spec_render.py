@@ -18,9 +18,13 @@ Public functions:
   cell_text(cell, display=False) -> str     (one CSV field, before quoting)
   cell_json_value(cell) -> object | MISSING (one JSON cell, before encoding)
 
+JSON strings are escaped as Python's json module does (see _jstr): the C
+renderer must escape the same way for the bytes to match.
+
 Choices where the SPEC is silent (kept out of the fixtures on purpose, so
 they do not decide any test; listed so nobody mistakes them for contract):
-  - A value or displayValue that is JSON null counts as absent.
+  - A value or displayValue that is JSON null counts as absent; an empty
+    string is a value like any other ("" in JSON, an empty CSV field).
   - A multi-contact entry without an email leaves "email" out as well.
   - Sheet fields missing from the input (version, permalink, modifiedAt)
     render as null; a row without rowNumber gets its 1-based position.
@@ -202,7 +206,10 @@ def render_csv(sheet, display=False, crlf=False):
 # ---------------------------------------------------------------------------
 
 def _jstr(s):
-    """A JSON string: UTF-8, no spaces, U+2028/U+2029 escaped."""
+    """A JSON string, escaped as Python's json module does with
+    ensure_ascii=False: \\" \\\\ \\b \\f \\n \\r \\t, other characters below
+    0x20 as \\u00xx (lowercase hex); everything else raw UTF-8 ('/' and DEL
+    included) except U+2028/U+2029, written \\u2028/\\u2029."""
     return (json.dumps(s, ensure_ascii=False)
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -260,7 +267,8 @@ def render_json(sheet):
     columns = sheet.get("columns") or []
     cols = []
     for c in columns:
-        s = ('{"id":' + _jint(c["id"]) + ',"title":' + _jstr(c.get("title", ""))
+        s = ('{"id":' + _jint(c["id"])
+             + ',"title":' + _jstr(c.get("title", ""))
              + ',"type":' + _jstr(c.get("type", "")))
         if c.get("primary") is True:
             s += ',"primary":true'
@@ -332,7 +340,8 @@ def file_stems(list_items):
     ".json" becomes "<cut> (<id>)" with <cut> its longest prefix ending on a
     character boundary such that "<cut> (<id>).json" fits in 255 bytes.
     """
-    clean = [(item["id"], sanitize_name(item.get("name"))) for item in list_items]
+    clean = [(item["id"], sanitize_name(item.get("name")))
+             for item in list_items]
     count = {}
     for _, name in clean:
         count[name] = count.get(name, 0) + 1

@@ -163,7 +163,7 @@ static void test_render_number_shortest_random(void)
 	int i, bad = 0;
 	double x;
 
-	for (i = 0; i < 40000; i++) {
+	for (i = 0; i < 20000; i++) {
 		bits = rng_next(&st);
 		switch (i % 5) {
 		case 0: /* any bit pattern */

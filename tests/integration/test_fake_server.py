@@ -1,0 +1,1128 @@
+"""Tests of the fake Smartsheet server and of the reference renderer.
+
+Run with Debian's pytest:
+    /usr/bin/python3 -m pytest tests/integration/test_fake_server.py
+
+Every server started here is stopped at teardown (terminate, wait with a
+timeout, kill as a last resort); each also runs with --max-seconds so that
+nothing outlives a crashed test run.
+"""
+
+import csv
+import glob
+import gzip
+import http.client
+import io
+import json
+import math
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import spec_render  # noqa: E402
+from spec_render import (file_stems, number_to_js, render_csv,  # noqa: E402
+                         render_json)
+
+FAKE = os.path.join(HERE, "fake_smartsheet.py")
+FIXTURES = os.path.join(HERE, "fixtures")
+TOKEN = "test-token-0123456789"
+FULL = "?level=2&include=objectValue"
+REFID = re.compile(r"^[a-z0-9]{12}$")
+TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+ID_2P53_PLUS_1 = 9007199254740993
+ID_INT64_MAX = 9223372036854775807
+NO_ACCESS_ID = 4011111111111111
+PROJECT_ID = 4583173393803140
+TAGS_ID = 2206389125924740
+ASCII_ID = 6917529027641081
+BIG_ID = 7900000000000001
+
+
+def fixture_sheets():
+    out = []
+    for path in sorted(glob.glob(os.path.join(FIXTURES, "sheets", "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            out.append(json.load(f))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Starting and stopping servers
+# ---------------------------------------------------------------------------
+
+class Fake:
+    """One fake server process on a random port."""
+
+    def __init__(self, tmp, *args, wait=True):
+        tmp = str(tmp)
+        self.port_file = os.path.join(tmp, "port")
+        self.stderr_path = os.path.join(tmp, "stderr.txt")
+        self.stderr = open(self.stderr_path, "wb")
+        cmd = [sys.executable, FAKE, "--port-file", self.port_file]
+        if "--max-seconds" not in args:
+            cmd += ["--max-seconds", "120"]
+        self.proc = subprocess.Popen(cmd + list(args),
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.stderr)
+        self.port = None
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(self.port_file):
+                with open(self.port_file) as f:
+                    self.port = int(f.read())
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        with open(self.stderr_path, errors="replace") as f:
+            raise AssertionError("fake did not start: " + f.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.stderr.close()
+
+    def conn(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port,
+                                          timeout=timeout)
+
+    def request(self, method, path, token=TOKEN, headers=None, body=None):
+        """(status, headers, body bytes) on a fresh connection."""
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        c = self.conn()
+        try:
+            c.request(method, path, body=body, headers=h)
+            r = c.getresponse()
+            return r.status, r.headers, r.read()
+        finally:
+            c.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def get_json(self, path, **kw):
+        status, headers, body = self.get(path, **kw)
+        return status, json.loads(body)
+
+    def control(self, method, path, obj=None):
+        body = None if obj is None else json.dumps(obj).encode()
+        status, _, data = self.request(method, "/_control/" + path,
+                                       token=None, body=body)
+        return status, json.loads(data)
+
+    def ok(self, method, path, obj=None):
+        status, data = self.control(method, path, obj)
+        assert status == 200, data
+        return data
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fake")
+    fake = Fake(tmp, "--max-page-size", "5", "--log",
+                os.path.join(str(tmp), "requests.jsonl"))
+    fake.log_path = os.path.join(str(tmp), "requests.jsonl")
+    yield fake
+    fake.stop()
+    assert fake.proc.returncode is not None
+
+
+@pytest.fixture
+def fake(server):
+    """The shared server, reset to its start state."""
+    server.ok("POST", "reset")
+    return server
+
+
+@pytest.fixture
+def spawn(tmp_path):
+    """Start extra servers; all of them are stopped at teardown."""
+    started = []
+
+    def start(*args, **kw):
+        d = tmp_path / ("s%d" % len(started))
+        d.mkdir()
+        f = Fake(d, *args, **kw)
+        started.append(f)
+        return f
+    yield start
+    for f in started:
+        f.stop()
+
+
+# ---------------------------------------------------------------------------
+# Sheet list
+# ---------------------------------------------------------------------------
+
+def test_list_pages_at_max_page_size_5(fake):
+    n = len(fixture_sheets())
+    assert n >= 12
+    seen = []
+    page, pages = 1, None
+    while True:
+        # Asking for more than the cap gets the cap.
+        status, data = fake.get_json("/2.0/sheets?pageSize=100&page=%d" % page)
+        assert status == 200
+        assert data["pageSize"] == 5
+        assert data["pageNumber"] == page
+        assert data["totalCount"] == n
+        pages = data["totalPages"]
+        assert pages == math.ceil(n / 5) and pages >= 3
+        want = 5 if page < pages else n - 5 * (pages - 1)
+        assert len(data["data"]) == want
+        seen += data["data"]
+        if data["pageNumber"] >= data["totalPages"]:
+            break
+        page += 1
+    assert len({s["id"] for s in seen}) == n
+    assert [(s["name"].lower(), s["id"]) for s in seen] == \
+        sorted((s["name"].lower(), s["id"]) for s in seen)
+    # A page past the end answers the last page.
+    _, last = fake.get_json("/2.0/sheets?page=%d" % pages)
+    _, past = fake.get_json("/2.0/sheets?page=99")
+    assert past["pageNumber"] == pages and past["data"] == last["data"]
+    # includeAll: everything, no pageSize.
+    _, everything = fake.get_json("/2.0/sheets?includeAll=true")
+    assert everything["totalCount"] == n and len(everything["data"]) == n
+    assert "pageSize" not in everything
+    assert everything["data"] == seen
+
+
+def test_list_items_fields_and_sheet_version(fake):
+    _, data = fake.get_json("/2.0/sheets?includeAll=true")
+    for item in data["data"]:
+        assert set(item) == {"id", "name", "accessLevel", "permalink",
+                             "createdAt", "modifiedAt"}
+        assert item["permalink"].startswith(
+            "https://app.smartsheet.com/b/home?lx=")
+        assert TIME_RE.match(item["modifiedAt"])
+    assert len({i["modifiedAt"] for i in data["data"]}) == len(data["data"])
+    _, data = fake.get_json("/2.0/sheets?includeAll=true&include=sheetVersion")
+    by_id = {i["id"]: i for i in data["data"]}
+    assert by_id[PROJECT_ID]["version"] == 42
+    assert by_id[ID_INT64_MAX]["version"] == 9223372036
+    names = [i["name"] for i in data["data"]]
+    assert names.count("Budget") == 2
+    for hostile in ("A/B", "A\uff0fB", "..", ".", "Q3\tForecast\nDraft"):
+        assert hostile in names
+    assert any(len(n.encode()) == 300 for n in names)
+    assert any("%" in n and "*" in n for n in names)
+
+
+def test_list_bad_number_is_400(fake):
+    status, data = fake.get_json("/2.0/sheets?pageSize=abc")
+    assert status == 400 and data["errorCode"] == 1018
+
+
+# ---------------------------------------------------------------------------
+# Auth and errors
+# ---------------------------------------------------------------------------
+
+def check_error(fake, path, status, code, message=None, **kw):
+    got, headers, body = fake.get(path, **kw)
+    assert got == status, body
+    assert headers["Content-Type"] == "application/json;charset=UTF-8"
+    data = json.loads(body)
+    assert data["errorCode"] == code
+    assert REFID.match(data["refId"])
+    if message is not None:
+        assert data["message"] == message
+    return data
+
+
+def test_auth_errors(fake):
+    check_error(fake, "/2.0/users/me", 401, 1001,
+                "An Access Token is required.", token=None)
+    check_error(fake, "/2.0/users/me", 401, 1002,
+                "Your Access Token is invalid.", token="nope")
+    status, _, _ = fake.get("/2.0/users/me",
+                            headers={"Authorization": "Basic abc"}, token=None)
+    assert status == 401
+    fake.ok("POST", "tokens", {"expire": [TOKEN], "add": ["second-token"]})
+    check_error(fake, "/2.0/sheets", 401, 1003,
+                "Your Access Token has expired.")
+    assert fake.get("/2.0/sheets", token="second-token")[0] == 200
+    fake.ok("POST", "tokens", {"remove": ["second-token"]})
+    check_error(fake, "/2.0/sheets", 401, 1002, token="second-token")
+    # reset brings the start tokens back
+    fake.ok("POST", "reset")
+    assert fake.get("/2.0/sheets")[0] == 200
+    assert fake.get("/2.0/sheets", token="second-token")[0] == 401
+
+
+def test_ref_ids_differ(fake):
+    a = check_error(fake, "/2.0/sheets", 401, 1001, token=None)
+    b = check_error(fake, "/2.0/sheets", 401, 1001, token=None)
+    assert a["refId"] != b["refId"]
+
+
+def test_not_found_no_access_and_methods(fake):
+    for path in ("/2.0/sheets/1", "/2.0/sheets/abc", "/2.0/sheets/-5",
+                 "/2.0/sheets/99999999999999999999", "/2.0/nothing",
+                 "/2.0/sheets/1/version", "/elsewhere"):
+        check_error(fake, path, 404, 1006, "Not Found")
+    check_error(fake, "/2.0/sheets/%d" % NO_ACCESS_ID, 403, 1004)
+    check_error(fake, "/2.0/sheets/%d/version" % NO_ACCESS_ID, 403, 1004)
+    status, _, body = fake.request("POST", "/2.0/sheets", body=b"{}")
+    assert status == 405 and json.loads(body)["errorCode"] == 1122
+
+
+def test_token_endpoint_is_a_stub(fake):
+    status, _, body = fake.request(
+        "POST", "/2.0/token", token=None,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=b"grant_type=refresh_token&client_id=x&refresh_token=y&hash=z")
+    assert status == 400 and json.loads(body)["errorCode"] == 1068
+
+
+def test_user_me(fake):
+    status, user = fake.get_json("/2.0/users/me")
+    with open(os.path.join(FIXTURES, "user.json"), encoding="utf-8") as f:
+        assert status == 200 and user == json.load(f)
+
+
+# ---------------------------------------------------------------------------
+# Sheets
+# ---------------------------------------------------------------------------
+
+def private_keys(obj):
+    if isinstance(obj, dict):
+        return [k for k in obj if k.startswith("_")] + \
+            [k for v in obj.values() for k in private_keys(v)]
+    if isinstance(obj, list):
+        return [k for v in obj for k in private_keys(v)]
+    return []
+
+
+def test_every_fixture_served_in_full_without_private_fields(fake):
+    for raw in fixture_sheets():
+        status, served = fake.get_json("/2.0/sheets/%d%s" % (raw["id"], FULL))
+        if raw.get("_noAccess"):
+            assert status == 403
+            continue
+        assert status == 200
+        assert private_keys(served) == []
+        assert raw["totalRowCount"] == len(raw["rows"])
+        assert served == {k: v for k, v in raw.items()
+                          if not k.startswith("_")}
+
+
+def test_ids_exact_in_raw_bytes(fake):
+    _, _, body = fake.get("/2.0/sheets/%d%s" % (ID_2P53_PLUS_1, FULL))
+    assert b'"id":9007199254740993' in body
+    assert b'"parentId":9007199254741001' in body
+    _, _, body = fake.get("/2.0/sheets/%d%s" % (ID_INT64_MAX, FULL))
+    assert b'"id":9223372036854775807' in body
+    _, _, body = fake.get("/2.0/sheets?includeAll=true")
+    assert b"9007199254740993" in body and b"9223372036854775807" in body
+
+
+def test_degraded_without_level_2_and_object_value(fake):
+    _, full = fake.get_json("/2.0/sheets/%d%s" % (TAGS_ID, FULL))
+    types = {c["title"]: c["type"] for c in full["columns"]}
+    assert types["Tags"] == "MULTI_PICKLIST"
+    assert types["Reviewers"] == "MULTI_CONTACT_LIST"
+    for query in ("", "?level=2", "?include=objectValue",
+                  "?level=1&include=objectValue"):
+        _, sheet = fake.get_json("/2.0/sheets/%d%s" % (TAGS_ID, query))
+        types = {c["title"]: c["type"] for c in sheet["columns"]}
+        assert types["Tags"] == "TEXT_NUMBER", query
+        assert types["Reviewers"] == "TEXT_NUMBER", query
+        assert types["Owner"] == "CONTACT_LIST", query
+        assert b"objectValue" not in json.dumps(sheet).encode()
+        first = {c["columnId"]: c for c in sheet["rows"][0]["cells"]}
+        tags_col = next(c["id"] for c in sheet["columns"]
+                        if c["title"] == "Tags")
+        assert first[tags_col]["value"] == "urgent, backend"
+    log = fake.ok("GET", "log")
+    assert log[-1]["query"] == {"level": "1", "include": "objectValue"}
+
+
+def test_ascii_only_fixture_is_escaped(fake):
+    status, _, body = fake.get("/2.0/sheets/%d%s" % (ASCII_ID, FULL))
+    assert status == 200
+    assert body.isascii()
+    assert b"\\ud83d\\ude80" in body            # U+1F680 as a surrogate pair
+    assert "R\u00e9sum\u00e9 \U0001F680" in json.loads(body)["name"]
+
+
+def test_version_and_if_version_after(fake):
+    status, data = fake.get_json("/2.0/sheets/%d/version" % PROJECT_ID)
+    assert status == 200 and data == {"version": 42}
+    _, data = fake.get_json("/2.0/sheets/%d%s&ifVersionAfter=42"
+                            % (PROJECT_ID, FULL))
+    assert data == {"version": 42}
+    _, data = fake.get_json("/2.0/sheets/%d%s&ifVersionAfter=41"
+                            % (PROJECT_ID, FULL))
+    assert data["version"] == 42 and len(data["rows"]) == 10
+
+
+# ---------------------------------------------------------------------------
+# Control API: changes
+# ---------------------------------------------------------------------------
+
+def test_update_bumps_version_and_modified_at(fake):
+    _, before = fake.get_json("/2.0/sheets/%d%s" % (PROJECT_ID, FULL))
+    v1 = fake.ok("POST", "sheets/%d/update" % PROJECT_ID,
+                 {"cells": [{"row": 0, "column": 0, "value": "Renamed task"},
+                            {"row": 1, "column": 6, "value": 0.5,
+                             "displayValue": "50%"},
+                            {"row": 2, "column": 7, "value": None}]})
+    assert v1 == {"version": 43}
+    # Two updates within one second still get strictly later times.
+    v2 = fake.ok("POST", "sheets/%d/update" % PROJECT_ID,
+                 {"name": "Project Plan v2", "add_rows": 2})
+    assert v2 == {"version": 44}
+    _, after = fake.get_json("/2.0/sheets/%d%s" % (PROJECT_ID, FULL))
+    assert after["version"] == 44 and after["name"] == "Project Plan v2"
+    assert TIME_RE.match(after["modifiedAt"])
+    assert after["modifiedAt"] > before["modifiedAt"]
+    assert len(after["rows"]) == 12 and after["totalRowCount"] == 12
+    assert after["rows"][11]["rowNumber"] == 12
+    cells0 = {c["columnId"]: c for c in after["rows"][0]["cells"]}
+    task_col = after["columns"][0]["id"]
+    assert cells0[task_col]["value"] == "Renamed task"
+    assert cells0[task_col]["displayValue"] == "Renamed task"
+    cells1 = {c["columnId"]: c for c in after["rows"][1]["cells"]}
+    assert cells1[after["columns"][6]["id"]]["displayValue"] == "50%"
+    cells2 = {c["columnId"]: c for c in after["rows"][2]["cells"]}
+    assert cells2[after["columns"][7]["id"]] == \
+        {"columnId": after["columns"][7]["id"]}
+    assert fake.get_json("/2.0/sheets/%d/version" % PROJECT_ID)[1] == \
+        {"version": 44}
+    _, listing = fake.get_json("/2.0/sheets?includeAll=true")
+    item = next(i for i in listing["data"] if i["id"] == PROJECT_ID)
+    assert item["name"] == "Project Plan v2"
+    assert item["modifiedAt"] == after["modifiedAt"]
+    # Reset restores the start state.
+    fake.ok("POST", "reset")
+    _, again = fake.get_json("/2.0/sheets/%d%s" % (PROJECT_ID, FULL))
+    assert again == before
+
+
+def test_update_modified_at_strictly_increases(fake):
+    stamps = []
+    for _ in range(3):
+        fake.ok("POST", "sheets/%d/update" % TAGS_ID, {"cells": []})
+        _, s = fake.get_json("/2.0/sheets/%d%s" % (TAGS_ID, FULL))
+        stamps.append(s["modifiedAt"])
+    assert stamps == sorted(set(stamps))
+
+
+def test_update_bad_input(fake):
+    status, data = fake.control("POST", "sheets/%d/update" % PROJECT_ID,
+                                {"cells": [{"row": 99, "column": 0,
+                                            "value": 1}]})
+    assert status == 400 and "row" in data["error"]
+    status, _ = fake.control("POST", "sheets/1/update", {})
+    assert status == 404
+    assert fake.get_json("/2.0/sheets/%d/version" % PROJECT_ID)[1] == \
+        {"version": 42}
+
+
+def test_add_and_delete_sheet(fake):
+    sheet = {"id": 123456789, "name": "Added", "version": 5,
+             "permalink": "https://app.smartsheet.com/b/home?lx=added",
+             "modifiedAt": "2024-06-01T00:00:00Z", "_secret": 1,
+             "columns": [{"id": 1, "title": "A", "type": "TEXT_NUMBER",
+                          "primary": True}],
+             "rows": [{"id": 2, "rowNumber": 1,
+                       "cells": [{"columnId": 1, "value": "x"}]}]}
+    assert fake.ok("POST", "sheets", sheet) == {"id": 123456789, "version": 5}
+    status, served = fake.get_json("/2.0/sheets/123456789" + FULL)
+    assert status == 200 and served["name"] == "Added"
+    assert "_secret" not in served
+    _, listing = fake.get_json("/2.0/sheets?includeAll=true")
+    assert listing["totalCount"] == len(fixture_sheets()) + 1
+    fake.ok("DELETE", "sheets/123456789")
+    assert fake.get("/2.0/sheets/123456789")[0] == 404
+    status, _ = fake.control("POST", "sheets", {"name": "no id"})
+    assert status == 400
+
+
+# ---------------------------------------------------------------------------
+# Transport: gzip, keep-alive, robustness
+# ---------------------------------------------------------------------------
+
+def test_gzip_when_asked(fake):
+    path = "/2.0/sheets/%d%s" % (PROJECT_ID, FULL)
+    _, plain_h, plain = fake.get(path)
+    assert plain_h.get("Content-Encoding") is None
+    _, gz_h, gz = fake.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+    assert gz_h["Content-Encoding"] == "gzip"
+    assert int(gz_h["Content-Length"]) == len(gz) < len(plain)
+    assert gzip.decompress(gz) == plain
+    # Small bodies are not compressed.
+    _, h, body = fake.get("/2.0/sheets/%d/version" % PROJECT_ID,
+                          headers={"Accept-Encoding": "gzip"})
+    assert h.get("Content-Encoding") is None and json.loads(body)
+    log = fake.ok("GET", "log")
+    assert log[-1]["accept_encoding"] == "gzip"
+    assert log[-2]["accept_encoding"] == "gzip, deflate"
+
+
+def test_keep_alive(fake):
+    c = fake.conn()
+    try:
+        socks = set()
+        for _ in range(3):
+            c.request("GET", "/2.0/sheets/%d/version" % PROJECT_ID,
+                      headers={"Authorization": "Bearer " + TOKEN})
+            r = c.getresponse()
+            assert r.status == 200 and json.loads(r.read())
+            socks.add(id(c.sock))
+        assert len(socks) == 1 and c.sock is not None
+    finally:
+        c.close()
+
+
+def test_survives_clients_that_disconnect(fake):
+    # Mid request body.
+    s = socket.create_connection(("127.0.0.1", fake.port))
+    s.sendall(b"POST /_control/fault HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 1000\r\n\r\n{\"path\":")
+    s.close()
+    # Mid response body (a large one).
+    s = socket.create_connection(("127.0.0.1", fake.port))
+    s.sendall(b"GET /2.0/sheets/%d%s HTTP/1.1\r\nHost: x\r\n"
+              b"Authorization: Bearer %s\r\n\r\n"
+              % (PROJECT_ID, FULL.encode(), TOKEN.encode()))
+    s.recv(100)
+    s.close()
+    # Garbage.
+    s = socket.create_connection(("127.0.0.1", fake.port))
+    s.sendall(b"\x00\x01garbage\r\n\r\n")
+    s.close()
+    time.sleep(0.1)
+    assert fake.get("/2.0/users/me")[0] == 200
+    assert fake.proc.poll() is None
+
+
+# ---------------------------------------------------------------------------
+# Faults
+# ---------------------------------------------------------------------------
+
+VERSION_PATH = "/2.0/sheets/%d/version" % PROJECT_ID
+SHEET_PATH = "/2.0/sheets/%d" % PROJECT_ID
+
+
+def add_fault(fake, **f):
+    return fake.ok("POST", "fault", f)
+
+
+def test_fault_status_once_then_normal(fake):
+    add_fault(fake, path="^/2\\.0/sheets/%d/version$" % PROJECT_ID)
+    check_error(fake, VERSION_PATH, 500, 4004)
+    assert fake.get(VERSION_PATH)[0] == 200
+
+
+def test_fault_status_custom_method_and_count(fake):
+    add_fault(fake, path="/version$", method="GET", times=2, status=503,
+              errorCode=4001, message="Down for maintenance")
+    add_fault(fake, path="/version$", method="POST", times=-1, status=418)
+    check_error(fake, VERSION_PATH, 503, 4001, "Down for maintenance")
+    check_error(fake, VERSION_PATH, 503, 4001)
+    assert fake.get(VERSION_PATH)[0] == 200
+
+
+def test_fault_queue_order_and_until_cleared(fake):
+    add_fault(fake, path="version", status=500, errorCode=4002)
+    add_fault(fake, path="version", status=429, errorCode=4003, times=-1)
+    check_error(fake, VERSION_PATH, 500, 4002)
+    for _ in range(3):
+        check_error(fake, VERSION_PATH, 429, 4003)
+    fake.ok("DELETE", "fault")
+    assert fake.get(VERSION_PATH)[0] == 200
+
+
+def test_fault_applies_before_auth(fake):
+    add_fault(fake, path="version", status=500)
+    assert fake.get(VERSION_PATH, token=None)[0] == 500
+
+
+def test_fault_reset(fake):
+    add_fault(fake, path="version", kind="reset")
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        fake.get(VERSION_PATH)
+    assert fake.get(VERSION_PATH)[0] == 200
+    log = fake.ok("GET", "log")
+    assert log[-2]["fault"] == "reset" and log[-2]["status"] == 0
+    assert log[-1]["fault"] is None and log[-1]["status"] == 200
+
+
+def test_fault_truncate(fake):
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        add_fault(fake, path="^/2\\.0/sheets/\\d+$", kind="truncate")
+        c = fake.conn()
+        try:
+            c.request("GET", SHEET_PATH + FULL, headers=dict(
+                headers, Authorization="Bearer " + TOKEN))
+            r = c.getresponse()
+            assert r.status == 200
+            with pytest.raises(http.client.IncompleteRead) as err:
+                r.read()
+            announced = int(r.headers["Content-Length"])
+            assert 0 < len(err.value.partial) < announced
+        finally:
+            c.close()
+    assert fake.get(SHEET_PATH + FULL)[0] == 200
+
+
+def test_fault_malformed_html_wrong_shape(fake):
+    add_fault(fake, path="version", kind="malformed")
+    status, h, body = fake.get(VERSION_PATH)
+    assert status == 200 and h["Content-Type"].startswith("application/json")
+    with pytest.raises(ValueError):
+        json.loads(body)
+    add_fault(fake, path="version", kind="html")
+    status, h, body = fake.get(VERSION_PATH)
+    assert status == 502 and h["Content-Type"] == "text/html"
+    assert body == b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+    add_fault(fake, path="version", kind="html", status=414)
+    assert fake.get(VERSION_PATH)[0] == 414
+    add_fault(fake, path="version", kind="wrong_shape")
+    status, data = fake.get_json(VERSION_PATH)
+    assert status == 200 and data == {"id": "not-a-number", "rows": "x"}
+
+
+def test_fault_delay(fake):
+    add_fault(fake, path="version", kind="delay", delay_ms=300)
+    t0 = time.monotonic()
+    status, data = fake.get_json(VERSION_PATH)
+    assert time.monotonic() - t0 >= 0.3
+    assert status == 200 and data == {"version": 42}
+    assert fake.ok("GET", "log")[-1]["fault"] == "delay"
+
+
+def test_fault_bad_requests(fake):
+    assert fake.control("POST", "fault", {"path": "x", "kind": "boom"})[0] \
+        == 400
+    assert fake.control("POST", "fault", {"path": "("})[0] == 400
+    assert fake.control("POST", "fault", {"kind": "status"})[0] == 400
+
+
+# ---------------------------------------------------------------------------
+# Rate limit, request log, stats
+# ---------------------------------------------------------------------------
+
+def test_rate_limit(fake):
+    fake.ok("POST", "rate", {"per_minute": 3})
+    fake.ok("POST", "tokens", {"add": ["other-token"]})
+    for _ in range(3):
+        assert fake.get(VERSION_PATH)[0] == 200
+    data = check_error(fake, VERSION_PATH, 429, 4003, "Rate limit exceeded.")
+    assert REFID.match(data["refId"])
+    # Per token.
+    assert fake.get(VERSION_PATH, token="other-token")[0] == 200
+    fake.ok("POST", "reset")
+    for _ in range(5):
+        assert fake.get(VERSION_PATH)[0] == 200
+
+
+def test_rate_limit_from_command_line(spawn):
+    f = spawn("--rate-per-min", "2")
+    assert [f.get(VERSION_PATH)[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_request_log_and_stats(fake):
+    t0 = time.time()
+    fake.get("/2.0/sheets?page=2&pageSize=5", headers={"User-Agent": "ua/1"})
+    fake.get(SHEET_PATH + FULL, token=None)
+    fake.ok("GET", "stats")                     # control: never logged
+    log = fake.ok("GET", "log")
+    assert len(log) == 2
+    a, b = log
+    assert a == {"method": "GET", "path": "/2.0/sheets",
+                 "query": {"page": "2", "pageSize": "5"}, "auth": True,
+                 "status": 200, "t": a["t"], "fault": None,
+                 "accept_encoding": "identity", "user_agent": "ua/1"}
+    assert b["path"] == SHEET_PATH and b["auth"] is False
+    assert b["status"] == 401
+    assert b["query"] == {"level": "2", "include": "objectValue"}
+    assert t0 - 1 <= a["t"] <= b["t"] <= time.time()
+    assert fake.ok("GET", "log?since=1") == [b]
+    stats = fake.ok("GET", "stats")
+    assert stats["requests"] == 2
+    assert stats["by_path"] == {"/2.0/sheets": 1, SHEET_PATH: 1}
+    # The log file has a line per API request (it is not reset).
+    with open(fake.log_path, encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    assert lines[-2:] == log
+    assert not any(e["path"].startswith("/_control") for e in lines)
+    fake.ok("DELETE", "log")
+    assert fake.ok("GET", "log") == []
+
+
+# ---------------------------------------------------------------------------
+# Other accounts and options
+# ---------------------------------------------------------------------------
+
+def load_scenario(name):
+    for path in glob.glob(os.path.join(HERE, "..", "..", "..", "shared",
+                                       "smartsheet-sdk-scenarios", "*.json")):
+        with open(path, encoding="utf-8") as f:
+            for s in json.load(f):
+                if s.get("scenario") == name:
+                    return s["response"]["jsonBody"]
+    raise LookupError(name)
+
+
+def test_sdk_account(spawn):
+    f = spawn("--account", "sdk")
+    _, listing = f.get_json("/2.0/sheets")
+    assert [(i["id"], i["name"]) for i in listing["data"]] == [
+        (1, "Copy of Sample Sheet"), (123, "New Sheet"),
+        (2, "Task Tracking Document")]
+    status, sheet = f.get_json("/2.0/sheets/123" + FULL)
+    full = load_scenario("Assume User - Can Be Set")
+    assert status == 200
+    assert sheet == full                # verbatim, totalRowCount 6 and all
+    status, user = f.get_json("/2.0/users/me")
+    assert user == load_scenario("Serialization - UserProfile")
+    status, minimal = f.get_json("/2.0/sheets/2" + FULL)
+    assert status == 200 and minimal["version"] == 1
+    assert minimal["rows"] == []
+    assert minimal["name"] == "Task Tracking Document"
+    assert [(c["title"], c["type"], c["primary"])
+            for c in minimal["columns"]] == [("Name", "TEXT_NUMBER", True)]
+
+
+def test_generated_sheets(spawn):
+    f = spawn("--generate", "3", "--generate-medium", "1", "--big", "20000x25")
+    _, listing = f.get_json("/2.0/sheets?includeAll=true&include=sheetVersion")
+    names = [i["name"] for i in listing["data"]]
+    for n in ("Generated 0001", "Generated 0003", "Medium 0001", "Big"):
+        assert n in names
+    _, small = f.get_json("/2.0/sheets/7000000000000002" + FULL)
+    assert len(small["rows"]) == 5 and len(small["columns"]) == 3
+    _, medium = f.get_json("/2.0/sheets/7100000000000001" + FULL)
+    assert len(medium["rows"]) == 200 and len(medium["columns"]) == 10
+    types = {c["type"] for c in medium["columns"]}
+    assert {"TEXT_NUMBER", "DATE", "CHECKBOX", "PICKLIST", "CONTACT_LIST",
+            "MULTI_PICKLIST", "MULTI_CONTACT_LIST", "DURATION"} <= types
+    t0 = time.monotonic()
+    status, h, raw = f.get("/2.0/sheets/%d%s" % (BIG_ID, FULL),
+                           headers={"Accept-Encoding": "gzip"})
+    assert status == 200 and h["Content-Encoding"] == "gzip"
+    assert time.monotonic() - t0 < 8
+    big = json.loads(gzip.decompress(raw))
+    assert len(big["rows"]) == 20000 and len(big["columns"]) == 25
+    assert big["totalRowCount"] == 20000
+    assert big["rows"][1]["parentId"] == big["rows"][0]["id"]
+    # Deterministic, and served from the cache the second time.
+    t0 = time.monotonic()
+    _, _, again = f.get("/2.0/sheets/%d%s" % (BIG_ID, FULL),
+                        headers={"Accept-Encoding": "gzip"})
+    assert again == raw and time.monotonic() - t0 < 2
+    # Updates work on generated sheets too.
+    medium_id = 7100000000000001
+    f.ok("POST", "sheets/%d/update" % medium_id,
+         {"cells": [{"row": 5, "column": 1, "value": 7}], "add_rows": 1})
+    _, version = f.get_json("/2.0/sheets/%d/version" % medium_id)
+    assert version == {"version": 2}
+    _, medium2 = f.get_json("/2.0/sheets/%d%s" % (medium_id, FULL))
+    assert len(medium2["rows"]) == 201
+    cell = next(c for c in medium2["rows"][5]["cells"]
+                if c["columnId"] == medium2["columns"][1]["id"])
+    assert cell == {"columnId": medium2["columns"][1]["id"], "value": 7,
+                    "displayValue": "7"}
+    assert medium2["rows"][6] == medium["rows"][6]
+    assert medium2["rows"][200]["rowNumber"] == 201
+
+
+def test_throttle(spawn):
+    f = spawn("--throttle-bytes-per-sec", "100000")
+    t0 = time.monotonic()
+    _, _, body = f.get(SHEET_PATH + FULL)
+    elapsed = time.monotonic() - t0
+    assert elapsed >= 0.8 * len(body) / 100000 and len(body) > 10000
+
+
+def test_max_seconds_exit(spawn):
+    f = spawn("--max-seconds", "0.5")
+    assert f.proc.wait(timeout=5) == 0
+
+
+def test_parent_death_exit(spawn, tmp_path):
+    port_file = str(tmp_path / "port-child")
+    stderr = open(str(tmp_path / "child-stderr"), "wb")
+    # sh starts the fake with --parent-pid $$ and exits after 0.5 s.
+    sh = subprocess.Popen(
+        ["sh", "-c", '"$0" "$1" --port-file "$2" --max-seconds 30 '
+         '--parent-pid $$ & sleep 0.5', sys.executable, FAKE, port_file],
+        stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        assert sh.wait(timeout=10) == 0
+        deadline = time.monotonic() + 10
+        while not os.path.exists(port_file):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with open(port_file) as fh:
+            port = int(fh.read())
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+            except OSError:
+                break                       # gone: the fake exited
+            assert time.monotonic() < deadline, "fake outlived its parent"
+            time.sleep(0.1)
+    finally:
+        if sh.poll() is None:
+            sh.kill()
+            sh.wait(timeout=5)
+        stderr.close()
+
+
+def test_port_option_and_shutdown(spawn, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, FAKE, "--port", str(port),
+                             "--max-seconds", "30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode()
+        assert "127.0.0.1:%d" % port in line
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("POST", "/_control/shutdown")
+        assert c.getresponse().status == 200
+        c.close()
+        assert proc.wait(timeout=5) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+        proc.stdout.close()
+
+
+# ---------------------------------------------------------------------------
+# Fixture coverage (what the brief asks the fixtures to contain)
+# ---------------------------------------------------------------------------
+
+def test_fixtures_cover_the_edge_cases():
+    sheets = fixture_sheets()
+    types = {c["type"] for s in sheets for c in s["columns"]}
+    assert types >= {"TEXT_NUMBER", "DATE", "DATETIME", "ABSTRACT_DATETIME",
+                     "CONTACT_LIST", "MULTI_CONTACT_LIST", "CHECKBOX",
+                     "PICKLIST", "MULTI_PICKLIST", "DURATION", "PREDECESSOR"}
+    cells = [c for s in sheets for r in s["rows"] for c in r["cells"]]
+    values = [c.get("value") for c in cells]
+    texts = [v for v in values if isinstance(v, str)]
+    floats = [v for v in values if isinstance(v, float)]
+    assert True in values and False in values
+    assert any(set(c) == {"columnId"} for c in cells)
+    for x in (0.1, 1e21, 1.5e-7):
+        assert x in floats
+    assert any(v == 0 and math.copysign(1, v) < 0 for v in floats)
+    shown = [c.get("displayValue") for c in cells]
+    assert "12,345" in shown and "$1,234.57" in shown
+    for needle in ('"', ",", "\r\n", "\n", "\u2028", "\U0001F680", "\u05e9",
+                   "\u65e5"):
+        assert any(needle in t for t in texts), needle
+    assert any("\r" in t and "\r\n" not in t for t in texts)
+    kinds = [c["objectValue"] for c in cells if "objectValue" in c]
+    multi = [o for o in kinds if o["objectType"] == "MULTI_CONTACT"]
+    assert any("name" in v for o in multi for v in o["values"])
+    assert any("name" not in v for o in multi for v in o["values"])
+    assert any(o["objectType"] == "MULTI_PICKLIST" for o in kinds)
+    assert any(c.get("hidden") for s in sheets for c in s["columns"])
+    # parentId chain three deep
+    depth = 0
+    for s in sheets:
+        parent = {r["id"]: r.get("parentId") for r in s["rows"]}
+        for rid in parent:
+            d, p = 0, parent[rid]
+            while p is not None:
+                d, p = d + 1, parent.get(p)
+            depth = max(depth, d)
+    assert depth >= 3
+    assert any(s["rows"] == [] and s["columns"] for s in sheets)
+    # Ids kept exact by json: literals in the files.
+    for path in glob.glob(os.path.join(FIXTURES, "sheets", "*.json")):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if "9007199254740993" in text:
+            assert json.loads(text)["id"] == 9007199254740993
+    assert {ID_2P53_PLUS_1, ID_INT64_MAX} <= {s["id"] for s in sheets}
+
+
+# ---------------------------------------------------------------------------
+# spec_render: hand-written golden outputs
+# ---------------------------------------------------------------------------
+
+NUMBER_CASES = [
+    (0.1, "0.1"), (1e21, "1e+21"), (1e20, "100000000000000000000"),
+    (1.5e-7, "1.5e-7"), (1e-7, "1e-7"), (1e-6, "0.000001"),
+    (0.0000125, "0.0000125"), (-0.0, "0"), (0.0, "0"), (100.0, "100"),
+    (12345, "12345"), (-250.5, "-250.5"), (1234.5678, "1234.5678"),
+    (0.30000000000000004, "0.30000000000000004"),
+    (123e-20, "1.23e-18"), (5e-324, "5e-324"),
+    (1.7976931348623157e308, "1.7976931348623157e+308"),
+    (1.0000000000000012e21, "1.0000000000000012e+21"),
+    (9007199254740993, "9007199254740992"),
+    (2 ** 70, "1.1805916207174113e+21"),
+    (float("nan"), "NaN"), (float("inf"), "Infinity"),
+    (float("-inf"), "-Infinity"),
+]
+
+
+@pytest.mark.parametrize("x,text", NUMBER_CASES)
+def test_spec_render_number_to_js(x, text):
+    assert number_to_js(x) == text
+
+
+def test_spec_render_number_refuses_booleans():
+    with pytest.raises(TypeError):
+        number_to_js(True)
+
+
+SPEC_EXAMPLE = {
+    "id": 1, "name": "Plan", "version": 7,
+    "permalink": "https://app.smartsheet.com/b/home?lx=x",
+    "modifiedAt": "2024-05-05T05:05:05Z", "totalRowCount": 2,
+    "columns": [{"id": 11, "index": 0, "title": "Task", "type": "TEXT_NUMBER",
+                 "primary": True, "width": 150},
+                {"id": 12, "index": 1, "title": "Done", "type": "CHECKBOX",
+                 "hidden": False}],
+    "rows": [{"id": 21, "rowNumber": 1, "expanded": True,
+              "cells": [{"columnId": 11, "value": "Design",
+                         "displayValue": "Design"},
+                        {"columnId": 12, "value": True}]},
+             {"id": 22, "rowNumber": 2, "parentId": 21,
+              "cells": [{"columnId": 11, "value": "Build",
+                         "displayValue": "Build"},
+                        {"columnId": 12}]}]}
+
+
+def test_spec_render_json_spec_example():
+    # Verbatim from SPEC.md §4 JSON.
+    assert render_json(SPEC_EXAMPLE) == (
+        b'{"id":1,"name":"Plan","version":7,"permalink":"https://app.smartshee'
+        b't.com/b/home?lx=x","modifiedAt":"2024-05-05T05:05:05Z","columns":[{'
+        b'"id":11,"title":"Task","type":"TEXT_NUMBER","primary":true},{"id":1'
+        b'2,"title":"Done","type":"CHECKBOX"}],"rows":[\n'
+        b'{"id":21,"rowNumber":1,"parentId":null,"cells":{"Task":"Design","Do'
+        b'ne":true}},\n'
+        b'{"id":22,"rowNumber":2,"parentId":21,"cells":{"Task":"Build"}}\n'
+        b']}\n')
+    assert render_csv(SPEC_EXAMPLE) == b"Task,Done\nDesign,true\nBuild,\n"
+
+
+MINI = {
+    "id": 9007199254740993, "name": 'Mini, "quoted"', "version": 3,
+    "permalink": "https://app.smartsheet.com/b/home?lx=mini",
+    "modifiedAt": "2024-01-02T03:04:05Z",
+    "columns": [
+        {"id": 1, "title": "Name", "type": "TEXT_NUMBER", "primary": True},
+        {"id": 2, "title": "Amount", "type": "TEXT_NUMBER", "hidden": True},
+        {"id": 3, "title": "Tags", "type": "MULTI_PICKLIST"}],
+    "rows": [
+        {"id": 10, "rowNumber": 1, "cells": [
+            {"columnId": 1, "value": "a,b", "displayValue": "a,b"},
+            {"columnId": 2, "value": 1234.5, "displayValue": "$1,234.50"},
+            {"columnId": 3, "displayValue": "x, y", "objectValue": {
+                "objectType": "MULTI_PICKLIST", "values": ["x", "y"]}}]},
+        {"id": 11, "rowNumber": 2, "parentId": 10, "cells": [
+            {"columnId": 1, "value": 'say "hi"\nbye'},
+            {"columnId": 2, "value": 1e21, "displayValue": "1E+21"},
+            {"columnId": 3}]},
+        {"id": 12, "rowNumber": 3, "parentId": 11, "cells": [
+            {"columnId": 2, "value": -0.0},
+            {"columnId": 1, "value": "line\u2028sep\r\nx"}]}]}
+
+
+def test_spec_render_mini_csv():
+    assert render_csv(MINI) == (
+        b'Name,Amount,Tags\n'
+        b'"a,b",1234.5,"x, y"\n'
+        b'"say ""hi""\nbye",1e+21,\n'
+        b'"line\xe2\x80\xa8sep\r\nx",0,\n')
+    assert render_csv(MINI, display=True) == (
+        b'Name,Amount,Tags\n'
+        b'"a,b","$1,234.50","x, y"\n'
+        b'"say ""hi""\nbye",1E+21,\n'
+        b'"line\xe2\x80\xa8sep\r\nx",0,\n')
+    assert render_csv(MINI, crlf=True) == (
+        b'Name,Amount,Tags\r\n'
+        b'"a,b",1234.5,"x, y"\r\n'
+        b'"say ""hi""\nbye",1e+21,\r\n'
+        b'"line\xe2\x80\xa8sep\r\nx",0,\r\n')
+
+
+def test_spec_render_mini_json():
+    assert render_json(MINI) == (
+        b'{"id":9007199254740993,"name":"Mini, \\"quoted\\"","version":3,'
+        b'"permalink":"https://app.smartsheet.com/b/home?lx=mini",'
+        b'"modifiedAt":"2024-01-02T03:04:05Z","columns":['
+        b'{"id":1,"title":"Name","type":"TEXT_NUMBER","primary":true},'
+        b'{"id":2,"title":"Amount","type":"TEXT_NUMBER","hidden":true},'
+        b'{"id":3,"title":"Tags","type":"MULTI_PICKLIST"}],"rows":[\n'
+        b'{"id":10,"rowNumber":1,"parentId":null,"cells":{"Name":"a,b",'
+        b'"Amount":1234.5,"Tags":["x","y"]}},\n'
+        b'{"id":11,"rowNumber":2,"parentId":10,"cells":{"Name":'
+        b'"say \\"hi\\"\\nbye","Amount":1e+21}},\n'
+        b'{"id":12,"rowNumber":3,"parentId":11,"cells":{"Name":'
+        b'"line\\u2028sep\\r\\nx","Amount":0}}\n'
+        b']}\n')
+
+
+CONTACTS = {
+    "id": 5, "name": "Caf\u00e9 / \U0001F680", "version": 1,
+    "permalink": "https://app.smartsheet.com/b/home?lx=c",
+    "modifiedAt": "2024-02-02T02:02:02Z",
+    "columns": [
+        {"id": 1, "title": "Who", "type": "MULTI_CONTACT_LIST"},
+        {"id": 2, "title": "Who", "type": "CONTACT_LIST"},
+        {"id": 3, "title": "Ok", "type": "CHECKBOX"},
+        {"id": 4, "title": "Shown", "type": "TEXT_NUMBER"}],
+    "rows": [
+        {"id": 7, "rowNumber": 1, "cells": [
+            {"columnId": 1, "displayValue": "Ana, b@x.io", "objectValue": {
+                "objectType": "MULTI_CONTACT", "values": [
+                    {"objectType": "CONTACT", "email": "a@x.io",
+                     "name": "Ana"},
+                    {"objectType": "CONTACT", "email": "b@x.io"}]}},
+            {"columnId": 2, "value": "c@x.io", "displayValue": "C\u00e9"},
+            {"columnId": 3, "value": False},
+            {"columnId": 4, "displayValue": "only shown"}]}]}
+
+
+def test_spec_render_contacts_duplicate_titles_display_only():
+    assert render_json(CONTACTS) == (
+        '{"id":5,"name":"Caf\u00e9 / \U0001F680","version":1,'
+        '"permalink":"https://app.smartsheet.com/b/home?lx=c",'
+        '"modifiedAt":"2024-02-02T02:02:02Z","columns":['
+        '{"id":1,"title":"Who","type":"MULTI_CONTACT_LIST"},'
+        '{"id":2,"title":"Who","type":"CONTACT_LIST"},'
+        '{"id":3,"title":"Ok","type":"CHECKBOX"},'
+        '{"id":4,"title":"Shown","type":"TEXT_NUMBER"}],"rows":[\n'
+        '{"id":7,"rowNumber":1,"parentId":null,"cells":{"Who":['
+        '{"name":"Ana","email":"a@x.io"},{"email":"b@x.io"}],'
+        '"Who (2)":"c@x.io","Ok":false,"Shown":"only shown"}}\n'
+        ']}\n').encode()
+    assert render_csv(CONTACTS) == \
+        'Who,Who,Ok,Shown\n"Ana, b@x.io",c@x.io,false,only shown\n'.encode()
+    assert render_csv(CONTACTS, display=True) == \
+        'Who,Who,Ok,Shown\n"Ana, b@x.io",C\u00e9,false,only shown\n'.encode()
+
+
+def test_spec_render_no_rows():
+    sheet = {"id": 8, "name": "E", "version": 2, "permalink": "p",
+             "modifiedAt": "m", "rows": [],
+             "columns": [{"id": 1, "title": "A, B", "type": "TEXT_NUMBER",
+                          "primary": True},
+                         {"id": 2, "title": "C", "type": "DATE"}]}
+    assert render_csv(sheet) == b'"A, B",C\n'
+    assert render_csv(sheet, crlf=True) == b'"A, B",C\r\n'
+    assert render_json(sheet) == (
+        b'{"id":8,"name":"E","version":2,"permalink":"p","modifiedAt":"m",'
+        b'"columns":[{"id":1,"title":"A, B","type":"TEXT_NUMBER",'
+        b'"primary":true},{"id":2,"title":"C","type":"DATE"}],"rows":[\n'
+        b']}\n')
+
+
+def test_spec_render_file_stems():
+    long_cjk = "\U0001F4CA" + "\u65e5" * 100           # 4 + 300 bytes
+    exact = "\u00e9" * 125                              # 250 bytes: fits
+    over = "\u00e9" * 125 + "x"                         # 251 bytes: cut
+    items = [
+        {"id": 1, "name": "A/B"}, {"id": 2, "name": "A\uff0fB"},
+        {"id": 3, "name": ".."}, {"id": 4, "name": "."},
+        {"id": 5, "name": "Q3\tForecast\nDraft"}, {"id": 6, "name": ""},
+        {"id": 7, "name": "Budget"}, {"id": 8, "name": "Budget"},
+        {"id": 9, "name": "Rates 50% *final*"}, {"id": 10, "name": "del\x7f"},
+        {"id": 6235291302799236, "name": long_cjk},
+        {"id": 12, "name": exact}, {"id": 13, "name": over},
+        {"id": 14, "name": "budget"}]
+    stems = file_stems(items)
+    # 255 - len(".json") - len(" (6235291302799236)") = 231 bytes for <cut>;
+    # the emoji (4) + 75 CJK (225) = 229, the next CJK would pass 231.
+    assert stems == {
+        1: "A\uff0fB (1)", 2: "A\uff0fB (2)", 3: "..", 4: ".",
+        5: "Q3_Forecast_Draft", 6: "_", 7: "Budget (7)", 8: "Budget (8)",
+        9: "Rates 50% *final*", 10: "del_",
+        6235291302799236: "\U0001F4CA" + "\u65e5" * 75 + " (6235291302799236)",
+        12: exact, 13: "\u00e9" * 122 + " (13)", 14: "budget"}
+    for stem in stems.values():
+        assert len((stem + ".json").encode()) <= 255
+
+
+def test_spec_render_all_fixtures_parse_back():
+    """The oracle's output for every fixture is valid CSV and JSON with the
+    expected shape (a check of the oracle, not of smartsheetfs)."""
+    for sheet in fixture_sheets():
+        body = render_json(sheet)
+        lines = body.split(b"\n")
+        assert lines[0].endswith(b'"rows":[') and lines[-2:] == [b"]}", b""]
+        assert len(lines) == len(sheet["rows"]) + 3
+        data = json.loads(body)
+        assert data["id"] == sheet["id"]
+        assert [r["id"] for r in data["rows"]] == \
+            [r["id"] for r in sheet["rows"]]
+        for display in (False, True):
+            text = render_csv(sheet, display=display).decode("utf-8")
+            records = list(csv.reader(io.StringIO(text, newline="")))
+            assert len(records) == len(sheet["rows"]) + 1
+            assert all(len(r) == len(sheet["columns"]) for r in records)
+    stems = file_stems(fixture_sheets())
+    assert len(set(stems.values())) == len(stems)
+    assert stems[5521689150269316] == "A\uff0fB (5521689150269316)"
+    assert stems[1018089522898820] == "A\uff0fB (1018089522898820)"
+    assert stems[8148440269006724] == ".."
+    assert stems[5896640455321476] == "Q3_Forecast_Draft"
+
+
+def test_spec_render_fixture_spot_checks():
+    by_id = {s["id"]: s for s in fixture_sheets()}
+    budget = render_csv(by_id[1268407719430020]).decode().split("\n")
+    assert budget[1] == \
+        "Office rent,Facilities,1234.5678,12345,0.1,2024-01-31,true"
+    assert budget[3] == "National debt (for scale),3,1e+21,0,0.000001,,"
+    shown = render_csv(by_id[1268407719430020], display=True).decode()
+    assert 'Office rent,Facilities,"$1,234.57","12,345",0.1,2024-01-31,true' \
+        in shown
+    tags = render_json(by_id[TAGS_ID]).decode().split("\n")
+    assert ('"Reviewers":[{"name":"Ana Silva",'
+            '"email":"ana.silva@example.com"},'
+            '{"email":"li.wei@example.com"}]') in tags[1]
+    assert '"Tags":["docs","Q1, Q2"]' in tags[2]
+    assert '"Internal Notes"' not in tags[3]            # empty cells absent
+    edge = render_json(by_id[7773488963954564]).decode()
+    assert '"hidden"' not in edge
+    assert ('"Note":"first Note",'
+            '"Note (5651746131962756)":"second Note"') in edge
+    assert spec_render.MISSING is spec_render.cell_json_value({"columnId": 1})
+
+
+def test_spec_render_json_string_escapes():
+    sheet = {"id": 1, "name": "n", "version": 1, "permalink": "p",
+             "modifiedAt": "m",
+             "columns": [{"id": 2, "title": "T", "type": "TEXT_NUMBER"}],
+             "rows": [{"id": 3, "rowNumber": 1, "cells": [
+                 {"columnId": 2,
+                  "value": "\x07\x1f\x7f/\t\b\f\\\"\u2029\u00e9"}]}]}
+    line = render_json(sheet).split(b"\n")[1]
+    assert line == (b'{"id":3,"rowNumber":1,"parentId":null,"cells":{"T":'
+                    b'"\\u0007\\u001f\x7f/\\t\\b\\f\\\\\\"\\u2029\xc3\xa9"}}')
