@@ -245,11 +245,25 @@ out:
 	return rc;
 }
 
+/*
+ * SSFS_RATE_PER_MIN overrides the request budget (0: unlimited). It is a
+ * test knob: the suite talks to a fake server on loopback.
+ */
+static int rate_per_min(void)
+{
+	const char *env = getenv("SSFS_RATE_PER_MIN");
+	long v;
+
+	if (!env || cfg_parse_seconds(env, 0, 100000, &v))
+		return MAIN_RATE_PER_MIN;
+	return (int)v;
+}
+
 static struct http *make_http(const struct cfg *cfg)
 {
 	struct http_opts ho = {
 		.timeout_s = cfg->timeout_s,
-		.rate_per_min = MAIN_RATE_PER_MIN,
+		.rate_per_min = rate_per_min(),
 		.rate_burst = MAIN_RATE_BURST,
 		.ca_file = cfg->ssl_server_cert,
 		.trace = log_get_level() >= LOG_DEBUG,

@@ -128,7 +128,7 @@ class Fake:
 class Mount:
     """smartsheetfs mounted in the foreground on a temporary folder."""
 
-    def __init__(self, tmp, fake, opts="cache_ttl=0", config=None,
+    def __init__(self, tmp, fake, opts="cache_ttl=1", config=None,
                  extra_args=(), env=None, expect_fail=False):
         self.tmp = tmp
         self.mnt = tempfile.mkdtemp(prefix="mnt-", dir=tmp)
@@ -145,6 +145,7 @@ class Mount:
         self.allowed = []
         e = dict(os.environ)
         e.setdefault("SSFS_BACKOFF_SCALE", "0.01")
+        e.setdefault("SSFS_RATE_PER_MIN", "0")
         e.pop("SMARTSHEET_ACCESS_TOKEN", None)
         if env:
             e.update(env)
@@ -172,7 +173,8 @@ class Mount:
         return os.path.join(self.mnt, *p)
 
     def output(self):
-        self.err.flush()
+        if not self.err.closed:
+            self.err.flush()
         with open(self.err_path, errors="replace") as f:
             return f.read()
 
@@ -206,7 +208,8 @@ class Mount:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        self.err.close()
+        if not self.err.closed:
+            self.err.close()
         return self.proc.returncode
 
 
@@ -238,7 +241,7 @@ def mount_factory(tmpdir_mod, fresh_fake):
     its stderr checked for sanitizer reports."""
     mounts = []
 
-    def make(opts="cache_ttl=0", **kw):
+    def make(opts="cache_ttl=1", **kw):
         m = Mount(tmpdir_mod, fresh_fake, opts=opts, **kw)
         mounts.append(m)
         return m

@@ -66,8 +66,9 @@ def test_jq_reads_every_json_file(mnt, fresh_fake):
         r = sh("jq -r '.rows | length' %s" % p)
         assert r.returncode == 0, r.stderr
         assert int(r.stdout) == len(sheet.get("rows", []))
-        r = sh("jq -r .id %s" % p)
-        assert r.stdout.decode().strip() == str(item["id"])
+        if item["id"] < 2 ** 53:  # jq 1.6 reads numbers as doubles
+            r = sh("jq -r .id %s" % p)
+            assert r.stdout.decode().strip() == str(item["id"])
 
 
 def test_ids_above_2_pow_53_are_exact(mnt):
