@@ -87,9 +87,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Tests dereference what they just checked; gcc -O2 cannot see that.
 $(BUILD)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-null-dereference -c -o $@ $<
 
 check-unit: $(UNIT_BIN)
 	@scripts/run-unit $(UNIT_BIN)

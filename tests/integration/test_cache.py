@@ -52,9 +52,9 @@ def test_changed_version_is_fetched_again(mount_factory, fresh_fake):
     time.sleep(1.2)
     n0 = len(fresh_fake.log())
     got = open(p, "rb").read()
+    log = requests_since(fresh_fake, n0)
     assert b"changed on the server" in got
     assert got == spec_render.render_json(fresh_fake.sheet(sid))
-    log = requests_since(fresh_fake, n0)
     assert count(log, r"^/2.0/sheets/%d/version$" % sid) == 1
     assert count(log, r"^/2.0/sheets/%d$" % sid) == 1
     # stat now shows the new exact size.

@@ -18,7 +18,7 @@ def first_readable(fake):
 
 
 def test_transient_errors_are_retried(mount_factory, fresh_fake):
-    m = mount_factory()
+    m = mount_factory("cache_ttl=0")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
     for kind in ({"status": 500, "errorCode": 4004},
@@ -35,7 +35,7 @@ def test_transient_errors_are_retried(mount_factory, fresh_fake):
 
 
 def test_errorcode_4000_is_not_retried_and_is_eio(mount_factory, fresh_fake):
-    m = mount_factory()
+    m = mount_factory("cache_ttl=0")
     m.allow(r"4000|refId")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
@@ -51,7 +51,7 @@ def test_errorcode_4000_is_not_retried_and_is_eio(mount_factory, fresh_fake):
 
 
 def test_malformed_and_wrong_shaped_bodies_are_eio(mount_factory, fresh_fake):
-    m = mount_factory()
+    m = mount_factory("cache_ttl=0")
     m.allow(r".")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
@@ -65,7 +65,7 @@ def test_malformed_and_wrong_shaped_bodies_are_eio(mount_factory, fresh_fake):
 
 
 def test_html_error_pages_are_handled(mount_factory, fresh_fake):
-    m = mount_factory()
+    m = mount_factory("cache_ttl=0")
     m.allow(r".")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
@@ -100,6 +100,7 @@ def test_held_content_is_served_while_offline(mount_factory, fresh_fake):
     item = first_readable(fresh_fake)
     p = m.path("by-id", "%d.json" % item["id"])
     want = open(p, "rb").read()
+    others = [i for i in fresh_fake.sheet_list() if i["id"] != item["id"]]
     fresh_fake.fault(path="^/2.0/", times=-1, status=503, errorCode=4001)
     time.sleep(1.2)
     assert open(p, "rb").read() == want
@@ -108,7 +109,6 @@ def test_held_content_is_served_while_offline(mount_factory, fresh_fake):
     assert "offline since" in status
     assert "errorCode 4001" in status
     # Content never held fails.
-    others = [i for i in fresh_fake.sheet_list() if i["id"] != item["id"]]
     assert read_errno(m.path("by-id", "%d.csv" % others[0]["id"])) == \
         errno.EIO
     fresh_fake.clear_faults()
