@@ -184,7 +184,7 @@ void cache_note_result(struct cache *c, int rc, const struct http_result *res)
 	if (rc == 0) {
 		c->offline_since = 0;
 	} else {
-		if (is_network_error(rc) && !c->offline_since)
+		if (is_network_error(rc) && c->offline_since == 0)
 			c->offline_since = now_wall();
 		if (res && res->status)
 			snprintf(c->last_error, sizeof(c->last_error),
@@ -558,7 +558,7 @@ int cache_status(struct cache *c, struct sbuf *out)
 	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->offline_since) {
+	if (c->offline_since != 0) {
 		t = (time_t)c->offline_since;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -566,7 +566,7 @@ int cache_status(struct cache *c, struct sbuf *out)
 	} else {
 		rc = sbuf_addstr(out, "network: online\n");
 	}
-	if (!rc && c->last_error_at) {
+	if (!rc && c->last_error_at != 0) {
 		t = (time_t)c->last_error_at;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);

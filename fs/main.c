@@ -69,6 +69,9 @@ enum {
 
 #define CLI_OPT(t, p) {t, offsetof(struct cli, p), 1}
 
+/* FUSE_OPT_KEY stores -1U in an unsigned long: libfuse's macro, not ours. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
 static const struct fuse_opt cli_opts[] = {
 	{"config=%s", offsetof(struct cli, config), 0},
 	{"--config=%s", offsetof(struct cli, config), 0},
@@ -93,6 +96,7 @@ static const struct fuse_opt cli_opts[] = {
 	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
 	FUSE_OPT_END,
 };
+#pragma GCC diagnostic pop
 
 static int cli_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
