@@ -20,7 +20,8 @@ def first_readable(fake):
 def test_transient_errors_are_retried(mount_factory, fresh_fake):
     m = mount_factory("cache_ttl=0")
     item = first_readable(fresh_fake)
-    path_re = "^/2.0/sheets/%d$" % item["id"]
+    # The first read fetches the sheet, later ones check its version.
+    path_re = "^/2.0/sheets/%d(/version)?$" % item["id"]
     for kind in ({"status": 500, "errorCode": 4004},
                  {"status": 503, "errorCode": 4001},
                  {"status": 429, "errorCode": 4003},
