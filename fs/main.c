@@ -291,7 +291,7 @@ static char *user_label(const struct model_user *u)
  * Preflight (SPEC §3): check the credential once. A token the API rejects
  * stops the mount (exit 3); an unreachable API does not.
  */
-static int preflight(struct api *api, char **user)
+static int preflight(struct api *api, char **user, struct http_result *res_out)
 {
 	struct model_user u = {0};
 	struct http_result res;
@@ -299,6 +299,8 @@ static int preflight(struct api *api, char **user)
 
 	memset(&res, 0, sizeof(res));
 	rc = api_get_user(api, &u, &res);
+	if (res_out)
+		*res_out = res;
 	if (rc == 0) {
 		*user = user_label(&u);
 		model_user_release(&u);
@@ -411,6 +413,7 @@ int main(int argc, char **argv)
 	struct cache *cache = NULL;
 	struct fsops_ctx x;
 	struct cache_opts co;
+	struct http_result pre;
 	const char *config = NULL, *mountpoint = NULL;
 	int rc;
 
@@ -476,7 +479,7 @@ int main(int argc, char **argv)
 		rc = EXIT_MOUNT;
 		goto out_curl;
 	}
-	rc = preflight(api, &x.user);
+	rc = preflight(api, &x.user, &pre);
 	if (rc == EXIT_AUTH)
 		goto out_curl;
 
@@ -488,6 +491,8 @@ int main(int argc, char **argv)
 		rc = EXIT_MOUNT;
 		goto out_curl;
 	}
+	if (rc == EXIT_UNREACHABLE) /* .auth/status says so from the start */
+		cache_note_result(cache, -EIO, &pre);
 	x.cache = cache;
 	x.auth = auth;
 	x.api_base = cfg.base_url;
@@ -567,7 +572,7 @@ static int auth_command(int argc, char **argv)
 	printf("scheme: PersonalAccessToken%s\napi: %s\n",
 	       cfg.token_from_env ? " (from SMARTSHEET_ACCESS_TOKEN)" : "",
 	       cfg.base_url);
-	rc = preflight(api, &user);
+	rc = preflight(api, &user, NULL);
 	if (rc == EXIT_OK)
 		printf("state: authorized\nuser: %s\n", user ? user : "");
 	else if (rc == EXIT_AUTH)
