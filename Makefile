@@ -13,7 +13,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 PKG_CONFIG ?= pkg-config
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
-PKGS := fuse3 libcurl libcjson inih openssl yajl
+PKGS := fuse3 libcurl libcjson inih openssl yajl libmicrohttpd
 
 ifeq ($(SAN),1)
 BUILD ?= build-san

@@ -90,7 +90,7 @@ static bool token_rejected(int rc, const struct http_result *r)
 
 /*
  * One GET of base + path (+ "?" query): streamed to sink, or else collected
- * into *body and *len. A 401 for a rejected token is retried once with the
+ * into *body and *len. A 401 for a rejected token is retried with the
  * token auth hands out after auth_rejected(). Does not log: the callers do.
  */
 static int get(struct api *a, const char *path, const char *query,
@@ -110,7 +110,11 @@ static int get(struct api *a, const char *path, const char *query,
 		return -EINVAL;
 	}
 	req.url = url;
-	for (attempt = 0; attempt < 2; attempt++) {
+	/*
+	 * Up to two renewals: the first may only adopt a token another
+	 * process refreshed, which can itself be stale by now.
+	 */
+	for (attempt = 0; attempt < 3; attempt++) {
 		rc = auth_get_bearer(a->auth, &bearer);
 		if (rc) {
 			memset(r, 0, sizeof(*r));
@@ -128,7 +132,7 @@ static int get(struct api *a, const char *path, const char *query,
 			auth_accepted(a->auth);
 			goto out;
 		}
-		if (attempt > 0 || !token_rejected(rc, r) ||
+		if (attempt == 2 || !token_rejected(rc, r) ||
 		    auth_rejected(a->auth, bearer) != 0)
 			goto out;
 		auth_bearer_free(bearer);
@@ -282,14 +286,13 @@ int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
 		log_failure(path, rc, r, "out of memory");
 		goto out;
 	}
-	rc = get(a, path, "level=2&include=objectValue", &sink, NULL, NULL,
-		 r);
+	rc = get(a, path, "level=2&include=objectValue", &sink, NULL, NULL, r);
 	if (rc) {
 		log_failure(path, rc, r,
-			    !ss.parse_err      ? NULL
-			    : rc == -EFBIG     ? "sheet too large"
-			    : rc == -ENOMEM    ? "out of memory"
-					       : "malformed answer");
+			    !ss.parse_err   ? NULL
+			    : rc == -EFBIG  ? "sheet too large"
+			    : rc == -ENOMEM ? "out of memory"
+					    : "malformed answer");
 		goto out;
 	}
 	rc = sheet_parser_finish(ss.p, &s);
@@ -328,8 +331,7 @@ out:
 	return rc;
 }
 
-int api_get_user(struct api *a, struct model_user *out,
-		 struct http_result *res)
+int api_get_user(struct api *a, struct model_user *out, struct http_result *res)
 {
 	struct http_result local, *r = res ? res : &local;
 	char *body = NULL;

@@ -8,40 +8,64 @@
 #include "util/compat.h"
 
 /*
- * Credentials: where the access token comes from and what to do when the
- * API rejects it. Thread-safe. The token lives only here and in the copies
- * handed out by auth_get_bearer(), which the caller wipes with
- * auth_bearer_free().
+ * Credentials: a personal access token, or OAuth 2.0 with the tokens kept
+ * in the encrypted settings file (store.h) and refreshed before they
+ * expire, on a 401, or on demand. Thread-safe. Tokens live only here, in the
+ * store and in the copies handed out by auth_get_bearer(), which the caller
+ * wipes with auth_bearer_free().
+ *
+ * Refreshes are serialised across threads and processes by the store's lock;
+ * under it the settings file is re-read first, so a token another process
+ * already rotated is adopted instead of refreshed again (a refresh kills the
+ * old pair, SPEC §2).
  */
 
 struct auth;
 struct cfg;
 struct http;
+struct sbuf;
 
 enum auth_state {
 	AUTH_STATE_AUTHORIZED = 0, /* a usable token is held */
-	AUTH_STATE_WAITING,        /* no token yet: waiting for a code */
+	AUTH_STATE_WAITING,	   /* no token yet: waiting for a code */
 	AUTH_STATE_REFRESH_FAILED, /* the refresh token was rejected */
-	AUTH_STATE_REJECTED,       /* the token was rejected by the API */
+	AUTH_STATE_REJECTED,	   /* the token was rejected by the API */
 };
 
 /* A personal access token (copied). NULL when out of memory. */
 struct auth *auth_new_token(const char *token);
+
+/*
+ * OAuth from the [connection] properties of cfg (copied; cfg may go after
+ * this). Token requests go through h (borrowed). NULL when out of memory.
+ */
+struct auth *auth_new_oauth(const struct cfg *cfg, struct http *h);
 void auth_free(struct auth *a);
 
 /*
+ * Obtain a credential at start, as InitiateOAuth says (SPEC §2): the
+ * settings file, else OAuthAccessToken/OAuthRefreshToken, else an
+ * OAuthVerifier code to exchange; a refresh when the expiry is unknown or
+ * near. 0: a usable token is held. -EACCES: none yet (the state says why;
+ * a mount comes up waiting). -EBADMSG: the settings file cannot be
+ * decrypted. -EIO/-ETIMEDOUT: the token endpoint is unreachable (tokens
+ * held are kept). A one-line reason in err. No-op for a personal token.
+ */
+int auth_start(struct auth *a, char *err, size_t errlen) SSFS_WUR;
+
+/*
  * A copy of the current access token for one request (caller releases it
- * with auth_bearer_free, which wipes it). -EACCES when there is no usable
- * credential, -ENOMEM.
+ * with auth_bearer_free, which wipes it). Refreshes first when the token is
+ * about to expire. -EACCES when there is no usable credential, -EIO or
+ * -ETIMEDOUT when a needed refresh could not reach the endpoint, -ENOMEM.
  */
 int auth_get_bearer(struct auth *a, char **bearer) SSFS_WUR;
 void auth_bearer_free(char *bearer);
 
 /*
- * The API answered 401 (errorCode 1002/1003) to a request made with
- * bearer. Returns 0 when a new token is now available (retry the request
- * once), or -EACCES (the state becomes AUTH_STATE_REJECTED for a personal
- * token).
+ * The API answered 401 (errorCode 1001-1003) to a request made with bearer.
+ * Returns 0 when a new token is now available (retry the request once), or
+ * -EACCES (the state says why).
  */
 int auth_rejected(struct auth *a, const char *bearer) SSFS_WUR;
 
@@ -49,7 +73,55 @@ int auth_rejected(struct auth *a, const char *bearer) SSFS_WUR;
 void auth_accepted(struct auth *a);
 
 enum auth_state auth_get_state(struct auth *a);
+bool auth_usable(struct auth *a);
+bool auth_is_oauth(const struct auth *a);
 /* "PersonalAccessToken" or "OAuth". Static string. */
 const char *auth_scheme_name(const struct auth *a);
+
+/*
+ * The authorization URL with this auth's `state` (fresh for each auth
+ * object, so for each mount). New string in *url. -EINVAL for a personal
+ * token.
+ */
+int auth_authorize_url(struct auth *a, char **url) SSFS_WUR;
+
+/* Remember this auth's state beside the settings file for `auth exchange`
+ * in another process (`auth url`). */
+int auth_remember_state(struct auth *a, char *err, size_t errlen) SSFS_WUR;
+/* Expect the state remembered by `auth url` (at most 10 minutes old)
+ * instead of this object's own. */
+void auth_expect_remembered_state(struct auth *a);
+
+/*
+ * Exchange what the user pasted (a code or the redirect URL) for tokens,
+ * persist them, then use them. A pasted URL must carry the expected state;
+ * error=access_denied is reported as such. 0, or -EACCES (refused, with the
+ * reason also kept for the status), -EIO/-ETIMEDOUT (endpoint unreachable),
+ * -EINVAL (not a code). With InitiateOAuth = OFF: -EPERM.
+ */
+int auth_exchange(struct auth *a, const char *pasted, char *err,
+		  size_t errlen) SSFS_WUR;
+
+/*
+ * Refresh now (`auth refresh`, a write to .auth/refresh): under the lock,
+ * with the settings file's refresh token, or refresh_token when given.
+ * Errors as auth_exchange.
+ */
+int auth_refresh_now(struct auth *a, const char *refresh_token, char *err,
+		     size_t errlen) SSFS_WUR;
+
+/* When the access token expires (Unix ms), 0 when unknown or none. */
+int64_t auth_expires_at_ms(struct auth *a);
+
+/*
+ * Status lines for .auth/status and `auth status`: expiry, settings file,
+ * last error (with errorCode and refId), and what to do next. Never a
+ * token. where_url/where_verifier name the places to point the user at
+ * (".auth/url", or "`smartsheetfs auth url`").
+ */
+int auth_describe(struct auth *a, bool mounted, struct sbuf *out) SSFS_WUR;
+
+/* The tokens' settings file (or "memory://"), NULL for a personal token. */
+const char *auth_settings_location(const struct auth *a);
 
 #endif /* SSFS_AUTH_AUTH_H */

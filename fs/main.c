@@ -26,27 +26,13 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "auth/login.h"
 #include "config/config.h"
 #include "fs/cache.h"
+#include "fs/cli.h"
 #include "fs/ops.h"
 #include "http/http.h"
 #include "util/log.h"
-
-enum exit_code {
-	EXIT_OK = 0,
-	EXIT_USAGE = 1,
-	EXIT_CONFIG = 2,
-	EXIT_AUTH = 3,
-	EXIT_UNREACHABLE = 4,
-	EXIT_MOUNT = 5,
-};
-
-/*
- * Our request budget: a token bucket lets through rate + burst - 1 requests
- * in the worst minute, and Smartsheet allows 300 per token.
- */
-#define MAIN_RATE_PER_MIN 270
-#define MAIN_RATE_BURST 25
 
 struct cli {
 	char *config;
@@ -67,34 +53,37 @@ enum {
 	KEY_VERSION,
 };
 
-#define CLI_OPT(t, p) {t, offsetof(struct cli, p), 1}
+#define CLI_OPT(t, p)                                                          \
+	{                                                                      \
+		t, offsetof(struct cli, p), 1                                  \
+	}
 
 /* FUSE_OPT_KEY stores -1U in an unsigned long: libfuse's macro, not ours. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wconversion"
 static const struct fuse_opt cli_opts[] = {
-	{"config=%s", offsetof(struct cli, config), 0},
-	{"--config=%s", offsetof(struct cli, config), 0},
-	{"--config %s", offsetof(struct cli, config), 0},
-	{"cache_ttl=%s", offsetof(struct cli, cache_ttl), 0},
-	{"values=%s", offsetof(struct cli, values), 0},
-	CLI_OPT("crlf", crlf),
-	CLI_OPT("verbose", verbose),
-	CLI_OPT("quiet", quiet),
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
-	/* What mount(8) and fstab pass along and FUSE has no use for. */
-	FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
-	FUSE_OPT_END,
+    {"config=%s", offsetof(struct cli, config), 0},
+    {"--config=%s", offsetof(struct cli, config), 0},
+    {"--config %s", offsetof(struct cli, config), 0},
+    {"cache_ttl=%s", offsetof(struct cli, cache_ttl), 0},
+    {"values=%s", offsetof(struct cli, values), 0},
+    CLI_OPT("crlf", crlf),
+    CLI_OPT("verbose", verbose),
+    CLI_OPT("quiet", quiet),
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    /* What mount(8) and fstab pass along and FUSE has no use for. */
+    FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_END,
 };
 #pragma GCC diagnostic pop
 
@@ -134,7 +123,8 @@ static int cli_proc(void *data, const char *arg, int key,
 static void usage(const char *prog)
 {
 	printf("usage: %s [OPTIONS] [CONFIG] MOUNTPOINT\n"
-	       "       %s auth status [--config FILE]\n"
+	       "       %s auth url|login|exchange|refresh|status "
+	       "[--config FILE] ...\n"
 	       "       %s --help | --version\n"
 	       "\n"
 	       "Mount a Smartsheet account: every sheet as a CSV and a JSON "
@@ -180,8 +170,8 @@ static void print_version(void)
 	       "cJSON %s\n"
 	       "yajl %d.%d.%d\n",
 	       SSFS_VERSION, fuse_pkgversion(), curl_version(),
-	       OpenSSL_version(OPENSSL_VERSION), cJSON_Version(),
-	       YAJL_MAJOR, YAJL_MINOR, YAJL_MICRO);
+	       OpenSSL_version(OPENSSL_VERSION), cJSON_Version(), YAJL_MAJOR,
+	       YAJL_MINOR, YAJL_MICRO);
 }
 
 static void cli_release(struct cli *c)
@@ -193,132 +183,69 @@ static void cli_release(struct cli *c)
 	free(c->pos[1]);
 }
 
-/* Set by load_config: it failed only for want of a token (exit 3). */
-static bool cfg_no_credential;
+/* A GETANDREFRESH mount with no tokens runs the browser login first when
+ * there is a desktop to open it on. */
+static bool want_desktop_login(const struct cfg *cfg, struct auth *a)
+{
+	const char *d = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+
+	return cfg->initiate == CFG_INITIATE_GETANDREFRESH &&
+	       auth_get_state(a) == AUTH_STATE_WAITING &&
+	       ((d && *d) || (w && *w));
+}
 
 /*
- * Load the configuration: the file named on the command line or in
- * $SMARTSHEETFS_CONFIG must exist; the default one may be missing (a token
- * in the environment is enough). Then the command line on top.
+ * The credential at mount (SPEC §3): a personal token the API rejects
+ * stops the mount (EXIT_AUTH); OAuth without usable tokens comes up
+ * waiting for a code; an unreachable API comes up offline
+ * (EXIT_UNREACHABLE, mounted anyway). A settings file that cannot be
+ * decrypted stops it (EXIT_CONFIG).
  */
-static int load_config(struct cfg *cfg, const struct cli *c,
-		       const char *config)
+static int mount_credential(struct session *s, const struct cfg *cfg,
+			    const char *mountpoint, char **user,
+			    struct http_result *pre)
 {
-	char err[CFG_ERRBUF_SIZE] = "";
-	char *path = NULL;
-	const char *env = getenv("SMARTSHEETFS_CONFIG");
-	bool required = config || (env && *env);
-	struct stat st;
+	char err[512] = "";
 	int rc;
 
-	if (config)
-		path = strdup(config);
-	else if (env && *env)
-		path = strdup(env);
-	else
-		path = cfg_default_path();
-	if (path && (required || stat(path, &st) == 0)) {
-		rc = cfg_load_file(cfg, path, err, sizeof(err));
-		if (rc)
-			goto out;
-	}
-	rc = -EINVAL;
-	if (c->cache_ttl &&
-	    cfg_parse_seconds(c->cache_ttl, 0, 86400, &cfg->cache_ttl_s)) {
-		snprintf(err, sizeof(err),
-			 "cache_ttl: expected whole seconds from 0 to 86400, "
-			 "got '%s'",
-			 c->cache_ttl);
-		goto out;
-	}
-	if (c->values && cfg_parse_values(c->values, &cfg->values)) {
-		snprintf(err, sizeof(err),
-			 "values: expected raw or display, got '%s'",
-			 c->values);
-		goto out;
-	}
-	if (c->crlf)
-		cfg->crlf = true;
-	rc = cfg_finish(cfg, err, sizeof(err));
-	cfg_no_credential = rc && cfg->auth_scheme == CFG_AUTH_TOKEN &&
-			    !cfg->token;
-out:
-	if (rc)
-		fprintf(stderr, "smartsheetfs: %s\n", err);
-	free(path);
-	return rc;
-}
-
-/*
- * SSFS_RATE_PER_MIN overrides the request budget (0: unlimited). It is a
- * test knob: the suite talks to a fake server on loopback.
- */
-static int rate_per_min(void)
-{
-	const char *env = getenv("SSFS_RATE_PER_MIN");
-	long v;
-
-	if (!env || cfg_parse_seconds(env, 0, 100000, &v))
-		return MAIN_RATE_PER_MIN;
-	return (int)v;
-}
-
-static struct http *make_http(const struct cfg *cfg)
-{
-	struct http_opts ho = {
-		.timeout_s = cfg->timeout_s,
-		.rate_per_min = rate_per_min(),
-		.rate_burst = MAIN_RATE_BURST,
-		.ca_file = cfg->ssl_server_cert,
-		.trace = log_get_level() >= LOG_DEBUG,
-	};
-
-	return http_new(&ho);
-}
-
-/* "Name <email>" of the token's user. */
-static char *user_label(const struct model_user *u)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s <%s>", u->name ? u->name : "",
-		     u->email ? u->email : "") < 0)
-		return NULL;
-	return s;
-}
-
-/*
- * Preflight (SPEC §3): check the credential once. A token the API rejects
- * stops the mount (exit 3); an unreachable API does not.
- */
-static int preflight(struct api *api, char **user, struct http_result *res_out)
-{
-	struct model_user u = {0};
-	struct http_result res;
-	int rc;
-
-	memset(&res, 0, sizeof(res));
-	rc = api_get_user(api, &u, &res);
-	if (res_out)
-		*res_out = res;
-	if (rc == 0) {
-		*user = user_label(&u);
-		model_user_release(&u);
-		return EXIT_OK;
+	memset(pre, 0, sizeof(*pre));
+	rc = auth_start(s->auth, err, sizeof(err));
+	if (rc == -EACCES && want_desktop_login(cfg, s->auth)) {
+		rc = login_run(s->auth, cfg->callback_url, 180, true, stderr,
+			       err, sizeof(err));
+		if (rc == -EROFS)
+			rc = 0;
+		if (rc && rc != -EIO && rc != -ETIMEDOUT)
+			rc = -EACCES;
 	}
 	if (rc == -EACCES) {
 		fprintf(stderr,
-			"smartsheetfs: the API rejected the access token: %s "
-			"(HTTP %ld, errorCode %d)\n",
-			res.message[0] ? res.message : "no reason given",
-			res.status, res.error_code);
-		return EXIT_AUTH;
+			"smartsheetfs: %s; mounting without access to the "
+			"sheets: see %s/.auth/status\n",
+			err, mountpoint);
+		return EXIT_OK;
 	}
-	fprintf(stderr,
-		"smartsheetfs: warning: cannot reach the API (%s%s%s); "
-		"mounting offline\n",
-		strerror(-rc), res.message[0] ? ": " : "", res.message);
-	return EXIT_UNREACHABLE;
+	if (rc == -EIO || rc == -ETIMEDOUT) {
+		fprintf(stderr, "smartsheetfs: warning: %s; mounting offline\n",
+			err);
+		snprintf(pre->message, sizeof(pre->message), "%s", err);
+		return EXIT_UNREACHABLE;
+	}
+	if (rc) {
+		fprintf(stderr, "smartsheetfs: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	rc = cli_preflight(s->api, user, pre, false);
+	if (rc == EXIT_UNREACHABLE)
+		fprintf(stderr, "smartsheetfs: mounting offline\n");
+	if (rc == EXIT_AUTH && auth_is_oauth(s->auth)) {
+		fprintf(stderr,
+			"smartsheetfs: mounting without access to the "
+			"sheets: see %s/.auth/status\n",
+			mountpoint);
+		rc = EXIT_OK;
+	}
+	return rc;
 }
 
 static void on_sighup(int sig)
@@ -400,16 +327,13 @@ out:
 	return rc;
 }
 
-static int auth_command(int argc, char **argv);
-
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct cli c;
+	struct cli_overrides ov;
 	struct cfg cfg;
-	struct http *http = NULL;
-	struct auth *auth = NULL;
-	struct api *api = NULL;
+	struct session s = {0};
 	struct cache *cache = NULL;
 	struct fsops_ctx x;
 	struct cache_opts co;
@@ -441,8 +365,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (c.too_many || c.npos == 0) {
-		fprintf(stderr, "usage: %s [OPTIONS] [CONFIG] MOUNTPOINT "
-				"(--help for more)\n",
+		fprintf(stderr,
+			"usage: %s [OPTIONS] [CONFIG] MOUNTPOINT "
+			"(--help for more)\n",
 			argv[0]);
 		rc = EXIT_USAGE;
 		goto out;
@@ -459,34 +384,30 @@ int main(int argc, char **argv)
 		log_set_level(LOG_ERR);
 	if (c.verbose)
 		log_set_level(LOG_DEBUG);
-	if (load_config(&cfg, &c, config)) {
-		/* SPEC §1: no usable credential is status 3, not a config
-		 * error. */
-		rc = cfg_no_credential ? EXIT_AUTH : EXIT_CONFIG;
+	ov.cache_ttl = c.cache_ttl;
+	ov.values = c.values;
+	ov.crlf = c.crlf;
+	rc = cli_load_config(&cfg, config, &ov);
+	if (rc)
 		goto out;
-	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "smartsheetfs: libcurl failed to start\n");
 		rc = EXIT_MOUNT;
 		goto out;
 	}
-	http = make_http(&cfg);
-	auth = http ? auth_new_token(cfg.token) : NULL;
-	api = auth ? api_new(cfg.base_url, http, auth) : NULL;
-	if (!api) {
-		fprintf(stderr, "smartsheetfs: out of memory\n");
+	if (session_open(&s, &cfg)) {
 		rc = EXIT_MOUNT;
 		goto out_curl;
 	}
-	rc = preflight(api, &x.user, &pre);
-	if (rc == EXIT_AUTH)
+	rc = mount_credential(&s, &cfg, mountpoint, &x.user, &pre);
+	if (rc == EXIT_AUTH || rc == EXIT_CONFIG)
 		goto out_curl;
 
 	co.ttl_s = cfg.cache_ttl_s;
 	co.render.display = cfg.values == CFG_VALUES_DISPLAY;
 	co.render.crlf = cfg.crlf;
-	cache = cache_new(api, &co);
+	cache = cache_new(s.api, &co);
 	if (!cache) {
 		rc = EXIT_MOUNT;
 		goto out_curl;
@@ -494,7 +415,7 @@ int main(int argc, char **argv)
 	if (rc == EXIT_UNREACHABLE) /* .auth/status says so from the start */
 		cache_note_result(cache, -EIO, &pre);
 	x.cache = cache;
-	x.auth = auth;
+	x.auth = s.auth;
 	x.api_base = cfg.base_url;
 	x.ttl_s = cfg.cache_ttl_s;
 	x.mounted_at = time(NULL);
@@ -509,82 +430,12 @@ int main(int argc, char **argv)
 
 out_curl:
 	cache_free(cache);
-	api_free(api);
-	auth_free(auth);
-	http_free(http);
+	session_close(&s);
 	curl_global_cleanup();
 out:
 	free(x.user);
 	cfg_release(&cfg);
 	cli_release(&c);
 	fuse_opt_free_args(&args);
-	return rc;
-}
-
-static int auth_command(int argc, char **argv)
-{
-	struct cfg cfg;
-	struct cli c;
-	struct http *http = NULL;
-	struct auth *auth = NULL;
-	struct api *api = NULL;
-	const char *config = NULL;
-	char *user = NULL;
-	int i, rc;
-
-	memset(&c, 0, sizeof(c));
-	cfg_init(&cfg);
-	if (argc < 1) {
-		fprintf(stderr, "usage: smartsheetfs auth status "
-				"[--config FILE]\n");
-		return EXIT_USAGE;
-	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			config = argv[i] + 9;
-		else {
-			fprintf(stderr, "smartsheetfs: auth: unexpected '%s'\n",
-				argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	if (strcmp(argv[0], "status") != 0) {
-		fprintf(stderr,
-			"smartsheetfs: auth %s: the OAuth commands are not in "
-			"this version yet\n",
-			argv[0]);
-		return EXIT_USAGE;
-	}
-	if (load_config(&cfg, &c, config)) {
-		cfg_release(&cfg);
-		return cfg_no_credential ? EXIT_AUTH : EXIT_CONFIG;
-	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	http = make_http(&cfg);
-	auth = http ? auth_new_token(cfg.token) : NULL;
-	api = auth ? api_new(cfg.base_url, http, auth) : NULL;
-	if (!api) {
-		rc = EXIT_MOUNT;
-		goto out;
-	}
-	printf("scheme: PersonalAccessToken%s\napi: %s\n",
-	       cfg.token_from_env ? " (from SMARTSHEET_ACCESS_TOKEN)" : "",
-	       cfg.base_url);
-	rc = preflight(api, &user, NULL);
-	if (rc == EXIT_OK)
-		printf("state: authorized\nuser: %s\n", user ? user : "");
-	else if (rc == EXIT_AUTH)
-		printf("state: rejected\n");
-	else
-		printf("state: unknown (API unreachable)\n");
-out:
-	free(user);
-	api_free(api);
-	auth_free(auth);
-	http_free(http);
-	curl_global_cleanup();
-	cfg_release(&cfg);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <fuse.h>
+#include <openssl/crypto.h>
 
 #include "api/api.h"
 #include "auth/auth.h"
@@ -21,6 +22,11 @@
 #define BYID_DIR "/by-id"
 #define AUTH_DIR "/.auth"
 #define AUTH_STATUS "/.auth/status"
+#define AUTH_URL "/.auth/url"
+#define AUTH_VERIFIER "/.auth/verifier"
+#define AUTH_REFRESH "/.auth/refresh"
+/* What a write to .auth/verifier may hold: a code or a redirect URL. */
+#define AUTH_WRITE_MAX 8192
 
 static volatile sig_atomic_t drop_requested;
 
@@ -36,6 +42,9 @@ enum node_kind {
 	NODE_DIR_AUTH,
 	NODE_SHEET,
 	NODE_AUTH_STATUS,
+	NODE_AUTH_URL,	    /* r: the authorization URL */
+	NODE_AUTH_VERIFIER, /* w: a code to exchange */
+	NODE_AUTH_REFRESH,  /* w: refresh now */
 };
 
 struct node {
@@ -48,8 +57,10 @@ struct node {
 /* What an open file reads from. */
 struct handle {
 	struct content *content; /* a sheet file */
-	char *text;              /* a generated .auth file */
+	char *text;		 /* a generated .auth file */
 	size_t len;
+	enum node_kind kind;
+	struct sbuf in; /* what was written to a .auth file */
 };
 
 static struct fsops_ctx *ctx(void)
@@ -94,6 +105,20 @@ static bool parse_id(const char *s, size_t n, int64_t *id)
 	return api_parse_int64(s, n, id) == 0 && *id >= 0;
 }
 
+/* Until a credential is held, the sheets are out of reach (SPEC §3). */
+static int need_credential(void)
+{
+	struct auth *a = ctx()->auth;
+
+	return a && !auth_usable(a) ? -EACCES : 0;
+}
+
+static bool is_file(enum node_kind k)
+{
+	return k == NODE_SHEET || k == NODE_AUTH_STATUS || k == NODE_AUTH_URL ||
+	       k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
+}
+
 static int resolve_sheet(const char *name, bool by_id, struct node *n)
 {
 	struct cache_listing *l = NULL;
@@ -102,6 +127,9 @@ static int resolve_sheet(const char *name, bool by_id, struct node *n)
 	size_t len;
 	int rc;
 
+	rc = need_credential();
+	if (rc)
+		return rc;
 	if (!split_ext(name, &len, &n->fmt) || len > NAME_MAX)
 		return -ENOENT;
 	memcpy(stem, name, len);
@@ -150,6 +178,20 @@ static int resolve(const char *path, struct node *n)
 		n->kind = NODE_AUTH_STATUS;
 		return 0;
 	}
+	if (ctx()->auth && auth_is_oauth(ctx()->auth)) {
+		if (strcmp(path, AUTH_URL) == 0) {
+			n->kind = NODE_AUTH_URL;
+			return 0;
+		}
+		if (strcmp(path, AUTH_VERIFIER) == 0) {
+			n->kind = NODE_AUTH_VERIFIER;
+			return 0;
+		}
+		if (strcmp(path, AUTH_REFRESH) == 0) {
+			n->kind = NODE_AUTH_REFRESH;
+			return 0;
+		}
+	}
 	if (strncmp(path, SHEETS_DIR "/", sizeof(SHEETS_DIR)) == 0 &&
 	    !strchr(path + sizeof(SHEETS_DIR), '/'))
 		return resolve_sheet(path + sizeof(SHEETS_DIR), false, n);
@@ -189,9 +231,17 @@ static int fsops_getattr(const char *path, struct stat *st,
 		fill_dir(st, x->mounted_at);
 		return 0;
 	case NODE_AUTH_STATUS:
+	case NODE_AUTH_URL:
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+		return 0;
+	case NODE_AUTH_VERIFIER:
+	case NODE_AUTH_REFRESH:
+		/* Write-only, and only for the mounting user. */
+		st->st_mode = S_IFREG | 0200;
+		st->st_nlink = 1;
+		st->st_mtime = st->st_ctime = st->st_atime = x->mounted_at;
 		return 0;
 	case NODE_SHEET:
 		break;
@@ -250,8 +300,13 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	rc = resolve(path, &n);
 	if (rc)
 		return rc;
-	if (n.kind == NODE_SHEET || n.kind == NODE_AUTH_STATUS)
+	if (is_file(n.kind))
 		return -ENOTDIR;
+	if (n.kind == NODE_DIR_SHEETS || n.kind == NODE_DIR_BYID) {
+		rc = need_credential();
+		if (rc)
+			return rc;
+	}
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
 	switch (n.kind) {
@@ -262,6 +317,11 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		return 0;
 	case NODE_DIR_AUTH:
 		filler(buf, "status", NULL, 0, 0);
+		if (auth_is_oauth(ctx()->auth)) {
+			filler(buf, "url", NULL, 0, 0);
+			filler(buf, "verifier", NULL, 0, 0);
+			filler(buf, "refresh", NULL, 0, 0);
+		}
 		return 0;
 	case NODE_DIR_SHEETS:
 		return list_sheets(buf, filler, false);
@@ -298,11 +358,59 @@ static int status_text(struct fsops_ctx *x, struct sbuf *sb)
 		       x->user ? x->user : "(unknown)", x->api_base);
 	if (!rc)
 		rc = cache_status(x->cache, sb);
-	if (!rc && st == AUTH_STATE_REJECTED)
-		rc = sbuf_addstr(sb, "next: the API rejected the personal "
-				     "access token; put a valid one in the "
-				     "config file and remount\n");
+	if (!rc)
+		rc = auth_describe(x->auth, true, sb);
 	return rc;
+}
+
+/* The text of .auth/url: the authorization URL and a line on its use. */
+static int url_text(struct fsops_ctx *x, struct sbuf *sb)
+{
+	char *url = NULL;
+	int rc = auth_authorize_url(x->auth, &url);
+
+	if (!rc)
+		rc = sbuf_addf(sb, "%s\n", url);
+	free(url);
+	return rc;
+}
+
+/*
+ * A write to .auth/verifier or .auth/refresh does its work inside the
+ * write call, so `echo CODE > .auth/verifier` fails in the shell when the
+ * code is refused (SPEC §3). Each write is taken whole (a code or URL is
+ * far below the size the kernel splits writes at).
+ */
+static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
+		      size_t size)
+{
+	char err[512] = "";
+	int rc;
+
+	if (size > AUTH_WRITE_MAX)
+		return -EFBIG;
+	sbuf_reset(&h->in);
+	rc = sbuf_add(&h->in, buf, size);
+	if (rc)
+		return rc;
+	if (h->kind == NODE_AUTH_VERIFIER)
+		rc = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
+	else
+		rc = auth_refresh_now(x->auth, NULL, err, sizeof(err));
+	if (rc == 0 || rc == -EROFS) {
+		/* New credential: what was cached under the old one (or
+		 * refused without one) is stale. */
+		cache_drop_all(x->cache);
+		sbuf_reset(&h->in);
+		return (int)size;
+	}
+	log_err("%s: %s",
+		h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH,
+		err);
+	sbuf_reset(&h->in);
+	if (rc == -EIO || rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EPERM)
+		return rc;
+	return -EACCES;
 }
 
 static int fsops_open(const char *path, struct fuse_file_info *fi)
@@ -317,15 +425,25 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 	rc = resolve(path, &n);
 	if (rc)
 		return rc;
-	if (n.kind != NODE_SHEET && n.kind != NODE_AUTH_STATUS)
+	if (!is_file(n.kind))
 		return -EISDIR;
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+	if (n.kind == NODE_AUTH_VERIFIER || n.kind == NODE_AUTH_REFRESH) {
+		if ((fi->flags & O_ACCMODE) != O_WRONLY)
+			return -EACCES;
+	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
+		   (fi->flags & O_TRUNC)) {
 		return -EROFS;
+	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	if (n.kind == NODE_AUTH_STATUS) {
-		rc = status_text(x, &sb);
+	h->kind = n.kind;
+	sbuf_init(&h->in, AUTH_WRITE_MAX);
+	if (n.kind == NODE_AUTH_VERIFIER || n.kind == NODE_AUTH_REFRESH) {
+		fi->direct_io = 1;
+	} else if (n.kind == NODE_AUTH_STATUS || n.kind == NODE_AUTH_URL) {
+		rc = n.kind == NODE_AUTH_STATUS ? status_text(x, &sb)
+						: url_text(x, &sb);
 		if (rc) {
 			free(h);
 			return rc;
@@ -375,6 +493,9 @@ static int fsops_release(const char *path, struct fuse_file_info *fi)
 	if (h) {
 		content_put(h->content);
 		free(h->text);
+		if (h->in.buf)
+			OPENSSL_cleanse(h->in.buf, h->in.len);
+		sbuf_release(&h->in);
 		free(h);
 	}
 	return 0;
@@ -389,8 +510,10 @@ static int fsops_opendir(const char *path, struct fuse_file_info *fi)
 	rc = resolve(path, &n);
 	if (rc)
 		return rc;
-	if (n.kind == NODE_SHEET || n.kind == NODE_AUTH_STATUS)
+	if (is_file(n.kind))
 		return -ENOTDIR;
+	if (n.kind == NODE_DIR_SHEETS || n.kind == NODE_DIR_BYID)
+		return need_credential();
 	return 0;
 }
 
@@ -441,24 +564,28 @@ static int fsops_create(const char *path, mode_t mode,
 static int fsops_write(const char *path, const char *buf, size_t size,
 		       off_t off, struct fuse_file_info *fi)
 {
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
 	(void)path;
-	(void)buf;
-	(void)size;
 	(void)off;
-	(void)fi;
-	return -EROFS;
+	if (!h ||
+	    (h->kind != NODE_AUTH_VERIFIER && h->kind != NODE_AUTH_REFRESH))
+		return -EROFS;
+	return auth_write(ctx(), h, buf, size);
 }
 
 static int fsops_truncate(const char *path, off_t size,
 			  struct fuse_file_info *fi)
 {
-	(void)size;
 	(void)fi;
+	/* `echo CODE > .auth/verifier` opens with O_TRUNC: nothing to cut. */
+	if (size == 0 && (strcmp(path, AUTH_VERIFIER) == 0 ||
+			  strcmp(path, AUTH_REFRESH) == 0))
+		return 0;
 	return fsops_erofs_1(path);
 }
 
-static int fsops_chmod(const char *path, mode_t mode,
-		       struct fuse_file_info *fi)
+static int fsops_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
 {
 	(void)fi;
 	return fsops_erofs_path(path, mode);
@@ -498,27 +625,27 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 }
 
 static const struct fuse_operations ops = {
-	.init = fsops_init,
-	.getattr = fsops_getattr,
-	.readdir = fsops_readdir,
-	.opendir = fsops_opendir,
-	.open = fsops_open,
-	.read = fsops_read,
-	.release = fsops_release,
-	.statfs = fsops_statfs,
-	.write = fsops_write,
-	.create = fsops_create,
-	.mknod = NULL,
-	.mkdir = fsops_erofs_path,
-	.unlink = fsops_erofs_1,
-	.rmdir = fsops_erofs_1,
-	.symlink = fsops_erofs_2,
-	.link = fsops_erofs_2,
-	.rename = fsops_rename,
-	.truncate = fsops_truncate,
-	.chmod = fsops_chmod,
-	.chown = fsops_chown,
-	.utimens = fsops_utimens,
+    .init = fsops_init,
+    .getattr = fsops_getattr,
+    .readdir = fsops_readdir,
+    .opendir = fsops_opendir,
+    .open = fsops_open,
+    .read = fsops_read,
+    .release = fsops_release,
+    .statfs = fsops_statfs,
+    .write = fsops_write,
+    .create = fsops_create,
+    .mknod = NULL,
+    .mkdir = fsops_erofs_path,
+    .unlink = fsops_erofs_1,
+    .rmdir = fsops_erofs_1,
+    .symlink = fsops_erofs_2,
+    .link = fsops_erofs_2,
+    .rename = fsops_rename,
+    .truncate = fsops_truncate,
+    .chmod = fsops_chmod,
+    .chown = fsops_chown,
+    .utimens = fsops_utimens,
 };
 
 const struct fuse_operations *fsops_table(void)

@@ -3,8 +3,10 @@
 
 It serves the read-only part of Smartsheet's API 2.0 that smartsheetfs uses,
 from hand-written fixture sheets (or from the official SDK test scenarios),
-on 127.0.0.1 only, plus a control API through which tests change sheets,
-tokens and rate limits and inject faults. Python 3.11 standard library only.
+and Smartsheet's OAuth 2.0 (the authorize page and POST /token, for one
+registered app), on 127.0.0.1 only, plus a control API through which tests
+change sheets, tokens, OAuth settings and rate limits and inject faults.
+Python 3.11 standard library only.
 
 Command line
 ------------
@@ -25,6 +27,13 @@ Command line
                          as GET /_control/log)
   --token T              an accepted access token; repeatable. Default: one
                          token, "test-token-0123456789"
+  --client-id ID         the registered OAuth app (default "test-client-id")
+  --client-secret S      its app secret (default
+                         "test-client-secret-0123456789")
+  --redirect-uri URI     its registered redirect URL (default
+                         "http://localhost:33333/callback")
+  --code-ttl-ms N        authorization codes live N ms (default 599135)
+  --access-ttl N         OAuth access tokens live N seconds (default 604799)
   --max-page-size N      cap on pageSize in list answers (default 100)
   --rate-per-min N       requests a minute per token, sliding 60 s window
                          (default 0 = unlimited); beyond it: 429
@@ -71,7 +80,12 @@ unless a fault says otherwise)
                            ifVersionAfter=N: {"version": V} only, when N >= V.
   GET /2.0/sheets/{id}/version   {"version": V}
   GET /2.0/users/me        the user (fixtures/user.json)
-  POST /2.0/token          stub: 400 errorCode 1068 (the OAuth issue adds it)
+  POST /2.0/token          OAuth token request (no bearer; see OAuth below)
+  DELETE /2.0/token        revoke the bearer token (an OAuth access token
+                           takes its refresh token with it; a --token token
+                           is forgotten); deleteAllForApiClient=true: every
+                           OAuth pair of that token's client. Answers
+                           {"message": "SUCCESS", "resultCode": 0}.
 
   Errors ({"errorCode", "message", "refId"}, refId 12 random [a-z0-9]):
     no Authorization header      401 1001 "An Access Token is required."
@@ -82,6 +96,10 @@ unless a fault says otherwise)
     unknown path                 404 1006 "Not Found"
     known path, other method     405 1122
     bad number in a parameter    400 1018
+  Accepted bearers: the --token tokens and live, unexpired OAuth access
+  tokens; an OAuth access token past its access_ttl_s (checked on each
+  request) or expired through the control API answers 1003, one that was
+  rotated away or revoked answers 1002.
   Order of checks: fault, then auth, then rate limit, then the route.
   HTTP/1.1 with Content-Length on every answer, so connections stay open
   (keep-alive) unless the client says "Connection: close".
@@ -90,16 +108,79 @@ unless a fault says otherwise)
   and never served. Fixture flag "_asciiOnly": serve that sheet with every
   non-ASCII character \\u-escaped (surrogate pairs for emoji).
 
+OAuth (smartsheet-api.md section 3; one registered app: --client-id,
+--client-secret, --redirect-uri, or POST /_control/oauth)
+---
+  GET|POST /b/authorize    the web app's consent page (no /2.0 prefix, no
+                           bearer; logged like API requests). Parameters
+                           (query, or a form body for POST): response_type,
+                           client_id, scope (space-separated), state.
+                           redirect_uri is ignored (the registered one is
+                           used). Checks, in order:
+      client_id unknown or missing  400 text/html page, no redirect
+      response_type != "code"       302 ...?error=unsupported_response_type
+      scope empty or a name not among the 17 scopes
+                                    302 ...?error=invalid_scope
+      the "error" setting           302 ...?error=<that error>
+      the "deny" setting            302 ...?error=access_denied
+      else (the user clicks Allow)  302 Location: <redirect_uri>?code=C&
+                                    expires_in=<code_ttl_ms>[&state=S]
+    A "state" parameter is echoed in every redirect; values URL-encoded;
+    "&" instead of "?" when the redirect URI has a query. A code is 16
+    random [a-z0-9], bound to the client and scope, valid for code_ttl_ms,
+    single-use.
+  POST /2.0/token          Content-Type application/x-www-form-urlencoded;
+                           parameters from the form body and ALSO from the
+                           URL query (as the Java/JS/C# SDKs send them; the
+                           body wins; the log entry then says
+                           "token_params_in_query": true). Empty values
+                           count as missing. Checks, in order (HTTP,
+                           errorCode, OAuth error):
+      Content-Type not a form              400 1070 invalid_request
+      an Authorization header at all       400 1292 invalid_request
+      grant_type missing                   400 1070 invalid_request
+      grant_type not authorization_code / refresh_token
+                                           400 1068 unsupported_grant_type
+      client_id missing                    400 1070 invalid_request
+      client_id not the registered one     401 1067 invalid_client
+      neither hash nor client_secret       400 1236 invalid_request
+      both hash and client_secret          400 1237 invalid_request
+      client_secret wrong                  400 1238 invalid_client
+      code (or refresh_token) missing      400 1070 invalid_request
+      hash != lowercase hex SHA-256(secret + "|" + code or refresh_token)
+                                           400 1072 invalid_grant
+      redirect_uri (or redirect_url) given and not the registered one
+                                           400 1073 invalid_request
+      code unknown or already used, refresh token unknown, rotated away
+      or revoked                           400 1071 invalid_grant
+      code expired                         400 1069 invalid_grant
+    Error body: {"errorCode": n, "error": "<oauth error>",
+    "error_description": text, "message": text, "refId": 12 [a-z0-9]}.
+    Success: 200 {"access_token", "token_type": "bearer", "refresh_token",
+    "expires_in": access_ttl_s}. A code is used up by its first success
+    only (a failed check leaves it usable). A refresh rotates: the old
+    refresh token and the old access token of that pair die at once.
+    Tokens: 26 (access) / 20 (refresh) random [a-z0-9]. Faults apply to
+    /2.0/token and /b/authorize like to any path. One lock serialises
+    every token request.
+    The request log never holds a /token request's body or parameter
+    values: its "query" is {} (deleteAllForApiClient excepted), and
+    --verbose cuts the query out of /2.0/token URLs.
+
 Control API (under /_control; no auth; never in the request log; JSON in,
 JSON out; bad input -> 400 {"error": "..."})
 ---
   POST   /_control/reset     faults, request log and rate windows cleared;
-                             sheets, tokens and the rate back to the start
+                             sheets, tokens and the rate back to the start;
+                             OAuth settings back to the command line's, all
+                             codes and OAuth tokens forgotten, counts zero
   GET    /_control/log       [{"method", "path", "query": {k: v}, "auth": bool
                              (an Authorization header was sent), "status": int
                              (0 = connection reset), "t": time.time() when the
                              request arrived, "fault": kind or null,
-                             "accept_encoding": str, "user_agent": str}, ...];
+                             "accept_encoding": str, "user_agent": str,
+                             and for /2.0/token only
+                             "token_params_in_query": bool}, ...];
                              ?since=N returns entries N.. only
   DELETE /_control/log       clear the request log only
   GET    /_control/stats     {"requests": n, "by_path": {path: n},
@@ -141,6 +222,31 @@ JSON out; bad input -> 400 {"error": "..."})
   POST   /_control/tokens    {"add": [...], "expire": [...], "remove": [...]}
                              (expire: 1003 from then on; remove: 1002)
   POST   /_control/rate      {"per_minute": N} (0 = unlimited)
+  GET    /_control/oauth     {"client_id", "redirect_uri",
+                             "live_refresh_tokens": [...] (every live pair),
+                             "live_access_tokens": [...] (live, unexpired),
+                             "expired_access_tokens": [...] (live pairs whose
+                             access token answers 1003), "exchanges": n,
+                             "refreshes": n (successes), "failures":
+                             {"1071": n, ...} (/token refusals by errorCode;
+                             {} when none), "codes_issued": n,
+                             "revocations": n (DELETE /2.0/token)}
+  POST   /_control/oauth     {"client_id", "client_secret", "redirect_uri",
+                             "code_ttl_ms", "access_ttl_s", "deny": bool,
+                             "error": str or null} (all optional: only the
+                             keys given change; the TTLs apply to codes and
+                             tokens issued later) -> {"ok": true}
+  POST   /_control/oauth/code  {"scope": "READ_SHEETS" (default)} -> {"code",
+                             "expires_in": ms}: a code as the page would
+                             give, without the page
+  POST   /_control/oauth/revoke  {"refresh_token": T} | {"access_token": T} |
+                             {"all": true}: the pair (or every OAuth pair)
+                             dies: its access token then answers 1002, its
+                             refresh token invalid_grant 1071. -> {"revoked":
+                             n}
+  POST   /_control/oauth/expire  {"access_token": T} | {"all": true}: the
+                             access token(s) answer 1003 from now on; the
+                             refresh token still works. -> {"expired": n}
   POST   /_control/shutdown  answer, then exit
 
 The sdk account (--account sdk)
@@ -165,11 +271,14 @@ import calendar
 import copy
 import glob
 import gzip
+import hashlib
+import hmac
 import json
 import math
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import string
@@ -180,7 +289,7 @@ import time
 import traceback
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TOKEN = "test-token-0123456789"
@@ -212,6 +321,45 @@ MESSAGES = {
           "api@smartsheet.com for assistance.",
 }
 
+# OAuth (smartsheet-api.md §3). The registered app's defaults.
+DEFAULT_CLIENT_ID = "test-client-id"
+DEFAULT_CLIENT_SECRET = "test-client-secret-0123456789"
+DEFAULT_REDIRECT_URI = "http://localhost:33333/callback"
+DEFAULT_CODE_TTL_MS = 599135
+DEFAULT_ACCESS_TTL_S = 604799
+SCOPES = frozenset((
+    "ADMIN_SHEETS", "ADMIN_SIGHTS", "ADMIN_USERS", "ADMIN_WEBHOOKS",
+    "ADMIN_WORKSPACES", "CREATE_SHEETS", "CREATE_SIGHTS", "DELETE_SHEETS",
+    "DELETE_SIGHTS", "READ_CONTACTS", "READ_EVENTS", "READ_SHEETS",
+    "READ_SIGHTS", "READ_USERS", "SHARE_SHEETS", "SHARE_SIGHTS",
+    "WRITE_SHEETS"))
+FORM_CT = "application/x-www-form-urlencoded"
+HTML_CT = "text/html;charset=UTF-8"
+# The parameters of POST /token (redirect_url: the spec's spelling).
+TOKEN_PARAMS = ("grant_type", "client_id", "client_secret", "hash", "code",
+                "refresh_token", "redirect_uri", "redirect_url")
+# errorCode -> (HTTP status, OAuth error, message) for /token.
+OAUTH_ERRORS = {
+    1067: (401, "invalid_client", "Invalid client_id"),
+    1068: (400, "unsupported_grant_type", "Unsupported grant type."),
+    1069: (400, "invalid_grant",
+           "Invalid Request. The authorization_code has expired."),
+    1070: (400, "invalid_request",
+           "Invalid Request. Required parameter is missing: {0}."),
+    1071: (400, "invalid_grant", "Invalid Grant. The authorization code or "
+           "refresh token provided was invalid."),
+    1072: (400, "invalid_grant", "Invalid hash value. The hash provided did "
+           "not match the expected value."),
+    1073: (400, "invalid_request",
+           "The redirect_uri did not match the expected value."),
+    1236: (400, "invalid_request", "OAuth missing client auth."),
+    1237: (400, "invalid_request", "OAuth redundant client auth."),
+    1238: (400, "invalid_client", "OAuth invalid secret."),
+    1292: (400, "invalid_request", "The grant_type is inconsistent with the "
+           "API request type for authentication."),
+}
+SECRET_CHARS = string.ascii_lowercase + string.digits
+
 FAULT_KINDS = ("status", "reset", "truncate", "malformed", "html",
                "wrong_shape", "delay")
 MALFORMED_BODY = b'{"id": 1, "name": '
@@ -239,6 +387,32 @@ def error_body(code, message=None):
             "message": message if message is not None
             else MESSAGES.get(code, "Error"),
             "refId": new_ref_id()}
+
+
+class OAuthError(Exception):
+    """A /token refusal: (errorCode[, text for {0}])."""
+
+
+def oauth_error_body(code, arg=""):
+    _, error, message = OAUTH_ERRORS[code]
+    message = message.replace("{0}", arg)
+    return {"errorCode": code, "error": error, "error_description": message,
+            "message": message, "refId": new_ref_id()}
+
+
+def new_secret(n):
+    """n random [a-z0-9] (tokens and codes: opaque, URL-safe)."""
+    return "".join(secrets.choice(SECRET_CHARS) for _ in range(n))
+
+
+def token_hash(secret, value):
+    """What a client sends as hash: hex SHA-256 of secret|value."""
+    return hashlib.sha256((secret + "|" + value).encode("utf-8")).hexdigest()
+
+
+def redact_token_url(text):
+    """text with the query of any /2.0/token URL in it cut out."""
+    return re.sub(r"(/2\.0/token/?)\?[^\s\"]*", r"\1?<redacted>", text)
 
 
 def strip_private(obj):
@@ -790,10 +964,71 @@ class State:
             self.start_sheets = dict(fresh)
             self.valid_tokens = set(self.args.token)
             self.expired_tokens = set()
+            self.reset_oauth()
             self.rate = self.args.rate_per_min
             self.windows = {}
             self.faults = []
             self.log = []
+
+    # -- OAuth (call these with self.lock held) ------------------------------
+
+    def reset_oauth(self):
+        a = self.args
+        self.oauth = {"client_id": a.client_id,
+                      "client_secret": a.client_secret,
+                      "redirect_uri": a.redirect_uri,
+                      "code_ttl_ms": a.code_ttl_ms,
+                      "access_ttl_s": a.access_ttl, "deny": False,
+                      "error": None}
+        self.codes = {}             # code -> {client_id, scope, expires}
+        self.by_access = {}         # access token -> pair
+        self.by_refresh = {}        # refresh token -> the same pair
+        self.oauth_counts = {"exchanges": 0, "refreshes": 0,
+                             "codes_issued": 0, "revocations": 0}
+        self.oauth_failures = {}    # "errorCode" -> n
+
+    def mint_code(self, client_id, scope):
+        code = new_secret(16)
+        ttl = self.oauth["code_ttl_ms"]
+        self.codes[code] = {"client_id": client_id, "scope": scope,
+                            "expires": time.monotonic() + ttl / 1000.0}
+        self.oauth_counts["codes_issued"] += 1
+        return code, ttl
+
+    def issue_pair(self, client_id, scope):
+        """A new access/refresh pair; its access token works at once."""
+        ttl = self.oauth["access_ttl_s"]
+        pair = {"access": new_secret(26), "refresh": new_secret(20),
+                "client_id": client_id, "scope": scope,
+                "expires": time.monotonic() + ttl, "expired": False}
+        self.by_access[pair["access"]] = pair
+        self.by_refresh[pair["refresh"]] = pair
+        return pair, ttl
+
+    def kill_pair(self, pair):
+        """Both tokens of the pair die: unknown from now on."""
+        self.by_access.pop(pair["access"], None)
+        self.by_refresh.pop(pair["refresh"], None)
+
+    def pair_expired(self, pair, now=None):
+        now = time.monotonic() if now is None else now
+        return pair["expired"] or now >= pair["expires"]
+
+    def oauth_view(self):
+        now = time.monotonic()
+        pairs = list(self.by_refresh.values())
+        return {"client_id": self.oauth["client_id"],
+                "redirect_uri": self.oauth["redirect_uri"],
+                "live_refresh_tokens": [p["refresh"] for p in pairs],
+                "live_access_tokens": [p["access"] for p in pairs
+                                       if not self.pair_expired(p, now)],
+                "expired_access_tokens": [p["access"] for p in pairs
+                                          if self.pair_expired(p, now)],
+                "exchanges": self.oauth_counts["exchanges"],
+                "refreshes": self.oauth_counts["refreshes"],
+                "failures": dict(self.oauth_failures),
+                "codes_issued": self.oauth_counts["codes_issued"],
+                "revocations": self.oauth_counts["revocations"]}
 
     def record(self, entry):
         with self.lock:
@@ -870,13 +1105,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         if self.state.args.verbose:
-            eprint("%s - %s" % (self.address_string(), fmt % args))
+            eprint("%s - %s" % (self.address_string(),
+                                redact_token_url(fmt % args)))
 
     # -- plumbing -------------------------------------------------------------
 
     def dispatch(self):
         self.started = False
         self.entry = None
+        self.resp_ctype = JSON_CT       # what send() answers by default
+        self.resp_headers = []          # extra (name, value) headers
         try:
             self.read_body()
             url = urlsplit(self.path)
@@ -892,7 +1130,8 @@ class Handler(BaseHTTPRequestHandler):
                 socket.timeout):
             self.close_connection = True
         except Exception:                       # keep serving, say why
-            eprint("error while handling %s %s:" % (self.command, self.path))
+            eprint("error while handling %s %s:" % (
+                self.command, redact_token_url(self.path)))
             traceback.print_exc(file=sys.stderr)
             self.close_connection = True
             if not self.started:
@@ -937,14 +1176,17 @@ class Handler(BaseHTTPRequestHandler):
     def wants_gzip(self):
         return "gzip" in self.headers.get("Accept-Encoding", "").lower()
 
-    def send(self, status, body, ctype=JSON_CT, gz_body=None, length=None,
+    def send(self, status, body, ctype=None, gz_body=None, length=None,
              fault=None, encoding=None):
         """Answer: log the request (API only), headers, then the body.
 
         gz_body: precompressed body for gzip-accepting clients.
         length: Content-Length to announce (the truncate fault lies).
         encoding: None to decide on gzip here; else the body is final and
-        this is its Content-Encoding ("" for none)."""
+        this is its Content-Encoding ("" for none).
+        ctype: None for self.resp_ctype (JSON unless a route said else)."""
+        if ctype is None:
+            ctype = self.resp_ctype
         if encoding is None:
             encoding = ""
             if self.wants_gzip() and len(body) > GZIP_MIN:
@@ -962,6 +1204,8 @@ class Handler(BaseHTTPRequestHandler):
                          str(len(body) if length is None else length))
         if encoding:
             self.send_header("Content-Encoding", encoding)
+        for name, value in self.resp_headers:
+            self.send_header(name, value)
         self.send_header("Vary", "Accept-Encoding")
         if self.close_connection:
             self.send_header("Connection", "close")
@@ -1002,6 +1246,14 @@ class Handler(BaseHTTPRequestHandler):
                       "accept_encoding": self.headers.get("Accept-Encoding",
                                                           ""),
                       "user_agent": self.headers.get("User-Agent", "")}
+        if path == "/2.0/token":
+            # Never log a code, hash, secret or token: no parameter values,
+            # only whether the client put token parameters in the URL.
+            self.entry["query"] = {
+                k: v for k, v in self.query.items()
+                if k == "deleteAllForApiClient"}
+            self.entry["token_params_in_query"] = any(
+                k in self.query for k in TOKEN_PARAMS)
         fault = st.take_fault(self.command, path)
         if fault is not None:
             if fault["kind"] == "delay":
@@ -1025,15 +1277,15 @@ class Handler(BaseHTTPRequestHandler):
     def api_route(self, path, auth):
         st = self.state
         method = self.command
+        if path == "/b/authorize":
+            return self.authorize()
         if not path.startswith("/2.0/") and path != "/2.0":
             return 404, dumps(error_body(1006)), None
-        if path == "/2.0/token":
-            # Stub: the OAuth issue adds the token endpoint (grant types
-            # authorization_code and refresh_token, hash check). Until then
-            # every token request is refused, without needing auth.
+        if path == "/2.0/token" and method != "DELETE":
+            # Needs no bearer (it must not carry one).
             if method != "POST":
                 return self.not_allowed()
-            return 400, dumps(error_body(1068)), None
+            return self.token_endpoint()
         # Authentication.
         if auth is None:
             return 401, dumps(error_body(1001)), None
@@ -1042,10 +1294,16 @@ class Handler(BaseHTTPRequestHandler):
             if token in st.expired_tokens:
                 return 401, dumps(error_body(1003)), None
             if token is None or token not in st.valid_tokens:
-                return 401, dumps(error_body(1002)), None
+                pair = st.by_access.get(token)
+                if pair is None:
+                    return 401, dumps(error_body(1002)), None
+                if st.pair_expired(pair):
+                    return 401, dumps(error_body(1003)), None
         if not st.rate_ok(token):
             return 429, dumps(error_body(4003)), None
         # Routes.
+        if path == "/2.0/token":                # DELETE: revoke
+            return self.revoke_token(token)
         if path == "/2.0/users/me":
             if method not in ("GET", "HEAD"):
                 return self.not_allowed()
@@ -1080,6 +1338,151 @@ class Handler(BaseHTTPRequestHandler):
             gz = sheet.render_gzip(full) if self.wants_gzip() \
                 and len(body) > GZIP_MIN else None
         return 200, body, gz
+
+    # -- OAuth ----------------------------------------------------------------
+
+    def form_params(self):
+        """The form body's parameters (empty unless it is a form)."""
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip().lower() != FORM_CT:
+            return {}
+        return dict(parse_qsl(self.body.decode("utf-8", "replace"),
+                              keep_blank_values=True))
+
+    def authorize(self):
+        """The web app's consent page, as if the user clicked Allow (or
+        Deny, with the deny control): a 302 to the registered redirect
+        URI, or a 400 page when the client is unknown."""
+        st = self.state
+        if self.command not in ("GET", "HEAD", "POST"):
+            self.resp_ctype = HTML_CT
+            return 405, b"<html><body><h1>405 Method Not Allowed</h1>" \
+                b"</body></html>", None
+        params = dict(self.query)
+        if self.command == "POST":
+            params.update(self.form_params())
+        with st.lock:
+            cfg = dict(st.oauth)
+            if params.get("client_id") != cfg["client_id"]:
+                self.resp_ctype = HTML_CT
+                return 400, b"<html><body><h1>Invalid client</h1><p>The " \
+                    b"application is not registered.</p></body></html>", None
+            out = {}
+            scopes = params.get("scope", "").split()
+            if params.get("response_type") != "code":
+                out["error"] = "unsupported_response_type"
+            elif not scopes or any(s not in SCOPES for s in scopes):
+                out["error"] = "invalid_scope"
+            elif cfg["error"]:
+                out["error"] = cfg["error"]
+            elif cfg["deny"]:
+                out["error"] = "access_denied"
+            else:
+                code, ttl = st.mint_code(cfg["client_id"], " ".join(scopes))
+                out["code"] = code
+                out["expires_in"] = ttl
+        if "state" in params:
+            out["state"] = params["state"]
+        uri = cfg["redirect_uri"]
+        location = uri + ("&" if "?" in uri else "?") + urlencode(out)
+        self.resp_ctype = HTML_CT
+        self.resp_headers.append(("Location", location))
+        return 302, b"<html><body>Redirecting...</body></html>", None
+
+    def token_endpoint(self):
+        """POST /2.0/token: the code exchange and the refresh."""
+        st = self.state
+        with st.lock:
+            try:
+                answer = self.token_grant()
+            except OAuthError as e:
+                code = e.args[0]
+                k = str(code)
+                st.oauth_failures[k] = st.oauth_failures.get(k, 0) + 1
+                body = oauth_error_body(code, *e.args[1:])
+                return OAUTH_ERRORS[code][0], dumps(body), None
+        return 200, dumps(answer), None
+
+    def token_grant(self):
+        """The answer to a token request, or OAuthError; with the lock."""
+        st = self.state
+        cfg = st.oauth
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip().lower() != FORM_CT:
+            raise OAuthError(1070, "Content-Type")
+        if self.headers.get("Authorization") is not None:
+            raise OAuthError(1292)
+        # The SDKs for Java, C# and JS send the parameters in the URL;
+        # the log says so (token_params_in_query). The body wins.
+        params = {k: v for k, v in self.query.items() if k in TOKEN_PARAMS}
+        params.update(self.form_params())
+        params = {k: v for k, v in params.items() if v != ""}
+        grant = params.get("grant_type")
+        if grant is None:
+            raise OAuthError(1070, "grant_type")
+        if grant not in ("authorization_code", "refresh_token"):
+            raise OAuthError(1068)
+        client_id = params.get("client_id")
+        if client_id is None:
+            raise OAuthError(1070, "client_id")
+        if client_id != cfg["client_id"]:
+            raise OAuthError(1067)
+        given_hash = params.get("hash")
+        given_secret = params.get("client_secret")
+        if given_hash is None and given_secret is None:
+            raise OAuthError(1236)
+        if given_hash is not None and given_secret is not None:
+            raise OAuthError(1237)
+        if given_secret is not None and not hmac.compare_digest(
+                given_secret.encode(), cfg["client_secret"].encode()):
+            raise OAuthError(1238)
+        key = "code" if grant == "authorization_code" else "refresh_token"
+        value = params.get(key)
+        if value is None:
+            raise OAuthError(1070, key)
+        if given_hash is not None and not hmac.compare_digest(
+                given_hash.encode(),
+                token_hash(cfg["client_secret"], value).encode()):
+            raise OAuthError(1072)
+        redirect = params.get("redirect_uri", params.get("redirect_url"))
+        if redirect is not None and redirect != cfg["redirect_uri"]:
+            raise OAuthError(1073)
+        if grant == "authorization_code":
+            rec = st.codes.get(value)
+            if rec is None or rec["client_id"] != client_id:
+                raise OAuthError(1071)
+            if time.monotonic() >= rec["expires"]:
+                raise OAuthError(1069)
+            del st.codes[value]                 # single use
+            pair, ttl = st.issue_pair(client_id, rec["scope"])
+            st.oauth_counts["exchanges"] += 1
+        else:
+            old = st.by_refresh.get(value)
+            if old is None or old["client_id"] != client_id:
+                raise OAuthError(1071)
+            st.kill_pair(old)                   # rotation: both die
+            pair, ttl = st.issue_pair(client_id, old["scope"])
+            st.oauth_counts["refreshes"] += 1
+        return {"access_token": pair["access"], "token_type": "bearer",
+                "refresh_token": pair["refresh"], "expires_in": ttl}
+
+    def revoke_token(self, token):
+        """DELETE /2.0/token: the bearer token dies (with its pair); with
+        deleteAllForApiClient=true every pair of that token's client."""
+        st = self.state
+        every = self.query.get("deleteAllForApiClient", "").lower() == "true"
+        with st.lock:
+            pair = st.by_access.get(token)
+            if pair is None:                    # a --token token
+                st.valid_tokens.discard(token)
+            elif every:
+                for p in list(st.by_refresh.values()):
+                    if p["client_id"] == pair["client_id"]:
+                        st.kill_pair(p)
+            else:
+                st.kill_pair(pair)
+            st.oauth_counts["revocations"] += 1
+        return 200, dumps({"message": "SUCCESS", "resultCode": 0}), None
 
     def not_allowed(self):
         msg = MESSAGES[1122].replace("{0}", self.command)
@@ -1218,6 +1621,8 @@ class Handler(BaseHTTPRequestHandler):
                     st.valid_tokens.discard(t)
                     st.expired_tokens.discard(t)
             return self.send_json(200, {"ok": True})
+        if path.startswith("/_control/oauth"):
+            return self.control_oauth(path)
         if path == "/_control/rate" and method == "POST":
             n = self.json_body().get("per_minute")
             if not isinstance(n, int) or isinstance(n, bool) or n < 0:
@@ -1273,6 +1678,79 @@ class Handler(BaseHTTPRequestHandler):
                 with st.lock:
                     st.sheets.pop(sid, None)
                 return self.send_json(200, {"ok": True})
+        return self.send_json(404, {"error": "no control route %s %s"
+                                    % (method, path)})
+
+    def control_oauth(self, path):
+        st = self.state
+        method = self.command
+        if path == "/_control/oauth":
+            if method == "GET":
+                with st.lock:
+                    return self.send_json(200, st.oauth_view())
+            if method == "POST":
+                req = self.json_body()
+                if not isinstance(req, dict):
+                    raise BadRequest("the settings must be a JSON object")
+                kinds = {"client_id": str, "client_secret": str,
+                         "redirect_uri": str, "code_ttl_ms": int,
+                         "access_ttl_s": int, "deny": bool, "error": str}
+                for k, v in req.items():
+                    want = kinds.get(k)
+                    if want is None:
+                        raise BadRequest("unknown setting %r" % k)
+                    if k == "error" and v is None:
+                        continue                # null: no forced error
+                    if not isinstance(v, want) or (want is int and (
+                            isinstance(v, bool) or v < 0)):
+                        raise BadRequest("%s must be %s" % (
+                            k, {str: "a string", bool: "true or false",
+                                int: "a non-negative integer"}[want]))
+                with st.lock:
+                    st.oauth.update(req)
+                return self.send_json(200, {"ok": True})
+        if path == "/_control/oauth/code" and method == "POST":
+            req = self.json_body()
+            if not isinstance(req, dict):
+                raise BadRequest("the request must be a JSON object")
+            scope = req.get("scope", "READ_SHEETS")
+            if not isinstance(scope, str) or not scope.split() or any(
+                    s not in SCOPES for s in scope.split()):
+                raise BadRequest("scope must be space-separated scope names")
+            with st.lock:
+                code, ttl = st.mint_code(st.oauth["client_id"],
+                                         " ".join(scope.split()))
+            return self.send_json(200, {"code": code, "expires_in": ttl})
+        if path in ("/_control/oauth/revoke", "/_control/oauth/expire") \
+                and method == "POST":
+            revoke = path.endswith("/revoke")
+            req = self.json_body()
+            if not isinstance(req, dict):
+                raise BadRequest("the request must be a JSON object")
+            keys = ("all", "access_token", "refresh_token") if revoke \
+                else ("all", "access_token")
+            given = [k for k in keys if k in req]
+            if len(given) != 1 or set(req) - set(keys):
+                raise BadRequest("give exactly one of %s" % ", ".join(keys))
+            k = given[0]
+            if k == "all" and req[k] is not True:
+                raise BadRequest("all must be true")
+            if k != "all" and not isinstance(req[k], str):
+                raise BadRequest("%s must be a string" % k)
+            with st.lock:
+                if k == "all":
+                    pairs = list(st.by_refresh.values())
+                else:
+                    index = st.by_access if k == "access_token" \
+                        else st.by_refresh
+                    pairs = [index[req[k]]] if req[k] in index else []
+                for p in pairs:
+                    if revoke:
+                        st.kill_pair(p)
+                    else:
+                        p["expired"] = True
+            return self.send_json(200, {"revoked" if revoke else "expired":
+                                        len(pairs)})
         return self.send_json(404, {"error": "no control route %s %s"
                                     % (method, path)})
 
@@ -1336,6 +1814,11 @@ def parse_args(argv):
         HERE, "..", "..", "..", "shared", "smartsheet-sdk-scenarios")))
     p.add_argument("--log")
     p.add_argument("--token", action="append")
+    p.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+    p.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    p.add_argument("--redirect-uri", default=DEFAULT_REDIRECT_URI)
+    p.add_argument("--code-ttl-ms", type=int, default=DEFAULT_CODE_TTL_MS)
+    p.add_argument("--access-ttl", type=int, default=DEFAULT_ACCESS_TTL_S)
     p.add_argument("--max-page-size", type=int, default=100)
     p.add_argument("--rate-per-min", type=int, default=0)
     p.add_argument("--generate", type=int, default=0)
@@ -1351,6 +1834,8 @@ def parse_args(argv):
         args.token = [DEFAULT_TOKEN]
     if args.max_page_size < 1:
         p.error("--max-page-size must be at least 1")
+    if args.code_ttl_ms < 0 or args.access_ttl < 0:
+        p.error("--code-ttl-ms and --access-ttl must not be negative")
     return args
 
 

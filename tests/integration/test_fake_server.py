@@ -11,6 +11,7 @@ nothing outlives a crashed test run.
 import csv
 import glob
 import gzip
+import hashlib
 import http.client
 import io
 import json
@@ -20,7 +21,9 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 
 import pytest
 
@@ -288,12 +291,525 @@ def test_not_found_no_access_and_methods(fake):
     assert status == 405 and json.loads(body)["errorCode"] == 1122
 
 
-def test_token_endpoint_is_a_stub(fake):
-    status, _, body = fake.request(
-        "POST", "/2.0/token", token=None,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=b"grant_type=refresh_token&client_id=x&refresh_token=y&hash=z")
-    assert status == 400 and json.loads(body)["errorCode"] == 1068
+# ---------------------------------------------------------------------------
+# OAuth: the authorize page, POST /2.0/token, the OAuth controls
+# ---------------------------------------------------------------------------
+
+CLIENT_ID = "test-client-id"
+SECRET = "test-client-secret-0123456789"
+REDIRECT = "http://localhost:33333/callback"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+TOKEN_KEYS = {"access_token", "token_type", "refresh_token", "expires_in"}
+
+
+def hash_of(value, secret=SECRET):
+    return hashlib.sha256((secret + "|" + value).encode()).hexdigest()
+
+
+def authorize(fake, **params):
+    """GET /b/authorize: (status, headers, body, redirect query or None)."""
+    status, h, body = fake.get("/b/authorize?" + urllib.parse.urlencode(
+        params), token=None)
+    q = None
+    if status == 302:
+        loc = h["Location"]
+        assert loc.startswith(REDIRECT + "?")
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query,
+                                        keep_blank_values=True))
+    return status, h, body, q
+
+
+def allow_params(**kw):
+    p = {"response_type": "code", "client_id": CLIENT_ID,
+         "scope": "READ_SHEETS WRITE_SHEETS", "state": "st8 &=x"}
+    p.update(kw)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def token_request(fake, params=None, query=None, headers=FORM, token=None):
+    """POST /2.0/token: (status, JSON answer)."""
+    path = "/2.0/token"
+    if query:
+        path += "?" + urllib.parse.urlencode(query)
+    body = urllib.parse.urlencode(params or {}).encode()
+    status, h, data = fake.request("POST", path, token=token,
+                                   headers=headers, body=body)
+    assert h["Content-Type"] == "application/json;charset=UTF-8"
+    return status, json.loads(data)
+
+
+def exchange_params(code, **kw):
+    p = {"grant_type": "authorization_code", "client_id": CLIENT_ID,
+         "code": code, "hash": hash_of(code)}
+    p.update(kw)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def refresh_params(refresh, **kw):
+    p = {"grant_type": "refresh_token", "client_id": CLIENT_ID,
+         "refresh_token": refresh, "hash": hash_of(refresh)}
+    p.update(kw)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def mint(fake, scope=None):
+    return fake.ok("POST", "oauth/code",
+                   {} if scope is None else {"scope": scope})["code"]
+
+
+def exchange(fake, code=None):
+    status, data = token_request(fake, exchange_params(code or mint(fake)))
+    assert status == 200, data
+    return data
+
+
+def token_error(fake, status, code, error, params=None, **kw):
+    got, data = token_request(fake, params, **kw)
+    assert (got, data["errorCode"], data["error"]) == (status, code, error), \
+        data
+    assert set(data) == {"errorCode", "error", "error_description",
+                         "message", "refId"}
+    assert data["message"] == data["error_description"] and data["message"]
+    assert REFID.match(data["refId"])
+    return data
+
+
+def api_status(fake, token):
+    status, _, body = fake.get("/2.0/users/me", token=token)
+    return status, json.loads(body).get("errorCode")
+
+
+def test_authorize_allow_then_exchange(fake):
+    status, h, _, q = authorize(fake, **allow_params())
+    assert status == 302 and h["Content-Type"].startswith("text/html")
+    assert set(q) == {"code", "expires_in", "state"}
+    assert q["expires_in"] == "599135" and q["state"] == "st8 &=x"
+    # The raw Location is URL-encoded.
+    assert "state=st8+%26%3Dx" in h["Location"] \
+        or "state=st8%20%26%3Dx" in h["Location"]
+    data = exchange(fake, q["code"])
+    assert set(data) == TOKEN_KEYS
+    assert data["token_type"] == "bearer" and data["expires_in"] == 604799
+    assert data["access_token"] != data["refresh_token"]
+    assert api_status(fake, data["access_token"]) == (200, None)
+    assert fake.get("/2.0/sheets", token=data["access_token"])[0] == 200
+    st = fake.ok("GET", "oauth")
+    assert st == {"client_id": CLIENT_ID, "redirect_uri": REDIRECT,
+                  "live_refresh_tokens": [data["refresh_token"]],
+                  "live_access_tokens": [data["access_token"]],
+                  "expired_access_tokens": [], "exchanges": 1,
+                  "refreshes": 0, "failures": {}, "codes_issued": 1,
+                  "revocations": 0}
+    # No state asked for, none given back; one scope is enough.
+    _, _, _, q = authorize(fake, **allow_params(state=None,
+                                                scope="READ_SHEETS"))
+    assert set(q) == {"code", "expires_in"}
+    # The page is in the request log like any request.
+    log = fake.ok("GET", "log")
+    assert log[0]["path"] == "/b/authorize" and log[0]["status"] == 302
+    assert log[0]["query"]["client_id"] == CLIENT_ID
+
+
+def test_authorize_post_and_redirect_with_a_query(fake):
+    fake.ok("POST", "oauth", {"redirect_uri": REDIRECT + "?app=1"})
+    status, h, _ = fake.request(
+        "POST", "/b/authorize", token=None, headers=FORM,
+        body=urllib.parse.urlencode(allow_params(state="s")).encode())
+    assert status == 302
+    loc = h["Location"]
+    assert loc.startswith(REDIRECT + "?app=1&code=")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    assert q["app"] == "1" and q["state"] == "s"
+    exchange(fake, q["code"])
+
+
+def test_authorize_errors(fake):
+    cases = [(dict(response_type="token"), "unsupported_response_type"),
+             (dict(response_type=None), "unsupported_response_type"),
+             (dict(scope=None), "invalid_scope"),
+             (dict(scope=""), "invalid_scope"),
+             (dict(scope="READ_SHEETS,WRITE_SHEETS"), "invalid_scope"),
+             (dict(scope="READ_SHEETS FLY"), "invalid_scope")]
+    for kw, error in cases:
+        status, _, _, q = authorize(fake, **allow_params(**kw))
+        assert status == 302 and q == {"error": error, "state": "st8 &=x"}, kw
+    fake.ok("POST", "oauth", {"deny": True})
+    status, _, _, q = authorize(fake, **allow_params(state="S1"))
+    assert q == {"error": "access_denied", "state": "S1"}
+    fake.ok("POST", "oauth", {"error": "invalid_scope"})
+    _, _, _, q = authorize(fake, **allow_params(state=None))
+    assert q == {"error": "invalid_scope"}
+    fake.ok("POST", "oauth", {"error": None, "deny": False})
+    _, _, _, q = authorize(fake, **allow_params())
+    assert "code" in q
+    # An unknown (or missing) client gets a page, not a redirect.
+    for cid in ("someone-else", None):
+        status, h, body, _ = authorize(fake, **allow_params(client_id=cid))
+        assert status == 400 and "Location" not in h
+        assert h["Content-Type"].startswith("text/html")
+        assert b"<html>" in body
+    assert fake.ok("GET", "oauth")["codes_issued"] == 1
+
+
+def test_token_exchange_client_auth(fake):
+    code = mint(fake)
+    # Wrong hash: 1072, and the code stays usable.
+    token_error(fake, 400, 1072, "invalid_grant",
+                exchange_params(code, hash=hash_of(code, "wrong")))
+    token_error(fake, 400, 1072, "invalid_grant",
+                exchange_params(code, hash=hash_of(code).upper()))
+    token_error(fake, 400, 1072, "invalid_grant",   # the classic: no "|"
+                exchange_params(code, hash=hashlib.sha256(
+                    (SECRET + code).encode()).hexdigest()))
+    token_error(fake, 400, 1238, "invalid_client",
+                exchange_params(code, hash=None, client_secret="nope"))
+    token_error(fake, 400, 1237, "invalid_request",
+                exchange_params(code, client_secret=SECRET))
+    token_error(fake, 400, 1236, "invalid_request",
+                exchange_params(code, hash=None))
+    token_error(fake, 400, 1073, "invalid_request",
+                exchange_params(code, redirect_uri="http://evil/cb"))
+    data = exchange(fake, code)
+    # Used: 1071, however it is asked.
+    token_error(fake, 400, 1071, "invalid_grant", exchange_params(code))
+    token_error(fake, 400, 1071, "invalid_grant", exchange_params(
+        code, hash=None, client_secret=SECRET))
+    # The plain secret instead of the hash, and a matching redirect_uri.
+    data2 = exchange_params(mint(fake), hash=None, client_secret=SECRET,
+                            redirect_uri=REDIRECT)
+    status, data2 = token_request(fake, data2)
+    assert status == 200 and set(data2) == TOKEN_KEYS
+    token_error(fake, 400, 1071, "invalid_grant",
+                exchange_params("never-issued"))
+    st = fake.ok("GET", "oauth")
+    assert st["exchanges"] == 2
+    assert st["failures"] == {"1072": 3, "1238": 1, "1237": 1, "1236": 1,
+                              "1073": 1, "1071": 3}
+    assert sorted(st["live_access_tokens"]) == sorted(
+        [data["access_token"], data2["access_token"]])
+
+
+def test_token_request_shape_errors(fake):
+    code = mint(fake)
+    good = exchange_params(code)
+    token_error(fake, 400, 1070, "invalid_request", good,
+                headers={"Content-Type": "application/json"})
+    token_error(fake, 400, 1070, "invalid_request", good, headers={})
+    d = token_error(fake, 400, 1292, "invalid_request", good, token=TOKEN)
+    assert "inconsistent" in d["message"]
+    d = token_error(fake, 400, 1070, "invalid_request",
+                    exchange_params(code, grant_type=None))
+    assert "grant_type" in d["message"]
+    token_error(fake, 400, 1068, "unsupported_grant_type",
+                exchange_params(code, grant_type="client_credentials"))
+    token_error(fake, 400, 1070, "invalid_request",
+                exchange_params(code, client_id=None))
+    token_error(fake, 401, 1067, "invalid_client",
+                exchange_params(code, client_id="other-client"))
+    d = token_error(fake, 400, 1070, "invalid_request",
+                    {"grant_type": "authorization_code",
+                     "client_id": CLIENT_ID, "hash": "x"})
+    assert "code" in d["message"]
+    token_error(fake, 400, 1070, "invalid_request",
+                refresh_params("r", refresh_token=None, hash="x"))
+    # A charset after the form type is fine; none of that used the code.
+    status, _ = token_request(fake, good, headers={
+        "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+    assert status == 200
+    # Other methods.
+    status, _, body = fake.request("GET", "/2.0/token", token=None)
+    assert status == 405 and json.loads(body)["errorCode"] == 1122
+
+
+def test_code_expiry(fake):
+    fake.ok("POST", "oauth", {"code_ttl_ms": 150})
+    code = fake.ok("POST", "oauth/code", {"scope": "READ_SHEETS"})
+    assert code["expires_in"] == 150
+    _, _, _, q = authorize(fake, **allow_params())
+    assert q["expires_in"] == "150"
+    time.sleep(0.25)
+    for c in (code["code"], q["code"]):
+        token_error(fake, 400, 1069, "invalid_grant", exchange_params(c))
+    assert fake.ok("GET", "oauth")["failures"] == {"1069": 2}
+
+
+def test_refresh_rotates(fake):
+    first = exchange(fake)
+    status, second = token_request(fake,
+                                   refresh_params(first["refresh_token"]))
+    assert status == 200 and set(second) == TOKEN_KEYS
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    # The old pair is dead at once; the new one works.
+    token_error(fake, 400, 1071, "invalid_grant",
+                refresh_params(first["refresh_token"]))
+    assert api_status(fake, first["access_token"]) == (401, 1002)
+    assert api_status(fake, second["access_token"]) == (200, None)
+    # Wrong hash (over the secret|refresh token) does not rotate.
+    token_error(fake, 400, 1072, "invalid_grant", refresh_params(
+        second["refresh_token"], hash=hash_of(second["access_token"])))
+    # The plain secret works for refresh too.
+    status, third = token_request(fake, refresh_params(
+        second["refresh_token"], hash=None, client_secret=SECRET))
+    assert status == 200
+    st = fake.ok("GET", "oauth")
+    assert st["live_refresh_tokens"] == [third["refresh_token"]]
+    assert st["live_access_tokens"] == [third["access_token"]]
+    assert (st["exchanges"], st["refreshes"]) == (1, 2)
+    assert st["failures"] == {"1071": 1, "1072": 1}
+
+
+def test_access_token_expires_by_time_refresh_still_works(fake):
+    fake.ok("POST", "oauth", {"access_ttl_s": 1})
+    pair = exchange(fake)
+    assert pair["expires_in"] == 1
+    assert api_status(fake, pair["access_token"]) == (200, None)
+    time.sleep(1.2)
+    assert api_status(fake, pair["access_token"]) == (401, 1003)
+    st = fake.ok("GET", "oauth")
+    assert st["live_access_tokens"] == []
+    assert st["expired_access_tokens"] == [pair["access_token"]]
+    fake.ok("POST", "oauth", {"access_ttl_s": 604799})
+    status, new = token_request(fake, refresh_params(pair["refresh_token"]))
+    assert status == 200 and new["expires_in"] == 604799
+    assert api_status(fake, new["access_token"]) == (200, None)
+    assert api_status(fake, pair["access_token"]) == (401, 1002)
+
+
+def test_expire_and_revoke_controls(fake):
+    a, b, c = exchange(fake), exchange(fake), exchange(fake)
+    assert fake.ok("POST", "oauth/expire",
+                   {"access_token": a["access_token"]}) == {"expired": 1}
+    assert api_status(fake, a["access_token"]) == (401, 1003)
+    assert api_status(fake, b["access_token"]) == (200, None)
+    status, a2 = token_request(fake, refresh_params(a["refresh_token"]))
+    assert status == 200
+    assert api_status(fake, a2["access_token"]) == (200, None)
+    assert fake.ok("POST", "oauth/revoke",
+                   {"refresh_token": b["refresh_token"]}) == {"revoked": 1}
+    assert api_status(fake, b["access_token"]) == (401, 1002)
+    token_error(fake, 400, 1071, "invalid_grant",
+                refresh_params(b["refresh_token"]))
+    assert fake.ok("POST", "oauth/revoke",
+                   {"access_token": c["access_token"]}) == {"revoked": 1}
+    token_error(fake, 400, 1071, "invalid_grant",
+                refresh_params(c["refresh_token"]))
+    assert fake.ok("POST", "oauth/revoke",
+                   {"access_token": "unknown"}) == {"revoked": 0}
+    d = exchange(fake)
+    assert fake.ok("POST", "oauth/expire", {"all": True}) == {"expired": 2}
+    for t in (a2, d):
+        assert api_status(fake, t["access_token"]) == (401, 1003)
+    assert fake.ok("POST", "oauth/revoke", {"all": True}) == {"revoked": 2}
+    for t in (a2, d):
+        assert api_status(fake, t["access_token"]) == (401, 1002)
+        token_error(fake, 400, 1071, "invalid_grant",
+                    refresh_params(t["refresh_token"]))
+    st = fake.ok("GET", "oauth")
+    assert st["live_refresh_tokens"] == st["live_access_tokens"] == []
+    # --token tokens are not OAuth pairs: untouched, and /_control/tokens
+    # still governs them.
+    assert api_status(fake, TOKEN) == (200, None)
+    fake.ok("POST", "tokens", {"expire": [TOKEN]})
+    assert api_status(fake, TOKEN) == (401, 1003)
+    # Bad control requests.
+    for path, req in (("oauth/revoke", {}), ("oauth/revoke", {"all": 1}),
+                      ("oauth/expire", {"refresh_token": "x"}),
+                      ("oauth", {"access_ttl_s": -1}),
+                      ("oauth", {"deny": "yes"}), ("oauth", {"nope": 1}),
+                      ("oauth/code", {"scope": "READ_EVERYTHING"}),
+                      ("oauth/code", {"scope": ""})):
+        assert fake.control("POST", path, req)[0] == 400, (path, req)
+
+
+def test_delete_token_revokes(fake):
+    a, b = exchange(fake), exchange(fake)
+    status, _, body = fake.request("DELETE", "/2.0/token",
+                                   token=a["access_token"])
+    assert status == 200
+    assert json.loads(body) == {"message": "SUCCESS", "resultCode": 0}
+    assert api_status(fake, a["access_token"]) == (401, 1002)
+    token_error(fake, 400, 1071, "invalid_grant",
+                refresh_params(a["refresh_token"]))
+    assert api_status(fake, b["access_token"]) == (200, None)
+    c = exchange(fake)
+    status, _, _ = fake.request(
+        "DELETE", "/2.0/token?deleteAllForApiClient=true",
+        token=c["access_token"])
+    assert status == 200
+    assert fake.ok("GET", "oauth")["live_refresh_tokens"] == []
+    assert fake.request("DELETE", "/2.0/token", token=None)[0] == 401
+    assert fake.ok("GET", "oauth")["revocations"] == 2
+
+
+def test_token_params_in_query_accepted_and_flagged(fake):
+    code = mint(fake)
+    status, pair = token_request(fake, query=exchange_params(code))
+    assert status == 200
+    # Body and query mixed: the body wins.
+    status, _ = token_request(fake, refresh_params(pair["refresh_token"]),
+                              query={"grant_type": "bogus"})
+    assert status == 200
+    status, _ = token_request(fake, exchange_params(mint(fake)))
+    assert status == 200
+    log = [e for e in fake.ok("GET", "log") if e["path"] == "/2.0/token"]
+    assert [e["token_params_in_query"] for e in log] == [True, True, False]
+    assert all(e["query"] == {} for e in log)
+
+
+def test_request_log_holds_no_oauth_secrets(fake):
+    code = mint(fake)
+    _, pair = token_request(fake, query=exchange_params(code))
+    _, pair2 = token_request(fake, refresh_params(pair["refresh_token"]))
+    token_request(fake, refresh_params(pair["refresh_token"]))      # 1071
+    token_request(fake, exchange_params(mint(fake), hash=None,
+                                        client_secret=SECRET))
+    fake.get("/2.0/users/me", token=pair2["access_token"])
+    secrets = [code, hash_of(code), SECRET, pair["access_token"],
+               pair["refresh_token"], pair2["refresh_token"],
+               hash_of(pair["refresh_token"])]
+    text = json.dumps(fake.ok("GET", "log"))
+    with open(fake.log_path, encoding="utf-8") as f:
+        text += f.read()
+    for s in secrets:
+        assert s not in text
+    tok = [e for e in fake.ok("GET", "log") if e["path"] == "/2.0/token"]
+    assert [e["status"] for e in tok] == [200, 200, 400, 200]
+
+
+def test_verbose_log_redacts_token_queries(spawn):
+    f = spawn("--verbose")
+    code = f.ok("POST", "oauth/code", {})["code"]
+    status, _ = token_request(f, query=exchange_params(code))
+    assert status == 200
+    f.stop()
+    with open(f.stderr_path, errors="replace") as fh:
+        text = fh.read()
+    assert "/2.0/token" in text
+    assert code not in text and hash_of(code) not in text
+
+
+def test_faults_apply_to_token_endpoint(fake):
+    code = mint(fake)
+    good = exchange_params(code)
+    add_fault(fake, path="^/2\\.0/token$", status=503, errorCode=4001)
+    status, data = token_request(fake, good)
+    assert status == 503 and data["errorCode"] == 4001
+    add_fault(fake, path="^/2\\.0/token$", kind="html")
+    status, h, body = fake.request("POST", "/2.0/token", token=None,
+                                   headers=FORM,
+                                   body=urllib.parse.urlencode(good).encode())
+    assert status == 502 and h["Content-Type"] == "text/html"
+    add_fault(fake, path="^/2\\.0/token$", kind="reset")
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        token_request(fake, good)
+    # None of those reached the endpoint: the code is still good.
+    add_fault(fake, path="^/2\\.0/token$", kind="delay", delay_ms=200)
+    t0 = time.monotonic()
+    status, _ = token_request(fake, good)
+    assert status == 200 and time.monotonic() - t0 >= 0.2
+    log = [e for e in fake.ok("GET", "log") if e["path"] == "/2.0/token"]
+    assert [(e["status"], e["fault"]) for e in log] == [
+        (503, "status"), (502, "html"), (0, "reset"), (200, "delay")]
+    # And to the page.
+    add_fault(fake, path="^/b/authorize$", status=500)
+    assert authorize(fake, **allow_params())[0] == 500
+
+
+def test_reset_clears_oauth_state(fake):
+    fake.ok("POST", "oauth", {"client_id": "cid2", "client_secret": "s2",
+                              "redirect_uri": "http://x/cb", "deny": True,
+                              "error": "invalid_scope", "code_ttl_ms": 5,
+                              "access_ttl_s": 5})
+    st = fake.ok("GET", "oauth")
+    assert (st["client_id"], st["redirect_uri"]) == ("cid2", "http://x/cb")
+    status, pair = token_request(fake, exchange_params(
+        mint(fake), client_id="cid2", hash=None, client_secret="s2"))
+    assert status == 200 and pair["expires_in"] == 5
+    code = mint(fake)
+    token_request(fake, {"grant_type": "x"})
+    fake.ok("POST", "reset")
+    assert fake.ok("GET", "oauth") == {
+        "client_id": CLIENT_ID, "redirect_uri": REDIRECT,
+        "live_refresh_tokens": [], "live_access_tokens": [],
+        "expired_access_tokens": [], "exchanges": 0, "refreshes": 0,
+        "failures": {}, "codes_issued": 0, "revocations": 0}
+    assert api_status(fake, pair["access_token"]) == (401, 1002)
+    token_error(fake, 400, 1071, "invalid_grant", exchange_params(code))
+    assert api_status(fake, TOKEN) == (200, None)
+    _, _, _, q = authorize(fake, **allow_params())
+    assert q["expires_in"] == "599135"
+
+
+def test_oauth_command_line_options(spawn):
+    f = spawn("--client-id", "cli-id", "--client-secret", "cli-secret",
+              "--redirect-uri", "http://127.0.0.1:9/cb", "--code-ttl-ms",
+              "1234", "--access-ttl", "77")
+    status, h, _ = f.get("/b/authorize?" + urllib.parse.urlencode(
+        allow_params(client_id="cli-id")), token=None)
+    assert status == 302
+    loc = h["Location"]
+    assert loc.startswith("http://127.0.0.1:9/cb?code=")
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    assert q["expires_in"] == "1234"
+    status, pair = token_request(f, exchange_params(
+        q["code"], client_id="cli-id", hash=hash_of(q["code"], "cli-secret")))
+    assert status == 200 and pair["expires_in"] == 77
+    assert api_status(f, pair["access_token"]) == (200, None)
+    f.ok("POST", "reset")
+    assert f.ok("GET", "oauth")["client_id"] == "cli-id"
+
+
+def test_concurrent_refresh_chains(fake):
+    """4 threads each refresh their own pair 25 times, in parallel, and
+    use each new access token: no spurious failure."""
+    pairs = [exchange(fake) for _ in range(4)]
+    errors = []
+
+    def chain(pair):
+        try:
+            for _ in range(25):
+                status, new = token_request(
+                    fake, refresh_params(pair["refresh_token"]))
+                if status != 200:
+                    errors.append(new)
+                    return
+                pair = new
+                if api_status(fake, pair["access_token"]) != (200, None):
+                    errors.append("access token refused")
+                    return
+        except Exception as e:              # noqa: BLE001
+            errors.append(repr(e))
+    threads = [threading.Thread(target=chain, args=(p,)) for p in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    st = fake.ok("GET", "oauth")
+    assert st["refreshes"] == 100 and st["failures"] == {}
+    assert len(st["live_refresh_tokens"]) == 4
+
+
+def test_racing_refreshes_of_one_token_exactly_one_wins(fake):
+    pair = exchange(fake)
+    results = []
+    barrier = threading.Barrier(8)
+
+    def go():
+        barrier.wait(10)
+        results.append(token_request(fake,
+                                     refresh_params(pair["refresh_token"])))
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(s for s, _ in results) == [200] + [400] * 7
+    assert all(d["errorCode"] == 1071 for s, d in results if s == 400)
+    st = fake.ok("GET", "oauth")
+    assert st["refreshes"] == 1 and st["failures"] == {"1071": 7}
+    assert len(st["live_refresh_tokens"]) == 1
 
 
 def test_user_me(fake):
