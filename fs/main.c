@@ -228,7 +228,8 @@ static int mount_credential(struct session *s, const struct cfg *cfg,
 	if (rc == -EIO || rc == -ETIMEDOUT) {
 		fprintf(stderr, "smartsheetfs: warning: %s; mounting offline\n",
 			err);
-		snprintf(pre->message, sizeof(pre->message), "%s", err);
+		snprintf(pre->message, sizeof(pre->message), "%.*s",
+			 (int)sizeof(pre->message) - 1, err);
 		return EXIT_UNREACHABLE;
 	}
 	if (rc) {
