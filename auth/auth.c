@@ -519,18 +519,26 @@ int auth_exchange(struct auth *a, const char *pasted, char *err, size_t errlen)
 		rc = -EACCES;
 		goto out;
 	}
+	/*
+	 * Take the lock before the code is spent: a settings file that
+	 * cannot even be locked (a folder that cannot be created) fails
+	 * here, with the code still good for another try.
+	 */
+	rc = store_lock(a->store, AUTH_LOCK_TIMEOUT_MS, err, errlen);
+	if (rc) {
+		rc = -ENOLCK;
+		goto out;
+	}
 	rc = oauth_exchange_code(a->http, a->base_url, a->client_id,
 				 a->client_secret, p.code, now_ms(), &t, &res,
 				 err, errlen);
 	if (rc) {
+		store_unlock(a->store);
 		rc = oauth_grant_refused(rc, &res) ? -EACCES
 		     : rc == -ETIMEDOUT		   ? rc
 						   : -EIO;
 		goto out;
 	}
-	rc = store_lock(a->store, AUTH_LOCK_TIMEOUT_MS, err, errlen);
-	if (rc)
-		goto out;
 	rc = persist_and_adopt(a, &t);
 	store_unlock(a->store);
 	if (rc && rc != -ENOMEM) {

@@ -97,7 +97,9 @@ void auth_expect_remembered_state(struct auth *a);
  * persist them, then use them. A pasted URL must carry the expected state;
  * error=access_denied is reported as such. 0, or -EACCES (refused, with the
  * reason also kept for the status), -EIO/-ETIMEDOUT (endpoint unreachable),
- * -EINVAL (not a code). With InitiateOAuth = OFF: -EPERM.
+ * -EINVAL (not a code), -ENOLCK (the settings file cannot be locked, so
+ * the code was not spent), -EROFS (tokens in use but not saved). With
+ * InitiateOAuth = OFF: -EPERM.
  */
 int auth_exchange(struct auth *a, const char *pasted, char *err,
 		  size_t errlen) SSFS_WUR;

@@ -314,6 +314,8 @@ static int auth_failure(int rc, const char *err)
 	case -EPERM:
 	case -EROFS:
 		return EXIT_CONFIG;
+	case -ENOLCK:
+		return EXIT_CONFIG;
 	case -EIO:
 	case -ETIMEDOUT:
 		return EXIT_UNREACHABLE;

@@ -183,6 +183,19 @@ static void cli_release(struct cli *c)
 	free(c->pos[1]);
 }
 
+/* -d (FUSE debug) also traces HTTP; the transport is made before
+ * fuse_parse_cmdline sees it. */
+static bool has_debug_flag(const struct fuse_args *args)
+{
+	int i;
+
+	for (i = 1; i < args->argc; i++)
+		if (strcmp(args->argv[i], "-d") == 0 ||
+		    strcmp(args->argv[i], "-odebug") == 0)
+			return true;
+	return false;
+}
+
 /* A GETANDREFRESH mount with no tokens runs the browser login first when
  * there is a desktop to open it on. */
 static bool want_desktop_login(const struct cfg *cfg, struct auth *a)
@@ -383,7 +396,7 @@ int main(int argc, char **argv)
 		config = c.config;
 	if (c.quiet)
 		log_set_level(LOG_ERR);
-	if (c.verbose)
+	if (c.verbose || has_debug_flag(&args))
 		log_set_level(LOG_DEBUG);
 	ov.cache_ttl = c.cache_ttl;
 	ov.values = c.values;

@@ -408,6 +408,8 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH,
 		err);
 	sbuf_reset(&h->in);
+	if (rc == -ENOLCK)
+		return -EIO; /* our settings file: the status says which */
 	if (rc == -EIO || rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EPERM)
 		return rc;
 	return -EACCES;

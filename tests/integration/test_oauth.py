@@ -614,3 +614,63 @@ def test_kill_during_refresh_leaves_old_or_new_pair(conf, oauth_fake):
     print("kill -9 during refresh: %d rounds: %s; temp files left: %d" %
           (rounds, outcomes, len(leftovers)))
     assert sum(outcomes.values()) == rounds
+
+
+def test_no_secret_in_logs_argv_or_files(mount_factory, tmp_path,
+                                         oauth_fake):
+    """With -d (FUSE and HTTP tracing), a headless authorization and a
+    refresh: no code, token, secret or hash in the daemon's output, its
+    argv, the status, or any file beside the encrypted store."""
+    settings = str(tmp_path / "hyg" / "OAuthSettings.txt")
+    m = mount_factory("cache_ttl=0", config=oauth_config(oauth_fake,
+                                                         settings),
+                      extra_args=("-d",))
+    m.allow(r".")
+    code = mint_code(oauth_fake)
+    assert bash("echo %s > %s" % (code, m.path(".auth", "verifier"))
+                ).returncode == 0
+    assert os.listdir(m.path("by-id"))
+    assert bash("echo > %s" % m.path(".auth", "refresh")).returncode == 0
+    oauth_fake.call("POST", "/_control/oauth/expire", {"all": True})
+    assert os.listdir(m.path("by-id"))
+    st = oauth_state(oauth_fake)
+    assert st["refreshes"] == 2, st
+    secrets = [code, SECRET] + st["live_access_tokens"] + \
+        st["live_refresh_tokens"] + st["expired_access_tokens"]
+    secrets.append(hashlib.sha256((SECRET + "|" + code).encode()).hexdigest())
+    out = m.output()
+    assert "Authorization: Bearer (redacted)" in out  # tracing was on
+    for s in secrets:
+        assert s not in out
+    status = open(m.path(".auth", "status")).read()
+    cmdline = open("/proc/%d/cmdline" % m.proc.pid, "rb").read().decode(
+        errors="replace")
+    for s in secrets:
+        assert s not in status and s not in cmdline
+    folder = os.path.dirname(settings)
+    for name in os.listdir(folder):
+        data = open(os.path.join(folder, name), "rb").read()
+        mode = stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)
+        assert mode & 0o077 == 0, name
+        for s in secrets:
+            assert s.encode() not in data, name
+
+
+def test_unwritable_settings_folder(conf, oauth_fake, tmp_path,
+                                    mount_factory):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    settings = str(blocker / "OAuthSettings.txt")
+    config = write_config(str(tmp_path / "unwritable.ini"),
+                          oauth_config(oauth_fake, settings))
+    code = mint_code(oauth_fake)
+    r = cli(config, "exchange", code)
+    # Nothing could be saved, so the code is not spent: status 2.
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "not-a-folder" in r.stderr
+    assert oauth_state(oauth_fake)["exchanges"] == 0
+    # Fixed, the same code works.
+    blocker.unlink()
+    r = cli(config, "exchange", code)
+    assert r.returncode == 0, r.stderr
+    assert oauth_state(oauth_fake)["exchanges"] == 1
