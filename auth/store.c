@@ -1,5 +1,6 @@
 #include "auth/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -601,6 +602,39 @@ static int write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* A temporary file older than this is left over from a writer that died
+ * (kill -9 between create and rename); writes take well under a second. */
+#define STORE_STALE_TEMP_S 60
+
+/* Remove "<name>.tmp.*" files that a dead writer left beside path. */
+static void sweep_stale_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : NULL;
+	const char *base = slash ? slash + 1 : path;
+	size_t blen = strlen(base);
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	time_t now = time(NULL);
+
+	if (!dir)
+		return;
+	d = opendir(dir);
+	while (d && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 ||
+		    strncmp(de->d_name + blen, ".tmp.", 5) != 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
+		    S_ISREG(st.st_mode) && now - st.st_mtime > STORE_STALE_TEMP_S)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+}
+
 /*
  * Replace path with data so that a reader (or a crash) sees the old file or
  * the new one, never a mix: write a unique temporary file in the same
@@ -620,6 +654,7 @@ static int write_atomic(const char *path, const char *data, size_t len,
 	rc = make_parents(path, err, errlen);
 	if (rc)
 		return rc;
+	sweep_stale_temps(path);
 	tmp = path_plus(path, ".tmp.XXXXXX");
 	dir = strdup(path);
 	if (!tmp || !dir) {

@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	memset(&x, 0, sizeof(x));
+	pthread_mutex_init(&x.user_lock, NULL);
 	cfg_init(&cfg);
 	if (fuse_opt_parse(&args, &c, cli_opts, cli_proc) != 0) {
 		rc = EXIT_USAGE;
@@ -430,6 +431,7 @@ int main(int argc, char **argv)
 		cache_note_result(cache, -EIO, &pre);
 	x.cache = cache;
 	x.auth = s.auth;
+	x.api = s.api;
 	x.api_base = cfg.base_url;
 	x.ttl_s = cfg.cache_ttl_s;
 	x.mounted_at = time(NULL);
@@ -448,6 +450,7 @@ out_curl:
 	curl_global_cleanup();
 out:
 	free(x.user);
+	pthread_mutex_destroy(&x.user_lock);
 	cfg_release(&cfg);
 	cli_release(&c);
 	fuse_opt_free_args(&args);

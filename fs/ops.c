@@ -353,9 +353,11 @@ static int status_text(struct fsops_ctx *x, struct sbuf *sb)
 	enum auth_state st = auth_get_state(x->auth);
 	int rc;
 
+	pthread_mutex_lock(&x->user_lock);
 	rc = sbuf_addf(sb, "state: %s\nscheme: %s\nuser: %s\napi: %s\n",
 		       state_name(st), auth_scheme_name(x->auth),
 		       x->user ? x->user : "(unknown)", x->api_base);
+	pthread_mutex_unlock(&x->user_lock);
 	if (!rc)
 		rc = cache_status(x->cache, sb);
 	if (!rc)
@@ -373,6 +375,27 @@ static int url_text(struct fsops_ctx *x, struct sbuf *sb)
 		rc = sbuf_addf(sb, "%s\n", url);
 	free(url);
 	return rc;
+}
+
+/* Who the new credential belongs to, for .auth/status. */
+static void refresh_user(struct fsops_ctx *x)
+{
+	struct model_user u = {0};
+	struct http_result res;
+	char *label = NULL;
+
+	if (api_get_user(x->api, &u, &res) != 0)
+		return;
+	if (asprintf(&label, "%s <%s>", u.name ? u.name : "",
+		     u.email ? u.email : "") < 0)
+		label = NULL;
+	model_user_release(&u);
+	if (!label)
+		return;
+	pthread_mutex_lock(&x->user_lock);
+	free(x->user);
+	x->user = label;
+	pthread_mutex_unlock(&x->user_lock);
 }
 
 /*
@@ -399,8 +422,10 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		rc = auth_refresh_now(x->auth, NULL, err, sizeof(err));
 	if (rc == 0 || rc == -EROFS) {
 		/* New credential: what was cached under the old one (or
-		 * refused without one) is stale. */
+		 * refused without one) is stale, and the user may differ. */
 		cache_drop_all(x->cache);
+		if (h->kind == NODE_AUTH_VERIFIER)
+			refresh_user(x);
 		sbuf_reset(&h->in);
 		return (int)size;
 	}

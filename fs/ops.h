@@ -1,6 +1,7 @@
 #ifndef SSFS_FS_OPS_H
 #define SSFS_FS_OPS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -15,12 +16,17 @@
 struct fuse_operations;
 struct cache;
 struct auth;
+struct api;
 
 struct fsops_ctx {
 	struct cache *cache;   /* borrowed */
 	struct auth *auth;     /* borrowed */
+	struct api *api;       /* borrowed */
 	const char *api_base;  /* borrowed */
-	char *user;            /* "Name <email>" from /users/me, or NULL */
+	pthread_mutex_t user_lock;
+	char *user;            /* "Name <email>" from /users/me, or NULL;
+				* user_lock (set again after an OAuth
+				* authorization) */
 	long ttl_s;
 	time_t mounted_at;
 };

@@ -350,6 +350,7 @@ def test_headless_mount_verifier(mount_factory, tmp_path, oauth_fake):
     assert open(m.path("sheets", csv), "rb").read()
     status = open(m.path(".auth", "status")).read()
     assert "state: authorized" in status
+    assert re.search(r"user: .* <.*@.*>", status), status
     live = oauth_state(oauth_fake)
     for t in live["live_access_tokens"] + live["live_refresh_tokens"]:
         assert t not in status and t not in m.output()
@@ -477,6 +478,16 @@ def test_initiate_off_uses_the_given_token(mount_factory, tmp_path,
     m = oauth_mount(mount_factory, tmp_path, oauth_fake, initiate="OFF",
                     extra="OAuthAccessToken = %s\n" % pair["access_token"])
     assert os.listdir(m.path("sheets"))
+    assert not requests_since(oauth_fake, n0, "^/2.0/token$")
+    # Expired: EACCES and the status says so; still no token request.
+    oauth_fake.call("POST", "/_control/oauth/expire",
+                    {"access_token": pair["access_token"]})
+    m.allow(r"1003|expired")
+    time.sleep(1.1)  # past cache_ttl=1
+    with pytest.raises(PermissionError):
+        os.listdir(m.path("by-id"))
+    status = open(m.path(".auth", "status")).read()
+    assert "state: rejected" in status and "OAuthAccessToken" in status
     assert not requests_since(oauth_fake, n0, "^/2.0/token$")
     m2 = oauth_mount(mount_factory, tmp_path, oauth_fake, initiate="OFF")
     m2.allow(r".")

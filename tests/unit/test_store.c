@@ -1076,6 +1076,37 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
+/* A temporary file a killed writer left behind is swept by the next save
+ * once it is stale; a fresh one (perhaps another writer's) is not. */
+static void test_store_sweeps_stale_temps(void)
+{
+	char path[PATHLEN], old[PATHLEN + 16], young[PATHLEN + 16];
+	char err[512] = "", tok[] = "a";
+	struct timespec times[2] = {{.tv_sec = 1000000000},
+				    {.tv_sec = 1000000000}};
+	struct store_tokens t;
+	struct store *s;
+	int fd;
+
+	fresh_dir(path, "sweep", "OAuthSettings.txt");
+	snprintf(old, sizeof(old), "%s.tmp.AAAAAA", path);
+	snprintf(young, sizeof(young), "%s.tmp.BBBBBB", path);
+	fd = open(old, O_WRONLY | O_CREAT, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_INT(utimensat(AT_FDCWD, old, times, 0), 0);
+	fd = open(young, O_WRONLY | O_CREAT, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	memset(&t, 0, sizeof(t));
+	t.access_token = tok;
+	s = store_open(path, SECRET);
+	CHECK_INT(store_save(s, &t, err, sizeof(err)), 0);
+	CHECK(access(old, F_OK) != 0);
+	CHECK_INT(access(young, F_OK), 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ssfs-store-XXXXXX";
@@ -1103,6 +1134,7 @@ int main(void)
 	T(test_store_lock_processes);
 	T(test_store_lock_threads);
 	T(test_store_state);
+	T(test_store_sweeps_stale_temps);
 
 	if (nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
 		perror("nftw");
