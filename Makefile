@@ -65,7 +65,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check check-unit check-integration demo demo-stop \
-	install uninstall clean bench format check-format
+	install uninstall clean bench fuzz format check-format
 
 all: $(BIN)
 
@@ -115,6 +115,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench
 
+# libFuzzer targets (tests/fuzz/) under ASan+UBSan, FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz $(FUZZ_SECONDS)
+
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/smartsheetfs
@@ -129,6 +134,6 @@ check-format:
 	clang-format --dry-run -Werror $(wildcard */*.c */*.h)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-clang build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
