@@ -120,7 +120,11 @@ static int get(struct api *a, const char *path, const char *query,
 			memset(r, 0, sizeof(*r));
 			snprintf(r->message, sizeof(r->message), "%s",
 				 rc == -ENOMEM ? "out of memory"
-					       : "no usable access token");
+				 : rc == -EACCES
+				     ? "no usable access token"
+				     : "the access token needs a "
+				       "refresh and the token "
+				       "endpoint cannot be reached");
 			goto out;
 		}
 		req.bearer = bearer;

@@ -54,6 +54,9 @@ struct http {
 	size_t max_body_bytes;
 	char *ca_file;
 	char *proxy;
+	long proxy_port;
+	char *proxy_user;
+	char *proxy_password; /* secret: wiped */
 	bool trace;
 	double backoff_scale;
 	pthread_key_t key;
@@ -632,8 +635,18 @@ static CURLcode set_options(const struct http *h, CURL *c,
 				      HTTP_KEEPINTVL_S);
 	if (!cc && h->ca_file)
 		cc = curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+	/* Without CURLOPT_PROXY libcurl reads https_proxy and no_proxy
+	 * itself. The credentials go in their own options, never in a URL
+	 * that could end up in a message. */
 	if (!cc && h->proxy)
 		cc = curl_easy_setopt(c, CURLOPT_PROXY, h->proxy);
+	if (!cc && h->proxy && h->proxy_port)
+		cc = curl_easy_setopt(c, CURLOPT_PROXYPORT, h->proxy_port);
+	if (!cc && h->proxy && h->proxy_user)
+		cc = curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, h->proxy_user);
+	if (!cc && h->proxy && h->proxy_password)
+		cc = curl_easy_setopt(c, CURLOPT_PROXYPASSWORD,
+				      h->proxy_password);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	if (!cc)
@@ -916,6 +929,17 @@ struct http *http_new(const struct http_opts *opts)
 		if (!h->proxy)
 			goto fail;
 	}
+	h->proxy_port = opts->proxy_port;
+	if (opts->proxy_user) {
+		h->proxy_user = strdup(opts->proxy_user);
+		if (!h->proxy_user)
+			goto fail;
+	}
+	if (opts->proxy_password) {
+		h->proxy_password = strdup(opts->proxy_password);
+		if (!h->proxy_password)
+			goto fail;
+	}
 	if (pthread_mutex_init(&h->lock, NULL) != 0)
 		goto fail;
 	locked = true;
@@ -930,6 +954,8 @@ fail:
 	if (h) {
 		if (locked)
 			pthread_mutex_destroy(&h->lock);
+		free_secret(h->proxy_password);
+		free(h->proxy_user);
 		free(h->proxy);
 		free(h->ca_file);
 		free(h);
@@ -966,6 +992,8 @@ void http_free(struct http *h)
 		free(t);
 	}
 	pthread_mutex_destroy(&h->lock);
+	free_secret(h->proxy_password);
+	free(h->proxy_user);
 	free(h->proxy);
 	free(h->ca_file);
 	free(h);

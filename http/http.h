@@ -33,7 +33,12 @@ struct http_opts {
 	int max_attempts;        /* 0: 6 */
 	size_t max_body_bytes;   /* cap for buffered bodies; 0: 64 MiB */
 	const char *ca_file;     /* optional: CA bundle to trust (borrowed) */
-	const char *proxy;       /* optional: proxy URL (borrowed) */
+	const char *proxy;       /* optional: proxy host or URL (borrowed); NULL:
+				  * libcurl's https_proxy/no_proxy environment */
+	long proxy_port;         /* 0: the port in proxy, else 1080 */
+	const char *proxy_user;  /* optional, with proxy (borrowed) */
+	const char *proxy_password; /* optional secret (borrowed; the copy
+				     * is wiped by http_free) */
 	bool trace;              /* log requests at debug level */
 };
 
