@@ -204,7 +204,7 @@ int api_list_sheets(struct api *a, struct model_sheet_list *out,
 		    struct http_result *res)
 {
 	struct model_sheet_list acc = {NULL, 0};
-	struct http_result local, *r = res ? res : &local;
+	struct http_result local = {0}, *r = res ? res : &local;
 	int64_t page, got_page = 0, total = 0;
 	char query[64];
 	char *body = NULL;
@@ -275,7 +275,7 @@ static int sink_write(void *ctx, const char *data, size_t n)
 int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
 		  struct http_result *res)
 {
-	struct http_result local, *r = res ? res : &local;
+	struct http_result local = {0}, *r = res ? res : &local;
 	struct sheet_sink ss = {NULL, 0};
 	struct http_sink sink = {sink_reset, sink_write, &ss};
 	struct model_sheet *s = NULL;
@@ -315,7 +315,7 @@ out:
 int api_get_sheet_version(struct api *a, int64_t id, int64_t *version,
 			  struct http_result *res)
 {
-	struct http_result local, *r = res ? res : &local;
+	struct http_result local = {0}, *r = res ? res : &local;
 	char path[64];
 	char *body = NULL;
 	size_t len = 0;
@@ -337,7 +337,7 @@ out:
 
 int api_get_user(struct api *a, struct model_user *out, struct http_result *res)
 {
-	struct http_result local, *r = res ? res : &local;
+	struct http_result local = {0}, *r = res ? res : &local;
 	char *body = NULL;
 	size_t len = 0;
 	int rc;

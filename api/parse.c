@@ -576,7 +576,7 @@ int api_parse_version(const char *json, size_t len, int64_t *version)
 	v = cJSON_IsObject(root)
 		    ? cJSON_GetObjectItemCaseSensitive(root, "version")
 		    : NULL;
-	if (!cJSON_IsNumber(v)) {
+	if (!v || !cJSON_IsNumber(v)) {
 		log_debug("version JSON: no numeric \"version\"");
 		goto out;
 	}

@@ -1278,6 +1278,8 @@ static void *shrink(void *arr, size_t n, size_t elem)
 		return NULL;
 	}
 	s = realloc(arr, n * elem);
+	/* A failed shrink keeps the larger array, which is still ours. */
+	/* cppcheck-suppress memleak */
 	return s ? s : arr;
 }
 

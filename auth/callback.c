@@ -283,6 +283,7 @@ static int bound_port(int fd)
 	union addr a;
 	socklen_t len = sizeof(a);
 
+	memset(&a, 0, sizeof(a));
 	if (getsockname(fd, &a.sa, &len))
 		return -errno;
 	return ntohs(a.sa.sa_family == AF_INET6 ? a.in6.sin6_port

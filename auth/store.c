@@ -241,7 +241,8 @@ static int take_b64(const char **p, const char *end, const char *name,
 	*p = nl ? nl + 1 : end;
 	if (len && line[len - 1] == '\r')
 		len--;
-	if (len <= nlen + 1 || memcmp(line, name, nlen) || line[nlen] != ' ')
+	if (len <= nlen + 1 || memcmp(line, name, nlen) != 0 ||
+	    line[nlen] != ' ')
 		return -EBADMSG;
 	len -= nlen + 1;
 	if (want && len != (want + 2) / 3 * 4)
@@ -382,14 +383,14 @@ static int decode_text(const struct store *s, const char *text, size_t len,
 		n = take_b64(&p, end, "nonce", nonce, sizeof(nonce));
 	if (n >= 0)
 		n = take_b64(&p, end, "data", data, 0);
-	while (n > 0 && p < end) /* only blank lines may follow */
-		if (!memchr(" \t\r\n", *p++, 4))
+	for (; n > 0 && p < end; p++) /* only blank lines may follow */
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
 			n = -EBADMSG;
 	if (n < 0) {
 		rc = n;
 		goto out;
 	}
-	pt = malloc((size_t)n);
+	pt = malloc(n ? (size_t)n : 1);
 	rc = pt ? gcm(s, salt, nonce, data, (size_t)n, pt, 0) : -ENOMEM;
 	if (rc == -EBADMSG)
 		*why = STORE_WHY_DECRYPT;
@@ -992,7 +993,7 @@ int store_get_state(struct store *s, long max_age_s, char **state)
 	if (rc)
 		goto out;
 	rc = -ENOENT;
-	sp = strchr(text, ' ');
+	sp = text ? strchr(text, ' ') : NULL;
 	if (!sp || sp == text)
 		goto out;
 	*sp = '\0';

@@ -66,6 +66,7 @@ struct cache *cache_new(struct api *api, const struct cache_opts *o)
 	if (!c)
 		return NULL;
 	c->nbuckets = 1024;
+	/* An array of pointers: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	c->table = calloc(c->nbuckets, sizeof(*c->table));
 	if (!c->table) {
 		free(c);
@@ -232,6 +233,7 @@ static int listing_build(const struct model_sheet_list *list,
 	if (!l || !ne)
 		goto out;
 	l->items = calloc(n ? n : 1, sizeof(*l->items));
+	/* An array of pointers: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	l->by_id = calloc(n ? n : 1, sizeof(*l->by_id));
 	if (!l->items || !l->by_id)
 		goto out;
@@ -256,6 +258,7 @@ static int listing_build(const struct model_sheet_list *list,
 	qsort(l->items, l->count, sizeof(*l->items), cmp_stem);
 	for (i = 0; i < l->count; i++)
 		l->by_id[i] = &l->items[i];
+	/* An array of pointers: NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	qsort(l->by_id, l->count, sizeof(*l->by_id), cmp_id);
 	l->refs = 1;
 	*out = l;
@@ -401,6 +404,8 @@ static int render_content(struct cache *c, const struct model_sheet *m,
 	int64_t t = 0;
 	int rc;
 
+	if (!m)
+		return -EINVAL;
 	rc = render_sheet(m, fmt, &c->opts.render, &sb);
 	if (rc)
 		return rc;
