@@ -100,7 +100,7 @@ static int get(struct api *a, const char *path, const char *query,
 	struct http_request req = {.method = HTTP_GET};
 	char url[API_MAX_URL_BYTES];
 	char *bearer = NULL;
-	int rc, n, attempt;
+	int rc, arc, n, attempt;
 
 	memset(r, 0, sizeof(*r));
 	n = snprintf(url, sizeof(url), "%s%s%s%s", a->base, path,
@@ -136,8 +136,18 @@ static int get(struct api *a, const char *path, const char *query,
 			auth_accepted(a->auth);
 			goto out;
 		}
-		if (attempt == 2 || !token_rejected(rc, r) ||
-		    auth_rejected(a->auth, bearer) != 0)
+		if (attempt == 2 || !token_rejected(rc, r))
+			goto out;
+		arc = auth_rejected(a->auth, bearer);
+		if (arc == -EIO || arc == -ETIMEDOUT) {
+			/* The renewal could not reach the token endpoint: a
+			 * network failure, not a refused credential. */
+			snprintf(r->message, sizeof(r->message),
+				 "the access token expired and the token "
+				 "endpoint cannot be reached to renew it");
+			rc = arc;
+		}
+		if (arc)
 			goto out;
 		auth_bearer_free(bearer);
 		bearer = NULL;

@@ -381,6 +381,8 @@ int auth_rejected(struct auth *a, const char *bearer)
 	}
 	pthread_mutex_unlock(&a->lock);
 	rc = refresh(a, bearer, false, NULL, err, sizeof(err));
+	if (rc == -EIO || rc == -ETIMEDOUT)
+		return rc; /* the endpoint, not the credential */
 	return rc ? -EACCES : 0;
 }
 

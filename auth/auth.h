@@ -64,8 +64,9 @@ void auth_bearer_free(char *bearer);
 
 /*
  * The API answered 401 (errorCode 1001-1003) to a request made with bearer.
- * Returns 0 when a new token is now available (retry the request once), or
- * -EACCES (the state says why).
+ * Returns 0 when a new token is now available (retry the request), -EIO
+ * or -ETIMEDOUT when the token endpoint cannot be reached (a network
+ * failure: held content may be served), or -EACCES (the state says why).
  */
 int auth_rejected(struct auth *a, const char *bearer) SSFS_WUR;
 

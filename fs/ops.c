@@ -266,6 +266,10 @@ static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 	int rc, f;
 
 	rc = cache_get_listing(the_cache(), &l);
+	/* The folder exists: a 404 for the list is a server failure (and the
+	 * kernel would take ENOENT from READDIR as an empty folder). */
+	if (rc == -ENOENT)
+		rc = -EIO;
 	if (rc)
 		return rc;
 	for (i = 0; i < l->count; i++) {
