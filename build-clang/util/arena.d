@@ -1,3 +1,0 @@
-build-clang/util/arena.o: util/arena.c util/arena.h
-
-util/arena.h:
