@@ -290,6 +290,15 @@ static int refresh(struct auth *a, const char *stale, bool force,
 		rc = -EACCES;
 		goto out;
 	}
+	/* The answer must be saved: claim the space first (a full or
+	 * read-only folder fails here, with the old pair still good). */
+	rc = store_reserve(a->store, err, errlen);
+	if (rc) {
+		log_err("%s", err);
+		note(a, err);
+		rc = -ENOLCK;
+		goto out;
+	}
 	rc = oauth_refresh_token(a->http, a->base_url, a->client_id,
 				 a->client_secret, rt, now_ms(), &fresh, &res,
 				 err, errlen);
@@ -311,7 +320,14 @@ static int refresh(struct auth *a, const char *stale, bool force,
 	rc = persist_and_adopt(a, &fresh);
 	if (rc == -ENOMEM)
 		goto out;
-	rc = 0;
+	if (rc) {
+		/* In use, not saved: the status says so; a manual refresh
+		 * reports it. */
+		pthread_mutex_lock(&a->lock);
+		snprintf(err, errlen, "%s", a->save_error);
+		pthread_mutex_unlock(&a->lock);
+		rc = -EROFS;
+	}
 	log_info("refreshed the OAuth access token");
 out:
 	store_unlock(a->store);
@@ -336,6 +352,8 @@ int auth_get_bearer(struct auth *a, char **bearer)
 		if (!stale)
 			return -ENOMEM;
 		rc = refresh(a, stale, false, NULL, err, sizeof(err));
+		if (rc == -EROFS)
+			rc = 0; /* in use, not saved: the status says so */
 		wipe_free(stale);
 		pthread_mutex_lock(&a->lock);
 		/* A token not yet expired still works: use it. */
@@ -381,6 +399,8 @@ int auth_rejected(struct auth *a, const char *bearer)
 	}
 	pthread_mutex_unlock(&a->lock);
 	rc = refresh(a, bearer, false, NULL, err, sizeof(err));
+	if (rc == -EROFS)
+		return 0; /* in use, not saved: the status says so */
 	if (rc == -EIO || rc == -ETIMEDOUT)
 		return rc; /* the endpoint, not the credential */
 	return rc ? -EACCES : 0;
@@ -531,6 +551,12 @@ int auth_exchange(struct auth *a, const char *pasted, char *err, size_t errlen)
 		rc = -ENOLCK;
 		goto out;
 	}
+	rc = store_reserve(a->store, err, errlen);
+	if (rc) {
+		store_unlock(a->store);
+		rc = -ENOLCK;
+		goto out;
+	}
 	rc = oauth_exchange_code(a->http, a->base_url, a->client_id,
 				 a->client_secret, p.code, now_ms(), &t, &res,
 				 err, errlen);
@@ -654,7 +680,7 @@ int auth_start(struct auth *a, char *err, size_t errlen)
 	pthread_mutex_unlock(&a->lock);
 	if (rc) {
 		rc = refresh(a, NULL, unknown_expiry, NULL, err, errlen);
-		if (rc)
+		if (rc && rc != -EROFS)
 			return rc;
 	}
 	if (!auth_usable(a)) {

@@ -108,7 +108,9 @@ int auth_exchange(struct auth *a, const char *pasted, char *err,
 /*
  * Refresh now (`auth refresh`, a write to .auth/refresh): under the lock,
  * with the settings file's refresh token, or refresh_token when given.
- * Errors as auth_exchange.
+ * Errors as auth_exchange: -ENOLCK when the settings file cannot be locked
+ * or has no room (nothing was refreshed), -EROFS when the new pair is in
+ * use but could not be saved.
  */
 int auth_refresh_now(struct auth *a, const char *refresh_token, char *err,
 		     size_t errlen) SSFS_WUR;

@@ -42,6 +42,7 @@ struct store {
 	char *location;		      /* the path, or "memory://" */
 	char *path[STORE_BLOB_COUNT]; /* files: <path>, <path>.state */
 	char *lock_path;	      /* files: <path>.lock */
+	char *reserve_path;	      /* files: <path>.reserve */
 	char *secret;		      /* wiped on close */
 	size_t secret_len;
 	bool memory;
@@ -627,8 +628,9 @@ static void sweep_stale_temps(const char *path)
 		    strncmp(de->d_name + blen, ".tmp.", 5) != 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
-			    0 &&
-		    S_ISREG(st.st_mode) && now - st.st_mtime > STORE_STALE_TEMP_S)
+			0 &&
+		    S_ISREG(st.st_mode) &&
+		    now - st.st_mtime > STORE_STALE_TEMP_S)
 			unlinkat(dirfd(d), de->d_name, 0);
 	}
 	if (d)
@@ -722,10 +724,12 @@ struct store *store_open(const char *location, const char *client_secret)
 		s->path[STORE_BLOB_TOKENS] = strdup(location);
 		s->path[STORE_BLOB_STATE] = path_plus(location, ".state");
 		s->lock_path = path_plus(location, ".lock");
+		s->reserve_path = path_plus(location, ".reserve");
 	}
 	if (!s->location || !s->secret ||
-	    (!s->memory && (!s->path[STORE_BLOB_TOKENS] ||
-			    !s->path[STORE_BLOB_STATE] || !s->lock_path))) {
+	    (!s->memory &&
+	     (!s->path[STORE_BLOB_TOKENS] || !s->path[STORE_BLOB_STATE] ||
+	      !s->lock_path || !s->reserve_path))) {
 		store_close(s);
 		return NULL;
 	}
@@ -748,6 +752,7 @@ void store_close(struct store *s)
 	wipe_free(s->secret);
 	free(s->location);
 	free(s->lock_path);
+	free(s->reserve_path);
 	pthread_mutex_destroy(&s->mem_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -790,8 +795,11 @@ static int blob_write(struct store *s, enum store_blob b, const char *text,
 {
 	char *copy;
 
-	if (!s->memory)
+	if (!s->memory) {
+		/* The space store_reserve() claimed is for this write. */
+		unlink(s->reserve_path);
 		return write_atomic(s->path[b], text, len, err, errlen);
+	}
 	copy = malloc(len + 1);
 	if (!copy)
 		return -ENOMEM;
@@ -897,6 +905,49 @@ static int64_t mono_ms(void)
  * The lock file is opened only here and closed only by store_unlock(),
  * because closing any descriptor of it would drop the process's lock.
  */
+/*
+ * A refresh kills the old pair at Smartsheet before the new one is saved, so
+ * a save that fails for want of space loses the refresh token. Before the
+ * request, claim the space: write STORE_RESERVE_BYTES (far more than a
+ * settings file) beside the file; store_save releases it just before it
+ * writes. A full or read-only folder fails here, with nothing spent.
+ */
+#define STORE_RESERVE_BYTES 16384
+
+int store_reserve(struct store *s, char *err, size_t errlen)
+{
+	static const char zeros[4096];
+	size_t done = 0;
+	int fd, rc = 0;
+
+	if (s->memory)
+		return 0;
+	rc = make_parents(s->reserve_path, err, errlen);
+	if (rc)
+		return rc;
+	fd = open(s->reserve_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	while (!rc && done < STORE_RESERVE_BYTES) {
+		rc = write_all(fd, zeros, sizeof(zeros));
+		done += sizeof(zeros);
+	}
+	if (!rc && fsync(fd))
+		rc = -errno;
+	if (close(fd) && !rc)
+		rc = -errno;
+out:
+	if (rc) {
+		unlink(s->reserve_path);
+		say(err, errlen, "%s: cannot save tokens there: %s",
+		    s->location, strerror(-rc));
+	}
+	return rc;
+}
+
 int store_lock(struct store *s, int timeout_ms, char *err, size_t errlen)
 {
 	struct timespec pause = {0, STORE_LOCK_RETRY_MS * 1000000L}, dl;

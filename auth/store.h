@@ -126,6 +126,16 @@ int store_lock(struct store *s, int timeout_ms, char *err,
 void store_unlock(struct store *s);
 
 /*
+ * Claim the space a save needs (a "<path>.reserve" file the next save
+ * releases) before a token request whose answer must be saved: a refresh
+ * kills the old pair, so a save that then fails for want of space or
+ * permission loses the refresh token. 0, or -errno with a message (full,
+ * read-only or unwritable folder). Call under store_lock(). No-op for
+ * memory://.
+ */
+int store_reserve(struct store *s, char *err, size_t errlen) SSFS_WUR;
+
+/*
  * The pending OAuth `state` issued by `auth url` (SPEC §1): "<path>.state",
  * 0600, replaced atomically like the settings file, holding the state and
  * its issue time (Unix seconds) as text; memory:// keeps it in memory.

@@ -1107,6 +1107,39 @@ static void test_store_sweeps_stale_temps(void)
 	store_close(s);
 }
 
+/* store_reserve claims room beside the file; the next save releases it. */
+static void test_store_reserve(void)
+{
+	char path[PATHLEN], res[PATHLEN + 16], bad[PATHLEN + 16];
+	char err[512] = "", tok[] = "a";
+	struct store_tokens t;
+	struct store *s;
+	struct stat st;
+
+	fresh_dir(path, "reserve", "OAuthSettings.txt");
+	snprintf(res, sizeof(res), "%s.reserve", path);
+	s = store_open(path, SECRET);
+	CHECK_INT(store_reserve(s, err, sizeof(err)), 0);
+	CHECK_INT(stat(res, &st), 0);
+	CHECK_INT(st.st_mode & 0777, 0600);
+	CHECK(st.st_size >= 4096);
+	memset(&t, 0, sizeof(t));
+	t.access_token = tok;
+	CHECK_INT(store_save(s, &t, err, sizeof(err)), 0);
+	CHECK(access(res, F_OK) != 0);
+	store_close(s);
+
+	/* Where the folder cannot exist, nothing is claimed and it says so. */
+	snprintf(bad, sizeof(bad), "%s/x", path); /* path is a file now */
+	s = store_open(bad, SECRET);
+	CHECK(store_reserve(s, err, sizeof(err)) < 0);
+	CHECK(strstr(err, bad) != NULL || strstr(err, path) != NULL);
+	store_close(s);
+	s = store_open("memory://", SECRET);
+	CHECK_INT(store_reserve(s, err, sizeof(err)), 0);
+	store_close(s);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ssfs-store-XXXXXX";
@@ -1135,6 +1168,7 @@ int main(void)
 	T(test_store_lock_threads);
 	T(test_store_state);
 	T(test_store_sweeps_stale_temps);
+	T(test_store_reserve);
 
 	if (nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
 		perror("nftw");
