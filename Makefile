@@ -7,13 +7,23 @@
 #   make demo            mount a demo account (fake Smartsheet) at ./mnt
 #   make SAN=1 ...       AddressSanitizer + UndefinedBehaviorSanitizer build
 #   make install PREFIX=/usr/local DESTDIR=
+#                        binary, man page, systemd units, example config
+#   make uninstall       the same PREFIX and DESTDIR
+#   make man             check that man/smartsheetfs.1 renders cleanly
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+# The units read /etc/smartsheetfs/NAME.ini whatever the PREFIX.
+SYSCONFDIR ?= /etc
+# systemd looks in /usr/local/lib/systemd/{system,user} too.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 PKG_CONFIG ?= pkg-config
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
 PKGS := fuse3 libcurl libcjson inih openssl yajl libmicrohttpd
+# inih has no version call; --version prints what it was built against.
+INIH_VERSION := $(shell $(PKG_CONFIG) --modversion inih 2>/dev/null || echo unknown)
 
 ifeq ($(SAN),1)
 BUILD ?= build-san
@@ -49,6 +59,7 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CPPFLAGS += -I. -DFUSE_USE_VERSION=314 -DSSFS_VERSION='"$(VERSION)"' \
+	-DSSFS_INIH_VERSION='"$(INIH_VERSION)"' \
 	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
 LDFLAGS += $(SANLD) -pthread
@@ -65,7 +76,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check check-unit check-integration demo demo-stop \
-	install uninstall clean bench fuzz format check-format
+	install uninstall man clean bench fuzz format check-format
 
 all: $(BIN)
 
@@ -120,12 +131,42 @@ FUZZ_SECONDS ?= 60
 fuzz: deps
 	@scripts/fuzz $(FUZZ_SECONDS)
 
-install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/smartsheetfs
+# The units name the binary by its installed path (@BINDIR@). There is no
+# mount.smartsheetfs helper: mount(8) runs mount.fuse3 for the type
+# fuse.smartsheetfs, and that runs smartsheetfs from /usr/local/bin or
+# /usr/bin (mount clears PATH), which also keeps its setuid= option.
+UNITS := dist/smartsheetfs@.service
+USERUNITS := dist/user/smartsheetfs@.service
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(USERUNITDIR)
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/smartsheetfs
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/smartsheetfs
+	install -m 0644 man/smartsheetfs.1 $(DESTDIR)$(MANDIR)/man1/smartsheetfs.1
+	install -m 0600 dist/config.ini.example \
+		$(DESTDIR)$(SYSCONFDIR)/smartsheetfs/config.ini.example
+	$(SUBST) $(UNITS) >$(DESTDIR)$(UNITDIR)/smartsheetfs@.service.tmp
+	mv $(DESTDIR)$(UNITDIR)/smartsheetfs@.service.tmp \
+		$(DESTDIR)$(UNITDIR)/smartsheetfs@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/smartsheetfs@.service
+	$(SUBST) $(USERUNITS) >$(DESTDIR)$(USERUNITDIR)/smartsheetfs@.service.tmp
+	mv $(DESTDIR)$(USERUNITDIR)/smartsheetfs@.service.tmp \
+		$(DESTDIR)$(USERUNITDIR)/smartsheetfs@.service
+	chmod 0644 $(DESTDIR)$(USERUNITDIR)/smartsheetfs@.service
+
+# Your own files in SYSCONFDIR/smartsheetfs stay; so does the folder then.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/smartsheetfs
+	rm -f $(DESTDIR)$(BINDIR)/smartsheetfs \
+		$(DESTDIR)$(MANDIR)/man1/smartsheetfs.1 \
+		$(DESTDIR)$(UNITDIR)/smartsheetfs@.service \
+		$(DESTDIR)$(USERUNITDIR)/smartsheetfs@.service \
+		$(DESTDIR)$(SYSCONFDIR)/smartsheetfs/config.ini.example
+	rmdir $(DESTDIR)$(SYSCONFDIR)/smartsheetfs 2>/dev/null || true
+
+man:
+	LC_ALL=C.UTF-8 MANWIDTH=80 groff -man -Tutf8 -ww -z man/smartsheetfs.1
 
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)

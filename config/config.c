@@ -364,6 +364,22 @@ const char *cfg_suggest(const char *name)
 	return best;
 }
 
+int cfg_property(const char *name, const char **canonical, const char **section,
+		 bool *secret)
+{
+	const struct prop *pr = name ? prop_find(name) : NULL;
+
+	if (!pr)
+		return -ENOENT;
+	if (canonical)
+		*canonical = pr->name;
+	if (section)
+		*section = sect_names[pr->sect];
+	if (secret)
+		*secret = pr->secret;
+	return 0;
+}
+
 static int set_str(struct parse *p, const struct prop *pr, char **dst,
 		   const char *v)
 {

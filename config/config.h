@@ -111,4 +111,13 @@ int cfg_parse_seconds(const char *s, long min, long max, long *out);
 /* The known property name closest to name (edit distance <= 3), or NULL. */
 const char *cfg_suggest(const char *name);
 
+/*
+ * The property called name (any case): its canonical spelling, the section
+ * it belongs in ("connection" or "mount") and whether it holds a secret.
+ * 0, or -ENOENT for an unknown name. Outputs may be NULL; the strings are
+ * static.
+ */
+int cfg_property(const char *name, const char **canonical, const char **section,
+		 bool *secret);
+
 #endif /* SSFS_CONFIG_CONFIG_H */

@@ -106,6 +106,10 @@ int session_open(struct session *s, const struct cfg *cfg)
 	    .rate_per_min = rate_per_min(),
 	    .rate_burst = CLI_RATE_BURST,
 	    .ca_file = cfg->ssl_server_cert,
+	    .proxy = cfg->proxy_server,
+	    .proxy_port = cfg->proxy_port,
+	    .proxy_user = cfg->proxy_user,
+	    .proxy_password = cfg->proxy_password,
 	    .trace = log_get_level() >= LOG_DEBUG,
 	};
 

@@ -2,6 +2,7 @@
 #define SSFS_FS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "config/config.h"
 
@@ -58,5 +59,23 @@ int cli_preflight(struct api *api, char **user, struct http_result *res,
 
 /* `smartsheetfs auth ...`; argv[0] is the subcommand. */
 int auth_command(int argc, char **argv);
+
+/*
+ * `smartsheetfs config import [--output FILE] [--force] STRING|-`; argv[0]
+ * is "import". Exit status: EXIT_OK, EXIT_USAGE (bad arguments, the file
+ * exists without --force), EXIT_CONFIG (the string is not a valid
+ * configuration, or the file cannot be written).
+ */
+int config_command(int argc, char **argv);
+
+struct sbuf;
+/*
+ * Convert a connection string ("Name=Value;Name='a;b'") into INI text
+ * appended to ini, and check it by loading it as the file path would be.
+ * *secret: the string set a secret property. 0, or -EINVAL/-ENOMEM with a
+ * message in err that never holds a value.
+ */
+int config_import_string(const char *conn, const char *path, struct sbuf *ini,
+			 bool *secret, char *err, size_t errlen);
 
 #endif /* SSFS_FS_CLI_H */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <curl/curl.h>
 #include <fuse.h>
 #include <fuse_lowlevel.h>
+#include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <yajl/yajl_version.h>
 
@@ -33,6 +35,11 @@
 #include "fs/ops.h"
 #include "http/http.h"
 #include "util/log.h"
+
+/* inih has no version call: the Makefile passes pkg-config's. */
+#ifndef SSFS_INIH_VERSION
+#define SSFS_INIH_VERSION "unknown"
+#endif
 
 struct cli {
 	char *config;
@@ -120,58 +127,116 @@ static int cli_proc(void *data, const char *arg, int key,
 	}
 }
 
+/*
+ * Every option of ours with its default. tests/integration/test_ecosystem.py
+ * checks that each one is in man/smartsheetfs.1 and README.md.
+ */
 static void usage(const char *prog)
 {
 	printf("usage: %s [OPTIONS] [CONFIG] MOUNTPOINT\n"
 	       "       %s auth url|login|exchange|refresh|status "
 	       "[--config FILE] ...\n"
+	       "       %s config import [--output FILE] [--force] "
+	       "STRING|-\n"
 	       "       %s --help | --version\n"
 	       "\n"
 	       "Mount a Smartsheet account: every sheet as a CSV and a JSON "
 	       "file.\n"
 	       "\n"
 	       "smartsheetfs options:\n"
-	       "    -o config=FILE         INI file of connection properties\n"
-	       "                           (default $SMARTSHEETFS_CONFIG, "
-	       "else\n"
+	       "    -o config=FILE         INI file of connection properties "
+	       "(default\n"
+	       "                           $SMARTSHEETFS_CONFIG, else\n"
 	       "                           $XDG_CONFIG_HOME/smartsheetfs/"
 	       "config.ini)\n"
-	       "    --config FILE          the same\n"
+	       "    --config FILE          the same as -o config=FILE\n"
 	       "    -o cache_ttl=SECONDS   serve without asking the API for "
 	       "this long\n"
 	       "                           (default %d)\n"
 	       "    -o values=raw|display  cell text in CSV (default raw)\n"
-	       "    -o crlf                CSV lines end in CRLF (default LF)\n"
-	       "    -o uid=N,gid=N,umask=M owner and mode bits of every file\n"
-	       "    -o ro                  mount read-only (it is anyway)\n"
-	       "    -o verbose | -o quiet  log debug messages | errors only\n"
-	       "    -f                     stay in the foreground\n"
-	       "    -d                     FUSE debug output (implies -f)\n"
-	       "    -s                     single-threaded\n"
-	       "    -o allow_other         let other users in (needs "
-	       "user_allow_other\n"
-	       "                           in /etc/fuse.conf)\n"
+	       "    -o crlf                CSV lines end in CRLF (default "
+	       "LF)\n"
+	       "    -o uid=N               owner of every file (default: "
+	       "the mounting user)\n"
+	       "    -o gid=N               group of every file (default: "
+	       "the mounting\n"
+	       "                           user's group)\n"
+	       "    -o umask=M             permission bits to clear "
+	       "(default: none; files\n"
+	       "                           are 0444, folders 0555)\n"
+	       "    -o ro                  read-only mount (default off; "
+	       "writes fail with\n"
+	       "                           EROFS anyway)\n"
+	       "    -o allow_other         let other users in (default off; "
+	       "for a non-root\n"
+	       "                           user it needs user_allow_other "
+	       "in /etc/fuse.conf)\n"
+	       "    -o verbose             log debug messages too (default: "
+	       "info and up)\n"
+	       "    -o quiet               log errors only (default: info "
+	       "and up)\n"
+	       "    -f                     stay in the foreground and log to "
+	       "stderr (default:\n"
+	       "                           daemonize and log to syslog)\n"
+	       "    -d                     FUSE and HTTP debug output, "
+	       "secrets redacted\n"
+	       "                           (implies -f and -o verbose)\n"
+	       "    -s                     single-threaded (default: "
+	       "multi-threaded)\n"
 	       "    -h, --help             this text\n"
 	       "    -V, --version          versions of smartsheetfs and its "
 	       "libraries\n"
 	       "\n"
+	       "fstab (through mount.fuse3):\n"
+	       "    CONFIG MOUNTPOINT fuse.smartsheetfs defaults,_netdev 0 0\n"
+	       "    defaults, auto, noauto, user, users, nouser, _netdev, "
+	       "nofail, comment=\n"
+	       "    and x-systemd.* are accepted and ignored.\n"
+	       "\n"
+	       "config import:\n"
+	       "    --output FILE          where to write (default: the "
+	       "default config path)\n"
+	       "    --force                replace FILE if it exists\n"
+	       "\n"
 	       "Exit status: 0 ok, 1 usage, 2 configuration, 3 authentication, "
 	       "4 API\n"
-	       "unreachable, 5 mount failed.\n",
-	       prog, prog, prog, CFG_DEFAULT_CACHE_TTL_S);
+	       "unreachable, 5 mount failed. See smartsheetfs(1).\n",
+	       prog, prog, prog, prog, CFG_DEFAULT_CACHE_TTL_S);
 }
 
 static void print_version(void)
 {
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
 	printf("smartsheetfs %s\n"
 	       "libfuse %s\n"
-	       "%s\n"
+	       "libcurl %s (%s)\n"
 	       "%s\n"
 	       "cJSON %s\n"
-	       "yajl %d.%d.%d\n",
-	       SSFS_VERSION, fuse_pkgversion(), curl_version(),
-	       OpenSSL_version(OPENSSL_VERSION), cJSON_Version(), YAJL_MAJOR,
-	       YAJL_MINOR, YAJL_MICRO);
+	       "inih %s\n"
+	       "yajl %d.%d.%d\n"
+	       "libmicrohttpd %s\n",
+	       SSFS_VERSION, fuse_pkgversion(), cv->version,
+	       cv->ssl_version ? cv->ssl_version : "no TLS",
+	       OpenSSL_version(OPENSSL_VERSION), cJSON_Version(),
+	       SSFS_INIH_VERSION, YAJL_MAJOR, YAJL_MINOR, YAJL_MICRO,
+	       MHD_get_version());
+}
+
+/* libfuse's own messages take our path: stderr, or syslog once
+ * daemonized. Its levels are syslog's. */
+static void SSFS_PRINTF(2, 0)
+    log_from_libfuse(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n)
+		log_msg((int)level, "%s", line);
 }
 
 static void cli_release(struct cli *c)
@@ -357,6 +422,12 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "auth") == 0)
 		return auth_command(argc - 2, argv + 2);
+	/* "config MOUNTPOINT" stays a mount of the file named config. */
+	if (argc > 2 && strcmp(argv[1], "config") == 0 &&
+	    (strcmp(argv[2], "import") == 0 || strcmp(argv[2], "-h") == 0 ||
+	     strcmp(argv[2], "--help") == 0))
+		return config_command(argc - 2, argv + 2);
+	fuse_set_log_func(log_from_libfuse);
 
 	memset(&c, 0, sizeof(c));
 	memset(&x, 0, sizeof(x));

@@ -869,7 +869,15 @@ static bool opts_valid(const struct http_opts *o)
 {
 	return o && o->timeout_s >= 1 && o->connect_timeout_s >= 0 &&
 	       o->rate_per_min >= 0 && o->rate_burst >= 0 &&
-	       o->retry_budget_ms >= 0 && o->max_attempts >= 0;
+	       o->retry_budget_ms >= 0 && o->max_attempts >= 0 &&
+	       o->proxy_port >= 0 && o->proxy_port <= 65535;
+}
+
+static void free_secret(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
 }
 
 static double backoff_scale_from_env(void)

@@ -281,6 +281,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import string
 import struct
 import sys
@@ -1785,8 +1786,8 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, socket.timeout)):
-            return
+        if isinstance(exc, (ConnectionError, socket.timeout, ssl.SSLError)):
+            return                      # (a client refusing our TLS cert too)
         eprint("unhandled error for", client_address)
         traceback.print_exc(file=sys.stderr)
 
@@ -1829,7 +1830,12 @@ def parse_args(argv):
     p.add_argument("--max-seconds", type=float, default=3600)
     p.add_argument("--parent-pid", type=int)
     p.add_argument("--verbose", action="store_true")
+    # HTTPS instead of HTTP (the control API too): a PEM certificate and key.
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     args = p.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        p.error("--tls-cert and --tls-key go together")
     if not args.token:
         args.token = [DEFAULT_TOKEN]
     if args.max_page_size < 1:
@@ -1887,6 +1893,15 @@ def main(argv=None):
     Handler.state = state
     server = Server(("127.0.0.1", args.port or 0), Handler)
     port = server.server_address[1]
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake happens in the handler thread, on the first read,
+        # so a client that stalls or refuses the cert blocks nobody else.
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
+        scheme = "https"
 
     threading.Thread(target=watchdog, args=(deadline, args.parent_pid),
                      daemon=True).start()
@@ -1904,8 +1919,8 @@ def main(argv=None):
             f.write("%d\n" % port)
         os.replace(tmp, args.port_file)
     try:
-        print("fake_smartsheet listening on http://127.0.0.1:%d/2.0" % port,
-              flush=True)
+        print("fake_smartsheet listening on %s://127.0.0.1:%d/2.0" %
+              (scheme, port), flush=True)
     except OSError:
         pass                            # nobody reads stdout: fine
     try:

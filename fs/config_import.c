@@ -1,0 +1,628 @@
+/*
+ * `smartsheetfs config import`: turn a connection string of the reference
+ * driver ("AuthScheme=OAuth;OAuthClientId=...;InitiateOAuth=REFRESH") into
+ * the equivalent INI file, checked by loading it before it is written.
+ *
+ * The string usually holds secrets: every copy is wiped, values are never
+ * echoed, and the file is created 0600 (O_EXCL, or temp file + rename with
+ * --force).
+ */
+#include "fs/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "util/sbuf.h"
+
+/* Longer than any real connection string; the INI is about as long. */
+#define IMPORT_MAX_BYTES 16384
+#define IMPORT_MAX_ITEMS 40
+/* The INI text: the values, the names, absolute paths; never grown past. */
+#define IMPORT_INI_MAX_BYTES (3 * IMPORT_MAX_BYTES + 8192)
+
+struct import_item {
+	const char *name;    /* canonical spelling (static) */
+	const char *section; /* "connection" or "mount" (static) */
+	bool secret;
+	char *value; /* wiped when secret */
+};
+
+struct import {
+	struct import_item items[IMPORT_MAX_ITEMS];
+	size_t n;
+	bool secret; /* some value is a secret */
+};
+
+static void import_release(struct import *im)
+{
+	size_t i;
+
+	for (i = 0; i < im->n; i++) {
+		OPENSSL_cleanse(im->items[i].value, strlen(im->items[i].value));
+		free(im->items[i].value);
+	}
+	im->n = 0;
+}
+
+static void wipe_free(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+    SSFS_PRINTF(3, 4);
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *skip_blank(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/*
+ * Reference-driver properties that mean nothing here: its own log file and
+ * levels (we log to stderr or syslog; -o verbose). Accepted with a note.
+ */
+static bool ignorable(const char *name)
+{
+	static const char *const names[] = {
+	    "Logfile",	      "Verbosity",	 "LogModules",
+	    "MaxLogFileSize", "MaxLogFileCount",
+	};
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(names); i++)
+		if (!strcasecmp(names[i], name))
+			return true;
+	return false;
+}
+
+/* SSLServerCert and OAuthSettingsLocation were relative to the driver's
+ * working folder; the INI file reads them relative to its own folder. */
+static int absolute_path(const char *name, char **value)
+{
+	char cwd[4096];
+	char *abs = NULL;
+
+	if (strcmp(name, "SSLServerCert") &&
+	    strcmp(name, "OAuthSettingsLocation"))
+		return 0;
+	if ((*value)[0] == '/' || (*value)[0] == '~' ||
+	    strncmp(*value, "memory://", 9) == 0)
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if (asprintf(&abs, "%s/%s", cwd,
+		     strncmp(*value, "./", 2) ? *value : *value + 2) < 0)
+		return -ENOMEM;
+	free(*value);
+	*value = abs;
+	return 0;
+}
+
+static int add_item(struct import *im, const char *name, size_t name_len,
+		    const char *value, size_t value_len, char *err,
+		    size_t errlen)
+{
+	struct import_item *it;
+	const char *canon, *section, *hint;
+	char key[64];
+	bool secret;
+	size_t i;
+	int rc;
+
+	if (!name_len || name_len >= sizeof(key)) {
+		say(err, errlen, "item %zu: expected Name=Value", im->n + 1);
+		return -EINVAL;
+	}
+	memcpy(key, name, name_len);
+	key[name_len] = '\0';
+	if (cfg_property(key, &canon, &section, &secret)) {
+		if (ignorable(key)) {
+			fprintf(stderr,
+				"smartsheetfs: config import: ignoring %s "
+				"(messages go to stderr or syslog; see -o "
+				"verbose)\n",
+				key);
+			return 0;
+		}
+		hint = cfg_suggest(key);
+		say(err, errlen, "unknown property '%s'%s%s%s", key,
+		    hint ? " (did you mean '" : "", hint ? hint : "",
+		    hint ? "'?)" : "");
+		return -EINVAL;
+	}
+	if (!value_len)
+		return 0; /* "Name=" leaves the default */
+	for (i = 0; i < im->n; i++) {
+		if (im->items[i].name == canon) {
+			say(err, errlen, "%s is given twice", canon);
+			return -EINVAL;
+		}
+	}
+	if (im->n == IMPORT_MAX_ITEMS) {
+		say(err, errlen, "too many properties");
+		return -EINVAL;
+	}
+	for (i = 0; i < value_len; i++) {
+		if (value[i] == '\n' || value[i] == '\r' || value[i] == '\0') {
+			say(err, errlen, "the value of %s spans lines", canon);
+			return -EINVAL;
+		}
+		/* inih reads " ;" as the start of a comment. */
+		if (value[i] == ';' && i &&
+		    (value[i - 1] == ' ' || value[i - 1] == '\t')) {
+			say(err, errlen,
+			    "the value of %s holds a blank before ';', which "
+			    "an "
+			    "INI file reads as a comment",
+			    canon);
+			return -EINVAL;
+		}
+	}
+	it = &im->items[im->n];
+	it->value = strndup(value, value_len);
+	if (!it->value)
+		return -ENOMEM;
+	it->name = canon;
+	it->section = section;
+	it->secret = secret;
+	im->n++;
+	im->secret |= secret;
+	rc = absolute_path(canon, &it->value);
+	if (rc)
+		say(err, errlen, "%s: %s", canon, strerror(-rc));
+	return rc;
+}
+
+/* A quoted value: 'it''s' or "say ""hi""" (the quote doubled inside). The
+ * unquoted text goes to *out (new string); *pp moves past the closing
+ * quote. */
+static int read_quoted(const char **pp, char **out, size_t *out_len)
+{
+	const char *p = *pp;
+	char q = *p++;
+	char *v = malloc(strlen(p) + 1);
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (;;) {
+		if (!*p) {
+			OPENSSL_cleanse(v, n);
+			free(v);
+			return -EINVAL;
+		}
+		if (*p == q && p[1] == q) {
+			v[n++] = q;
+			p += 2;
+		} else if (*p == q) {
+			p++;
+			break;
+		} else {
+			v[n++] = *p++;
+		}
+	}
+	v[n] = '\0';
+	*pp = p;
+	*out = v;
+	*out_len = n;
+	return 0;
+}
+
+/*
+ * Split "Name=Value;Name='a;b';..." into im. Names are case-insensitive;
+ * blanks around names and unquoted values are dropped.
+ */
+static int parse_conn(struct import *im, const char *s, char *err,
+		      size_t errlen)
+{
+	const char *p = s, *name, *name_end, *v, *v_end;
+	char *quoted = NULL;
+	size_t qlen = 0;
+	int rc;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		if (!*p)
+			return 0;
+		name = p;
+		while (*p && *p != '=' && *p != ';')
+			p++;
+		if (*p != '=') {
+			say(err, errlen, "item %zu: expected Name=Value",
+			    im->n + 1);
+			return -EINVAL;
+		}
+		name_end = p;
+		while (name_end > name &&
+		       (name_end[-1] == ' ' || name_end[-1] == '\t'))
+			name_end--;
+		p = skip_blank(p + 1);
+		if (*p == '\'' || *p == '"') {
+			rc = read_quoted(&p, &quoted, &qlen);
+			if (rc) {
+				say(err, errlen,
+				    "item %zu: a quote is not closed",
+				    im->n + 1);
+				return rc;
+			}
+			p = skip_blank(p);
+			if (*p && *p != ';') {
+				wipe_free(quoted);
+				say(err, errlen,
+				    "item %zu: text after a closing quote",
+				    im->n + 1);
+				return -EINVAL;
+			}
+			rc = add_item(im, name, (size_t)(name_end - name),
+				      quoted, qlen, err, errlen);
+			wipe_free(quoted);
+			quoted = NULL;
+		} else {
+			v = p;
+			while (*p && *p != ';')
+				p++;
+			v_end = p;
+			while (v_end > v &&
+			       (v_end[-1] == ' ' || v_end[-1] == '\t'))
+				v_end--;
+			rc = add_item(im, name, (size_t)(name_end - name), v,
+				      (size_t)(v_end - v), err, errlen);
+		}
+		if (rc)
+			return rc;
+	}
+}
+
+static int write_ini(const struct import *im, struct sbuf *ini)
+{
+	static const char *const sections[] = {"connection", "mount"};
+	size_t s, i;
+	bool any;
+	int rc;
+
+	rc = sbuf_addstr(ini, "; smartsheetfs configuration, made by "
+			      "`smartsheetfs config import`\n");
+	for (s = 0; !rc && s < SSFS_ARRAY_SIZE(sections); s++) {
+		any = false;
+		for (i = 0; !rc && i < im->n; i++) {
+			if (strcmp(im->items[i].section, sections[s]))
+				continue;
+			if (!any)
+				rc = sbuf_addf(ini, "%s[%s]\n", s ? "\n" : "",
+					       sections[s]);
+			any = true;
+			if (!rc)
+				rc = sbuf_addf(ini, "%s = %s\n",
+					       im->items[i].name,
+					       im->items[i].value);
+		}
+	}
+	return rc;
+}
+
+/* The folder part of path, "." when there is none. New string. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/* mkdir -p with mode 0700 for the folders it creates. */
+static int make_dirs(const char *dir)
+{
+	char *d = strdup(dir), *p;
+	char c;
+	int rc = 0;
+
+	if (!d)
+		return -ENOMEM;
+	for (p = d + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(d);
+	return rc;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return fsync(fd) ? -errno : 0;
+}
+
+/* Create path 0600, refusing to replace a file unless force (then write a
+ * temporary file beside it and rename it over). */
+static int save(const char *path, const struct sbuf *ini, bool force)
+{
+	char *tmp = NULL, *dir = dir_of(path);
+	int fd = -1, dfd, rc;
+
+	if (!dir)
+		return -ENOMEM;
+	rc = make_dirs(dir);
+	if (rc)
+		goto out;
+	if (!force) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			rc = -errno;
+			goto out;
+		}
+		rc = fchmod(fd, 0600) ? -errno
+				      : write_all(fd, ini->buf, ini->len);
+		if (close(fd) && !rc)
+			rc = -errno;
+		if (rc)
+			unlink(path);
+		goto out;
+	}
+	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+		tmp = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	fd = mkstemp(tmp); /* mode 0600 */
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = fchmod(fd, 0600) ? -errno : write_all(fd, ini->buf, ini->len);
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+/* "FILE:LINE: what" and "(no config file): what" name a file that does
+ * not exist yet: keep "what". */
+static void drop_location(char *err, const char *path)
+{
+	static const char nofile[] = "(no config file): ";
+	size_t n = strlen(path);
+	char *p = NULL;
+
+	if (strncmp(err, nofile, sizeof(nofile) - 1) == 0) {
+		p = err + sizeof(nofile) - 1;
+	} else if (strncmp(err, path, n) == 0 && err[n] == ':') {
+		p = err + n + 1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (*p == ':')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	if (p)
+		memmove(err, p, strlen(p) + 1);
+}
+
+int config_import_string(const char *conn, const char *path, struct sbuf *ini,
+			 bool *secret, char *err, size_t errlen)
+{
+	struct import im = {.n = 0};
+	struct cfg cfg;
+	char *dir = NULL;
+	int rc;
+
+	*secret = false;
+	rc = parse_conn(&im, conn, err, errlen);
+	*secret = im.secret;
+	if (rc)
+		goto out;
+	if (!im.n) {
+		say(err, errlen, "the connection string sets no property");
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Room for everything up front: a realloc would leave copies of
+	 * the secrets behind. */
+	rc = sbuf_grow(ini, IMPORT_INI_MAX_BYTES - 1);
+	if (!rc)
+		rc = write_ini(&im, ini);
+	if (rc) {
+		say(err, errlen, "%s", strerror(-rc));
+		goto out;
+	}
+	dir = dir_of(path);
+	if (!dir) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cfg_init(&cfg);
+	rc = cfg_load_string(&cfg, ini->buf, path, dir, err, errlen);
+	if (!rc)
+		rc = cfg_finish(&cfg, err, errlen);
+	cfg_release(&cfg);
+	if (rc)
+		drop_location(err, path);
+out:
+	free(dir);
+	import_release(&im);
+	return rc;
+}
+
+static int import_usage(void)
+{
+	fprintf(stderr,
+		"usage: smartsheetfs config import [--output FILE] [--force] "
+		"STRING|-\n"
+		"  STRING   a connection string: Name=Value;Name=Value;... "
+		"(values may be\n"
+		"           quoted with ' or \"); '-' reads it from standard "
+		"input,\n"
+		"           out of sight of ps(1)\n"
+		"  --output FILE  where to write (default "
+		"$XDG_CONFIG_HOME/smartsheetfs/config.ini)\n"
+		"  --force        replace FILE if it exists\n");
+	return EXIT_USAGE;
+}
+
+static char *read_stdin_all(void)
+{
+	char *buf = malloc(IMPORT_MAX_BYTES + 1);
+	size_t n = 0, r;
+
+	if (!buf)
+		return NULL;
+	while (n < IMPORT_MAX_BYTES) {
+		r = fread(buf + n, 1, IMPORT_MAX_BYTES - n, stdin);
+		if (!r)
+			break;
+		n += r;
+	}
+	buf[n] = '\0';
+	/* A trailing newline (echo, a file) is not part of the string. */
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return buf;
+}
+
+int config_command(int argc, char **argv)
+{
+	struct sbuf ini = SBUF_INIT(IMPORT_INI_MAX_BYTES);
+	const char *output = NULL;
+	char *conn = NULL, *path = NULL;
+	char err[CFG_ERRBUF_SIZE] = "";
+	bool force = false, from_argv = false, secret = false;
+	int i, rc;
+
+	if (argc < 1 || strcmp(argv[0], "import") != 0)
+		return import_usage();
+	for (i = 1; i < argc; i++) {
+		const char *v = argv[i];
+
+		if (strcmp(v, "--output") == 0 && i + 1 < argc) {
+			output = argv[++i];
+		} else if (strncmp(v, "--output=", 9) == 0 && v[9]) {
+			output = v + 9;
+		} else if (strcmp(v, "--force") == 0) {
+			force = true;
+		} else if (strcmp(v, "-h") == 0 || strcmp(v, "--help") == 0) {
+			import_usage();
+			rc = EXIT_OK;
+			goto out;
+		} else if (!conn && (v[0] != '-' || strcmp(v, "-") == 0)) {
+			from_argv = strcmp(v, "-") != 0;
+			conn = from_argv ? strdup(v) : read_stdin_all();
+			if (!conn) {
+				rc = EXIT_CONFIG;
+				goto out;
+			}
+			/* Other users may read argv in ps: keep our copy. */
+			if (from_argv)
+				OPENSSL_cleanse(argv[i], strlen(argv[i]));
+		} else {
+			fprintf(stderr,
+				"smartsheetfs: config import: unexpected "
+				"'%s'\n",
+				v[0] == '-' ? v : "(an argument)");
+			rc = import_usage();
+			goto out;
+		}
+	}
+	if (!conn) {
+		rc = import_usage();
+		goto out;
+	}
+	path = output ? strdup(output) : cfg_default_path();
+	if (!path) {
+		fprintf(stderr, "smartsheetfs: config import: no --output and "
+				"no HOME to find the default file\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = config_import_string(conn, path, &ini, &secret, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "smartsheetfs: config import: %s\n", err);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	rc = save(path, &ini, force);
+	if (rc == -EEXIST) {
+		fprintf(stderr,
+			"smartsheetfs: config import: %s exists; --force "
+			"replaces it\n",
+			path);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (rc) {
+		fprintf(stderr, "smartsheetfs: config import: %s: %s\n", path,
+			strerror(-rc));
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	printf("wrote %s\n", path);
+	rc = EXIT_OK;
+out:
+	if (from_argv && secret)
+		fprintf(stderr,
+			"smartsheetfs: warning: the connection string holds "
+			"secrets and was visible to other users in ps(1); "
+			"`config import -` reads it from standard input\n");
+	if (ini.alloc)
+		OPENSSL_cleanse(ini.buf, ini.alloc);
+	sbuf_release(&ini);
+	wipe_free(conn);
+	free(path);
+	return rc;
+}
