@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -60,8 +61,50 @@ struct handle {
 	char *text;		 /* a generated .auth file */
 	size_t len;
 	enum node_kind kind;
-	struct sbuf in; /* what was written to a .auth file */
+	struct sbuf in;		    /* what was written to a .auth file */
+	struct handle *prev, *next; /* open_handles, under handles_lock */
 };
+
+/*
+ * Every open handle, so that those still open when the session ends (the
+ * kernel sends RELEASE asynchronously; an unmount can overtake it) are
+ * freed in destroy rather than leaked.
+ */
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *open_handles;
+
+static void handle_link(struct handle *h)
+{
+	pthread_mutex_lock(&handles_lock);
+	h->next = open_handles;
+	if (open_handles)
+		open_handles->prev = h;
+	open_handles = h;
+	pthread_mutex_unlock(&handles_lock);
+}
+
+static void handle_free(struct handle *h)
+{
+	content_put(h->content);
+	free(h->text);
+	if (h->in.buf)
+		OPENSSL_cleanse(h->in.buf, h->in.len);
+	sbuf_release(&h->in);
+	free(h);
+}
+
+static void handle_unlink_free(struct handle *h)
+{
+	pthread_mutex_lock(&handles_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		open_handles = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&handles_lock);
+	handle_free(h);
+}
 
 static struct fsops_ctx *ctx(void)
 {
@@ -492,6 +535,7 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 		fi->keep_cache = keep;
 		fi->direct_io = direct;
 	}
+	handle_link(h);
 	fi->fh = (uint64_t)(uintptr_t)h;
 	return 0;
 }
@@ -521,14 +565,8 @@ static int fsops_release(const char *path, struct fuse_file_info *fi)
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
 	(void)path;
-	if (h) {
-		content_put(h->content);
-		free(h->text);
-		if (h->in.buf)
-			OPENSSL_cleanse(h->in.buf, h->in.len);
-		sbuf_release(&h->in);
-		free(h);
-	}
+	if (h)
+		handle_unlink_free(h);
 	return 0;
 }
 
@@ -655,8 +693,25 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return x;
 }
 
+/* The session ended: free what the kernel never released. */
+static void fsops_destroy(void *private_data)
+{
+	struct handle *h, *next;
+
+	(void)private_data;
+	pthread_mutex_lock(&handles_lock);
+	h = open_handles;
+	open_handles = NULL;
+	pthread_mutex_unlock(&handles_lock);
+	for (; h; h = next) {
+		next = h->next;
+		handle_free(h);
+	}
+}
+
 static const struct fuse_operations ops = {
     .init = fsops_init,
+    .destroy = fsops_destroy,
     .getattr = fsops_getattr,
     .readdir = fsops_readdir,
     .opendir = fsops_opendir,
