@@ -422,7 +422,7 @@ static int parse_url(const char *url, union addr *v4, union addr *v6, int *port,
 			 url);
 		goto out;
 	}
-	*port = atoi(sport); /* curl checked it: 0..65535 */
+	*port = (int)strtol(sport, NULL, 10); /* curl checked it: 0..65535 */
 	*path = p;
 	p = NULL;
 	rc = 0;

@@ -490,10 +490,10 @@ out:
 /* path followed by suffix, a new string. */
 static char *path_plus(const char *path, const char *suffix)
 {
-	char *p = malloc(strlen(path) + strlen(suffix) + 1);
+	char *p = NULL;
 
-	if (p)
-		sprintf(p, "%s%s", path, suffix);
+	if (asprintf(&p, "%s%s", path, suffix) < 0)
+		return NULL;
 	return p;
 }
 

@@ -477,9 +477,9 @@ int auth_command(int argc, char **argv)
 	rc = parse_auth_args(argc, argv, &aa);
 	if (rc)
 		goto out_args;
-	if (strcmp(aa.cmd, "url") && strcmp(aa.cmd, "login") &&
-	    strcmp(aa.cmd, "exchange") && strcmp(aa.cmd, "refresh") &&
-	    strcmp(aa.cmd, "status")) {
+	if (strcmp(aa.cmd, "url") != 0 && strcmp(aa.cmd, "login") != 0 &&
+	    strcmp(aa.cmd, "exchange") != 0 && strcmp(aa.cmd, "refresh") != 0 &&
+	    strcmp(aa.cmd, "status") != 0) {
 		fprintf(stderr, "smartsheetfs: auth: unknown command '%s'\n",
 			aa.cmd);
 		rc = auth_usage();

@@ -103,8 +103,8 @@ static int absolute_path(const char *name, char **value)
 	char cwd[4096];
 	char *abs = NULL;
 
-	if (strcmp(name, "SSLServerCert") &&
-	    strcmp(name, "OAuthSettingsLocation"))
+	if (strcmp(name, "SSLServerCert") != 0 &&
+	    strcmp(name, "OAuthSettingsLocation") != 0)
 		return 0;
 	if ((*value)[0] == '/' || (*value)[0] == '~' ||
 	    strncmp(*value, "memory://", 9) == 0)
@@ -307,7 +307,7 @@ static int write_ini(const struct import *im, struct sbuf *ini)
 	for (s = 0; !rc && s < SSFS_ARRAY_SIZE(sections); s++) {
 		any = false;
 		for (i = 0; !rc && i < im->n; i++) {
-			if (strcmp(im->items[i].section, sections[s]))
+			if (strcmp(im->items[i].section, sections[s]) != 0)
 				continue;
 			if (!any)
 				rc = sbuf_addf(ini, "%s[%s]\n", s ? "\n" : "",

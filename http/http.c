@@ -847,6 +847,10 @@ int http_fetch(struct http *h, const struct http_request *req, char **body,
 	char *p;
 	int rc;
 
+	if (!body) {
+		rc = -EINVAL;
+		goto out;
+	}
 	rc = http_perform(h, req, &sink, res);
 	if (rc)
 		goto out;
