@@ -252,12 +252,27 @@ static void cli_release(struct cli *c)
  * fuse_parse_cmdline sees it. */
 static bool has_debug_flag(const struct fuse_args *args)
 {
+	const char *o, *end;
 	int i;
 
-	for (i = 1; i < args->argc; i++)
-		if (strcmp(args->argv[i], "-d") == 0 ||
-		    strcmp(args->argv[i], "-odebug") == 0)
+	for (i = 1; i < args->argc; i++) {
+		if (strcmp(args->argv[i], "-d") == 0)
 			return true;
+		if (strncmp(args->argv[i], "-o", 2) != 0)
+			continue;
+		/* "-odebug,x" or "-o" "x,debug" (how fuse_opt_parse keeps
+		 * the options it passes on) */
+		o = args->argv[i][2]	 ? args->argv[i] + 2
+		    : i + 1 < args->argc ? args->argv[i + 1]
+					 : "";
+		for (; *o; o = *end ? end + 1 : end) {
+			end = strchr(o, ',');
+			if (!end)
+				end = o + strlen(o);
+			if (end - o == 5 && strncmp(o, "debug", 5) == 0)
+				return true;
+		}
+	}
 	return false;
 }
 
@@ -466,6 +481,12 @@ int main(int argc, char **argv)
 	}
 	if (c.config)
 		config = c.config;
+	if (access(mountpoint, F_OK) != 0) {
+		fprintf(stderr, "smartsheetfs: %s: %s\n", mountpoint,
+			strerror(errno));
+		rc = EXIT_MOUNT;
+		goto out;
+	}
 	if (c.quiet)
 		log_set_level(LOG_ERR);
 	if (c.verbose || has_debug_flag(&args))

@@ -140,3 +140,9 @@ def test_unreachable_api_still_mounts_offline(tmpdir_mod, fresh_fake):
             assert e.errno == errno.EIO
     finally:
         assert m.umount() == 0
+
+
+def test_a_missing_mountpoint_is_a_mount_failure(tmp_path):
+    r = run([str(tmp_path / "not-there")])
+    assert r.returncode == 5
+    assert "not-there: No such file or directory" in r.stderr
