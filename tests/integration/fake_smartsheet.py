@@ -1089,6 +1089,9 @@ class BadRequest(Exception):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle on, the body
+    # waits for the client's delayed ACK (40 ms a request on loopback).
+    disable_nagle_algorithm = True
     server_version = "FakeSmartsheet/1.0"
     sys_version = ""
     timeout = 300                   # idle keep-alive connections
