@@ -401,6 +401,7 @@ static int render_content(struct cache *c, const struct model_sheet *m,
 {
 	struct sbuf sb = SBUF_INIT(0);
 	struct content *ct;
+	size_t sb_alloc;
 	int64_t t = 0;
 	int rc;
 
@@ -409,6 +410,7 @@ static int render_content(struct cache *c, const struct model_sheet *m,
 	rc = render_sheet(m, fmt, &c->opts.render, &sb);
 	if (rc)
 		return rc;
+	sb_alloc = sb.alloc;
 	ct = calloc(1, sizeof(*ct));
 	if (!ct) {
 		sbuf_release(&sb);
@@ -418,6 +420,14 @@ static int render_content(struct cache *c, const struct model_sheet *m,
 	if (!ct->data) {
 		free(ct);
 		return -ENOMEM;
+	}
+	/* The buffer grew by doubling: give back what the content does not
+	 * use, since it stays as long as the cache holds it. */
+	if (sb_alloc > ct->len + 1) {
+		char *p = realloc(ct->data, ct->len + 1);
+
+		if (p)
+			ct->data = p;
 	}
 	ct->version = m->version;
 	if (m->modified_at && model_parse_time(m->modified_at, &t) == 0)
