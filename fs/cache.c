@@ -9,27 +9,30 @@
 
 #include "api/api.h"
 #include "api/model.h"
+#include "fs/diskcache.h"
 #include "fs/names.h"
 #include "util/log.h"
 
 #define FMT_COUNT 2
+#define DISK_LIST_ID 0 /* no sheet has id 0: the list's disk entry */
+#define DISK_LIST_VARIANT "list"
 
 struct sheet_state {
 	int64_t id;
 	struct sheet_state *next;  /* hash chain */
 	struct model_sheet *model; /* newest version fetched, or NULL */
 	struct content *content[FMT_COUNT];
-	int64_t version;      /* version of model/content, -1 none */
-	double checked_at;    /* monotonic seconds of the last validation */
+	int64_t version;	  /* version of model/content, -1 none */
+	double checked_at;	  /* monotonic seconds of the last validation */
 	int64_t shown[FMT_COUNT]; /* size getattr last showed, -1 never */
-	bool busy;            /* a thread is fetching or rendering */
+	bool busy;		  /* a thread is fetching or rendering */
 };
 
 struct cache {
 	struct api *api;
 	struct cache_opts opts;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;   /* signalled when a busy flag clears */
+	pthread_cond_t cond; /* signalled when a busy flag clears */
 
 	/* protected by lock */
 	struct cache_listing *listing;
@@ -38,7 +41,7 @@ struct cache {
 	struct sheet_state **table;
 	size_t nbuckets;
 	size_t nsheets;
-	double offline_since;  /* wall-clock time, 0 when online */
+	double offline_since; /* wall-clock time, 0 when online */
 	char last_error[512];
 	double last_error_at;
 };
@@ -272,11 +275,108 @@ out:
 	return rc;
 }
 
+/*
+ * The sheet list on disk, so that a mount that starts offline still has
+ * names for what the disk cache holds. One line per sheet:
+ * "<id> <name bytes> <name>\t<modifiedAt or ->\n" (the length makes any
+ * name safe).
+ */
+static void store_listing_on_disk(struct cache *c,
+				  const struct model_sheet_list *list)
+{
+	struct diskcache_meta meta = {.version = 0, .mtime_s = 0};
+	struct sbuf sb = SBUF_INIT(0);
+	size_t i;
+	int rc = 0;
+
+	if (!c->opts.disk)
+		return;
+	for (i = 0; !rc && i < list->count; i++) {
+		const struct model_sheet_info *it = &list->items[i];
+
+		rc = sbuf_addf(&sb, "%lld %zu %s\t%s\n", (long long)it->id,
+			       strlen(it->name), it->name,
+			       it->modified_at ? it->modified_at : "-");
+	}
+	meta.size = sb.len;
+	if (!rc && sb.len)
+		rc = diskcache_put(c->opts.disk, DISK_LIST_ID,
+				   DISK_LIST_VARIANT, &meta, sb.buf);
+	if (rc && rc != -EFBIG)
+		log_warn("disk cache: cannot keep the sheet list: %s",
+			 strerror(-rc));
+	sbuf_release(&sb);
+}
+
+static int load_listing_from_disk(struct cache *c,
+				  struct model_sheet_list *list)
+{
+	struct diskcache_meta meta;
+	char *data = NULL, *p, *end;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	rc = diskcache_get(c->opts.disk, DISK_LIST_ID, DISK_LIST_VARIANT, &meta,
+			   &data);
+	if (rc)
+		return rc;
+	rc = -EBADMSG;
+	p = data;
+	end = data + meta.size;
+	while (p < end) {
+		struct model_sheet_info *it;
+		char *e, *tab, *nl;
+		long long id = strtoll(p, &e, 10);
+		unsigned long long len;
+
+		if (e == p || *e != ' ')
+			goto out;
+		len = strtoull(e + 1, &e, 10);
+		if (*e != ' ' || len > (size_t)(end - e - 1))
+			goto out;
+		tab = e + 1 + len;
+		nl = memchr(tab, '\n', (size_t)(end - tab));
+		if (*tab != '\t' || !nl)
+			goto out;
+		if (n == cap) {
+			size_t ncap = cap ? 2 * cap : 64;
+			void *q = realloc(list->items, ncap * sizeof(*it));
+
+			if (!q) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			list->items = q;
+			cap = ncap;
+		}
+		it = &list->items[n];
+		memset(it, 0, sizeof(*it));
+		it->id = id;
+		it->version = -1;
+		it->name = strndup(e + 1, len);
+		it->modified_at =
+		    nl - tab - 1 == 1 && tab[1] == '-'
+			? NULL
+			: strndup(tab + 1, (size_t)(nl - tab - 1));
+		list->count = ++n;
+		if (!it->name)
+			goto out;
+		p = nl + 1;
+	}
+	rc = 0;
+out:
+	free(data);
+	if (rc)
+		model_sheet_list_release(list);
+	return rc;
+}
+
 int cache_get_listing(struct cache *c, struct cache_listing **out)
 {
 	struct model_sheet_list list = {0};
 	struct http_result res;
 	struct cache_listing *fresh = NULL;
+	bool from_disk = false;
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
@@ -305,10 +405,21 @@ int cache_get_listing(struct cache *c, struct cache_listing **out)
 
 	memset(&res, 0, sizeof(res));
 	rc = api_list_sheets(c->api, &list, &res);
+	cache_note_result(c, rc, &res);
+	if (rc == 0) {
+		store_listing_on_disk(c, &list);
+	} else if (is_network_error(rc) && !c->listing && c->opts.disk &&
+		   load_listing_from_disk(c, &list) == 0) {
+		/* Offline from the start: the names of what the disk holds,
+		 * until the API answers again. */
+		log_warn("sheet list: using the one on disk (%s)",
+			 strerror(-rc));
+		from_disk = true;
+		rc = 0;
+	}
 	if (rc == 0)
 		rc = listing_build(&list, &fresh);
 	model_sheet_list_release(&list);
-	cache_note_result(c, rc, &res);
 
 	pthread_mutex_lock(&c->lock);
 	c->listing_busy = false;
@@ -316,7 +427,7 @@ int cache_get_listing(struct cache *c, struct cache_listing **out)
 		if (c->listing && --c->listing->refs == 0)
 			listing_free(c->listing);
 		c->listing = fresh;
-		c->listed_at = now_mono();
+		c->listed_at = from_disk ? -1e18 : now_mono();
 	} else if (c->listing && is_network_error(rc)) {
 		/* Offline: keep serving the list we have. */
 		log_warn("sheet list: using the list from before (%s)",
@@ -379,18 +490,44 @@ const struct cache_item *cache_find_id(const struct cache_listing *l,
 	return NULL;
 }
 
-void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
-		int64_t *size, int64_t *mtime_s)
+/* The disk cache's name for a rendering: the format and the options that
+ * change its bytes. */
+static const char *variant(const struct cache *c, enum render_fmt fmt)
 {
+	static const char *const csv[2][2] = {
+	    {"csv-raw-lf", "csv-raw-crlf"},
+	    {"csv-display-lf", "csv-display-crlf"},
+	};
+
+	if (fmt == RENDER_FMT_JSON)
+		return "json";
+	return csv[c->opts.render.display ? 1 : 0][c->opts.render.crlf ? 1 : 0];
+}
+
+void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
+		int64_t listed_mtime_s, int64_t *size, int64_t *mtime_s)
+{
+	struct diskcache_meta meta;
 	struct sheet_state *s;
+	bool held;
 
 	*size = -1;
 	pthread_mutex_lock(&c->lock);
 	s = sheet_get(c, id, true);
-	if (s && s->content[fmt]) {
+	held = s && s->content[fmt];
+	if (held) {
 		*size = (int64_t)s->content[fmt]->len;
 		*mtime_s = s->content[fmt]->mtime_s;
 	}
+	pthread_mutex_unlock(&c->lock);
+	/* A file from an earlier mount, if it is of the version listed. */
+	if (!held && c->opts.disk &&
+	    diskcache_peek(c->opts.disk, id, variant(c, fmt), &meta) == 0 &&
+	    (!listed_mtime_s || meta.mtime_s == listed_mtime_s)) {
+		*size = (int64_t)meta.size;
+		*mtime_s = meta.mtime_s;
+	}
+	pthread_mutex_lock(&c->lock);
 	if (s)
 		s->shown[fmt] = *size < 0 ? 0 : *size;
 	pthread_mutex_unlock(&c->lock);
@@ -444,6 +581,84 @@ static int render_content(struct cache *c, const struct model_sheet *m,
  * so reading them here without the lock is safe; publishing happens under
  * the lock in cache_open.
  */
+/* Content from the disk cache as a struct content (a new reference). */
+static int content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+			     struct content **out)
+{
+	struct diskcache_meta meta;
+	struct content *ct;
+	char *data = NULL;
+	int rc;
+
+	rc = diskcache_get(c->opts.disk, id, variant(c, fmt), &meta, &data);
+	if (rc)
+		return rc;
+	ct = calloc(1, sizeof(*ct));
+	if (!ct) {
+		free(data);
+		return -ENOMEM;
+	}
+	ct->data = data;
+	ct->len = (size_t)meta.size;
+	ct->version = meta.version;
+	ct->mtime_s = meta.mtime_s;
+	ct->refs = 1;
+	*out = ct;
+	return 0;
+}
+
+/*
+ * Nothing in memory: serve the disk cache's copy if one GET /version says
+ * it is current, or, when the API cannot be reached, as it is (offline).
+ * 0 with *out set, -ENOENT when there is no usable copy, or the version
+ * check's error.
+ */
+static int refresh_from_disk(struct cache *c, struct sheet_state *s,
+			     enum render_fmt fmt, struct content **out)
+{
+	struct diskcache_meta meta;
+	struct http_result res;
+	int64_t version = -1;
+	int rc;
+
+	if (diskcache_peek(c->opts.disk, s->id, variant(c, fmt), &meta))
+		return -ENOENT;
+	memset(&res, 0, sizeof(res));
+	rc = api_get_sheet_version(c->api, s->id, &version, &res);
+	cache_note_result(c, rc, &res);
+	if (rc == -ENOENT)
+		diskcache_drop(c->opts.disk, s->id);
+	if (rc && !is_network_error(rc))
+		return rc;
+	if (!rc && version != meta.version)
+		return -ENOENT; /* changed since: fetch it */
+	if (content_from_disk(c, s->id, fmt, out))
+		return rc ? rc : -ENOENT;
+	if (rc)
+		log_warn("sheet %lld: serving the copy on disk (%s)",
+			 (long long)s->id, strerror(-rc));
+	return 0;
+}
+
+/* Keep a freshly rendered file on disk for the next mount. */
+static void store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+			  const struct content *ct)
+{
+	struct diskcache_meta meta = {
+	    .version = ct->version,
+	    .mtime_s = ct->mtime_s,
+	    .size = ct->len,
+	};
+	int rc;
+
+	if (!c->opts.disk || ct->version < 0)
+		return;
+	rc = diskcache_put(c->opts.disk, id, variant(c, fmt), &meta, ct->data);
+	if (rc && rc != -EFBIG)
+		log_warn("disk cache: cannot keep sheet %lld: %s",
+			 (long long)id, strerror(-rc));
+}
+
 static int refresh_sheet(struct cache *c, struct sheet_state *s,
 			 enum render_fmt fmt, bool validate,
 			 struct model_sheet **new_model,
@@ -455,7 +670,12 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 
 	*unchanged = false;
 	memset(&res, 0, sizeof(res));
-	if (validate && s->model) {
+	if (!s->model && !s->content[fmt] && c->opts.disk) {
+		rc = refresh_from_disk(c, s, fmt, new_content);
+		if (rc != -ENOENT)
+			return rc;
+	}
+	if (validate && s->version >= 0) {
 		rc = api_get_sheet_version(c->api, s->id, &version, &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
@@ -473,8 +693,11 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 			return rc;
 		*unchanged = false;
 	}
-	return render_content(c, *new_model ? *new_model : s->model, fmt,
-			      new_content);
+	rc = render_content(c, *new_model ? *new_model : s->model, fmt,
+			    new_content);
+	if (rc == 0)
+		store_on_disk(c, s->id, fmt, *new_content);
+	return rc;
 }
 
 int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
@@ -519,6 +742,9 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 			sheet_clear(s);
 			s->model = model;
 			s->version = model->version;
+		} else if (!s->model && ct) {
+			/* From the disk cache: no model, just these bytes. */
+			s->version = ct->version;
 		}
 		s->checked_at = now_mono();
 		if (unchanged && s->content[fmt] && !ct) {
@@ -540,6 +766,8 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 		rc = 0;
 	} else if (rc == -ENOENT) {
 		sheet_clear(s);
+		if (c->opts.disk)
+			diskcache_drop(c->opts.disk, id);
 	}
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);

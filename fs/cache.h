@@ -20,6 +20,10 @@
  *   Within ttl_s nothing is requested; after it one GET /version, and the
  *   sheet is fetched again only when the version changed.
  * - One fetch per sheet at a time (single-flight): other threads wait.
+ * - With a disk cache (fs/diskcache.h), rendered bytes are also kept on
+ *   disk with their version: after a remount, getattr shows their sizes at
+ *   once, and an open serves them after one GET /version says they are
+ *   current (or, offline, as they are) instead of fetching the sheet.
  * - Network failures (EIO, ETIMEDOUT) with content held: the old content is
  *   served and the cache is "offline" until a request succeeds. EACCES and
  *   ENOENT are never papered over.
@@ -31,17 +35,20 @@
 
 struct cache;
 struct api;
+struct diskcache;
 struct http_result;
 
 struct cache_opts {
 	long ttl_s;
 	struct render_opts render;
+	struct diskcache *disk; /* rendered files kept across mounts, or
+				 * NULL (borrowed) */
 };
 
 struct cache_item {
 	int64_t id;
-	char *stem;       /* file name without extension */
-	int64_t mtime_s;  /* modifiedAt, 0 when unknown */
+	char *stem;	 /* file name without extension */
+	int64_t mtime_s; /* modifiedAt, 0 when unknown */
 };
 
 /* An immutable snapshot of the sheet list. */
@@ -76,12 +83,13 @@ const struct cache_item *cache_find_id(const struct cache_listing *l,
 
 /*
  * What getattr shows for (id, fmt), without any request: *size is the held
- * content's length, or -1 when nothing is held (the caller then shows 0).
- * *mtime_s is set only when content is held. The size shown is remembered:
- * cache_open compares it with what it serves.
+ * content's length (in memory, or on disk when its modifiedAt matches
+ * listed_mtime_s, the list's), or -1 when nothing is held (the caller then
+ * shows 0). *mtime_s is set only when content is held. The size shown is
+ * remembered: cache_open compares it with what it serves.
  */
 void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
-		int64_t *size, int64_t *mtime_s);
+		int64_t listed_mtime_s, int64_t *size, int64_t *mtime_s);
 
 /*
  * The content of (id, fmt) for an open file, validated or fetched as the

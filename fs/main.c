@@ -24,6 +24,7 @@
 #include <fuse_lowlevel.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <yajl/yajl_version.h>
 
 #include "api/api.h"
@@ -31,6 +32,7 @@
 #include "auth/login.h"
 #include "config/config.h"
 #include "fs/cache.h"
+#include "fs/diskcache.h"
 #include "fs/cli.h"
 #include "fs/ops.h"
 #include "http/http.h"
@@ -44,6 +46,9 @@
 struct cli {
 	char *config;
 	char *cache_ttl;
+	char *cache_dir;
+	char *cache_max;
+	int nodiskcache;
 	char *values;
 	int crlf;
 	int verbose;
@@ -73,6 +78,9 @@ static const struct fuse_opt cli_opts[] = {
     {"--config=%s", offsetof(struct cli, config), 0},
     {"--config %s", offsetof(struct cli, config), 0},
     {"cache_ttl=%s", offsetof(struct cli, cache_ttl), 0},
+    {"cache_dir=%s", offsetof(struct cli, cache_dir), 0},
+    {"cache_max=%s", offsetof(struct cli, cache_max), 0},
+    CLI_OPT("nodiskcache", nodiskcache),
     {"values=%s", offsetof(struct cli, values), 0},
     CLI_OPT("crlf", crlf),
     CLI_OPT("verbose", verbose),
@@ -153,6 +161,14 @@ static void usage(const char *prog)
 	       "    -o cache_ttl=SECONDS   serve without asking the API for "
 	       "this long\n"
 	       "                           (default %d)\n"
+	       "    -o cache_dir=DIR       keep rendered files here across "
+	       "mounts\n"
+	       "                           (default "
+	       "$XDG_CACHE_HOME/smartsheetfs)\n"
+	       "    -o cache_max=SIZE      cap of that cache, e.g. 500M or "
+	       "2G (default 1G)\n"
+	       "    -o nodiskcache         keep nothing on disk (default: "
+	       "keep)\n"
 	       "    -o values=raw|display  cell text in CSV (default raw)\n"
 	       "    -o crlf                CSV lines end in CRLF (default "
 	       "LF)\n"
@@ -243,6 +259,8 @@ static void cli_release(struct cli *c)
 {
 	free(c->config);
 	free(c->cache_ttl);
+	free(c->cache_dir);
+	free(c->cache_max);
 	free(c->values);
 	free(c->pos[0]);
 	free(c->pos[1]);
@@ -342,6 +360,153 @@ static int mount_credential(struct session *s, const struct cfg *cfg,
 	return rc;
 }
 
+/* The disk cache's default cap. */
+#define MAIN_DISK_CACHE_MAX (1ULL << 30)
+
+struct disk_setup {
+	struct diskcache *d;
+	bool failed; /* a configuration error: stop */
+};
+
+/* "500M", "2G", "1048576": bytes. 0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* $XDG_CACHE_HOME/smartsheetfs, else ~/.cache/smartsheetfs. */
+static char *default_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (xdg && xdg[0] == '/') {
+		if (asprintf(&p, "%s/smartsheetfs", xdg) < 0)
+			p = NULL;
+	} else if (home && *home) {
+		if (asprintf(&p, "%s/.cache/smartsheetfs", home) < 0)
+			p = NULL;
+	}
+	return p;
+}
+
+/*
+ * Which account the files belong to, without asking the network (an
+ * offline mount must find them): hex of SHA-256 over the API base and the
+ * credential's identity (the personal token, or the OAuth client and its
+ * settings file). Nothing about the token can be read back from it.
+ */
+static void cache_namespace(const struct cfg *cfg, char ns[17])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const char *id1 =
+	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->client_id : cfg->token;
+	const char *id2 =
+	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->settings_location : "";
+
+	snprintf(ns, 17, "%s", "0000000000000000");
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, cfg->base_url, strlen(cfg->base_url)) == 1 &&
+	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
+	    EVP_DigestUpdate(ctx, id1 ? id1 : "", id1 ? strlen(id1) : 0) == 1 &&
+	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
+	    EVP_DigestUpdate(ctx, id2 ? id2 : "", id2 ? strlen(id2) : 0) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &n) == 1 && n >= 8)
+		for (i = 0; i < 8; i++)
+			snprintf(ns + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_cleanse(md, sizeof(md));
+}
+
+/*
+ * The disk cache (SPEC §6). A folder given with cache_dir= that cannot be
+ * used stops the mount; the default one only warns (the mount works
+ * without it).
+ */
+static struct diskcache *open_disk_cache(const struct cli *c,
+					 const struct cfg *cfg,
+					 struct disk_setup *ds)
+{
+	char err[512] = "", ns[17];
+	uint64_t max = MAIN_DISK_CACHE_MAX;
+	char *dir;
+	int rc = 0;
+
+	memset(ds, 0, sizeof(*ds));
+	if (c->cache_max && parse_size(c->cache_max, &max)) {
+		fprintf(stderr,
+			"smartsheetfs: cache_max: expected a size "
+			"such as 500M or 2G, got '%s'\n",
+			c->cache_max);
+		ds->failed = true;
+		return NULL;
+	}
+	if (c->cache_dir && c->cache_dir[0] != '/') {
+		/* The daemon runs from "/" once it is in the background. */
+		char cwd[PATH_MAX];
+
+		dir = NULL;
+		if (getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&dir, "%s/%s", cwd, c->cache_dir) < 0)
+			dir = NULL;
+	} else {
+		dir = c->cache_dir ? strdup(c->cache_dir) : default_cache_dir();
+	}
+	if (!dir) {
+		log_warn("no cache folder (HOME unset): nothing kept on disk");
+		return NULL;
+	}
+	cache_namespace(cfg, ns);
+	ds->d = diskcache_open(dir, ns, max, err, sizeof(err), &rc);
+	if (!ds->d) {
+		if (c->cache_dir) {
+			fprintf(stderr, "smartsheetfs: cache_dir: %s\n", err);
+			ds->failed = true;
+		} else {
+			log_warn("disk cache off: %s", err);
+		}
+	}
+	free(dir);
+	return ds->d;
+}
+
 static void on_sighup(int sig)
 {
 	(void)sig;
@@ -429,6 +594,7 @@ int main(int argc, char **argv)
 	struct cfg cfg;
 	struct session s = {0};
 	struct cache *cache = NULL;
+	struct disk_setup disk = {0};
 	struct fsops_ctx x;
 	struct cache_opts co;
 	struct http_result pre;
@@ -481,12 +647,6 @@ int main(int argc, char **argv)
 	}
 	if (c.config)
 		config = c.config;
-	if (access(mountpoint, F_OK) != 0) {
-		fprintf(stderr, "smartsheetfs: %s: %s\n", mountpoint,
-			strerror(errno));
-		rc = EXIT_MOUNT;
-		goto out;
-	}
 	if (c.quiet)
 		log_set_level(LOG_ERR);
 	if (c.verbose || has_debug_flag(&args))
@@ -512,6 +672,11 @@ int main(int argc, char **argv)
 		goto out_curl;
 
 	co.ttl_s = cfg.cache_ttl_s;
+	co.disk = c.nodiskcache ? NULL : open_disk_cache(&c, &cfg, &disk);
+	if (!c.nodiskcache && !co.disk && disk.failed) {
+		rc = EXIT_CONFIG;
+		goto out_curl;
+	}
 	co.render.display = cfg.values == CFG_VALUES_DISPLAY;
 	co.render.crlf = cfg.crlf;
 	cache = cache_new(s.api, &co);
@@ -528,6 +693,12 @@ int main(int argc, char **argv)
 	x.ttl_s = cfg.cache_ttl_s;
 	x.mounted_at = time(NULL);
 
+	if (access(mountpoint, F_OK) != 0) {
+		fprintf(stderr, "smartsheetfs: %s: %s\n", mountpoint,
+			strerror(errno));
+		rc = EXIT_MOUNT;
+		goto out_curl;
+	}
 	if (fuse_opt_add_arg(&args, "-osubtype=smartsheetfs,fsname=smartsheet,"
 				    "default_permissions") ||
 	    fuse_opt_add_arg(&args, mountpoint)) {
@@ -538,6 +709,7 @@ int main(int argc, char **argv)
 
 out_curl:
 	cache_free(cache);
+	diskcache_close(disk.d);
 	session_close(&s);
 	curl_global_cleanup();
 out:

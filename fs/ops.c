@@ -289,7 +289,7 @@ static int fsops_getattr(const char *path, struct stat *st,
 	case NODE_SHEET:
 		break;
 	}
-	cache_peek(x->cache, n.id, n.fmt, &size, &mtime);
+	cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size, &mtime);
 	st->st_mode = S_IFREG | 0444;
 	st->st_nlink = 1;
 	st->st_size = size < 0 ? 0 : (off_t)size;

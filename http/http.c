@@ -64,7 +64,21 @@ struct http {
 	pthread_mutex_t lock;
 	struct http_bucket bucket; /* protected by lock */
 	atomic_uint_least64_t requests;
+	/* Set when a request gave up on connection-level failures, cleared
+	 * by any answer: while the server is unreachable, each request
+	 * makes one attempt instead of a run of retries, so an offline
+	 * mount answers at once instead of after seconds of backoff. */
+	atomic_bool unreachable;
 };
+
+/* A failure that says nothing came back from the server at all. */
+static bool connection_failure(const struct http_result *r)
+{
+	return r->status == 0 && r->curl_code != CURLE_OK &&
+	       r->curl_code != CURLE_OPERATION_TIMEDOUT &&
+	       r->curl_code != CURLE_ABORTED_BY_CALLBACK &&
+	       r->curl_code != CURLE_WRITE_ERROR;
+}
 
 /* The state of one attempt, shared with the write callback. */
 struct xfer {
@@ -790,11 +804,14 @@ int http_perform(struct http *h, const struct http_request *req,
 		}
 		rc = attempt_once(h, curl, req, sink, r, &final);
 		r->attempts = attempt;
+		if (!connection_failure(r))
+			atomic_store(&h->unreachable, false);
 		if (!rc || final)
 			break;
 		if (r->status == 429)
 			rate_drain(h);
 		if (req->no_retry || attempt >= h->max_attempts ||
+		    (connection_failure(r) && atomic_load(&h->unreachable)) ||
 		    !http_is_retryable(r->status, r->error_code,
 				       (CURLcode)r->curl_code))
 			break;
@@ -811,6 +828,8 @@ int http_perform(struct http *h, const struct http_request *req,
 		log_retry(req, wait, attempt + 1, r);
 		sleep_ms(wait);
 	}
+	if (rc && connection_failure(r))
+		atomic_store(&h->unreachable, true);
 	if (rc)
 		log_debug("http: %s %s failed after %d attempt(s): status %ld "
 			  "curl %d errorCode %d message \"%s\" refId %s",

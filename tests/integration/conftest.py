@@ -147,6 +147,9 @@ class Mount:
         e.setdefault("SSFS_BACKOFF_SCALE", "0.01")
         e.setdefault("SSFS_RATE_PER_MIN", "0")
         e.pop("SMARTSHEET_ACCESS_TOKEN", None)
+        # Each mount starts with its own empty disk cache (tests of the
+        # disk cache pass cache_dir= to share one between mounts).
+        e["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="xdg-cache-", dir=tmp)
         if env:
             e.update(env)
         cmd = [BIN, "-f", "-o", "auto_unmount,config=%s,%s" %

@@ -142,7 +142,11 @@ def test_unreachable_api_still_mounts_offline(tmpdir_mod, fresh_fake):
         assert m.umount() == 0
 
 
-def test_a_missing_mountpoint_is_a_mount_failure(tmp_path):
-    r = run([str(tmp_path / "not-there")])
+def test_a_missing_mountpoint_is_a_mount_failure(tmp_path, fresh_fake):
+    cfg = tmp_path / "c.ini"
+    cfg.write_text("[connection]\nPersonalAccessToken = %s\nBaseURL = "
+                   "%s/2.0\n" % (TOKEN, fresh_fake.base))
+    cfg.chmod(0o600)
+    r = run([str(cfg), str(tmp_path / "not-there")])
     assert r.returncode == 5
     assert "not-there: No such file or directory" in r.stderr

@@ -203,7 +203,7 @@ def test_refresh_faults(mount_factory, fresh_fake, tmp_path):
                     {"redirect_uri": "http://localhost:33333/callback"})
     sid = first_sheet(fresh_fake)
     settings = str(tmp_path / "refresh-faults.txt")
-    m = mount_factory("cache_ttl=0", config=oauth_config(
+    m = mount_factory("cache_ttl=0,nodiskcache", config=oauth_config(
         fresh_fake, settings).replace("Timeout = 5", "Timeout = 1"))
     m.allow(r".")
     assert bash("echo %s > %s" % (mint_code(fresh_fake),
@@ -212,7 +212,7 @@ def test_refresh_faults(mount_factory, fresh_fake, tmp_path):
     for fault in ("500/4004", "503/4001", "latency", "reset", "truncated",
                   "malformed", "wrong shape", "html 502"):
         body, _ = FAULTS[fault]
-        m.sighup()  # nothing held: the read must reach the API
+        m.sighup()  # nothing held (nodiskcache): the read must reach the API
         time.sleep(0.2)
         fresh_fake.call("POST", "/_control/oauth/expire", {"all": True})
         fresh_fake.fault(path="^/2.0/token$", times=-1, **body)

@@ -1,0 +1,156 @@
+"""The on-disk cache (SPEC §6): a remount knows exact sizes at once and
+serves unchanged sheets after a version check only; changed sheets are
+fetched; damaged files are refetched; an unreachable API serves what the
+disk holds; the folder is private; the cap is kept."""
+import errno
+import os
+import stat
+
+import pytest
+
+from conftest import requests_since
+
+
+def readable_ids(fake):
+    out = []
+    for item in fake.sheet_list():
+        try:
+            fake.sheet(item["id"])
+            out.append(item["id"])
+        except Exception:
+            pass
+    return out
+
+
+def cache_files(d):
+    out = []
+    for root, _, files in os.walk(d):
+        out += [os.path.join(root, f) for f in files]
+    return out
+
+
+def read_all(m, ids):
+    got = {}
+    for i in ids:
+        for ext in ("csv", "json"):
+            with open(m.path("by-id", "%d.%s" % (i, ext)), "rb") as f:
+                got[(i, ext)] = f.read()
+    return got
+
+
+def sheet_gets(fake, n0):
+    return [x for x in requests_since(fake, n0, r"^/2.0/sheets/\d+$")]
+
+
+def test_remount_knows_sizes_and_refetches_nothing(mount_factory,
+                                                   fresh_fake, tmp_path):
+    d = str(tmp_path / "dc")
+    ids = readable_ids(fresh_fake)
+    m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    first = read_all(m, ids)
+    m.umount()
+    # The folder is private.
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    files = cache_files(d)
+    assert files
+    for f in files:
+        assert stat.S_IMODE(os.stat(f).st_mode) & 0o077 == 0, f
+
+    n0 = len(fresh_fake.log())
+    m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    # Exact sizes before anything is read.
+    for (i, ext), data in first.items():
+        st = os.stat(m2.path("by-id", "%d.%s" % (i, ext)))
+        assert st.st_size == len(data), (i, ext)
+    assert not sheet_gets(fresh_fake, n0)
+    second = read_all(m2, ids)
+    assert second == first
+    # Only version checks: zero sheet fetches.
+    assert not sheet_gets(fresh_fake, n0)
+    assert requests_since(fresh_fake, n0, r"/version$")
+
+
+def test_a_changed_sheet_is_fetched_after_remount(mount_factory, fresh_fake,
+                                                 tmp_path):
+    d = str(tmp_path / "dc")
+    sid = readable_ids(fresh_fake)[0]
+    m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    old = open(m.path("by-id", "%d.csv" % sid), "rb").read()
+    m.umount()
+    fresh_fake.update(sid, cells=[{"row": 0, "column": 0,
+                                   "value": "changed while unmounted"}])
+    n0 = len(fresh_fake.log())
+    m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    # The list says it changed: its old size is not shown.
+    assert os.stat(m2.path("by-id", "%d.csv" % sid)).st_size == 0
+    new = open(m2.path("by-id", "%d.csv" % sid), "rb").read()
+    assert new != old and b"changed while unmounted" in new
+    assert len(sheet_gets(fresh_fake, n0)) == 1
+
+
+def test_damaged_files_are_refetched(mount_factory, fresh_fake, tmp_path):
+    d = str(tmp_path / "dc")
+    ids = readable_ids(fresh_fake)
+    m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    first = read_all(m, ids)
+    m.umount()
+    for i, f in enumerate(sorted(cache_files(d))):
+        data = open(f, "rb").read()
+        if i % 3 == 0:
+            data = data[:len(data) // 2]          # truncated
+        elif i % 3 == 1:
+            data = data[:-1] + bytes([data[-1] ^ 1])  # one byte flipped
+        else:
+            data = b"garbage\n" + data            # bad header
+        open(f, "wb").write(data)
+    m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    m2.allow(r".")
+    assert read_all(m2, ids) == first
+
+
+def test_offline_mount_serves_the_disk(mount_factory, fresh_fake, tmp_path):
+    d = str(tmp_path / "dc")
+    ids = readable_ids(fresh_fake)
+    m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    first = read_all(m, ids)
+    m.umount()
+    # Every request now fails at the connection level.
+    fresh_fake.fault(path=".*", times=-1, kind="reset")
+    m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    m2.allow(r".")
+    assert "offline" in open(m2.path(".auth", "status")).read()
+    assert read_all(m2, ids) == first
+    names = os.listdir(m2.path("sheets"))
+    assert len(names) >= 2 * len(ids)
+    fresh_fake.clear_faults()
+
+
+def test_nodiskcache_keeps_nothing(mount_factory, fresh_fake, tmp_path):
+    d = str(tmp_path / "dc-off")
+    ids = readable_ids(fresh_fake)
+    m = mount_factory("cache_ttl=0,nodiskcache,cache_dir=%s" % d)
+    read_all(m, ids)
+    assert not os.path.exists(d) or not cache_files(d)
+
+
+def test_the_cap_is_kept(mount_factory, fresh_fake, tmp_path):
+    d = str(tmp_path / "dc-small")
+    ids = readable_ids(fresh_fake)
+    m = mount_factory("cache_ttl=0,cache_dir=%s,cache_max=8K" % d)
+    first = read_all(m, ids)
+    total = sum(os.path.getsize(f) for f in cache_files(d))
+    assert total <= 8 * 1024, total
+    assert sum(len(v) for v in first.values()) > 8 * 1024
+    # Reads still return everything.
+    assert read_all(m, ids) == first
+
+
+def test_bad_cache_options(mount_factory, fresh_fake, tmp_path):
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    for opts, msg in (("cache_max=lots", "cache_max"),
+                      ("cache_dir=%s" % afile, "cache_dir")):
+        m = mount_factory(opts, expect_fail=True)
+        m.expect_nonzero = True
+        assert m.proc.wait(30) == 2, opts
+        assert msg in m.output()
