@@ -830,6 +830,13 @@ int http_perform(struct http *h, const struct http_request *req,
 	}
 	if (rc && connection_failure(r))
 		atomic_store(&h->unreachable, true);
+	if (rc == -EFBIG) {
+		/* An answer past our size cap: a server failure to the user
+		 * (SPEC §5 has no "too large"), said so in the log. */
+		snprintf(r->message, sizeof(r->message),
+			 "the answer is larger than this client accepts");
+		rc = -EIO;
+	}
 	if (rc)
 		log_debug("http: %s %s failed after %d attempt(s): status %ld "
 			  "curl %d errorCode %d message \"%s\" refId %s",

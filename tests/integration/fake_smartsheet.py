@@ -200,6 +200,10 @@ JSON out; bad input -> 400 {"error": "..."})
                                "wrong_shape" 200 with JSON of the wrong
                                          shape: {"id":"not-a-number",
                                          "rows":"x"}
+                               "deep_nesting" 200: 100,000 nested arrays
+                               "huge_string" 200: a 70 MB string value
+                               "missing_fields" 200: keys missing, wrong
+                                         types
                                "delay"   sleep "delay_ms" then answer normally}
                              Faults queue; the first matching one with times
                              left applies. Answers {"faults": count}.
@@ -362,7 +366,13 @@ OAUTH_ERRORS = {
 SECRET_CHARS = string.ascii_lowercase + string.digits
 
 FAULT_KINDS = ("status", "reset", "truncate", "malformed", "html",
-               "wrong_shape", "delay")
+               "wrong_shape", "deep_nesting", "huge_string", "missing_fields",
+               "delay")
+# 100,000 nested arrays; a 70 MB string (past a client's 64 MB cap); an
+# object with the right keys missing and the wrong types.
+DEEP_NESTING_BODY = b'{"id":1,"rows":' + b"[" * 100000 + b"]" * 100000 + b"}"
+MISSING_FIELDS_BODY = (b'{"pageNumber":"one","data":[{"name":null},{}],'
+                       b'"columns":{},"rows":[{"cells":7}],"version":"x"}')
 MALFORMED_BODY = b'{"id": 1, "name": '
 HTML_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 WRONG_SHAPE_BODY = b'{"id":"not-a-number","rows":"x"}'
@@ -1538,6 +1548,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, MALFORMED_BODY, fault=kind)
         if kind == "wrong_shape":
             return self.send(200, WRONG_SHAPE_BODY, fault=kind)
+        if kind == "deep_nesting":
+            return self.send(200, DEEP_NESTING_BODY, fault=kind)
+        if kind == "missing_fields":
+            return self.send(200, MISSING_FIELDS_BODY, fault=kind)
+        if kind == "huge_string":
+            body = b'{"id":1,"name":"' + b"x" * (70 << 20) + b'"}'
+            return self.send(200, body, fault=kind)
         if kind == "truncate":
             status, body, gz = self.api_result(path, auth)
             encoding = ""

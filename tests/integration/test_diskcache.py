@@ -154,3 +154,39 @@ def test_bad_cache_options(mount_factory, fresh_fake, tmp_path):
         m.expect_nonzero = True
         assert m.proc.wait(30) == 2, opts
         assert msg in m.output()
+
+
+def test_full_or_read_only_cache_folder_only_costs_the_cache(
+        mount_factory, fresh_fake, tmp_path):
+    """A disk cache that cannot be written (full, read-only) never fails a
+    read: the daemon says so in its log and serves from memory."""
+    import subprocess
+    ids = readable_ids(fresh_fake)
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700",
+                       "tmpfs", str(small)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        d = str(small / "dc")
+        m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+        m.allow(r".")
+        fd = os.open(str(small / "filler"), os.O_WRONLY | os.O_CREAT)
+        try:
+            while True:
+                os.write(fd, b"x" * 4096)
+        except OSError as e:
+            assert e.errno == errno.ENOSPC
+        finally:
+            os.close(fd)
+        first = read_all(m, ids)  # every read works on a full disk
+        assert all(first.values())
+        m.umount()
+        os.unlink(str(small / "filler"))
+        assert subprocess.run(["mount", "-o", "remount,ro", str(small)]
+                              ).returncode == 0
+        m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+        m2.allow(r".")
+        assert read_all(m2, ids) == first  # and on a read-only one
+    finally:
+        subprocess.run(["umount", "-l", str(small)])
