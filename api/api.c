@@ -222,8 +222,11 @@ int api_list_sheets(struct api *a, struct model_sheet_list *out,
 	int rc = 0;
 
 	for (page = 1; page <= API_MAX_PAGES; page++) {
-		snprintf(query, sizeof(query), "page=%" PRId64 "&pageSize=%d",
-			 page, API_PAGE_SIZE);
+		/* includeAll asks for everything in one answer; a server
+		 * that pages anyway says so in totalPages, and we go on. */
+		snprintf(query, sizeof(query),
+			 "includeAll=true&page=%" PRId64 "&pageSize=%d", page,
+			 API_PAGE_SIZE);
 		rc = get(a, "/sheets", query, NULL, &body, &len, r);
 		if (rc) {
 			log_failure("/sheets", rc, r, NULL);

@@ -731,6 +731,8 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	if (!stale && s->model) {
 		/* Validated recently: only this format is missing. */
 		rc = render_content(c, s->model, fmt, &ct);
+		if (rc == 0)
+			store_on_disk(c, id, fmt, ct);
 	} else {
 		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged);
 	}

@@ -108,11 +108,20 @@ class Fake:
             return json.loads(r.read())
 
     def sheet_list(self):
-        req = urllib.request.Request(
-            "%s/2.0/sheets?includeAll=true" % self.base,
-            headers={"Authorization": "Bearer " + TOKEN})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())["data"]
+        """Every sheet of the list (page by page: this fake may ignore
+        includeAll)."""
+        out, page = [], 1
+        while True:
+            req = urllib.request.Request(
+                "%s/2.0/sheets?includeAll=true&page=%d&pageSize=1000" %
+                (self.base, page),
+                headers={"Authorization": "Bearer " + TOKEN})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                body = json.loads(r.read())
+            out += body["data"]
+            if page >= body.get("totalPages", 1):
+                return out
+            page += 1
 
     def stop(self):
         if self.proc.poll() is None:
@@ -226,7 +235,7 @@ def tmpdir_mod():
 @pytest.fixture(scope="module")
 def fake(tmpdir_mod):
     """The default fixture account, small list pages so paging is used."""
-    f = Fake(tmpdir_mod, ["--max-page-size", "5"])
+    f = Fake(tmpdir_mod, ["--max-page-size", "5", "--ignore-include-all"])
     yield f
     f.stop()
 

@@ -1521,7 +1521,8 @@ class Handler(BaseHTTPRequestHandler):
         # the list (reading a few fields of a dict is atomic enough).
         items = [s.list_item(with_version) for s in sheets]
         total = len(items)
-        if self.query.get("includeAll", "").lower() == "true":
+        if self.query.get("includeAll", "").lower() == "true" and \
+                not st.args.ignore_include_all:
             return {"pageNumber": 1, "totalPages": 1, "totalCount": total,
                     "data": items}
         size = self.int_param("pageSize", 100)
@@ -1841,6 +1842,8 @@ def parse_args(argv):
     p.add_argument("--code-ttl-ms", type=int, default=DEFAULT_CODE_TTL_MS)
     p.add_argument("--access-ttl", type=int, default=DEFAULT_ACCESS_TTL_S)
     p.add_argument("--max-page-size", type=int, default=100)
+    # Page even when asked for includeAll=true (a server that ignores it).
+    p.add_argument("--ignore-include-all", action="store_true")
     p.add_argument("--rate-per-min", type=int, default=0)
     p.add_argument("--generate", type=int, default=0)
     p.add_argument("--generate-medium", type=int, default=0)

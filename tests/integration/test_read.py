@@ -226,6 +226,23 @@ def test_the_list_is_read_page_by_page(mnt, fresh_fake):
         [str(i) for i in range(1, len(pages) + 1)]
 
 
+def test_the_list_is_one_request_with_include_all(tmp_path):
+    from conftest import Fake, Mount
+    f = Fake(str(tmp_path), ["--max-page-size", "5"])
+    try:
+        m = Mount(str(tmp_path), f)
+        try:
+            names = os.listdir(m.path("sheets"))
+            pages = [x for x in f.log() if x["path"] == "/2.0/sheets"]
+            assert len(pages) == 1
+            assert pages[0]["query"].get("includeAll") == "true"
+            assert len(names) == 2 * len(f.sheet_list())
+        finally:
+            m.umount()
+    finally:
+        f.stop()
+
+
 def test_auth_status_names_scheme_and_user_and_no_secret(mnt):
     txt = open(mnt.path(".auth", "status")).read()
     assert "state: authorized" in txt
