@@ -15,6 +15,7 @@
 
 #include "auth/store.h"
 #include "http/http.h"
+#include "util/io.h"
 
 /* Codes and tokens are short opaque strings; anything longer is not one. */
 #define OAUTH_MAX_CODE 2048
@@ -27,25 +28,13 @@ static void wipe_free(char *s)
 	free(s);
 }
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int oauth_new_state(char out[OAUTH_STATE_LEN + 1])
 {
 	unsigned char raw[OAUTH_STATE_LEN / 2];
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return -EIO;
-	hex(raw, sizeof(raw), out);
+	io_hex(raw, sizeof(raw), out);
 	return 0;
 }
 
@@ -85,7 +74,7 @@ void oauth_hash(const char *secret, const char *value,
 	    EVP_DigestUpdate(ctx, "|", 1) == 1 &&
 	    EVP_DigestUpdate(ctx, value, strlen(value)) == 1 &&
 	    EVP_DigestFinal_ex(ctx, md, &n) == 1 && n == 32)
-		hex(md, n, out);
+		io_hex(md, n, out);
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_cleanse(md, sizeof(md));
 }

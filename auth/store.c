@@ -21,6 +21,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "util/io.h"
 #include "util/sbuf.h"
 
 #define STORE_SALT_BYTES 16
@@ -56,20 +57,6 @@ struct store {
 	char *mem[STORE_BLOB_COUNT];
 	size_t mem_len[STORE_BLOB_COUNT];
 };
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    SSFS_PRINTF(3, 4);
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int64_t now_ms(void)
 {
@@ -577,8 +564,9 @@ static int make_parents(const char *path, char *err, size_t errlen)
 		else if (p == end && (stat(dir, &st) || !S_ISDIR(st.st_mode)))
 			rc = -ENOTDIR;
 		if (rc) {
-			say(err, errlen, "%s: cannot create the folder %s: %s",
-			    path, dir, strerror(-rc));
+			io_say(err, errlen,
+			       "%s: cannot create the folder %s: %s", path, dir,
+			       strerror(-rc));
 			goto out;
 		}
 		*p = c;
@@ -586,22 +574,6 @@ static int make_parents(const char *path, char *err, size_t errlen)
 out:
 	free(dir);
 	return rc;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* A temporary file older than this is left over from a writer that died
@@ -671,7 +643,7 @@ static int write_atomic(const char *path, const char *data, size_t len,
 	}
 	created = true;
 	what = "cannot write";
-	rc = write_all(fd, data, len);
+	rc = io_write_all(fd, data, len);
 	if (!rc && fsync(fd))
 		rc = -errno;
 	if (close(fd) && !rc)
@@ -696,7 +668,7 @@ static int write_atomic(const char *path, const char *data, size_t len,
 		rc = -EIO;
 out:
 	if (rc)
-		say(err, errlen, "%s: %s: %s", path, what, strerror(-rc));
+		io_say(err, errlen, "%s: %s: %s", path, what, strerror(-rc));
 	if (fd >= 0)
 		close(fd);
 	if (created)
@@ -846,7 +818,7 @@ int store_load(struct store *s, struct store_tokens *t, char *err,
 	int rc = load_tokens(s, t, &why);
 
 	if (rc)
-		say(err, errlen, "%s: %s", s->location, why);
+		io_say(err, errlen, "%s: %s", s->location, why);
 	return rc;
 }
 
@@ -860,7 +832,8 @@ int store_save(struct store *s, const struct store_tokens *t, char *err,
 
 	memset(&old, 0, sizeof(old));
 	if (t->expires_at_ms < 0 || t->expires_at_ms > STORE_MAX_MS) {
-		say(err, errlen, "%s: expiry time out of range", s->location);
+		io_say(err, errlen, "%s: expiry time out of range",
+		       s->location);
 		return -EINVAL;
 	}
 	/* A file we cannot read back may be someone's only copy of their
@@ -868,19 +841,21 @@ int store_save(struct store *s, const struct store_tokens *t, char *err,
 	rc = load_tokens(s, &old, &why);
 	store_tokens_release(&old);
 	if (rc == -EBADMSG) {
-		say(err, errlen, "%s: not replacing it: %s", s->location, why);
+		io_say(err, errlen, "%s: not replacing it: %s", s->location,
+		       why);
 		goto out;
 	}
 	if (rc && rc != -ENOENT) {
-		say(err, errlen, "%s: cannot read it before replacing it: %s",
-		    s->location, why);
+		io_say(err, errlen,
+		       "%s: cannot read it before replacing it: %s",
+		       s->location, why);
 		goto out;
 	}
 	rc = encode_text(s, t, &text);
 	if (rc)
-		say(err, errlen, "%s: %s", s->location,
-		    rc == -EFBIG ? "the tokens are too large to save"
-				 : strerror(-rc));
+		io_say(err, errlen, "%s: %s", s->location,
+		       rc == -EFBIG ? "the tokens are too large to save"
+				    : strerror(-rc));
 	else
 		rc = blob_write(s, STORE_BLOB_TOKENS, text.buf, text.len, err,
 				errlen);
@@ -932,7 +907,7 @@ int store_reserve(struct store *s, char *err, size_t errlen)
 		goto out;
 	}
 	while (!rc && done < STORE_RESERVE_BYTES) {
-		rc = write_all(fd, zeros, sizeof(zeros));
+		rc = io_write_all(fd, zeros, sizeof(zeros));
 		done += sizeof(zeros);
 	}
 	if (!rc && fsync(fd))
@@ -942,8 +917,8 @@ int store_reserve(struct store *s, char *err, size_t errlen)
 out:
 	if (rc) {
 		unlink(s->reserve_path);
-		say(err, errlen, "%s: cannot save tokens there: %s",
-		    s->location, strerror(-rc));
+		io_say(err, errlen, "%s: cannot save tokens there: %s",
+		       s->location, strerror(-rc));
 	}
 	return rc;
 }
@@ -959,10 +934,10 @@ int store_lock(struct store *s, int timeout_ms, char *err, size_t errlen)
 	dl.tv_nsec = (long)(end % 1000 * 1000000);
 	rc = -pthread_mutex_clocklock(&s->lock, CLOCK_MONOTONIC, &dl);
 	if (rc) {
-		say(err, errlen, "%s: cannot lock: %s", s->location,
-		    rc == -ETIMEDOUT ? "timed out: another thread is "
-				       "refreshing the tokens"
-				     : strerror(-rc));
+		io_say(err, errlen, "%s: cannot lock: %s", s->location,
+		       rc == -ETIMEDOUT ? "timed out: another thread is "
+					  "refreshing the tokens"
+					: strerror(-rc));
 		return rc;
 	}
 	if (s->memory)
@@ -985,13 +960,14 @@ int store_lock(struct store *s, int timeout_ms, char *err, size_t errlen)
 			nanosleep(&pause, NULL);
 	}
 	if (rc == -ETIMEDOUT)
-		say(err, errlen,
+		io_say(
+		    err, errlen,
 		    "%s: timed out after %d ms: another smartsheetfs process "
 		    "is refreshing the tokens",
 		    s->lock_path, timeout_ms);
 	else if (rc)
-		say(err, errlen, "%s: cannot lock: %s", s->lock_path,
-		    strerror(-rc));
+		io_say(err, errlen, "%s: cannot lock: %s", s->lock_path,
+		       strerror(-rc));
 	if (!rc) {
 		s->lock_fd = fd;
 		return 0;
@@ -1023,7 +999,8 @@ int store_put_state(struct store *s, const char *state, char *err,
 	for (i = 0; i < n && state[i] > ' ' && state[i] <= '~'; i++)
 		;
 	if (n == 0 || n > STORE_MAX_STATE_LEN || i < n) {
-		say(err, errlen, "OAuth state is empty, too long or not text");
+		io_say(err, errlen,
+		       "OAuth state is empty, too long or not text");
 		return -EINVAL;
 	}
 	snprintf(text, sizeof(text), "%s %lld\n", state, (long long)time(NULL));

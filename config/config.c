@@ -15,6 +15,7 @@
 #include <ini.h>
 #include <openssl/crypto.h>
 
+#include "util/io.h"
 #include "util/sbuf.h"
 
 /* A config file is a few hundred bytes; anything this big is the wrong file. */
@@ -142,21 +143,6 @@ struct parse {
 	const char *secret; /* first secret property given a value */
 	char msg[CFG_ERRBUF_SIZE];
 };
-
-static void say(char *errbuf, size_t errlen, const char *fmt, ...)
-    SSFS_PRINTF(3, 4);
-
-static void say(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !errlen)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(errbuf, errlen, fmt, ap) < 0)
-		errbuf[0] = '\0';
-	va_end(ap);
-}
 
 static int fail(struct parse *p, int rc, const char *fmt, ...)
     SSFS_PRINTF(3, 4);
@@ -803,14 +789,15 @@ static int parse_text(struct cfg *c, const char *text, const char *file,
 	if (r > 0 && (!p->err_line || r < p->err_line)) {
 		/* An error only inih saw: a line with no '=' or ':'. */
 		rc = -EINVAL;
-		say(errbuf, errlen,
-		    "%s:%d: expected 'Name = value' or '[section]'", file, r);
+		io_say(errbuf, errlen,
+		       "%s:%d: expected 'Name = value' or '[section]'", file,
+		       r);
 	} else if (p->err_line) {
 		rc = p->err_rc;
-		say(errbuf, errlen, "%s:%d: %s", file, p->err_line, p->msg);
+		io_say(errbuf, errlen, "%s:%d: %s", file, p->err_line, p->msg);
 	} else if (r < 0) {
 		rc = -ENOMEM;
-		say(errbuf, errlen, "%s: out of memory", file);
+		io_say(errbuf, errlen, "%s: out of memory", file);
 	}
 	if (secret)
 		*secret = p->secret;
@@ -857,9 +844,9 @@ int cfg_load_string(struct cfg *c, const char *text, const char *name,
 {
 	const char *file = name ? name : "(string)";
 
-	say(errbuf, errlen, "%s", "");
+	io_say(errbuf, errlen, "%s", "");
 	if (!text) {
-		say(errbuf, errlen, "%s: no text", file);
+		io_say(errbuf, errlen, "%s: no text", file);
 		return -EINVAL;
 	}
 	return parse_text(c, text, file, dir, NULL, errbuf, errlen);
@@ -916,9 +903,9 @@ int cfg_load_file(struct cfg *c, const char *path, char *errbuf, size_t errlen)
 	struct stat st;
 	int fd = -1, rc;
 
-	say(errbuf, errlen, "%s", "");
+	io_say(errbuf, errlen, "%s", "");
 	if (!path || !*path) {
-		say(errbuf, errlen, "%s: no file name given", CFG_NO_FILE);
+		io_say(errbuf, errlen, "%s: no file name given", CFG_NO_FILE);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -927,51 +914,51 @@ int cfg_load_file(struct cfg *c, const char *path, char *errbuf, size_t errlen)
 		rc = -errno;
 		if (rc == -ENOENT || rc == -ENOTDIR) {
 			rc = -ENOENT;
-			say(errbuf, errlen, "%s: no such file", path);
+			io_say(errbuf, errlen, "%s: no such file", path);
 		} else if (rc == -EACCES || rc == -EPERM) {
 			rc = -EACCES;
-			say(errbuf, errlen, "%s: permission denied", path);
+			io_say(errbuf, errlen, "%s: permission denied", path);
 		} else {
-			say(errbuf, errlen, "%s: %s", path, strerror(-rc));
+			io_say(errbuf, errlen, "%s: %s", path, strerror(-rc));
 		}
 		goto out;
 	}
 	if (fstat(fd, &st)) {
 		rc = -errno;
-		say(errbuf, errlen, "%s: %s", path, strerror(-rc));
+		io_say(errbuf, errlen, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = -EINVAL;
-		say(errbuf, errlen, "%s: %s", path,
-		    S_ISDIR(st.st_mode) ? "is a folder, not a file"
-					: "not a regular file");
+		io_say(errbuf, errlen, "%s: %s", path,
+		       S_ISDIR(st.st_mode) ? "is a folder, not a file"
+					   : "not a regular file");
 		goto out;
 	}
 	rc = read_all(fd, &text);
 	if (rc == -EFBIG) {
 		rc = -EINVAL;
-		say(errbuf, errlen,
-		    "%s: too big for a config file (over %d "
-		    "bytes)",
-		    path, CFG_MAX_FILE_BYTES);
+		io_say(errbuf, errlen,
+		       "%s: too big for a config file (over %d "
+		       "bytes)",
+		       path, CFG_MAX_FILE_BYTES);
 		goto out;
 	}
 	if (rc) {
-		say(errbuf, errlen, "%s: %s", path, strerror(-rc));
+		io_say(errbuf, errlen, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	if (memchr(text.buf, '\0', text.len)) {
 		rc = -EINVAL;
-		say(errbuf, errlen, "%s: not a text file (holds a NUL byte)",
-		    path);
+		io_say(errbuf, errlen, "%s: not a text file (holds a NUL byte)",
+		       path);
 		goto out;
 	}
 	abs = realpath(path, NULL);
 	dir = abs ? strdup(abs) : NULL;
 	if (!dir) {
 		rc = -errno;
-		say(errbuf, errlen, "%s: %s", path, strerror(-rc));
+		io_say(errbuf, errlen, "%s: %s", path, strerror(-rc));
 		goto out;
 	}
 	/* realpath() gives "/a/b/t.ini" (or "/t.ini"): keep "/a/b" or "/". */
@@ -985,14 +972,15 @@ int cfg_load_file(struct cfg *c, const char *path, char *errbuf, size_t errlen)
 	if (secret && (st.st_mode & 077)) {
 		rc = -EACCES;
 		if (shell_quote(&quoted, path))
-			say(errbuf, errlen,
+			io_say(
+			    errbuf, errlen,
 			    "%s: holds a secret (%s) but is readable by others",
 			    path, secret);
 		else
-			say(errbuf, errlen,
-			    "%s: holds a secret (%s) but is readable by "
-			    "others; run: chmod 600 %s",
-			    path, secret, quoted.buf);
+			io_say(errbuf, errlen,
+			       "%s: holds a secret (%s) but is readable by "
+			       "others; run: chmod 600 %s",
+			       path, secret, quoted.buf);
 	}
 	if (rc)
 		goto out;
@@ -1060,14 +1048,14 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen)
 	size_t i;
 	int rc = -EINVAL;
 
-	say(errbuf, errlen, "%s", "");
+	io_say(errbuf, errlen, "%s", "");
 	if (c->auth_scheme == CFG_AUTH_TOKEN && !c->token) {
 		env = getenv("SMARTSHEET_ACCESS_TOKEN");
 		if (env && *env && has_ctl(env)) {
-			say(errbuf, errlen,
-			    "%s: SMARTSHEET_ACCESS_TOKEN holds a control "
-			    "character",
-			    file);
+			io_say(errbuf, errlen,
+			       "%s: SMARTSHEET_ACCESS_TOKEN holds a control "
+			       "character",
+			       file);
 			goto out;
 		}
 		if (env && *env) {
@@ -1078,7 +1066,8 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen)
 		}
 	}
 	if (c->auth_scheme == CFG_AUTH_TOKEN && !c->token) {
-		say(errbuf, errlen,
+		io_say(
+		    errbuf, errlen,
 		    "%s: no PersonalAccessToken, and SMARTSHEET_ACCESS_TOKEN "
 		    "is not set",
 		    file);
@@ -1086,27 +1075,30 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen)
 	}
 	if (c->auth_scheme == CFG_AUTH_OAUTH &&
 	    (!c->client_id || !c->client_secret)) {
-		say(errbuf, errlen,
-		    "%s: %s is missing, needed for AuthScheme = OAuth", file,
-		    !c->client_id ? "OAuthClientId" : "OAuthClientSecret");
+		io_say(errbuf, errlen,
+		       "%s: %s is missing, needed for AuthScheme = OAuth", file,
+		       !c->client_id ? "OAuthClientId" : "OAuthClientSecret");
 		goto out;
 	}
 	if ((c->oauth_expires_in_s < 0) != (c->oauth_token_timestamp_ms < 0)) {
-		say(errbuf, errlen, "%s: %s is missing, needed with %s", file,
-		    c->oauth_expires_in_s < 0 ? "OAuthExpiresIn"
-					      : "OAuthTokenTimestamp",
-		    c->oauth_expires_in_s < 0 ? "OAuthTokenTimestamp"
-					      : "OAuthExpiresIn");
+		io_say(errbuf, errlen, "%s: %s is missing, needed with %s",
+		       file,
+		       c->oauth_expires_in_s < 0 ? "OAuthExpiresIn"
+						 : "OAuthTokenTimestamp",
+		       c->oauth_expires_in_s < 0 ? "OAuthTokenTimestamp"
+						 : "OAuthExpiresIn");
 		goto out;
 	}
 	if (!c->proxy_server && (c->proxy_port || c->proxy_user)) {
-		say(errbuf, errlen, "%s: ProxyServer is missing, needed for %s",
-		    file, c->proxy_port ? "ProxyPort" : "ProxyUser");
+		io_say(errbuf, errlen,
+		       "%s: ProxyServer is missing, needed for %s", file,
+		       c->proxy_port ? "ProxyPort" : "ProxyUser");
 		goto out;
 	}
 	if (!c->proxy_user && c->proxy_password) {
-		say(errbuf, errlen,
-		    "%s: ProxyUser is missing, needed for ProxyPassword", file);
+		io_say(errbuf, errlen,
+		       "%s: ProxyUser is missing, needed for ProxyPassword",
+		       file);
 		goto out;
 	}
 
@@ -1117,8 +1109,8 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen)
 			r = &regions[i];
 	}
 	if (!r) {
-		say(errbuf, errlen, "%s: Region: expected US, EU, GOV or AU",
-		    file);
+		io_say(errbuf, errlen, "%s: Region: expected US, EU, GOV or AU",
+		       file);
 		goto out;
 	}
 	if (dup_default(&c->base_url, r->base_url) ||
@@ -1129,17 +1121,17 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen)
 	if (!c->settings_location)
 		c->settings_location = xdg_config_path("OAuthSettings.txt");
 	if (!c->settings_location && c->auth_scheme == CFG_AUTH_OAUTH) {
-		say(errbuf, errlen,
-		    "%s: OAuthSettingsLocation is missing, needed for "
-		    "AuthScheme = OAuth when $HOME is not set",
-		    file);
+		io_say(errbuf, errlen,
+		       "%s: OAuthSettingsLocation is missing, needed for "
+		       "AuthScheme = OAuth when $HOME is not set",
+		       file);
 		goto out;
 	}
 	rc = 0;
 	goto out;
 nomem:
 	rc = -ENOMEM;
-	say(errbuf, errlen, "%s: out of memory", file);
+	io_say(errbuf, errlen, "%s: out of memory", file);
 out:
 	return rc;
 }

@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include "util/io.h"
 #include "util/sbuf.h"
 
 /* Longer than any real connection string; the INI is about as long. */
@@ -58,17 +59,6 @@ static void wipe_free(char *s)
 	if (s)
 		OPENSSL_cleanse(s, strlen(s));
 	free(s);
-}
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    SSFS_PRINTF(3, 4);
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 static const char *skip_blank(const char *p)
@@ -131,7 +121,7 @@ static int add_item(struct import *im, const char *name, size_t name_len,
 	int rc;
 
 	if (!name_len || name_len >= sizeof(key)) {
-		say(err, errlen, "item %zu: expected Name=Value", im->n + 1);
+		io_say(err, errlen, "item %zu: expected Name=Value", im->n + 1);
 		return -EINVAL;
 	}
 	memcpy(key, name, name_len);
@@ -146,32 +136,34 @@ static int add_item(struct import *im, const char *name, size_t name_len,
 			return 0;
 		}
 		hint = cfg_suggest(key);
-		say(err, errlen, "unknown property '%s'%s%s%s", key,
-		    hint ? " (did you mean '" : "", hint ? hint : "",
-		    hint ? "'?)" : "");
+		io_say(err, errlen, "unknown property '%s'%s%s%s", key,
+		       hint ? " (did you mean '" : "", hint ? hint : "",
+		       hint ? "'?)" : "");
 		return -EINVAL;
 	}
 	if (!value_len)
 		return 0; /* "Name=" leaves the default */
 	for (i = 0; i < im->n; i++) {
 		if (im->items[i].name == canon) {
-			say(err, errlen, "%s is given twice", canon);
+			io_say(err, errlen, "%s is given twice", canon);
 			return -EINVAL;
 		}
 	}
 	if (im->n == IMPORT_MAX_ITEMS) {
-		say(err, errlen, "too many properties");
+		io_say(err, errlen, "too many properties");
 		return -EINVAL;
 	}
 	for (i = 0; i < value_len; i++) {
 		if (value[i] == '\n' || value[i] == '\r' || value[i] == '\0') {
-			say(err, errlen, "the value of %s spans lines", canon);
+			io_say(err, errlen, "the value of %s spans lines",
+			       canon);
 			return -EINVAL;
 		}
 		/* inih reads " ;" as the start of a comment. */
 		if (value[i] == ';' && i &&
 		    (value[i - 1] == ' ' || value[i - 1] == '\t')) {
-			say(err, errlen,
+			io_say(
+			    err, errlen,
 			    "the value of %s holds a blank before ';', which "
 			    "an "
 			    "INI file reads as a comment",
@@ -190,7 +182,7 @@ static int add_item(struct import *im, const char *name, size_t name_len,
 	im->secret |= secret;
 	rc = absolute_path(canon, &it->value);
 	if (rc)
-		say(err, errlen, "%s: %s", canon, strerror(-rc));
+		io_say(err, errlen, "%s: %s", canon, strerror(-rc));
 	return rc;
 }
 
@@ -250,8 +242,8 @@ static int parse_conn(struct import *im, const char *s, char *err,
 		while (*p && *p != '=' && *p != ';')
 			p++;
 		if (*p != '=') {
-			say(err, errlen, "item %zu: expected Name=Value",
-			    im->n + 1);
+			io_say(err, errlen, "item %zu: expected Name=Value",
+			       im->n + 1);
 			return -EINVAL;
 		}
 		name_end = p;
@@ -262,17 +254,17 @@ static int parse_conn(struct import *im, const char *s, char *err,
 		if (*p == '\'' || *p == '"') {
 			rc = read_quoted(&p, &quoted, &qlen);
 			if (rc) {
-				say(err, errlen,
-				    "item %zu: a quote is not closed",
-				    im->n + 1);
+				io_say(err, errlen,
+				       "item %zu: a quote is not closed",
+				       im->n + 1);
 				return rc;
 			}
 			p = skip_blank(p);
 			if (*p && *p != ';') {
 				wipe_free(quoted);
-				say(err, errlen,
-				    "item %zu: text after a closing quote",
-				    im->n + 1);
+				io_say(err, errlen,
+				       "item %zu: text after a closing quote",
+				       im->n + 1);
 				return -EINVAL;
 			}
 			rc = add_item(im, name, (size_t)(name_end - name),
@@ -469,7 +461,7 @@ int config_import_string(const char *conn, const char *path, struct sbuf *ini,
 	if (rc)
 		goto out;
 	if (!im.n) {
-		say(err, errlen, "the connection string sets no property");
+		io_say(err, errlen, "the connection string sets no property");
 		rc = -EINVAL;
 		goto out;
 	}
@@ -479,7 +471,7 @@ int config_import_string(const char *conn, const char *path, struct sbuf *ini,
 	if (!rc)
 		rc = write_ini(&im, ini);
 	if (rc) {
-		say(err, errlen, "%s", strerror(-rc));
+		io_say(err, errlen, "%s", strerror(-rc));
 		goto out;
 	}
 	dir = dir_of(path);

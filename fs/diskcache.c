@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "util/io.h"
 #include "util/log.h"
 
 #define MAGIC "smartsheetfs-cache 1 "
@@ -60,18 +61,6 @@ struct opened {
 	size_t got;		   /* bytes of the file in buf */
 	size_t hdrlen;		   /* bytes of the header line, '\n' included */
 };
-
-SSFS_PRINTF(3, 4)
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* 1..max letters, digits or '-' (no locale: isalnum would take more). */
 static bool valid_word(const char *s, size_t max)
@@ -134,14 +123,6 @@ static int touch(struct diskcache *d, int fd)
 	ts[1] = next_stamp(d);
 	pthread_mutex_unlock(&d->lock);
 	return futimens(fd, ts) ? -errno : 0;
-}
-
-static void to_hex(char *hex, const unsigned char *sha)
-{
-	int i;
-
-	for (i = 0; i < SHA_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sha[i]);
 }
 
 static int format_header(char *buf, const struct diskcache_meta *m,
@@ -392,31 +373,31 @@ static int open_folder(int at, const char *name, const char *shown, char *err,
 	if (fd < 0) {
 		rc = errno == ELOOP ? -ENOTDIR : -errno;
 		if (rc == -ENOTDIR)
-			say(err, errlen,
-			    "cache folder %s is not a folder: "
-			    "remove it or set cache_dir= to another path",
-			    shown);
+			io_say(err, errlen,
+			       "cache folder %s is not a folder: "
+			       "remove it or set cache_dir= to another path",
+			       shown);
 		else
-			say(err, errlen, "cannot open cache folder %s: %s",
-			    shown, strerror(-rc));
+			io_say(err, errlen, "cannot open cache folder %s: %s",
+			       shown, strerror(-rc));
 		return rc;
 	}
 	if (fstat(fd, &st)) {
 		rc = -errno;
-		say(err, errlen, "cannot stat cache folder %s: %s", shown,
-		    strerror(-rc));
+		io_say(err, errlen, "cannot stat cache folder %s: %s", shown,
+		       strerror(-rc));
 	} else if (st.st_uid != geteuid()) {
 		rc = -EACCES;
-		say(err, errlen,
-		    "cache folder %s belongs to uid %u, not to "
-		    "uid %u: chown it or set cache_dir= to another path",
-		    shown, (unsigned)st.st_uid, (unsigned)geteuid());
+		io_say(err, errlen,
+		       "cache folder %s belongs to uid %u, not to "
+		       "uid %u: chown it or set cache_dir= to another path",
+		       shown, (unsigned)st.st_uid, (unsigned)geteuid());
 	} else if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		rc = -EACCES;
-		say(err, errlen,
-		    "cache folder %s is writable by group or "
-		    "others: run chmod 700 %s",
-		    shown, shown);
+		io_say(err, errlen,
+		       "cache folder %s is writable by group or "
+		       "others: run chmod 700 %s",
+		       shown, shown);
 	}
 	if (rc)
 		close(fd);
@@ -437,13 +418,13 @@ struct diskcache *diskcache_open(const char *dir, const char *ns,
 
 	if (!dir || !*dir || !ns || !valid_word(ns, DISKCACHE_NS_MAX)) {
 		rc = -EINVAL;
-		say(err, errlen, "bad cache folder or namespace");
+		io_say(err, errlen, "bad cache folder or namespace");
 		goto out;
 	}
 	if (snprintf(path, sizeof(path), "%s/%s", dir, ns) >=
 	    (int)sizeof(path)) {
 		rc = -ENAMETOOLONG;
-		say(err, errlen, "cache folder %s: name too long", dir);
+		io_say(err, errlen, "cache folder %s: name too long", dir);
 		goto out;
 	}
 	/* mkdir -p: each missing folder up to dir/<ns> is made 0700. */
@@ -454,15 +435,16 @@ struct diskcache *diskcache_open(const char *dir, const char *ns,
 		rc = mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
 		path[i] = '/';
 		if (rc) {
-			say(err, errlen, "cannot create cache folder %.*s: %s",
-			    (int)i, path, strerror(-rc));
+			io_say(err, errlen,
+			       "cannot create cache folder %.*s: %s", (int)i,
+			       path, strerror(-rc));
 			goto out;
 		}
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		rc = -ENOMEM;
-		say(err, errlen, "out of memory");
+		io_say(err, errlen, "out of memory");
 		goto out;
 	}
 	d->dirfd = -1;
@@ -473,8 +455,8 @@ struct diskcache *diskcache_open(const char *dir, const char *ns,
 		goto out;
 	if (mkdirat(topfd, ns, 0700) && errno != EEXIST) {
 		rc = -errno;
-		say(err, errlen, "cannot create cache folder %s: %s", path,
-		    strerror(-rc));
+		io_say(err, errlen, "cannot create cache folder %s: %s", path,
+		       strerror(-rc));
 		goto out;
 	}
 	rc = open_folder(topfd, ns, path, err, errlen, &d->dirfd);
@@ -482,8 +464,8 @@ struct diskcache *diskcache_open(const char *dir, const char *ns,
 		goto out;
 	rc = scan(d, &list, &n);
 	if (rc) {
-		say(err, errlen, "cannot read cache folder %s: %s", path,
-		    strerror(-rc));
+		io_say(err, errlen, "cannot read cache folder %s: %s", path,
+		       strerror(-rc));
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -579,7 +561,7 @@ int diskcache_get(struct diskcache *d, int64_t id, const char *variant,
 	}
 	if (!EVP_DigestFinal_ex(ctx, sha, NULL))
 		goto out;
-	to_hex(hex, sha);
+	io_hex(sha, SHA_LEN, hex);
 	rc = -EBADMSG;
 	if (strcmp(hex, o.hex) != 0)
 		goto out;
@@ -602,22 +584,6 @@ out:
 	return rc;
 }
 
-static int write_full(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 		  const struct diskcache_meta *meta, const char *data)
 {
@@ -637,7 +603,7 @@ int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 	if (!EVP_Digest(data ? data : "", (size_t)meta->size, sha, NULL,
 			EVP_sha256(), NULL))
 		return -EIO;
-	to_hex(hex, sha);
+	io_hex(sha, SHA_LEN, hex);
 	hdrlen = format_header(hdr, meta, hex);
 	total = (uint64_t)hdrlen + meta->size;
 	if (d->max_bytes && total > d->max_bytes)
@@ -654,9 +620,9 @@ int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 	} while (fd < 0 && errno == EEXIST && ++tries < 8);
 	if (fd < 0)
 		return -errno;
-	rc = write_full(fd, hdr, (size_t)hdrlen);
+	rc = io_write_all(fd, hdr, (size_t)hdrlen);
 	if (!rc)
-		rc = write_full(fd, data, (size_t)meta->size);
+		rc = io_write_all(fd, data, (size_t)meta->size);
 	if (!rc)
 		rc = touch(d, fd);
 	/* close() is where NFS and quotas report a failed write. */

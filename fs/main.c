@@ -36,6 +36,7 @@
 #include "fs/cli.h"
 #include "fs/ops.h"
 #include "http/http.h"
+#include "util/io.h"
 #include "util/log.h"
 
 /* inih has no version call: the Makefile passes pkg-config's. */
@@ -434,7 +435,7 @@ static char *default_cache_dir(void)
 static void cache_namespace(const struct cfg *cfg, char ns[17])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
+	unsigned int n = 0;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const char *id1 =
 	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->client_id : cfg->token;
@@ -449,8 +450,7 @@ static void cache_namespace(const struct cfg *cfg, char ns[17])
 	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
 	    EVP_DigestUpdate(ctx, id2 ? id2 : "", id2 ? strlen(id2) : 0) == 1 &&
 	    EVP_DigestFinal_ex(ctx, md, &n) == 1 && n >= 8)
-		for (i = 0; i < 8; i++)
-			snprintf(ns + 2 * i, 3, "%02x", md[i]);
+		io_hex(md, 8, ns);
 	EVP_MD_CTX_free(ctx);
 	OPENSSL_cleanse(md, sizeof(md));
 }
