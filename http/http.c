@@ -27,6 +27,10 @@
 #define HTTP_SNIPPET_BYTES 80
 #define HTTP_KEEPIDLE_S 60L
 #define HTTP_KEEPINTVL_S 30L
+/* Smartsheet counts 300 requests a minute by arrival; our stamps are taken
+ * before sending, so the window is a second longer than the server's. */
+#define HTTP_WINDOW_SPAN_MS 61000L
+#define HTTP_HOLD_AFTER_429_MS 2000L
 
 /*
  * One easy handle per (thread, struct http). The pthread key destructor
@@ -60,9 +64,10 @@ struct http {
 	bool trace;
 	double backoff_scale;
 	pthread_key_t key;
-	bool limited;
 	pthread_mutex_t lock;
-	struct http_bucket bucket; /* protected by lock */
+	pthread_cond_t wake;	   /* the window changed or cancel was set */
+	struct http_window window; /* protected by lock */
+	atomic_bool cancel;	   /* fail AHEAD and BACKGROUND requests */
 	atomic_uint_least64_t requests;
 	/* Set when a request gave up on connection-level failures, cleared
 	 * by any answer: while the server is unreachable, each request
@@ -91,6 +96,14 @@ struct xfer {
 	struct sbuf err;   /* body of a non-2xx answer, capped */
 	bool err_full;	   /* the cap was hit; the callback stopped */
 };
+
+/* The priority of this thread's requests (http_set_priority). */
+static _Thread_local enum http_priority tl_priority;
+
+void http_set_priority(enum http_priority p)
+{
+	tl_priority = p;
+}
 
 static int64_t now_ms(void)
 {
@@ -350,82 +363,91 @@ out:
 	cJSON_Delete(root);
 }
 
-/* ---- token bucket ---- */
+/* ---- the request budget (http/ratelimit.c) ---- */
 
-void http_bucket_init(struct http_bucket *b, int rate_per_min, int burst,
-		      int64_t now_ms)
+/*
+ * Blocks until the window lets this thread's priority send. The lock is
+ * released while waiting; a cancel wakes AHEAD and BACKGROUND waiters,
+ * which then give up. Returns 0 or -ECANCELED.
+ */
+static int rate_wait(struct http *h)
 {
-	b->last_ms = now_ms;
-	if (rate_per_min <= 0) {
-		b->tokens = 0;
-		b->burst = 0;
-		b->per_ms = 0;
-		return;
-	}
-	if (burst <= 0)
-		burst = rate_per_min / 6;
-	if (burst < 1)
-		burst = 1;
-	b->burst = burst;
-	b->tokens = burst;
-	b->per_ms = rate_per_min / 60000.0;
-}
-
-long http_bucket_take(struct http_bucket *b, int64_t now_ms)
-{
-	double wait;
-
-	if (b->per_ms <= 0)
-		return 0;
-	/* A clock that went backwards refills nothing, now or later. */
-	if (now_ms > b->last_ms) {
-		b->tokens += (double)(now_ms - b->last_ms) * b->per_ms;
-		if (b->tokens > b->burst)
-			b->tokens = b->burst;
-		b->last_ms = now_ms;
-	}
-	/* The epsilons absorb rounding so that waiting exactly the returned
-	 * time always yields a token. */
-	if (b->tokens >= 1.0 - 1e-9) {
-		b->tokens -= 1.0;
-		if (b->tokens < 0)
-			b->tokens = 0;
-		return 0;
-	}
-	wait = ceil((1.0 - b->tokens) / b->per_ms - 1e-6);
-	return wait < 1 ? 1 : (long)wait;
-}
-
-/* Blocks until the bucket grants a token. The lock is never held while
- * sleeping. */
-static void rate_wait(struct http *h)
-{
+	enum http_priority p = tl_priority;
+	struct timespec until;
 	long wait;
+	int rc = 0;
 
-	if (!h->limited)
-		return;
+	pthread_mutex_lock(&h->lock);
 	for (;;) {
-		pthread_mutex_lock(&h->lock);
-		wait = http_bucket_take(&h->bucket, now_ms());
-		pthread_mutex_unlock(&h->lock);
+		if (p != HTTP_PRIO_USER && atomic_load(&h->cancel)) {
+			rc = -ECANCELED;
+			break;
+		}
+		wait = http_window_take(&h->window, p, now_ms());
 		if (!wait)
-			return;
-		sleep_ms(wait);
+			break;
+		/* No background pace: wait for one to be set (or cancel). */
+		if (wait < 0)
+			wait = 60000;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += wait / 1000;
+		until.tv_nsec += (wait % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->wake, &h->lock, &until);
 	}
+	pthread_mutex_unlock(&h->lock);
+	return rc;
 }
 
-/* After a 429 every thread should slow down, not only the one that got it. */
-static void rate_drain(struct http *h)
+/* After a 429 every thread should pause, not only the one that got it: our
+ * count and the server's disagree (another client shares the token). */
+static void rate_hold(struct http *h)
 {
-	int64_t now = now_ms();
-
-	if (!h->limited)
-		return;
 	pthread_mutex_lock(&h->lock);
-	if (now > h->bucket.last_ms)
-		h->bucket.last_ms = now;
-	h->bucket.tokens = 0;
+	http_window_hold(&h->window, now_ms() + HTTP_HOLD_AFTER_429_MS);
 	pthread_mutex_unlock(&h->lock);
+}
+
+void http_set_background_rate(struct http *h, int per_min)
+{
+	pthread_mutex_lock(&h->lock);
+	http_window_set_background(&h->window, per_min);
+	pthread_cond_broadcast(&h->wake);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void http_cancel_speculative(struct http *h, bool on)
+{
+	pthread_mutex_lock(&h->lock);
+	atomic_store(&h->cancel, on);
+	pthread_cond_broadcast(&h->wake);
+	pthread_mutex_unlock(&h->lock);
+}
+
+int http_window_count(struct http *h)
+{
+	int n;
+
+	pthread_mutex_lock(&h->lock);
+	n = http_window_used(&h->window, now_ms());
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+static bool cond_init_monotonic(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	bool ok;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return false;
+	ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+	     pthread_cond_init(cond, &attr) == 0;
+	pthread_condattr_destroy(&attr);
+	return ok;
 }
 
 /* ---- handles ---- */
@@ -488,6 +510,11 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 	if (!x->status)
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->status >= 200 && x->status < 300) {
+		if (tl_priority != HTTP_PRIO_USER &&
+		    atomic_load(&x->h->cancel)) {
+			x->sink_rc = -ECANCELED;
+			return 0;
+		}
 		if (n > x->h->max_body_bytes - x->body_bytes) {
 			x->sink_rc = -EFBIG;
 			return 0;
@@ -796,7 +823,9 @@ int http_perform(struct http *h, const struct http_request *req,
 		goto out;
 	}
 	for (attempt = 1;; attempt++) {
-		rate_wait(h);
+		rc = rate_wait(h);
+		if (rc)
+			goto out;
 		if (sink && sink->reset) {
 			rc = sink->reset(sink->ctx);
 			if (rc)
@@ -809,7 +838,7 @@ int http_perform(struct http *h, const struct http_request *req,
 		if (!rc || final)
 			break;
 		if (r->status == 429)
-			rate_drain(h);
+			rate_hold(h);
 		if (req->no_retry || attempt >= h->max_attempts ||
 		    (connection_failure(r) && atomic_load(&h->unreachable)) ||
 		    !http_is_retryable(r->status, r->error_code,
@@ -898,7 +927,7 @@ out:
 static bool opts_valid(const struct http_opts *o)
 {
 	return o && o->timeout_s >= 1 && o->connect_timeout_s >= 0 &&
-	       o->rate_per_min >= 0 && o->rate_burst >= 0 &&
+	       o->rate_per_min >= 0 && o->background_per_min >= 0 &&
 	       o->retry_budget_ms >= 0 && o->max_attempts >= 0 &&
 	       o->proxy_port >= 0 && o->proxy_port <= 65535;
 }
@@ -978,20 +1007,27 @@ struct http *http_new(const struct http_opts *opts)
 		if (!h->proxy_password)
 			goto fail;
 	}
-	if (pthread_mutex_init(&h->lock, NULL) != 0)
+	if (http_window_init(&h->window, opts->rate_per_min,
+			     HTTP_WINDOW_SPAN_MS, opts->background_per_min))
 		goto fail;
+	if (!cond_init_monotonic(&h->wake))
+		goto fail;
+	if (pthread_mutex_init(&h->lock, NULL) != 0) {
+		pthread_cond_destroy(&h->wake);
+		goto fail;
+	}
 	locked = true;
 	if (pthread_key_create(&h->key, handle_destroy) != 0)
 		goto fail;
-	h->limited = opts->rate_per_min > 0;
-	http_bucket_init(&h->bucket, opts->rate_per_min, opts->rate_burst,
-			 now_ms());
 	atomic_init(&h->requests, 0);
 	return h;
 fail:
 	if (h) {
-		if (locked)
+		if (locked) {
 			pthread_mutex_destroy(&h->lock);
+			pthread_cond_destroy(&h->wake);
+		}
+		http_window_release(&h->window);
 		free_secret(h->proxy_password);
 		free(h->proxy_user);
 		free(h->proxy);
@@ -1030,6 +1066,8 @@ void http_free(struct http *h)
 		free(t);
 	}
 	pthread_mutex_destroy(&h->lock);
+	pthread_cond_destroy(&h->wake);
+	http_window_release(&h->window);
 	free_secret(h->proxy_password);
 	free(h->proxy_user);
 	free(h->proxy);

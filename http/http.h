@@ -13,9 +13,10 @@
  * The libcurl transport: one easy handle per thread (kept in a pthread key
  * and reused, so connections stay alive), connect and total timeouts, a
  * User-Agent, retries with exponential backoff and jitter on Smartsheet's
- * transient errorCodes (4001-4004), 429 and connection failures, a token
- * bucket that keeps the client under its request rate, and the mapping of
- * every failure to one errno (SPEC §5).
+ * transient errorCodes (4001-4004), 429 and connection failures, a sliding
+ * window that keeps the client under Smartsheet's request limit with three
+ * priorities (http_set_priority), and the mapping of every failure to one
+ * errno (SPEC §5).
  *
  * Call curl_global_init() before http_new() and before any thread starts.
  * All functions are thread-safe. The Authorization header is built per
@@ -27,8 +28,8 @@ struct http;
 struct http_opts {
 	long timeout_s;          /* total time per attempt, >= 1 */
 	long connect_timeout_s;  /* 0: min(timeout_s, 15) */
-	int rate_per_min;        /* token bucket rate; 0: unlimited */
-	int rate_burst;          /* bucket size; 0: rate_per_min / 6 (>=1) */
+	int rate_per_min;        /* requests in any 61 s; 0: unlimited */
+	int background_per_min;  /* HTTP_PRIO_BACKGROUND pace; 0: none */
 	long retry_budget_ms;    /* give up retrying after this; 0: 15000 */
 	int max_attempts;        /* 0: 6 */
 	size_t max_body_bytes;   /* cap for buffered bodies; 0: 64 MiB */
@@ -122,18 +123,54 @@ void http_parse_error_body(const char *body, size_t len,
 uint64_t http_request_count(struct http *h);
 
 /*
- * The token bucket alone, exposed for unit tests with a fake clock:
- * tokens refill at rate_per_min / 60 per second up to burst. Returns the
- * number of milliseconds to wait before a token is available (0: taken).
+ * Priorities of the request budget. USER requests (a reader is waiting) may
+ * fill the window; AHEAD requests (read-ahead) three quarters of it;
+ * BACKGROUND requests (the warm-up) half of it, paced evenly at
+ * background_per_min. A thread's requests use the priority it last set
+ * (USER until it sets one).
  */
-struct http_bucket {
-	double tokens;
-	double burst;
-	double per_ms;
-	int64_t last_ms;
+enum http_priority {
+	HTTP_PRIO_USER = 0,
+	HTTP_PRIO_AHEAD,
+	HTTP_PRIO_BACKGROUND,
 };
-void http_bucket_init(struct http_bucket *b, int rate_per_min, int burst,
+void http_set_priority(enum http_priority p);
+
+/* Change the background pace (0: no background requests). */
+void http_set_background_rate(struct http *h, int per_min);
+
+/*
+ * Make every AHEAD or BACKGROUND request, waiting or in flight, fail at
+ * once with -ECANCELED (on: true), e.g. at unmount; off again with false.
+ */
+void http_cancel_speculative(struct http *h, bool on);
+
+/* Requests sent in the last window (for the status file). */
+int http_window_count(struct http *h);
+
+/*
+ * The sliding window alone, exposed for unit tests with a fake clock.
+ * take returns 0 when the request may go (and records it), the number of
+ * milliseconds to wait before asking again, or -1 when the priority may
+ * not send at all (BACKGROUND with no pace).
+ */
+struct http_window {
+	int64_t *sent;	     /* ring of send times in the window, oldest first */
+	int limit;	     /* slots; 0: unlimited */
+	int head, count;
+	int64_t span_ms;
+	int64_t bg_gap_ms;   /* -1: no background requests */
+	int64_t bg_last_ms;
+	int64_t hold_until_ms; /* after a 429, nobody sends before this */
+};
+int http_window_init(struct http_window *w, int limit, long span_ms,
+		     int bg_per_min) SSFS_WUR;
+void http_window_release(struct http_window *w);
+void http_window_set_background(struct http_window *w, int per_min);
+int http_window_allowed(const struct http_window *w, enum http_priority p);
+long http_window_take(struct http_window *w, enum http_priority p,
 		      int64_t now_ms);
-long http_bucket_take(struct http_bucket *b, int64_t now_ms);
+void http_window_hold(struct http_window *w, int64_t until_ms);
+int http_window_used(struct http_window *w, int64_t now_ms);
 
 #endif /* SSFS_HTTP_HTTP_H */

@@ -183,84 +183,101 @@ static void test_http_backoff_ms(void)
 	}
 }
 
-/* ---- token bucket with a fake clock ---- */
+/* ---- the sliding window with a fake clock ---- */
 
-static void test_http_bucket_burst_then_wait(void)
+static void test_http_window_fills_then_slides(void)
 {
-	struct http_bucket b;
+	struct http_window w;
 	int i;
 
-	http_bucket_init(&b, 300, 50, 1000);
-	for (i = 0; i < 50; i++)
-		CHECK_INT(http_bucket_take(&b, 1000), 0);
-	/* 300/min is one token every 200 ms. */
-	CHECK_INT(http_bucket_take(&b, 1000), 200);
-	CHECK_INT(http_bucket_take(&b, 1100), 100);
-	CHECK_INT(http_bucket_take(&b, 1199), 1);
-	CHECK_INT(http_bucket_take(&b, 1200), 0);
-	CHECK_INT(http_bucket_take(&b, 1200), 200);
-	/* A long pause refills up to the burst, not beyond. */
-	for (i = 0; i < 50; i++)
-		CHECK_INT(http_bucket_take(&b, 1000000), 0);
-	CHECK_INT(http_bucket_take(&b, 1000000), 200);
+	CHECK_INT(http_window_init(&w, 300, 60000, 0), 0);
+	/* Smartsheet allows the whole minute's budget at once. */
+	for (i = 0; i < 300; i++)
+		CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1000), 0);
+	CHECK_INT(http_window_used(&w, 1000), 300);
+	/* The next one waits until the first leaves the window. */
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1000), 60000);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 60999), 1);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 61000), 0);
+	CHECK_INT(http_window_used(&w, 61000), 1);
+	http_window_release(&w);
 }
 
-static void test_http_bucket_defaults(void)
+static void test_http_window_priorities(void)
 {
-	struct http_bucket b;
-	int i, granted;
+	struct http_window w;
+	int i, n;
 
-	/* Burst defaults to rate / 6. */
-	http_bucket_init(&b, 300, 0, 0);
-	for (granted = 0; http_bucket_take(&b, 0) == 0; granted++)
+	CHECK_INT(http_window_init(&w, 100, 60000, 60000), 0);
+	CHECK_INT(http_window_allowed(&w, HTTP_PRIO_USER), 100);
+	CHECK_INT(http_window_allowed(&w, HTTP_PRIO_AHEAD), 75);
+	CHECK_INT(http_window_allowed(&w, HTTP_PRIO_BACKGROUND), 50);
+	/* Background: half the window, at its pace (here 1/ms). */
+	for (n = 0, i = 0; i < 200; i++)
+		if (http_window_take(&w, HTTP_PRIO_BACKGROUND, i) == 0)
+			n++;
+	CHECK_INT(n, 50);
+	/* Read-ahead fills up to three quarters... */
+	for (n = 0; http_window_take(&w, HTTP_PRIO_AHEAD, 200) == 0; n++)
 		;
-	CHECK_INT(granted, 50);
-	/* ... and is at least 1. */
-	http_bucket_init(&b, 5, 0, 0);
-	CHECK_INT(http_bucket_take(&b, 0), 0);
-	CHECK_INT(http_bucket_take(&b, 0), 12000);
-	/* Rate 0 is unlimited. */
-	http_bucket_init(&b, 0, 0, 0);
-	for (i = 0; i < 100000; i++)
-		if (http_bucket_take(&b, 0) != 0)
-			break;
-	CHECK_INT(i, 100000);
+	CHECK_INT(n, 25);
+	/* ... and a user still has a quarter of the budget. */
+	for (n = 0; http_window_take(&w, HTTP_PRIO_USER, 200) == 0; n++)
+		;
+	CHECK_INT(n, 25);
+	/* Background waits until the window is back under half: until
+	 * the requests sent at 200 leave it. */
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_BACKGROUND, 200), 60000);
+	http_window_release(&w);
 }
 
-static void test_http_bucket_clock_backwards(void)
+static void test_http_window_background_pace(void)
 {
-	struct http_bucket b;
-
-	http_bucket_init(&b, 60, 1, 50000);
-	CHECK_INT(http_bucket_take(&b, 50000), 0);
-	/* Going back in time must not mint tokens. */
-	CHECK(http_bucket_take(&b, 10000) > 0);
-	CHECK(http_bucket_take(&b, 50000) > 0);
-	CHECK_INT(http_bucket_take(&b, 51000), 0);
-}
-
-/* Steady state: one grant every 200 ms at 300/min. */
-static void test_http_bucket_refill_rate(void)
-{
-	struct http_bucket b;
+	struct http_window w;
 	int64_t now = 0, last = -1;
 	int grants = 0, gaps_ok = 0;
-	long w;
+	long t;
 
-	http_bucket_init(&b, 300, 1, 0);
-	while (grants < 101) {
-		w = http_bucket_take(&b, now);
-		if (w) {
-			now += w;
+	/* 120 a minute: one every 500 ms, never two at once. */
+	CHECK_INT(http_window_init(&w, 290, 61000, 120), 0);
+	while (grants < 41) {
+		t = http_window_take(&w, HTTP_PRIO_BACKGROUND, now);
+		if (t) {
+			CHECK(t > 0);
+			now += t;
 			continue;
 		}
-		if (last >= 0 && now - last == 200)
+		if (last >= 0 && now - last == 500)
 			gaps_ok++;
 		last = now;
 		grants++;
 	}
-	CHECK_INT(gaps_ok, 100);
-	CHECK_INT(now, 20000);
+	CHECK_INT(gaps_ok, 40);
+	/* Users are not paced. */
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, now), 0);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, now), 0);
+	/* No pace: no background request at all. */
+	http_window_set_background(&w, 0);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_BACKGROUND, now + 99999), -1);
+	http_window_release(&w);
+}
+
+static void test_http_window_unlimited_and_hold(void)
+{
+	struct http_window w;
+	int i;
+
+	CHECK_INT(http_window_init(&w, 0, 60000, 0), 0);
+	for (i = 0; i < 100000; i++)
+		if (http_window_take(&w, HTTP_PRIO_USER, 0) != 0)
+			break;
+	CHECK_INT(i, 100000);
+	/* After a 429 nobody sends until the hold ends. */
+	http_window_hold(&w, 5000);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1000), 4000);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_AHEAD, 4999), 1);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 5000), 0);
+	http_window_release(&w);
 }
 
 #define SIM_MAX_GRANTS 4096
@@ -269,24 +286,26 @@ static void test_http_bucket_refill_rate(void)
 
 struct sim {
 	int64_t grant[SIM_MAX_GRANTS];
+	enum http_priority prio[SIM_MAX_GRANTS];
 	int n;
-	int64_t first_wait; /* when the bucket first ran dry */
 };
 
-/* Greedy takers sharing one bucket for five simulated minutes. work_ms
- * is how long a taker is busy after a grant (0: retries at once). */
-static void simulate(struct sim *s, int rate, int burst, int work_ms)
+/* Greedy takers of mixed priorities sharing one window for five simulated
+ * minutes. work_ms is how long a taker is busy after a grant. */
+static void simulate(struct sim *s, int limit, int bg_per_min, int work_ms)
 {
-	struct http_bucket b;
+	struct http_window w;
 	int64_t next[SIM_TAKERS] = {0};
 	int64_t now;
 	int i, k;
-	long w;
+	long t;
 
 	s->n = 0;
-	s->first_wait = -1;
-	http_bucket_init(&b, rate, burst, 0);
+	if (http_window_init(&w, limit, 61000, bg_per_min))
+		return;
 	for (;;) {
+		enum http_priority p;
+
 		k = 0;
 		for (i = 1; i < SIM_TAKERS; i++)
 			if (next[i] < next[k])
@@ -294,65 +313,53 @@ static void simulate(struct sim *s, int rate, int burst, int work_ms)
 		now = next[k];
 		if (now >= SIM_DURATION_MS || s->n == SIM_MAX_GRANTS)
 			break;
-		w = http_bucket_take(&b, now);
-		if (w) {
-			if (s->first_wait < 0)
-				s->first_wait = now;
-			next[k] = now + w;
+		p = (enum http_priority)(k % 3);
+		t = http_window_take(&w, p, now);
+		if (t) {
+			next[k] = now + (t > 0 ? t : 1000);
 			continue;
 		}
+		s->prio[s->n] = p;
 		s->grant[s->n++] = now;
 		next[k] = now + (work_ms ? (k * 7 + s->n) % work_ms : 0);
 	}
+	http_window_release(&w);
 }
 
-/* The most grants in any 60 s window [t, t + 60000) starting at a grant
- * at or after from_ms. */
-static int max_window(const struct sim *s, int64_t from_ms)
+/* The most grants (of priority p, or any when p < 0) in any 60 s window
+ * [t, t + 60000) starting at a grant. */
+static int max_window(const struct sim *s, int p)
 {
-	int i, j = 0, best = 0;
+	int i, j = 0, best = 0, in = 0;
 
 	for (i = 0; i < s->n; i++) {
-		if (j < i)
-			j = i;
-		while (j < s->n && s->grant[j] < s->grant[i] + 60000)
+		while (j < s->n && s->grant[j] < s->grant[i] + 60000) {
+			if (p < 0 || (int)s->prio[j] == p)
+				in++;
 			j++;
-		if (s->grant[i] >= from_ms && j - i > best)
-			best = j - i;
+		}
+		if (in > best)
+			best = in;
+		if (p < 0 || (int)s->prio[i] == p)
+			in--;
 	}
 	return best;
 }
 
-static void test_http_bucket_window_limit(void)
+static void test_http_window_never_exceeds_the_limit(void)
 {
 	static struct sim s;
 
-	/* With a burst of 1 no 60 s window ever sees more than the rate. */
-	simulate(&s, 300, 1, 0);
-	CHECK_INT(max_window(&s, 0), 300);
-	CHECK_INT(s.n, 1500);
+	simulate(&s, 290, 100, 0);
+	CHECK(max_window(&s, -1) <= 290);
+	/* The budget is used: about 290 per 61 s over five minutes. */
+	CHECK(s.n >= 290 * 300 / 61 - 1);
+	CHECK(max_window(&s, HTTP_PRIO_BACKGROUND) <= 100);
 
-	simulate(&s, 290, 1, 13);
-	CHECK(max_window(&s, 0) <= 290);
-	CHECK(s.n >= 5 * 290 - 1);
-
-	/*
-	 * With a burst, a token bucket allows burst - 1 extra grants in the
-	 * window that holds the burst (and no more); every window that
-	 * starts once the burst is spent stays within the rate.
-	 */
-	simulate(&s, 300, 50, 0);
-	CHECK_INT(s.grant[49], 0);
-	CHECK(s.grant[50] > 0);
-	CHECK_INT(max_window(&s, 0), 300 + 50 - 1);
-	CHECK(max_window(&s, s.first_wait + 1) <= 300);
-	CHECK(s.n <= 50 + 5 * 300);
-	CHECK(s.n >= 50 + 5 * 300 - 1);
-
-	simulate(&s, 290, 0, 37);
-	CHECK(max_window(&s, 0) <= 290 + 48 - 1);
-	CHECK(max_window(&s, s.first_wait + 1) <= 290);
-	CHECK(s.n <= 48 + 5 * 290);
+	simulate(&s, 300, 150, 13);
+	CHECK(max_window(&s, -1) <= 300);
+	CHECK(max_window(&s, HTTP_PRIO_BACKGROUND) <= 150);
+	CHECK(s.n >= 300 * 300 / 61 - 1);
 }
 
 /* ---- error bodies ---- */
@@ -560,7 +567,7 @@ static void test_http_new_rejects_bad_opts(void)
 	o.rate_per_min = -1;
 	CHECK(http_new(&o) == NULL);
 	o = default_opts();
-	o.rate_burst = -1;
+	o.background_per_min = -1;
 	CHECK(http_new(&o) == NULL);
 	o = default_opts();
 	o.retry_budget_ms = -1;
@@ -664,13 +671,14 @@ static void test_http_perform_rate_limited(void)
 	int64_t t0, dt;
 	int i;
 
-	/* 600/min with a burst of 1: one request every 100 ms. */
-	o.rate_per_min = 600;
-	o.rate_burst = 1;
+	/* Background at 600/min: one request every 100 ms. */
+	o.rate_per_min = 290;
+	o.background_per_min = 600;
 	h = http_new(&o);
 	CHECK(h != NULL);
 	if (!h)
 		return;
+	http_set_priority(HTTP_PRIO_BACKGROUND);
 	t0 = mono_ms();
 	for (i = 0; i < 4; i++)
 		CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
@@ -678,6 +686,15 @@ static void test_http_perform_rate_limited(void)
 	CHECK(dt >= 290);
 	CHECK(dt < 2000);
 	CHECK_INT(http_request_count(h), 4);
+	CHECK_INT(http_window_count(h), 4);
+	/* Cancelled: speculative requests fail at once, users go on. */
+	http_cancel_speculative(h, true);
+	t0 = mono_ms();
+	CHECK_INT(http_perform(h, &req, NULL, NULL), -ECANCELED);
+	CHECK(mono_ms() - t0 < 50);
+	http_set_priority(HTTP_PRIO_USER);
+	CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
+	CHECK_INT(http_request_count(h), 5);
 	http_free(h);
 }
 
@@ -804,11 +821,11 @@ int main(void)
 	T(test_http_curlcode_to_errno);
 	T(test_http_is_retryable);
 	T(test_http_backoff_ms);
-	T(test_http_bucket_burst_then_wait);
-	T(test_http_bucket_defaults);
-	T(test_http_bucket_clock_backwards);
-	T(test_http_bucket_refill_rate);
-	T(test_http_bucket_window_limit);
+	T(test_http_window_fills_then_slides);
+	T(test_http_window_priorities);
+	T(test_http_window_background_pace);
+	T(test_http_window_unlimited_and_hold);
+	T(test_http_window_never_exceeds_the_limit);
 	T(test_http_parse_error_documented);
 	T(test_http_parse_error_ref_id_number);
 	T(test_http_parse_error_oauth);
