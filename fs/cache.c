@@ -26,11 +26,14 @@ struct sheet_state {
 	double checked_at;	  /* monotonic seconds of the last validation */
 	int64_t shown[FMT_COUNT]; /* size getattr last showed, -1 never */
 	bool busy;		  /* a thread is fetching or rendering */
+	bool refused;		  /* a prefetch got 403/404 for ... */
+	int64_t refused_mtime;	  /* ... the sheet listed with this mtime */
 };
 
 struct cache {
 	struct api *api;
 	struct cache_opts opts;
+	struct cache_hooks hooks; /* set once, before other threads */
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled when a busy flag clears */
 
@@ -82,6 +85,11 @@ struct cache *cache_new(struct api *api, const struct cache_opts *o)
 	return c;
 }
 
+void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks)
+{
+	c->hooks = *hooks;
+}
+
 void content_put(struct content *ct)
 {
 	if (!ct)
@@ -123,6 +131,7 @@ static void sheet_clear(struct sheet_state *s)
 	}
 	s->version = -1;
 	s->checked_at = 0;
+	s->refused = false;
 }
 
 void cache_free(struct cache *c)
@@ -440,7 +449,21 @@ int cache_get_listing(struct cache *c, struct cache_listing **out)
 	}
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+	if (fresh && c->hooks.listing_changed)
+		c->hooks.listing_changed(c->hooks.ctx);
 	return rc;
+}
+
+struct cache_listing *cache_listing_now(struct cache *c)
+{
+	struct cache_listing *l;
+
+	pthread_mutex_lock(&c->lock);
+	l = c->listing;
+	if (l)
+		l->refs++;
+	pthread_mutex_unlock(&c->lock);
+	return l;
 }
 
 void cache_put_listing(struct cache *c, struct cache_listing *l)
@@ -504,33 +527,50 @@ static const char *variant(const struct cache *c, enum render_fmt fmt)
 	return csv[c->opts.render.display ? 1 : 0][c->opts.render.crlf ? 1 : 0];
 }
 
+/* Whether held bytes stamped held_mtime are at least as new as the sheet
+ * the list shows (a list read before a later fetch is merely late; an
+ * unknown modifiedAt on either side trusts what is held). */
+static bool current(int64_t held_mtime, int64_t listed_mtime)
+{
+	return !listed_mtime || !held_mtime || held_mtime >= listed_mtime;
+}
+
 void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
 		int64_t listed_mtime_s, int64_t *size, int64_t *mtime_s)
 {
 	struct diskcache_meta meta;
 	struct sheet_state *s;
-	bool held;
+	bool held, stale = false;
 
 	*size = -1;
 	pthread_mutex_lock(&c->lock);
 	s = sheet_get(c, id, true);
 	held = s && s->content[fmt];
-	if (held) {
+	if (held && current(s->content[fmt]->mtime_s, listed_mtime_s)) {
 		*size = (int64_t)s->content[fmt]->len;
 		*mtime_s = s->content[fmt]->mtime_s;
+	} else if (held) {
+		stale = !s->busy;
 	}
 	pthread_mutex_unlock(&c->lock);
 	/* A file from an earlier mount, if it is of the version listed. */
-	if (!held && c->opts.disk &&
-	    diskcache_peek(c->opts.disk, id, variant(c, fmt), &meta) == 0 &&
-	    (!listed_mtime_s || meta.mtime_s == listed_mtime_s)) {
-		*size = (int64_t)meta.size;
-		*mtime_s = meta.mtime_s;
+	if (*size < 0 && !held && c->opts.disk &&
+	    diskcache_peek(c->opts.disk, id, variant(c, fmt), &meta) == 0) {
+		if (current(meta.mtime_s, listed_mtime_s)) {
+			*size = (int64_t)meta.size;
+			*mtime_s = meta.mtime_s;
+		} else {
+			stale = true;
+		}
 	}
 	pthread_mutex_lock(&c->lock);
 	if (s)
 		s->shown[fmt] = *size < 0 ? 0 : *size;
 	pthread_mutex_unlock(&c->lock);
+	/* What is held is older than the list: fetch it before anyone
+	 * reads, so that sizes become exact (and the kernel is told). */
+	if (stale && c->hooks.stale)
+		c->hooks.stale(c->hooks.ctx, id);
 }
 
 static int render_content(struct cache *c, const struct model_sheet *m,
@@ -608,13 +648,15 @@ static int content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 }
 
 /*
- * Nothing in memory: serve the disk cache's copy if one GET /version says
- * it is current, or, when the API cannot be reached, as it is (offline).
- * 0 with *out set, -ENOENT when there is no usable copy, or the version
- * check's error.
+ * Nothing in memory: serve the disk cache's copy if it is of the version
+ * validated within the TTL (validate false: a prefetch just wrote it), or
+ * if one GET /version says it is current, or, when the API cannot be
+ * reached, as it is (offline). 0 with *out set, -ENOENT when there is no
+ * usable copy, or the version check's error.
  */
 static int refresh_from_disk(struct cache *c, struct sheet_state *s,
-			     enum render_fmt fmt, struct content **out)
+			     enum render_fmt fmt, bool validate,
+			     struct content **out)
 {
 	struct diskcache_meta meta;
 	struct http_result res;
@@ -623,6 +665,8 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 
 	if (diskcache_peek(c->opts.disk, s->id, variant(c, fmt), &meta))
 		return -ENOENT;
+	if (!validate && s->version >= 0 && meta.version == s->version)
+		return content_from_disk(c, s->id, fmt, out) ? -ENOENT : 0;
 	memset(&res, 0, sizeof(res));
 	rc = api_get_sheet_version(c->api, s->id, &version, &res);
 	cache_note_result(c, rc, &res);
@@ -640,8 +684,9 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	return 0;
 }
 
-/* Keep a freshly rendered file on disk for the next mount. */
-static void store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+/* Keep a freshly rendered file on disk for the next mount. Returns
+ * whether it is there. */
+static bool store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 			  const struct content *ct)
 {
 	struct diskcache_meta meta = {
@@ -652,11 +697,12 @@ static void store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 	int rc;
 
 	if (!c->opts.disk || ct->version < 0)
-		return;
+		return false;
 	rc = diskcache_put(c->opts.disk, id, variant(c, fmt), &meta, ct->data);
 	if (rc && rc != -EFBIG)
 		log_warn("disk cache: cannot keep sheet %lld: %s",
 			 (long long)id, strerror(-rc));
+	return rc == 0;
 }
 
 static int refresh_sheet(struct cache *c, struct sheet_state *s,
@@ -671,7 +717,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	*unchanged = false;
 	memset(&res, 0, sizeof(res));
 	if (!s->model && !s->content[fmt] && c->opts.disk) {
-		rc = refresh_from_disk(c, s, fmt, new_content);
+		rc = refresh_from_disk(c, s, fmt, validate, new_content);
 		if (rc != -ENOENT)
 			return rc;
 	}
@@ -696,7 +742,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	rc = render_content(c, *new_model ? *new_model : s->model, fmt,
 			    new_content);
 	if (rc == 0)
-		store_on_disk(c, s->id, fmt, *new_content);
+		(void)store_on_disk(c, s->id, fmt, *new_content);
 	return rc;
 }
 
@@ -706,9 +752,11 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	struct model_sheet *model = NULL;
 	struct content *ct = NULL;
 	struct sheet_state *s;
-	bool stale, unchanged = false;
+	bool stale, unchanged = false, resized = false;
 	int rc;
 
+	if (c->hooks.opened)
+		c->hooks.opened(c->hooks.ctx, id);
 	pthread_mutex_lock(&c->lock);
 	s = sheet_get(c, id, true);
 	if (!s) {
@@ -732,7 +780,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 		/* Validated recently: only this format is missing. */
 		rc = render_content(c, s->model, fmt, &ct);
 		if (rc == 0)
-			store_on_disk(c, id, fmt, ct);
+			(void)store_on_disk(c, id, fmt, ct);
 	} else {
 		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged);
 	}
@@ -759,6 +807,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 		}
 		*out = content_get(s->content[fmt]);
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		resized = *direct_io && s->shown[fmt] >= 0;
 	} else if (is_network_error(rc) && s->content[fmt]) {
 		log_warn("sheet %lld: serving the copy held (%s)",
 			 (long long)id, strerror(-rc));
@@ -773,6 +822,115 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	}
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+	/* The kernel holds the size getattr showed: an fstat of this open
+	 * file (rsync's, tar's) must see the size it reads. */
+	if (resized && c->hooks.size_changed)
+		c->hooks.size_changed(c->hooks.ctx, id);
+	return rc;
+}
+
+/* Both renderings of the sheet are held for the listed modifiedAt. */
+static bool held_for(struct cache *c, int64_t id, int64_t listed_mtime_s)
+{
+	struct diskcache_meta meta;
+	struct sheet_state *s;
+	int f, held = 0;
+
+	pthread_mutex_lock(&c->lock);
+	s = sheet_get(c, id, false);
+	for (f = 0; s && f < FMT_COUNT; f++)
+		if (s->content[f] &&
+		    current(s->content[f]->mtime_s, listed_mtime_s))
+			held |= 1 << f;
+	pthread_mutex_unlock(&c->lock);
+	for (f = 0; c->opts.disk && f < FMT_COUNT; f++)
+		if (!(held & (1 << f)) &&
+		    diskcache_peek(c->opts.disk, id,
+				   variant(c, (enum render_fmt)f), &meta) == 0 &&
+		    current(meta.mtime_s, listed_mtime_s))
+			held |= 1 << f;
+	return held == (1 << FMT_COUNT) - 1;
+}
+
+int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s)
+{
+	struct content *ct[FMT_COUNT] = {NULL, NULL};
+	struct model_sheet *model = NULL;
+	const struct model_sheet *use;
+	struct http_result res;
+	struct sheet_state *s;
+	bool on_disk = true, resized = false, fresh;
+	int f, rc = 0;
+
+	if (held_for(c, id, listed_mtime_s))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	s = sheet_get(c, id, true);
+	if (!s || s->busy) {
+		/* Single-flight: whoever is busy fetches it. */
+		pthread_mutex_unlock(&c->lock);
+		return s ? 0 : -ENOMEM;
+	}
+	if (s->refused && s->refused_mtime == listed_mtime_s) {
+		/* Refused before and unchanged since: do not ask each pass. */
+		pthread_mutex_unlock(&c->lock);
+		return -EACCES;
+	}
+	s->busy = true;
+	/* A reader fetched it within the TTL: only a format is missing. */
+	fresh = s->model && now_mono() - s->checked_at < (double)c->opts.ttl_s;
+	pthread_mutex_unlock(&c->lock);
+
+	if (!fresh) {
+		memset(&res, 0, sizeof(res));
+		rc = api_get_sheet(c->api, id, &model, &res);
+		if (rc != -ECANCELED)
+			cache_note_result(c, rc, &res);
+	}
+	use = fresh ? s->model : model;
+	for (f = 0; rc == 0 && f < FMT_COUNT; f++) {
+		rc = render_content(c, use, (enum render_fmt)f, &ct[f]);
+		if (rc == 0)
+			on_disk &= store_on_disk(c, id, (enum render_fmt)f,
+						 ct[f]);
+	}
+
+	pthread_mutex_lock(&c->lock);
+	s->busy = false;
+	if (rc == 0) {
+		/* Nobody asked for the model: keep only the files, on disk
+		 * when they are there (memory stays bounded), else here. */
+		if (!fresh) {
+			sheet_clear(s);
+			s->version = model->version;
+			s->checked_at = now_mono();
+		}
+		for (f = 0; f < FMT_COUNT; f++) {
+			if (s->shown[f] >= 0 &&
+			    s->shown[f] != (int64_t)ct[f]->len)
+				resized = true;
+			if (!on_disk || fresh) {
+				content_put(s->content[f]);
+				s->content[f] = ct[f];
+				ct[f] = NULL;
+			}
+		}
+	} else if (rc == -ENOENT) {
+		sheet_clear(s);
+		if (c->opts.disk)
+			diskcache_drop(c->opts.disk, id);
+	}
+	if (rc == -ENOENT || rc == -EACCES) {
+		s->refused = true;
+		s->refused_mtime = listed_mtime_s;
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	for (f = 0; f < FMT_COUNT; f++)
+		content_put(ct[f]);
+	model_sheet_free(model);
+	if (resized && c->hooks.size_changed)
+		c->hooks.size_changed(c->hooks.ctx, id);
 	return rc;
 }
 

@@ -68,7 +68,27 @@ struct content {
 	int refs; /* atomic */
 };
 
+/*
+ * What the cache tells the layer above (fs/prefetch.c, fs/ops.c). Each is
+ * optional, called without any cache lock held, from the thread that did
+ * the work (a FUSE thread or a prefetch worker).
+ */
+struct cache_hooks {
+	/* A new sheet list was installed. */
+	void (*listing_changed)(void *ctx);
+	/* A reader opened a sheet's file (read-ahead watches the order). */
+	void (*opened)(void *ctx, int64_t id);
+	/* getattr saw content held for an older modifiedAt than the list's:
+	 * the sheet should be fetched soon. */
+	void (*stale)(void *ctx, int64_t id);
+	/* A size the kernel may hold for the sheet's files is now wrong. */
+	void (*size_changed)(void *ctx, int64_t id);
+	void *ctx;
+};
+
 struct cache *cache_new(struct api *api, const struct cache_opts *o);
+/* Set before any other thread uses the cache. */
+void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks);
 void cache_free(struct cache *c);
 
 /* A reference to the current listing, refreshed first when stale. */
@@ -103,6 +123,22 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	       struct content **out, bool *keep_cache,
 	       bool *direct_io) SSFS_WUR;
 void content_put(struct content *ct);
+
+/*
+ * Make both files of a sheet exact before anyone reads them (warm-up and
+ * read-ahead). Nothing is requested when both renderings of the listed
+ * modifiedAt are held (in memory or on disk), or when another thread is
+ * already fetching the sheet. Otherwise the sheet is fetched, both formats
+ * are rendered and kept (on disk when there is a disk cache, else in
+ * memory), and size_changed is called when a size getattr showed differs.
+ * The requests use the calling thread's priority (http_set_priority).
+ * Returns 0 (also when skipped) or a negative errno.
+ */
+int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s);
+
+/* A reference to the listing held now, without any request; NULL when
+ * none was read yet. */
+struct cache_listing *cache_listing_now(struct cache *c);
 
 /* Forget everything held (SIGHUP). */
 void cache_drop_all(struct cache *c);

@@ -44,12 +44,23 @@
 #define SSFS_INIH_VERSION "unknown"
 #endif
 
+/* The warm-up's default pace: half of Smartsheet's 300 a minute, so a
+ * typical account (150-200 sheets) is warm in about a minute and a half
+ * and readers always keep the other half. */
+#define MAIN_PREFETCH_PER_MIN 150
+#define MAIN_PREFETCH_MAX 290
+#define MAIN_READAHEAD 8
+#define MAIN_READAHEAD_MAX 64
+#define MAIN_PREFETCH_WORKERS 4
+
 struct cli {
 	char *config;
 	char *cache_ttl;
 	char *cache_dir;
 	char *cache_max;
 	int nodiskcache;
+	char *prefetch;
+	char *readahead;
 	char *values;
 	int crlf;
 	int verbose;
@@ -82,6 +93,8 @@ static const struct fuse_opt cli_opts[] = {
     {"cache_dir=%s", offsetof(struct cli, cache_dir), 0},
     {"cache_max=%s", offsetof(struct cli, cache_max), 0},
     CLI_OPT("nodiskcache", nodiskcache),
+    {"prefetch=%s", offsetof(struct cli, prefetch), 0},
+    {"readahead=%s", offsetof(struct cli, readahead), 0},
     {"values=%s", offsetof(struct cli, values), 0},
     CLI_OPT("crlf", crlf),
     CLI_OPT("verbose", verbose),
@@ -170,6 +183,15 @@ static void usage(const char *prog)
 	       "2G (default 1G)\n"
 	       "    -o nodiskcache         keep nothing on disk (default: "
 	       "keep)\n"
+	       "    -o prefetch=N          warm-up after the mount: fetch "
+	       "every sheet not\n"
+	       "                           held, N a minute, so sizes are "
+	       "exact (default %d;\n"
+	       "                           0: off)\n"
+	       "    -o readahead=N         a reader going through the sheets "
+	       "in order gets\n"
+	       "                           the next N fetched ahead (default "
+	       "%d; 0: off)\n"
 	       "    -o values=raw|display  cell text in CSV (default raw)\n"
 	       "    -o crlf                CSV lines end in CRLF (default "
 	       "LF)\n"
@@ -218,7 +240,27 @@ static void usage(const char *prog)
 	       "Exit status: 0 ok, 1 usage, 2 configuration, 3 authentication, "
 	       "4 API\n"
 	       "unreachable, 5 mount failed. See smartsheetfs(1).\n",
-	       prog, prog, prog, prog, CFG_DEFAULT_CACHE_TTL_S);
+	       prog, prog, prog, prog, CFG_DEFAULT_CACHE_TTL_S,
+	       MAIN_PREFETCH_PER_MIN, MAIN_READAHEAD);
+}
+
+/* A count option (prefetch=, readahead=): *out untouched when absent. */
+static bool parse_count_opt(const char *name, const char *text, long max,
+			    int *out)
+{
+	long v;
+
+	if (!text)
+		return true;
+	if (cfg_parse_seconds(text, 0, max, &v)) {
+		fprintf(stderr,
+			"smartsheetfs: %s: expected a whole number from 0 to "
+			"%ld, got '%s'\n",
+			name, max, text);
+		return false;
+	}
+	*out = (int)v;
+	return true;
 }
 
 static void print_version(void)
@@ -262,6 +304,8 @@ static void cli_release(struct cli *c)
 	free(c->cache_ttl);
 	free(c->cache_dir);
 	free(c->cache_max);
+	free(c->prefetch);
+	free(c->readahead);
 	free(c->values);
 	free(c->pos[0]);
 	free(c->pos[1]);
@@ -560,6 +604,7 @@ static int run_mount(struct fuse_args *args, struct fsops_ctx *x)
 	if (install_sighup() != 0)
 		goto out_signals;
 	log_info("mounted on %s", opts.mountpoint);
+	x->single_thread = opts.singlethread != 0;
 	if (opts.singlethread) {
 		rc = fuse_loop(f) ? EXIT_MOUNT : EXIT_OK;
 	} else {
@@ -571,7 +616,9 @@ static int run_mount(struct fuse_args *args, struct fsops_ctx *x)
 		 * was not given. */
 		if (opts.max_threads && opts.max_threads != UINT_MAX)
 			fuse_loop_cfg_set_max_threads(lc, opts.max_threads);
-		fuse_loop_cfg_set_idle_threads(lc, opts.max_idle_threads);
+		if (opts.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(lc,
+						       opts.max_idle_threads);
 		rc = fuse_loop_mt(f, lc) ? EXIT_MOUNT : EXIT_OK;
 		fuse_loop_cfg_destroy(lc);
 	}
@@ -657,6 +704,16 @@ int main(int argc, char **argv)
 	rc = cli_load_config(&cfg, config, &ov);
 	if (rc)
 		goto out;
+	x.prefetch_opts.workers = MAIN_PREFETCH_WORKERS;
+	x.prefetch_opts.per_min = MAIN_PREFETCH_PER_MIN;
+	x.prefetch_opts.ahead = MAIN_READAHEAD;
+	if (!parse_count_opt("prefetch", c.prefetch, MAIN_PREFETCH_MAX,
+			     &x.prefetch_opts.per_min) ||
+	    !parse_count_opt("readahead", c.readahead, MAIN_READAHEAD_MAX,
+			     &x.prefetch_opts.ahead)) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "smartsheetfs: libcurl failed to start\n");
@@ -692,6 +749,7 @@ int main(int argc, char **argv)
 	x.api_base = cfg.base_url;
 	x.ttl_s = cfg.cache_ttl_s;
 	x.mounted_at = time(NULL);
+	x.http = s.http;
 
 	if (access(mountpoint, F_OK) != 0) {
 		fprintf(stderr, "smartsheetfs: %s: %s\n", mountpoint,

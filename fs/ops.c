@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "fs/cache.h"
+#include "fs/prefetch.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
@@ -259,7 +260,6 @@ static int fsops_getattr(const char *path, struct stat *st,
 	int64_t size, mtime = 0;
 	int rc;
 
-	(void)fi;
 	rc = resolve(path, &n);
 	if (rc)
 		return rc;
@@ -289,7 +289,16 @@ static int fsops_getattr(const char *path, struct stat *st,
 	case NODE_SHEET:
 		break;
 	}
-	cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size, &mtime);
+	if (fi && fi->fh) {
+		/* fstat of an open file: the size of what it reads. */
+		const struct handle *h =
+		    (const struct handle *)(uintptr_t)fi->fh;
+
+		size = (int64_t)h->len;
+		mtime = h->content ? h->content->mtime_s : 0;
+	} else {
+		cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size, &mtime);
+	}
 	st->st_mode = S_IFREG | 0444;
 	st->st_nlink = 1;
 	st->st_size = size < 0 ? 0 : (off_t)size;
@@ -407,6 +416,8 @@ static int status_text(struct fsops_ctx *x, struct sbuf *sb)
 	pthread_mutex_unlock(&x->user_lock);
 	if (!rc)
 		rc = cache_status(x->cache, sb);
+	if (!rc)
+		rc = prefetch_status(x->prefetch, sb);
 	if (!rc)
 		rc = auth_describe(x->auth, true, sb);
 	return rc;
@@ -677,10 +688,76 @@ static int fsops_utimens(const char *path, const struct timespec tv[2],
 	return fsops_erofs_1(path);
 }
 
+/* ---- what the cache tells us ---- */
+
+static void hook_listing_changed(void *ctx_)
+{
+	struct fsops_ctx *x = ctx_;
+
+	prefetch_listing_changed(x->prefetch);
+}
+
+static void hook_opened(void *ctx_, int64_t id)
+{
+	struct fsops_ctx *x = ctx_;
+
+	prefetch_opened(x->prefetch, id);
+}
+
+static void hook_stale(void *ctx_, int64_t id)
+{
+	struct fsops_ctx *x = ctx_;
+
+	prefetch_soon(x->prefetch, id);
+}
+
+/*
+ * The sizes the kernel holds for the sheet's four files are wrong: drop
+ * its attributes (and pages), so the next stat asks again. Safe from the
+ * prefetch threads, and from an open of the same file (libfuse: open is
+ * not among the operations that must not notify) as long as other
+ * threads can serve a read the kernel waits on; with -s, only the
+ * prefetch threads notify (a FUSE thread has a fuse context).
+ */
+static void hook_size_changed(void *ctx_, int64_t id)
+{
+	struct fsops_ctx *x = ctx_;
+	struct cache_listing *l;
+	const struct cache_item *it;
+	char path[NAME_MAX + 64];
+	int f;
+
+	if (x->single_thread && fuse_get_context()->fuse)
+		return;
+	l = cache_listing_now(x->cache);
+	it = l ? cache_find_id(l, id) : NULL;
+
+	for (f = 0; f < 2; f++) {
+		const char *ext = f == 0 ? "csv" : "json";
+
+		if (it) {
+			snprintf(path, sizeof(path), SHEETS_DIR "/%s.%s",
+				 it->stem, ext);
+			(void)fuse_invalidate_path(x->fuse, path);
+		}
+		snprintf(path, sizeof(path), BYID_DIR "/%" PRId64 ".%s", id,
+			 ext);
+		(void)fuse_invalidate_path(x->fuse, path);
+	}
+	cache_put_listing(x->cache, l);
+}
+
 static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct fsops_ctx *x = fuse_get_context()->private_data;
 	double t = (double)x->ttl_s;
+	struct cache_hooks hooks = {
+	    .listing_changed = hook_listing_changed,
+	    .opened = hook_opened,
+	    .stale = hook_stale,
+	    .size_changed = hook_size_changed,
+	    .ctx = x,
+	};
 
 	(void)conn;
 	/* The kernel may keep names and attributes as long as we keep the
@@ -690,15 +767,29 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = t;
 	cfg->use_ino = 0;
 	cfg->hard_remove = 0;
+	/* No FUSE request is served yet and we run after daemonizing: the
+	 * time to set the hooks and start threads. */
+	x->fuse = fuse_get_context()->fuse;
+	cache_set_hooks(x->cache, &hooks);
+	if (x->http && (x->prefetch_opts.per_min > 0 ||
+			x->prefetch_opts.ahead > 0)) {
+		x->prefetch = prefetch_start(x->cache, x->http,
+					     &x->prefetch_opts);
+		if (!x->prefetch)
+			log_warn("warm-up and read-ahead are off: cannot "
+				 "start their threads");
+	}
 	return x;
 }
 
 /* The session ended: free what the kernel never released. */
 static void fsops_destroy(void *private_data)
 {
+	struct fsops_ctx *x = private_data;
 	struct handle *h, *next;
 
-	(void)private_data;
+	prefetch_stop(x->prefetch);
+	x->prefetch = NULL;
 	pthread_mutex_lock(&handles_lock);
 	h = open_handles;
 	open_handles = NULL;

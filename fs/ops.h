@@ -2,8 +2,11 @@
 #define SSFS_FS_OPS_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "fs/prefetch.h"
 
 /*
  * The FUSE callbacks (high-level API): path -> cache lookup -> content,
@@ -13,10 +16,12 @@
  *   /sheets/<stem>.csv|.json   /by-id/<id>.csv|.json   /.auth/status
  */
 
+struct fuse;
 struct fuse_operations;
 struct cache;
 struct auth;
 struct api;
+struct http;
 
 struct fsops_ctx {
 	struct cache *cache;   /* borrowed */
@@ -29,6 +34,12 @@ struct fsops_ctx {
 				* authorization) */
 	long ttl_s;
 	time_t mounted_at;
+	struct http *http;     /* borrowed */
+	struct prefetch_opts prefetch_opts; /* warm-up and read-ahead */
+	bool single_thread;    /* -s: one thread serves every request */
+	/* set by init, for the session's life */
+	struct prefetch *prefetch; /* NULL when both are off */
+	struct fuse *fuse;
 };
 
 /* The operations table; the fuse private data must be a struct fsops_ctx. */

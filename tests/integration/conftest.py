@@ -161,6 +161,12 @@ class Mount:
         e["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="xdg-cache-", dir=tmp)
         if env:
             e.update(env)
+        # Tests count requests: nothing is fetched ahead unless a test
+        # asks for it (test_prefetch.py).
+        if "prefetch=" not in opts:
+            opts += ",prefetch=0"
+        if "readahead=" not in opts:
+            opts += ",readahead=0"
         cmd = [BIN, "-f", "-o", "auto_unmount,config=%s,%s" %
                (self.config, opts), *extra_args, self.mnt]
         wrapper = os.environ.get("SSFS_TEST_WRAPPER")

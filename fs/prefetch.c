@@ -1,0 +1,317 @@
+#include "fs/prefetch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fs/cache.h"
+#include "http/http.h"
+#include "util/log.h"
+
+/* Sheets waiting for read-ahead or for a refetch after a change. */
+#define QUEUE_SLOTS 64
+/* The warm-up is paced by the request window; two threads are enough to
+ * keep that pace while a big sheet downloads, the rest serve read-ahead. */
+#define WARMUP_THREADS_MAX 2
+
+struct prefetch {
+	struct cache *cache;
+	struct http *http;
+	struct prefetch_opts o;
+	pthread_t *threads;
+	int nthreads;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* protected by lock */
+	bool stop;
+	int64_t queue[QUEUE_SLOTS]; /* FIFO of sheet ids */
+	int qhead, qlen;
+	struct cache_listing *listing; /* what the warm-up walks */
+	bool listing_new;	       /* take cache_listing_now() */
+	bool need_list;		       /* read the list first (at start) */
+	size_t cursor;		       /* the warm-up's place in listing */
+	int warming;		       /* threads on warm-up items */
+	long last_index, ahead_hi;     /* read-ahead: the reader's place */
+	/* for the status file */
+	unsigned long done, failed, ahead_done;
+	time_t pass_started, pass_ended;
+};
+
+static bool queued(const struct prefetch *p, int64_t id)
+{
+	int i;
+
+	for (i = 0; i < p->qlen; i++)
+		if (p->queue[(p->qhead + i) % QUEUE_SLOTS] == id)
+			return true;
+	return false;
+}
+
+/* Caller holds p->lock. A full queue drops the request: read-ahead is a
+ * hint, and a stale sheet is found again by the next getattr. */
+static void enqueue(struct prefetch *p, int64_t id)
+{
+	if (p->qlen == QUEUE_SLOTS || queued(p, id))
+		return;
+	p->queue[(p->qhead + p->qlen) % QUEUE_SLOTS] = id;
+	p->qlen++;
+	pthread_cond_signal(&p->cond);
+}
+
+static int64_t listed_mtime(const struct prefetch *p, int64_t id)
+{
+	const struct cache_item *it;
+
+	if (!p->listing)
+		return 0;
+	it = cache_find_id(p->listing, id);
+	return it ? it->mtime_s : 0;
+}
+
+/* One job for a worker. Caller holds p->lock; it may be dropped while the
+ * list is read. False when there is nothing to do. */
+static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
+		     enum http_priority *prio)
+{
+	struct cache_listing *l;
+
+	if (p->need_list) {
+		/* The warm-up starts with the list; installing it calls
+		 * prefetch_listing_changed. */
+		p->need_list = false;
+		pthread_mutex_unlock(&p->lock);
+		http_set_priority(HTTP_PRIO_BACKGROUND);
+		l = NULL;
+		if (cache_get_listing(p->cache, &l) == 0)
+			cache_put_listing(p->cache, l);
+		pthread_mutex_lock(&p->lock);
+	}
+	if (p->listing_new) {
+		p->listing_new = false;
+		l = cache_listing_now(p->cache);
+		if (p->listing)
+			cache_put_listing(p->cache, p->listing);
+		p->listing = l;
+		p->cursor = 0;
+		p->pass_started = time(NULL);
+		p->pass_ended = 0;
+	}
+	if (p->qlen) {
+		*id = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % QUEUE_SLOTS;
+		p->qlen--;
+		*mtime = listed_mtime(p, *id);
+		*prio = HTTP_PRIO_AHEAD;
+		return true;
+	}
+	if (p->o.per_min > 0 && p->listing && p->warming < WARMUP_THREADS_MAX &&
+	    p->cursor < p->listing->count) {
+		const struct cache_item *it = &p->listing->items[p->cursor++];
+
+		*id = it->id;
+		*mtime = it->mtime_s;
+		*prio = HTTP_PRIO_BACKGROUND;
+		return true;
+	}
+	if (p->listing && p->cursor == p->listing->count && !p->pass_ended &&
+	    !p->warming)
+		p->pass_ended = time(NULL);
+	return false;
+}
+
+static void *worker_main(void *arg)
+{
+	struct prefetch *p = arg;
+	enum http_priority prio;
+	int64_t id, mtime;
+	int rc;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		if (!next_job(p, &id, &mtime, &prio)) {
+			if (!p->stop && !p->listing_new && !p->need_list)
+				pthread_cond_wait(&p->cond, &p->lock);
+			continue;
+		}
+		if (prio == HTTP_PRIO_BACKGROUND)
+			p->warming++;
+		pthread_mutex_unlock(&p->lock);
+
+		http_set_priority(prio);
+		rc = cache_prefetch(p->cache, id, mtime);
+		if (rc && rc != -ECANCELED)
+			log_debug("prefetch of sheet %lld: %s", (long long)id,
+				  strerror(-rc));
+
+		pthread_mutex_lock(&p->lock);
+		if (prio == HTTP_PRIO_BACKGROUND) {
+			p->warming--;
+			/* Another thread may now take a warm-up item. */
+			pthread_cond_signal(&p->cond);
+		} else {
+			p->ahead_done++;
+		}
+		if (rc == 0)
+			p->done++;
+		else if (rc != -ECANCELED)
+			p->failed++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+struct prefetch *prefetch_start(struct cache *c, struct http *h,
+				const struct prefetch_opts *o)
+{
+	struct prefetch *p = calloc(1, sizeof(*p));
+	int i;
+
+	if (!p)
+		return NULL;
+	p->cache = c;
+	p->http = h;
+	p->o = *o;
+	if (p->o.workers < 1)
+		p->o.workers = 1;
+	p->last_index = -2;
+	p->ahead_hi = -1;
+	p->need_list = o->per_min > 0;
+	p->threads = calloc((size_t)p->o.workers, sizeof(*p->threads));
+	if (!p->threads) {
+		free(p);
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	http_set_background_rate(h, o->per_min);
+	http_cancel_speculative(h, false);
+	for (i = 0; i < p->o.workers; i++) {
+		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
+			break;
+		p->nthreads++;
+	}
+	if (!p->nthreads) {
+		prefetch_stop(p);
+		return NULL;
+	}
+	return p;
+}
+
+void prefetch_stop(struct prefetch *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	/* Requests waiting for the window or downloading give up now. */
+	http_cancel_speculative(p->http, true);
+	for (i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	if (p->listing)
+		cache_put_listing(p->cache, p->listing);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p->threads);
+	free(p);
+}
+
+void prefetch_listing_changed(struct prefetch *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->listing_new = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * A reader opened a file of sheet id. When it is the sheet at or right
+ * after the previous open's place in the list (grep -r, cat *, rsync walk
+ * the folder in that order), the next `ahead` sheets are queued; a random
+ * open queues nothing.
+ */
+void prefetch_opened(struct prefetch *p, int64_t id)
+{
+	const struct cache_item *it;
+	long k, from, to;
+
+	if (!p || p->o.ahead <= 0)
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (!p->listing)
+		p->listing = cache_listing_now(p->cache);
+	it = p->listing ? cache_find_id(p->listing, id) : NULL;
+	if (!it) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	k = (long)(it - p->listing->items);
+	if (k == p->last_index || k == p->last_index + 1) {
+		from = k + 1 > p->ahead_hi + 1 ? k + 1 : p->ahead_hi + 1;
+		to = k + p->o.ahead;
+		if (to >= (long)p->listing->count)
+			to = (long)p->listing->count - 1;
+		for (; from <= to; from++)
+			enqueue(p, p->listing->items[from].id);
+		if (to > p->ahead_hi)
+			p->ahead_hi = to;
+	} else {
+		p->ahead_hi = k;
+	}
+	p->last_index = k;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void prefetch_soon(struct prefetch *p, int64_t id)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	enqueue(p, id);
+	pthread_mutex_unlock(&p->lock);
+}
+
+int prefetch_status(struct prefetch *p, struct sbuf *out)
+{
+	char when[32] = "";
+	struct tm tm;
+	int rc;
+
+	if (!p)
+		return sbuf_addstr(out, "warm-up: off\n");
+	pthread_mutex_lock(&p->lock);
+	if (p->pass_ended) {
+		gmtime_r(&p->pass_ended, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	if (p->o.per_min <= 0)
+		rc = sbuf_addstr(out, "warm-up: off");
+	else if (!p->listing)
+		rc = sbuf_addstr(out, "warm-up: waiting for the sheet list");
+	else if (p->pass_ended)
+		rc = sbuf_addf(out, "warm-up: all %zu sheets done at %s",
+			       p->listing->count, when);
+	else
+		rc = sbuf_addf(out, "warm-up: %zu of %zu sheets",
+			       p->cursor, p->listing->count);
+	if (!rc)
+		rc = sbuf_addf(out,
+			       " (%d/min); %lu held, %lu failed; "
+			       "read-ahead %d sheets, %lu done\n",
+			       p->o.per_min, p->done, p->failed, p->o.ahead,
+			       p->ahead_done);
+	pthread_mutex_unlock(&p->lock);
+	if (!rc)
+		rc = sbuf_addf(out, "requests in the last minute: %d\n",
+			       http_window_count(p->http));
+	return rc;
+}

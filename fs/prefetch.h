@@ -1,0 +1,55 @@
+#ifndef SSFS_FS_PREFETCH_H
+#define SSFS_FS_PREFETCH_H
+
+#include <stdint.h>
+
+#include "util/compat.h"
+#include "util/sbuf.h"
+
+/*
+ * Fetching what nobody asked for yet, so that sizes are exact before the
+ * first read (rsync and tar trust them) and a reader walking the sheets in
+ * order finds them fetched (grep -r). A small pool of threads works on:
+ *
+ * - read-ahead (HTTP_PRIO_AHEAD): when a reader opens the sheets in list
+ *   order, the next `ahead` sheets; and sheets whose listed modifiedAt is
+ *   newer than what is held (getattr noticed), so their sizes are right
+ *   soon after a change;
+ * - the warm-up (HTTP_PRIO_BACKGROUND): after the mount and after each new
+ *   sheet list, every sheet whose two files are not held for the listed
+ *   modifiedAt, paced at per_min sheets a minute.
+ *
+ * Both go through cache_prefetch: single-flight with readers, nothing
+ * requested for what the memory or disk cache holds, and the kernel told
+ * when a size it showed changes. The request window (http/ratelimit.c)
+ * keeps a quarter of the budget for readers at all times, half while the
+ * warm-up runs.
+ */
+
+struct cache;
+struct http;
+struct prefetch;
+
+struct prefetch_opts {
+	int workers; /* threads, >= 1 */
+	int per_min; /* warm-up pace in sheets a minute; 0: no warm-up */
+	int ahead;   /* read-ahead depth in sheets; 0: no read-ahead */
+};
+
+/* Starts the threads (call after daemonizing). NULL when out of memory or
+ * a thread cannot be started. */
+struct prefetch *prefetch_start(struct cache *c, struct http *h,
+				const struct prefetch_opts *o);
+
+/* Cancels what is in flight and joins the threads. NULL is fine. */
+void prefetch_stop(struct prefetch *p);
+
+/* The cache's hooks (struct cache_hooks) forward here. */
+void prefetch_listing_changed(struct prefetch *p);
+void prefetch_opened(struct prefetch *p, int64_t id);
+void prefetch_soon(struct prefetch *p, int64_t id);
+
+/* Lines for .auth/status: what the warm-up has done. */
+int prefetch_status(struct prefetch *p, struct sbuf *out) SSFS_WUR;
+
+#endif /* SSFS_FS_PREFETCH_H */
