@@ -698,7 +698,7 @@ def test_daemonized_logs_go_to_syslog(tmp_path, fresh_fake):
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 if [ "$BIND" = 1 ]; then mount --bind "$SOCK" /dev/log || fail bind; fi
-"$BIN" "$CONFIG" "$MNT" -o cache_ttl=0 2>"$TMP/stderr" || fail "mount"
+"$BIN" "$CONFIG" "$MNT" -o cache_ttl=0,prefetch=0 2>"$TMP/stderr" || fail "mount"
 grep -q " $MNT " /proc/self/mountinfo || fail "not mounted"
 ls "$MNT/sheets" >/dev/null || fail "ls"
 cat "$MNT/by-id/$SID.csv" >/dev/null 2>&1 && fail "the faulted read worked"
