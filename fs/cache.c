@@ -829,8 +829,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	return rc;
 }
 
-/* Both renderings of the sheet are held for the listed modifiedAt. */
-static bool held_for(struct cache *c, int64_t id, int64_t listed_mtime_s)
+bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s)
 {
 	struct diskcache_meta meta;
 	struct sheet_state *s;
@@ -862,7 +861,7 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s)
 	bool on_disk = true, resized = false, fresh;
 	int f, rc = 0;
 
-	if (held_for(c, id, listed_mtime_s))
+	if (cache_held(c, id, listed_mtime_s))
 		return 0;
 	pthread_mutex_lock(&c->lock);
 	s = sheet_get(c, id, true);

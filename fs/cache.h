@@ -136,6 +136,10 @@ void content_put(struct content *ct);
  */
 int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s);
 
+/* Whether both renderings of the sheet are held for the listed modifiedAt
+ * (in memory or on disk): cache_prefetch would request nothing. */
+bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s);
+
 /* A reference to the listing held now, without any request; NULL when
  * none was read yet. */
 struct cache_listing *cache_listing_now(struct cache *c);

@@ -142,7 +142,15 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		http_set_priority(prio);
-		rc = cache_prefetch(p->cache, id, mtime);
+		/*
+		 * Wait for the request's turn before cache_prefetch marks the
+		 * sheet busy: a reader must never wait on the warm-up's pace.
+		 */
+		if (cache_held(p->cache, id, mtime))
+			rc = 0;
+		else if ((rc = http_wait_turn(p->http)) == 0)
+			rc = cache_prefetch(p->cache, id, mtime);
+		http_forget_turn();
 		if (rc && rc != -ECANCELED)
 			log_debug("prefetch of sheet %lld: %s", (long long)id,
 				  strerror(-rc));

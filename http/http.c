@@ -99,6 +99,8 @@ struct xfer {
 
 /* The priority of this thread's requests (http_set_priority). */
 static _Thread_local enum http_priority tl_priority;
+/* This thread already waited for its next request's turn. */
+static _Thread_local bool tl_has_turn;
 
 void http_set_priority(enum http_priority p)
 {
@@ -377,6 +379,10 @@ static int rate_wait(struct http *h)
 	long wait;
 	int rc = 0;
 
+	if (tl_has_turn) {
+		tl_has_turn = false;
+		return 0;
+	}
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
 		if (p != HTTP_PRIO_USER && atomic_load(&h->cancel)) {
@@ -400,6 +406,21 @@ static int rate_wait(struct http *h)
 	}
 	pthread_mutex_unlock(&h->lock);
 	return rc;
+}
+
+int http_wait_turn(struct http *h)
+{
+	int rc;
+
+	tl_has_turn = false;
+	rc = rate_wait(h);
+	tl_has_turn = rc == 0;
+	return rc;
+}
+
+void http_forget_turn(void)
+{
+	tl_has_turn = false;
 }
 
 /* After a 429 every thread should pause, not only the one that got it: our

@@ -136,6 +136,15 @@ enum http_priority {
 };
 void http_set_priority(enum http_priority p);
 
+/*
+ * Wait for this thread's turn in the window now (its priority), before
+ * taking anything a reader might wait on; the thread's next request then
+ * goes without waiting again. 0 or -ECANCELED. http_forget_turn() drops an
+ * unused turn (it stays counted: the window only errs on the safe side).
+ */
+int http_wait_turn(struct http *h);
+void http_forget_turn(void);
+
 /* Change the background pace (0: no background requests). */
 void http_set_background_rate(struct http *h, int per_min);
 
