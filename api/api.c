@@ -263,7 +263,7 @@ out:
 
 /* The streaming sink: a retried attempt restarts the parser. */
 struct sheet_sink {
-	struct sheet_parser *p;
+	struct feed *f;
 	int parse_err; /* what the parser said, to tell it from transport */
 };
 
@@ -271,14 +271,14 @@ static int sink_reset(void *ctx)
 {
 	struct sheet_sink *s = ctx;
 
-	s->parse_err = sheet_parser_reset(s->p);
+	s->parse_err = feed_reset(s->f);
 	return s->parse_err;
 }
 
 static int sink_write(void *ctx, const char *data, size_t n)
 {
 	struct sheet_sink *s = ctx;
-	int rc = sheet_parser_feed(s->p, data, n);
+	int rc = feed_write(s->f, data, n);
 
 	if (rc)
 		s->parse_err = rc;
@@ -291,13 +291,15 @@ int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
 	struct http_result local = {0}, *r = res ? res : &local;
 	struct sheet_sink ss = {NULL, 0};
 	struct http_sink sink = {sink_reset, sink_write, &ss};
+	struct sheet_parser *p;
 	struct model_sheet *s = NULL;
 	char path[64];
 	int rc;
 
 	snprintf(path, sizeof(path), "/sheets/%" PRId64, id);
-	ss.p = sheet_parser_new();
-	if (!ss.p) {
+	p = sheet_parser_new();
+	ss.f = p ? feed_new(p) : NULL;
+	if (!ss.f) {
 		memset(r, 0, sizeof(*r));
 		rc = -ENOMEM;
 		log_failure(path, rc, r, "out of memory");
@@ -312,7 +314,7 @@ int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
 					    : "malformed answer");
 		goto out;
 	}
-	rc = sheet_parser_finish(ss.p, &s);
+	rc = feed_finish(ss.f, &s);
 	if (rc) {
 		log_failure(path, rc, r,
 			    rc == -ENOMEM ? "out of memory"
@@ -321,7 +323,8 @@ int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
 	}
 	*out = s;
 out:
-	sheet_parser_free(ss.p);
+	feed_free(ss.f);
+	sheet_parser_free(p);
 	return rc;
 }
 

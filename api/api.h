@@ -67,6 +67,21 @@ int sheet_parser_feed(struct sheet_parser *p, const char *data, size_t n) SSFS_W
 /* On success the parser gives up the sheet to *out and may be reset or
  * freed. -EIO for malformed or wrong-shaped JSON. */
 int sheet_parser_finish(struct sheet_parser *p, struct model_sheet **out) SSFS_WUR;
+
+/*
+ * The parser fed on a thread of its own (api/feed.c), so that the parse
+ * overlaps the transfer: write hands the body over in pieces (backpressure
+ * when the parser falls behind), reset starts over, finish waits for the
+ * parser and builds the model. A body of one piece never starts the thread.
+ * The feed borrows the parser.
+ */
+struct feed;
+struct feed *feed_new(struct sheet_parser *p);
+void feed_free(struct feed *f);
+int feed_write(struct feed *f, const char *data, size_t n) SSFS_WUR;
+int feed_reset(struct feed *f) SSFS_WUR;
+int feed_finish(struct feed *f, struct model_sheet **out) SSFS_WUR;
+
 /* Convenience: parse a whole document. */
 int api_parse_sheet(const char *json, size_t len, struct model_sheet **out) SSFS_WUR;
 

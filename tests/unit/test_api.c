@@ -840,6 +840,140 @@ static void test_api_sheet_reset(void)
 	sheet_parser_free(NULL);
 }
 
+/* A body of about 3 MB: 4000 rows of 10 cells, enough pieces of 256 KiB
+ * for the feed's thread and its backpressure. */
+static char *big_body(size_t *len)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	int r, c, rc = 0;
+
+	rc |= sbuf_addstr(&sb, "{\"id\":9,\"version\":3,\"columns\":[");
+	for (c = 0; c < 10; c++)
+		rc |= sbuf_addf(&sb, "%s{\"id\":%d,\"title\":\"C%d\"}",
+				c ? "," : "", 100 + c, c);
+	rc |= sbuf_addstr(&sb, "],\"rows\":[");
+	for (r = 0; r < 4000; r++) {
+		rc |= sbuf_addf(&sb, "%s{\"id\":%d,\"cells\":[", r ? "," : "",
+				r + 1);
+		for (c = 0; c < 10; c++)
+			rc |= sbuf_addf(&sb,
+					"%s{\"columnId\":%d,\"value\":\"row %d "
+					"cell %d, some text to make it long\"}",
+					c ? "," : "", 100 + c, r, c);
+		rc |= sbuf_addstr(&sb, "]}");
+	}
+	rc |= sbuf_addstr(&sb, "]}");
+	if (rc) {
+		sbuf_release(&sb);
+		return NULL;
+	}
+	return sbuf_detach(&sb, len);
+}
+
+/* Feed body through a feed in pieces of k bytes. */
+static int feed_pieces(struct feed *f, const char *body, size_t n, size_t k)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i += k)
+		rc = feed_write(f, body + i, n - i < k ? n - i : k);
+	return rc;
+}
+
+static void test_api_feed_same_model_as_direct(void)
+{
+	static const size_t sizes[] = {16384, 1000, 300000, 7};
+	size_t n = 0, k;
+	char *body = big_body(&n);
+	struct model_sheet *whole = body ? parse(body, NULL) : NULL;
+	char *a = whole ? dump_new(whole) : NULL;
+
+	CHECK(a != NULL && n > ((size_t)2 << 20));
+	for (k = 0; a && k < SSFS_ARRAY_SIZE(sizes); k++) {
+		struct sheet_parser *p = sheet_parser_new();
+		struct feed *f = p ? feed_new(p) : NULL;
+		struct model_sheet *s = NULL;
+		char *b;
+
+		CHECK(f != NULL);
+		if (!f) {
+			sheet_parser_free(p);
+			break;
+		}
+		CHECK_INT(feed_pieces(f, body, n, sizes[k]), 0);
+		CHECK_INT(feed_finish(f, &s), 0);
+		b = s ? dump_new(s) : NULL;
+		CHECK_STR(a, b);
+		free(b);
+		model_sheet_free(s);
+		feed_free(f);
+		sheet_parser_free(p);
+	}
+	/* A small body never needs the thread, and parses the same. */
+	{
+		struct sheet_parser *p = sheet_parser_new();
+		struct feed *f = p ? feed_new(p) : NULL;
+		struct model_sheet *s = NULL;
+
+		CHECK_INT(feed_write(f, full_sheet, strlen(full_sheet)), 0);
+		CHECK_INT(feed_finish(f, &s), 0);
+		CHECK(s && s->nrows == 3 && s->ncols == 13);
+		model_sheet_free(s);
+		feed_free(f);
+		sheet_parser_free(p);
+	}
+	free(a);
+	model_sheet_free(whole);
+	free(body);
+}
+
+static void test_api_feed_reset_and_errors(void)
+{
+	size_t n = 0;
+	char *body = big_body(&n);
+	struct sheet_parser *p = sheet_parser_new();
+	struct feed *f = p ? feed_new(p) : NULL;
+	struct model_sheet *s = NULL;
+	char *bad;
+	int rc;
+
+	CHECK(body && f);
+	if (!body || !f)
+		goto out;
+	/* Most of a body (the thread is busy), then a retry from the start. */
+	CHECK_INT(feed_pieces(f, body, n * 3 / 4, 16384), 0);
+	CHECK_INT(feed_reset(f), 0);
+	CHECK_INT(feed_pieces(f, body, n, 16384), 0);
+	CHECK_INT(feed_finish(f, &s), 0);
+	CHECK(s && s->nrows == 4000 && s->ncols == 10);
+	model_sheet_free(s);
+	s = NULL;
+	/* Broken early: the error comes back from a later write or from
+	 * finish, never a model; a reset recovers. */
+	bad = strdup(body);
+	CHECK(bad != NULL);
+	if (bad) {
+		bad[1000] = ']';
+		CHECK_INT(feed_reset(f), 0);
+		rc = feed_pieces(f, bad, n, 16384);
+		if (!rc)
+			rc = feed_finish(f, &s);
+		CHECK_INT(rc, -EIO);
+		CHECK(s == NULL);
+		free(bad);
+	}
+	CHECK_INT(feed_reset(f), 0);
+	CHECK_INT(feed_pieces(f, body, n, 65536), 0);
+	CHECK_INT(feed_finish(f, &s), 0);
+	CHECK(s && s->nrows == 4000);
+	model_sheet_free(s);
+out:
+	feed_free(f);
+	sheet_parser_free(p);
+	free(body);
+}
+
 static void test_api_sheet_bad_shapes(void)
 {
 	static const char *const bad[] = {
@@ -1342,6 +1476,8 @@ int main(void)
 	T(test_api_list_sdk_scenario);
 	T(test_api_list_pages_append);
 	T(test_api_list_bad);
+	T(test_api_feed_same_model_as_direct);
+	T(test_api_feed_reset_and_errors);
 	T(test_api_parse_version_table);
 	T(test_api_parse_user_table);
 	return t_run();
