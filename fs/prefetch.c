@@ -292,7 +292,7 @@ int prefetch_status(struct prefetch *p, struct sbuf *out)
 {
 	char when[32] = "";
 	struct tm tm;
-	int rc;
+	int rc, n;
 
 	if (!p)
 		return sbuf_addstr(out, "warm-up: off\n");
@@ -318,8 +318,8 @@ int prefetch_status(struct prefetch *p, struct sbuf *out)
 			       p->o.per_min, p->done, p->failed, p->o.ahead,
 			       p->ahead_done);
 	pthread_mutex_unlock(&p->lock);
-	if (!rc)
-		rc = sbuf_addf(out, "requests in the last minute: %d\n",
-			       http_window_count(p->http));
+	n = http_window_count(p->http);
+	if (!rc && n >= 0)
+		rc = sbuf_addf(out, "requests in the last minute: %d\n", n);
 	return rc;
 }

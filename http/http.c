@@ -453,7 +453,7 @@ int http_window_count(struct http *h)
 	int n;
 
 	pthread_mutex_lock(&h->lock);
-	n = http_window_used(&h->window, now_ms());
+	n = h->window.limit ? http_window_used(&h->window, now_ms()) : -1;
 	pthread_mutex_unlock(&h->lock);
 	return n;
 }

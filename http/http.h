@@ -154,7 +154,8 @@ void http_set_background_rate(struct http *h, int per_min);
  */
 void http_cancel_speculative(struct http *h, bool on);
 
-/* Requests sent in the last window (for the status file). */
+/* Requests sent in the last window (for the status file); -1 when there
+ * is no limit. */
 int http_window_count(struct http *h);
 
 /*
