@@ -553,8 +553,11 @@ static struct diskcache *open_disk_cache(const struct cli *c,
 
 static void on_sighup(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	fsops_request_drop();
+	errno = saved;
 }
 
 static int install_sighup(void)

@@ -4,11 +4,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fuse.h>
 #include <openssl/crypto.h>
@@ -30,11 +31,13 @@
 /* What a write to .auth/verifier may hold: a code or a redirect URL. */
 #define AUTH_WRITE_MAX 8192
 
-static volatile sig_atomic_t drop_requested;
+/* Set from a signal handler, read by every FUSE thread: a lock-free
+ * atomic is both async-signal-safe and race-free. */
+static atomic_int drop_requested;
 
 void fsops_request_drop(void)
 {
-	drop_requested = 1;
+	atomic_store(&drop_requested, 1);
 }
 
 enum node_kind {
@@ -116,10 +119,8 @@ static struct cache *the_cache(void)
 {
 	struct fsops_ctx *x = ctx();
 
-	if (drop_requested) {
-		drop_requested = 0;
+	if (atomic_exchange(&drop_requested, 0))
 		cache_drop_all(x->cache);
-	}
 	return x->cache;
 }
 
@@ -773,11 +774,15 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cache_set_hooks(x->cache, &hooks);
 	if (x->http && (x->prefetch_opts.per_min > 0 ||
 			x->prefetch_opts.ahead > 0)) {
-		x->prefetch = prefetch_start(x->cache, x->http,
-					     &x->prefetch_opts);
-		if (!x->prefetch)
+		/* The hooks reach it through x: set before any thread runs. */
+		x->prefetch = prefetch_new(x->cache, x->http,
+					   &x->prefetch_opts);
+		if (!x->prefetch || prefetch_start(x->prefetch)) {
 			log_warn("warm-up and read-ahead are off: cannot "
 				 "start their threads");
+			prefetch_stop(x->prefetch);
+			x->prefetch = NULL;
+		}
 	}
 	return x;
 }

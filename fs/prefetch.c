@@ -172,11 +172,10 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct prefetch *prefetch_start(struct cache *c, struct http *h,
-				const struct prefetch_opts *o)
+struct prefetch *prefetch_new(struct cache *c, struct http *h,
+			      const struct prefetch_opts *o)
 {
 	struct prefetch *p = calloc(1, sizeof(*p));
-	int i;
 
 	if (!p)
 		return NULL;
@@ -195,18 +194,21 @@ struct prefetch *prefetch_start(struct cache *c, struct http *h,
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	http_set_background_rate(h, o->per_min);
-	http_cancel_speculative(h, false);
+	return p;
+}
+
+int prefetch_start(struct prefetch *p)
+{
+	int i;
+
+	http_set_background_rate(p->http, p->o.per_min);
+	http_cancel_speculative(p->http, false);
 	for (i = 0; i < p->o.workers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
 			break;
 		p->nthreads++;
 	}
-	if (!p->nthreads) {
-		prefetch_stop(p);
-		return NULL;
-	}
-	return p;
+	return p->nthreads ? 0 : -EAGAIN;
 }
 
 void prefetch_stop(struct prefetch *p)

@@ -36,12 +36,16 @@ struct prefetch_opts {
 	int ahead;   /* read-ahead depth in sheets; 0: no read-ahead */
 };
 
-/* Starts the threads (call after daemonizing). NULL when out of memory or
- * a thread cannot be started. */
-struct prefetch *prefetch_start(struct cache *c, struct http *h,
-				const struct prefetch_opts *o);
+/* A prefetcher with no thread yet; NULL when out of memory. */
+struct prefetch *prefetch_new(struct cache *c, struct http *h,
+			      const struct prefetch_opts *o);
 
-/* Cancels what is in flight and joins the threads. NULL is fine. */
+/* Start the threads (after daemonizing, and once the hooks can reach p).
+ * 0, or -EAGAIN when not one thread could be started. */
+int prefetch_start(struct prefetch *p) SSFS_WUR;
+
+/* Cancels what is in flight, joins the threads and frees p (NULL is
+ * fine). */
 void prefetch_stop(struct prefetch *p);
 
 /* The cache's hooks (struct cache_hooks) forward here. */
