@@ -454,6 +454,11 @@ int cache_get_listing(struct cache *c, struct cache_listing **out)
 	return rc;
 }
 
+bool cache_disk_nearly_full(struct cache *c)
+{
+	return c->opts.disk && diskcache_nearly_full(c->opts.disk);
+}
+
 struct cache_listing *cache_listing_now(struct cache *c)
 {
 	struct cache_listing *l;

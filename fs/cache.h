@@ -140,6 +140,10 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s);
  * (in memory or on disk): cache_prefetch would request nothing. */
 bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s);
 
+/* The disk cache is nearly full (false without one): the warm-up stops
+ * rather than evict what readers use. */
+bool cache_disk_nearly_full(struct cache *c);
+
 /* A reference to the listing held now, without any request; NULL when
  * none was read yet. */
 struct cache_listing *cache_listing_now(struct cache *c);

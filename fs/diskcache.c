@@ -692,3 +692,13 @@ void diskcache_usage(struct diskcache *d, uint64_t *bytes, uint64_t *entries)
 		*entries = d->entries;
 	pthread_mutex_unlock(&d->lock);
 }
+
+bool diskcache_nearly_full(struct diskcache *d)
+{
+	bool full;
+
+	pthread_mutex_lock(&d->lock);
+	full = d->max_bytes && d->bytes >= d->max_bytes / 10 * 9;
+	pthread_mutex_unlock(&d->lock);
+	return full;
+}

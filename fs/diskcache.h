@@ -2,6 +2,7 @@
 #define SSFS_FS_DISKCACHE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/compat.h"
@@ -118,5 +119,9 @@ void diskcache_drop(struct diskcache *d, int64_t id);
  * the entry count. Either pointer may be NULL.
  */
 void diskcache_usage(struct diskcache *d, uint64_t *bytes, uint64_t *entries);
+
+/* The namespace holds 90 % of max_bytes or more: filling it further would
+ * evict what readers use (the warm-up stops there). */
+bool diskcache_nearly_full(struct diskcache *d);
 
 #endif /* SSFS_FS_DISKCACHE_H */

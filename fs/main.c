@@ -710,6 +710,10 @@ int main(int argc, char **argv)
 	x.prefetch_opts.workers = MAIN_PREFETCH_WORKERS;
 	x.prefetch_opts.per_min = MAIN_PREFETCH_PER_MIN;
 	x.prefetch_opts.ahead = MAIN_READAHEAD;
+	/* Without a disk cache the warm-up would hold every sheet in
+	 * memory: only when asked for. */
+	if (c.nodiskcache)
+		x.prefetch_opts.per_min = 0;
 	if (!parse_count_opt("prefetch", c.prefetch, MAIN_PREFETCH_MAX,
 			     &x.prefetch_opts.per_min) ||
 	    !parse_count_opt("readahead", c.readahead, MAIN_READAHEAD_MAX,

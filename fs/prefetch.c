@@ -35,6 +35,8 @@ struct prefetch {
 	bool need_list;		       /* read the list first (at start) */
 	size_t cursor;		       /* the warm-up's place in listing */
 	int warming;		       /* threads on warm-up items */
+	bool paused;		       /* stopped: the disk cache is full */
+	bool said_full;		       /* ... and the log said so once */
 	long last_index, ahead_hi;     /* read-ahead: the reader's place */
 	/* for the status file */
 	unsigned long done, failed, ahead_done;
@@ -99,6 +101,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		p->cursor = 0;
 		p->pass_started = time(NULL);
 		p->pass_ended = 0;
+		p->paused = false;
 	}
 	if (p->qlen) {
 		*id = p->queue[p->qhead];
@@ -108,8 +111,20 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		*prio = HTTP_PRIO_AHEAD;
 		return true;
 	}
+	if (p->o.per_min > 0 && p->listing && !p->paused &&
+	    p->cursor < p->listing->count &&
+	    cache_disk_nearly_full(p->cache)) {
+		/* Going on would evict what readers use, then fetch it again
+		 * next pass: stop until the next list. */
+		p->paused = true;
+		if (!p->said_full)
+			log_info("warm-up paused at %zu of %zu sheets: the "
+				 "disk cache is nearly full (cache_max=)",
+				 p->cursor, p->listing->count);
+		p->said_full = true;
+	}
 	if (p->o.per_min > 0 && p->listing && p->warming < WARMUP_THREADS_MAX &&
-	    p->cursor < p->listing->count) {
+	    !p->paused && p->cursor < p->listing->count) {
 		const struct cache_item *it = &p->listing->items[p->cursor++];
 
 		*id = it->id;
@@ -307,6 +322,11 @@ int prefetch_status(struct prefetch *p, struct sbuf *out)
 		rc = sbuf_addstr(out, "warm-up: off");
 	else if (!p->listing)
 		rc = sbuf_addstr(out, "warm-up: waiting for the sheet list");
+	else if (p->paused)
+		rc = sbuf_addf(out,
+			       "warm-up: paused at %zu of %zu sheets (the disk "
+			       "cache is nearly full: raise cache_max=)",
+			       p->cursor, p->listing->count);
 	else if (p->pass_ended)
 		rc = sbuf_addf(out, "warm-up: all %zu sheets done at %s",
 			       p->listing->count, when);

@@ -138,7 +138,8 @@ class Mount:
     """smartsheetfs mounted in the foreground on a temporary folder."""
 
     def __init__(self, tmp, fake, opts="cache_ttl=1", config=None,
-                 extra_args=(), env=None, expect_fail=False):
+                 extra_args=(), env=None, expect_fail=False,
+                 daemon_defaults=False):
         self.tmp = tmp
         self.mnt = tempfile.mkdtemp(prefix="mnt-", dir=tmp)
         self.config = os.path.join(tmp, "config.ini")
@@ -162,10 +163,10 @@ class Mount:
         if env:
             e.update(env)
         # Tests count requests: nothing is fetched ahead unless a test
-        # asks for it (test_prefetch.py).
-        if "prefetch=" not in opts:
+        # asks for it (test_prefetch.py) or wants the daemon's defaults.
+        if "prefetch=" not in opts and not daemon_defaults:
             opts += ",prefetch=0"
-        if "readahead=" not in opts:
+        if "readahead=" not in opts and not daemon_defaults:
             opts += ",readahead=0"
         cmd = [BIN, "-f", "-o", "auto_unmount,config=%s,%s" %
                (self.config, opts), *extra_args, self.mnt]

@@ -294,3 +294,50 @@ def test_rsync_copies_exactly_then_only_what_changed(mk, gfake, tmp_path):
     for f in files:
         assert (dest / f).read_bytes() == read(os.path.join(src, f)), f
     assert b"changed for rsync" in (dest / ("%d.csv" % target)).read_bytes()
+
+
+def test_warmup_pauses_when_the_disk_cache_is_nearly_full(mk, gfake,
+                                                          tmp_path):
+    ids = readable_ids(gfake)
+    n0 = len(gfake.log())
+    m = mk("cache_ttl=60,prefetch=290,cache_max=24K,cache_dir=%s" %
+           (tmp_path / "dc"))
+    deadline = time.monotonic() + 30
+    status = ""
+    while time.monotonic() < deadline:
+        status = read(m.path(".auth", "status")).decode()
+        if "warm-up: paused" in status:
+            break
+        time.sleep(0.2)
+    assert "nearly full" in status, status
+    time.sleep(1.0)
+    # It stopped well short of the account, and stays stopped.
+    n = len(sheet_gets(gfake, n0))
+    assert 0 < n < len(ids) // 2, n
+    time.sleep(1.5)
+    assert len(sheet_gets(gfake, n0)) == n
+    # Readers are not affected.
+    assert read(byid(m, ids[-1], "csv"))
+    m.allow(r"warm-up paused")
+
+
+def test_defaults_warm_up_with_a_disk_cache_and_not_without(tmpdir_mod,
+                                                          gfake):
+    for opts, warm in (("cache_ttl=60", True),
+                       ("cache_ttl=60,nodiskcache", False)):
+        n0 = len(gfake.log())
+        m = Mount(tmpdir_mod, gfake, opts=opts, daemon_defaults=True)
+        try:
+            time.sleep(2.0)
+            status = read(m.path(".auth", "status")).decode()
+            gets = sheet_gets(gfake, n0)
+            if warm:
+                # 150 a minute: one every 0.4 s.
+                assert 2 <= len(gets) <= 7, gets
+                assert "warm-up:" in status and "(150/min)" in status
+            else:
+                assert gets == []
+                assert "warm-up: off" in status, status
+        finally:
+            assert m.umount() == 0
+            m.check_output()
