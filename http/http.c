@@ -565,6 +565,24 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* A speculative request (read-ahead, warm-up) gives up at once when cancel
+ * is set, also while it connects or waits for the first byte. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = userp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (atomic_load(&x->h->cancel)) {
+		x->sink_rc = -ECANCELED;
+		return 1;
+	}
+	return 0;
+}
+
 /* Log the request headers for trace=http, with the credentials redacted.
  * Bodies are never logged: /token requests and answers carry secrets. */
 static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size,
@@ -715,6 +733,13 @@ static CURLcode set_options(const struct http *h, CURL *c,
 		cc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	if (!cc && tl_priority != HTTP_PRIO_USER) {
+		cc = curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		if (!cc)
+			cc = curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+		if (!cc)
+			cc = curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (!cc && req->method == HTTP_POST) {
 		const char *body = req->form_body ? req->form_body : "";
 
@@ -782,8 +807,9 @@ static int attempt_once(struct http *h, CURL *curl,
 		rc = x.sink_rc;
 		*final = true;
 		snprintf(res->message, sizeof(res->message), "%s",
-			 rc == -EFBIG ? "answer too large"
-				      : "transfer aborted by the receiver");
+			 rc == -EFBIG	    ? "answer too large"
+			 : rc == -ECANCELED ? "cancelled (unmount)"
+					    : "transfer aborted by the receiver");
 	} else if (cc != CURLE_OK) {
 		rc = http_curlcode_to_errno(cc);
 		/* A sink that cannot start over must not see a body twice. */

@@ -341,3 +341,22 @@ def test_defaults_warm_up_with_a_disk_cache_and_not_without(tmpdir_mod,
         finally:
             assert m.umount() == 0
             m.check_output()
+
+
+def test_unmount_does_not_wait_for_the_warmup(tmpdir_mod, gfake):
+    """A warm-up request stuck on a slow server is cancelled at unmount,
+    also before the first byte arrives (Timeout here is 5 s; the answer
+    would take 20)."""
+    gfake.fault(path=r"^/2.0/sheets/\d+$", kind="delay", delay_ms=20000,
+                times=-1)
+    m = Mount(tmpdir_mod, gfake, opts="cache_ttl=60,prefetch=290,readahead=8")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            re.search(SHEET_GET, e["path"]) for e in gfake.log()):
+        time.sleep(0.1)
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    assert m.umount() == 0
+    took = time.monotonic() - t0
+    m.check_output()
+    assert took < 3.0, took
