@@ -255,13 +255,13 @@ def fresh_fake(fake):
 
 
 @pytest.fixture
-def mount_factory(tmpdir_mod, fresh_fake):
-    """Mount with chosen options; every mount is unmounted at teardown and
-    its stderr checked for sanitizer reports."""
+def mounter(tmpdir_mod):
+    """Mount against any fake; every mount is unmounted at teardown and its
+    stderr checked for sanitizer reports."""
     mounts = []
 
-    def make(opts="cache_ttl=1", **kw):
-        m = Mount(tmpdir_mod, fresh_fake, opts=opts, **kw)
+    def make(fake, opts="cache_ttl=1", **kw):
+        m = Mount(tmpdir_mod, fake, opts=opts, **kw)
         mounts.append(m)
         return m
 
@@ -271,6 +271,15 @@ def mount_factory(tmpdir_mod, fresh_fake):
         m.check_output()
         if not getattr(m, "expect_nonzero", False):
             assert rc == 0, "daemon exit status %s:\n%s" % (rc, m.output())
+
+
+@pytest.fixture
+def mount_factory(fresh_fake, mounter):
+    """Mount the default fixture account with chosen options."""
+    def make(opts="cache_ttl=1", **kw):
+        return mounter(fresh_fake, opts=opts, **kw)
+
+    return make
 
 
 @pytest.fixture
@@ -289,6 +298,18 @@ def requests_since(fake, n0, path_re=None):
     if path_re:
         log = [r for r in log if re.search(path_re, r["path"])]
     return log
+
+
+def readable_ids(fake):
+    """The ids of the sheets the fake lets us read (some answer 403)."""
+    out = []
+    for item in fake.sheet_list():
+        try:
+            fake.sheet(item["id"])
+            out.append(item["id"])
+        except Exception:
+            pass
+    return out
 
 
 def read_errno(path):

@@ -8,18 +8,7 @@ import stat
 
 import pytest
 
-from conftest import requests_since
-
-
-def readable_ids(fake):
-    out = []
-    for item in fake.sheet_list():
-        try:
-            fake.sheet(item["id"])
-            out.append(item["id"])
-        except Exception:
-            pass
-    return out
+from conftest import readable_ids, requests_since
 
 
 def cache_files(d):

@@ -25,7 +25,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BIN, HERE, ROOT, TOKEN, Fake, Mount, read_errno
+from conftest import BIN, HERE, ROOT, TOKEN, Fake, read_errno
 from fake_proxy import FakeProxy
 
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
@@ -530,23 +530,6 @@ def tls_fake(tmpdir_mod):
     f = TlsFake(d)
     yield f
     f.stop()
-
-
-@pytest.fixture
-def mounter(tmpdir_mod):
-    """Mount against any fake; unmounted and checked at teardown."""
-    mounts = []
-
-    def make(fake, opts="cache_ttl=1", **kw):
-        m = Mount(tmpdir_mod, fake, opts=opts, **kw)
-        mounts.append(m)
-        return m
-
-    yield make
-    for m in mounts:
-        rc = m.umount()
-        m.check_output()
-        assert rc == 0, "daemon exit status %s:\n%s" % (rc, m.output())
 
 
 def test_proxy_server_with_basic_auth(mounter, fresh_fake):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import Fake, Mount, requests_since
+from conftest import Fake, Mount, readable_ids, requests_since
 
 SHEET_GET = r"^/2.0/sheets/(\d+)$"
 
@@ -32,30 +32,11 @@ def gfake(gen_fake):
 
 
 @pytest.fixture
-def mk(tmpdir_mod, gfake):
-    mounts = []
-
+def mk(gfake, mounter):
     def make(opts, **kw):
-        m = Mount(tmpdir_mod, gfake, opts=opts, **kw)
-        mounts.append(m)
-        return m
+        return mounter(gfake, opts=opts, **kw)
 
-    yield make
-    for m in mounts:
-        rc = m.umount()
-        m.check_output()
-        assert rc == 0, "daemon exit status %s:\n%s" % (rc, m.output())
-
-
-def readable_ids(fake):
-    out = []
-    for item in fake.sheet_list():
-        try:
-            fake.sheet(item["id"])
-            out.append(item["id"])
-        except Exception:
-            pass
-    return out
+    return make
 
 
 def sheet_gets(fake, n0):
