@@ -94,10 +94,10 @@ static bool token_rejected(int rc, const struct http_result *r)
  * token auth hands out after auth_rejected(). Does not log: the callers do.
  */
 static int get(struct api *a, const char *path, const char *query,
-	       const struct http_sink *sink, char **body, size_t *len,
-	       struct http_result *r)
+	       enum http_priority prio, const struct http_sink *sink,
+	       char **body, size_t *len, struct http_result *r)
 {
-	struct http_request req = {.method = HTTP_GET};
+	struct http_request req = {.method = HTTP_GET, .priority = prio};
 	char url[API_MAX_URL_BYTES];
 	char *bearer = NULL;
 	int rc, arc, n, attempt;
@@ -210,8 +210,8 @@ out:
 	free(drop);
 }
 
-int api_list_sheets(struct api *a, struct model_sheet_list *out,
-		    struct http_result *res)
+int api_list_sheets(struct api *a, enum http_priority prio,
+		    struct model_sheet_list *out, struct http_result *res)
 {
 	struct model_sheet_list acc = {NULL, 0};
 	struct http_result local = {0}, *r = res ? res : &local;
@@ -227,7 +227,7 @@ int api_list_sheets(struct api *a, struct model_sheet_list *out,
 		snprintf(query, sizeof(query),
 			 "includeAll=true&page=%" PRId64 "&pageSize=%d", page,
 			 API_PAGE_SIZE);
-		rc = get(a, "/sheets", query, NULL, &body, &len, r);
+		rc = get(a, "/sheets", query, prio, NULL, &body, &len, r);
 		if (rc) {
 			log_failure("/sheets", rc, r, NULL);
 			goto out;
@@ -285,8 +285,8 @@ static int sink_write(void *ctx, const char *data, size_t n)
 	return rc;
 }
 
-int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
-		  struct http_result *res)
+int api_get_sheet(struct api *a, int64_t id, enum http_priority prio,
+		  struct model_sheet **out, struct http_result *res)
 {
 	struct http_result local = {0}, *r = res ? res : &local;
 	struct sheet_sink ss = {NULL, 0};
@@ -305,7 +305,8 @@ int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
 		log_failure(path, rc, r, "out of memory");
 		goto out;
 	}
-	rc = get(a, path, "level=2&include=objectValue", &sink, NULL, NULL, r);
+	rc = get(a, path, "level=2&include=objectValue", prio, &sink, NULL,
+		 NULL, r);
 	if (rc) {
 		log_failure(path, rc, r,
 			    !ss.parse_err   ? NULL
@@ -328,8 +329,8 @@ out:
 	return rc;
 }
 
-int api_get_sheet_version(struct api *a, int64_t id, int64_t *version,
-			  struct http_result *res)
+int api_get_sheet_version(struct api *a, int64_t id, enum http_priority prio,
+			  int64_t *version, struct http_result *res)
 {
 	struct http_result local = {0}, *r = res ? res : &local;
 	char path[64];
@@ -338,7 +339,7 @@ int api_get_sheet_version(struct api *a, int64_t id, int64_t *version,
 	int rc;
 
 	snprintf(path, sizeof(path), "/sheets/%" PRId64 "/version", id);
-	rc = get(a, path, NULL, NULL, &body, &len, r);
+	rc = get(a, path, NULL, prio, NULL, &body, &len, r);
 	if (rc) {
 		log_failure(path, rc, r, NULL);
 		goto out;
@@ -358,7 +359,7 @@ int api_get_user(struct api *a, struct model_user *out, struct http_result *res)
 	size_t len = 0;
 	int rc;
 
-	rc = get(a, "/users/me", NULL, NULL, &body, &len, r);
+	rc = get(a, "/users/me", NULL, HTTP_PRIO_USER, NULL, &body, &len, r);
 	if (rc) {
 		log_failure("/users/me", rc, r, NULL);
 		goto out;

@@ -24,19 +24,27 @@ struct auth;
 struct api *api_new(const char *base, struct http *http, struct auth *auth);
 void api_free(struct api *a);
 
+/*
+ * The reading calls take the priority of their requests in the request
+ * window (HTTP_PRIO_USER when a reader waits; speculative ones can be
+ * cancelled at unmount, -ECANCELED). A token refresh they cause is always
+ * a user's request.
+ */
+
 /* GET /sheets, every page. On success *out holds the sheets (release with
  * model_sheet_list_release). */
-int api_list_sheets(struct api *a, struct model_sheet_list *out,
+int api_list_sheets(struct api *a, enum http_priority prio,
+		    struct model_sheet_list *out,
 		    struct http_result *res) SSFS_WUR;
 
 /* GET /sheets/{id}?level=2&include=objectValue, parsed as a stream while it
  * downloads. On success *out is a new sheet (model_sheet_free). */
-int api_get_sheet(struct api *a, int64_t id, struct model_sheet **out,
-		  struct http_result *res) SSFS_WUR;
+int api_get_sheet(struct api *a, int64_t id, enum http_priority prio,
+		  struct model_sheet **out, struct http_result *res) SSFS_WUR;
 
 /* GET /sheets/{id}/version. */
-int api_get_sheet_version(struct api *a, int64_t id, int64_t *version,
-			  struct http_result *res) SSFS_WUR;
+int api_get_sheet_version(struct api *a, int64_t id, enum http_priority prio,
+			  int64_t *version, struct http_result *res) SSFS_WUR;
 
 /* GET /users/me. On success *out must be released with model_user_release. */
 int api_get_user(struct api *a, struct model_user *out,

@@ -193,6 +193,20 @@ static bool usable_from_file(const struct auth *a, const struct store_tokens *t)
 	return !t->api_base || strcmp(t->api_base, a->base_url) == 0;
 }
 
+/*
+ * Whether the file's pair is newer than the one in use: another process
+ * refreshed since we read or saved ours. Only then is it adopted: a pair
+ * in use whose save failed is newer than the file's (which Smartsheet
+ * killed when it rotated), and must not be swapped for it.
+ */
+static bool newer(const struct store_tokens *file,
+		  const struct store_tokens *cur)
+{
+	if (!cur->access_token && !cur->refresh_token)
+		return true;
+	return file->saved_at_ms > cur->saved_at_ms;
+}
+
 /* Take t as the tokens in use (copied); the caller holds a->lock. */
 static int adopt_locked(struct auth *a, const struct store_tokens *t)
 {
@@ -269,9 +283,7 @@ static int refresh(struct auth *a, const char *stale, bool force,
 		goto out;
 	}
 	pthread_mutex_lock(&a->lock);
-	if (lrc == 0 && usable_from_file(a, &file) &&
-	    (!a->tok.access_token || !file.access_token ||
-	     strcmp(a->tok.access_token, file.access_token) != 0)) {
+	if (lrc == 0 && usable_from_file(a, &file) && newer(&file, &a->tok)) {
 		log_debug("adopting the tokens another process saved");
 		rc = adopt_locked(a, &file);
 	}

@@ -14,6 +14,9 @@
 #include "util/log.h"
 
 #define FMT_COUNT 2
+/* While offline the network is tried again after 1 s, 2 s, 4 s ... up to
+ * cache_ttl (at least 1 s, at most this). */
+#define CACHE_OFFLINE_RETRY_MAX_S 60.0
 
 struct sheet_state {
 	int64_t id;
@@ -43,6 +46,8 @@ struct cache {
 	size_t nbuckets;
 	size_t nsheets;
 	double offline_since; /* wall-clock time, 0 when online */
+	double retry_gap;     /* offline: the backoff's current step (s) */
+	double retry_at;      /* offline: no request before (monotonic) */
 	char last_error[512];
 	double last_error_at;
 };
@@ -176,14 +181,35 @@ static bool is_network_error(int rc)
 	return rc == -EIO || rc == -ETIMEDOUT;
 }
 
+/* The longest wait between two tries while offline: cache_ttl. */
+static double retry_cap(const struct cache *c)
+{
+	double cap = (double)c->opts.ttl_s;
+
+	if (cap < 1.0)
+		cap = 1.0;
+	return cap > CACHE_OFFLINE_RETRY_MAX_S ? CACHE_OFFLINE_RETRY_MAX_S
+					       : cap;
+}
+
 void cache_note_result(struct cache *c, int rc, const struct http_result *res)
 {
+	if (rc == -ECANCELED)
+		return; /* an unmount, not an answer */
 	pthread_mutex_lock(&c->lock);
 	if (rc == 0) {
 		c->offline_since = 0;
+		c->retry_gap = 0;
+		c->retry_at = 0;
 	} else {
-		if (is_network_error(rc) && c->offline_since == 0)
-			c->offline_since = now_wall();
+		if (is_network_error(rc)) {
+			if (c->offline_since == 0)
+				c->offline_since = now_wall();
+			c->retry_gap = c->retry_gap > 0 ? c->retry_gap * 2 : 1.0;
+			if (c->retry_gap > retry_cap(c))
+				c->retry_gap = retry_cap(c);
+			c->retry_at = now_mono() + c->retry_gap;
+		}
 		if (res && res->status)
 			snprintf(c->last_error, sizeof(c->last_error),
 				 "HTTP %ld, errorCode %d, refId %s: %s",
@@ -201,12 +227,29 @@ void cache_note_result(struct cache *c, int rc, const struct http_result *res)
 	pthread_mutex_unlock(&c->lock);
 }
 
-int cache_get_listing(struct cache *c, struct cache_listing **out)
+/*
+ * Whether the network may be tried now. While offline, a request is made
+ * at most once per backoff step (cache_note_result); until then the caller
+ * fails as the last request did (-EIO) and serves what it holds, at once,
+ * instead of each lookup and open waiting for a connect timeout.
+ */
+static bool may_try(struct cache *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&c->lock);
+	ok = c->offline_since == 0 || now_mono() >= c->retry_at;
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+int cache_get_listing(struct cache *c, enum http_priority prio,
+		      struct cache_listing **out)
 {
 	struct model_sheet_list list = {0};
 	struct http_result res;
 	struct cache_listing *fresh = NULL;
-	bool from_disk = false;
+	bool from_disk = false, tried;
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
@@ -234,8 +277,13 @@ int cache_get_listing(struct cache *c, struct cache_listing **out)
 	pthread_mutex_unlock(&c->lock);
 
 	memset(&res, 0, sizeof(res));
-	rc = api_list_sheets(c->api, &list, &res);
-	cache_note_result(c, rc, &res);
+	tried = may_try(c);
+	if (tried) {
+		rc = api_list_sheets(c->api, prio, &list, &res);
+		cache_note_result(c, rc, &res);
+	} else {
+		rc = -EIO; /* offline, and not yet time to try again */
+	}
 	if (rc == 0) {
 		listing_store_on_disk(c->opts.disk, &list);
 	} else if (is_network_error(rc) && !c->listing && c->opts.disk &&
@@ -260,8 +308,9 @@ int cache_get_listing(struct cache *c, struct cache_listing **out)
 		c->listed_at = from_disk ? -1e18 : now_mono();
 	} else if (c->listing && is_network_error(rc)) {
 		/* Offline: keep serving the list we have. */
-		log_warn("sheet list: using the list from before (%s)",
-			 strerror(-rc));
+		if (tried)
+			log_warn("sheet list: using the list from before (%s)",
+				 strerror(-rc));
 		rc = 0;
 	}
 	if (rc == 0) {
@@ -403,13 +452,6 @@ static int render_content(struct cache *c, const struct model_sheet *m,
 	return 0;
 }
 
-/*
- * The busy owner's work, outside the lock: validate (one GET /version),
- * fetch when the version changed or nothing is held, render fmt.
- * s->model, s->version and s->content are only changed by the busy owner,
- * so reading them here without the lock is safe; publishing happens under
- * the lock in cache_open.
- */
 /* Content from the disk cache as a struct content (a new reference). */
 static int content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 			     struct content **out)
@@ -439,17 +481,18 @@ static int content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 /*
  * Nothing in memory: serve the disk cache's copy if it is of the version
  * validated within the TTL (validate false: a prefetch just wrote it), or
- * if one GET /version says it is current, or, when the API cannot be
- * reached, as it is (offline). 0 with *out set, -ENOENT when there is no
- * usable copy, or the version check's error.
+ * if one GET /version says it is current (*asked is then set), or, when
+ * the API cannot be reached, as it is (offline). 0 with *out set, -ENOENT
+ * when there is no usable copy, or the version check's error.
  */
 static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 			     enum render_fmt fmt, bool validate,
-			     struct content **out)
+			     struct content **out, bool *asked)
 {
 	struct diskcache_meta meta;
 	struct http_result res;
 	int64_t version = -1;
+	bool tried;
 	int rc;
 
 	if (diskcache_peek(c->opts.disk, s->id, variant(c, fmt), &meta))
@@ -457,8 +500,15 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	if (!validate && s->version >= 0 && meta.version == s->version)
 		return content_from_disk(c, s->id, fmt, out) ? -ENOENT : 0;
 	memset(&res, 0, sizeof(res));
-	rc = api_get_sheet_version(c->api, s->id, &version, &res);
-	cache_note_result(c, rc, &res);
+	tried = may_try(c);
+	if (tried) {
+		rc = api_get_sheet_version(c->api, s->id, HTTP_PRIO_USER,
+					   &version, &res);
+		cache_note_result(c, rc, &res);
+		*asked = rc == 0;
+	} else {
+		rc = -EIO;
+	}
 	if (rc == -ENOENT)
 		diskcache_drop(c->opts.disk, s->id);
 	if (rc && !is_network_error(rc))
@@ -467,7 +517,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 		return -ENOENT; /* changed since: fetch it */
 	if (content_from_disk(c, s->id, fmt, out))
 		return rc ? rc : -ENOENT;
-	if (rc)
+	if (rc && tried)
 		log_warn("sheet %lld: serving the copy on disk (%s)",
 			 (long long)s->id, strerror(-rc));
 	return 0;
@@ -494,27 +544,46 @@ static bool store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 	return rc == 0;
 }
 
+/*
+ * The busy owner's work, outside the lock: validate (one GET /version),
+ * fetch when the version changed or nothing is held, render fmt.
+ * s->model, s->version and s->content are only changed by the busy owner,
+ * so reading them here without the lock is safe; publishing happens under
+ * the lock in cache_open. *asked: a request said what is served is current
+ * (only that moves the validation time, SPEC §6). *tried: the network was
+ * tried (a failure is worth a log line).
+ */
 static int refresh_sheet(struct cache *c, struct sheet_state *s,
 			 enum render_fmt fmt, bool validate,
 			 struct model_sheet **new_model,
-			 struct content **new_content, bool *unchanged)
+			 struct content **new_content, bool *unchanged,
+			 bool *asked, bool *tried)
 {
 	struct http_result res;
 	int64_t version = -1;
 	int rc = 0;
 
 	*unchanged = false;
+	*asked = false;
+	*tried = false;
 	memset(&res, 0, sizeof(res));
 	if (!s->model && !s->content[fmt] && c->opts.disk) {
-		rc = refresh_from_disk(c, s, fmt, validate, new_content);
+		rc = refresh_from_disk(c, s, fmt, validate, new_content, asked);
 		if (rc != -ENOENT)
 			return rc;
 	}
+	if ((validate && s->version >= 0) || !s->model) {
+		if (!may_try(c))
+			return -EIO; /* offline: serve what is held */
+		*tried = true;
+	}
 	if (validate && s->version >= 0) {
-		rc = api_get_sheet_version(c->api, s->id, &version, &res);
+		rc = api_get_sheet_version(c->api, s->id, HTTP_PRIO_USER,
+					   &version, &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
 			return rc;
+		*asked = true;
 		if (version == s->version)
 			*unchanged = true;
 		if (*unchanged && s->content[fmt])
@@ -522,10 +591,12 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	}
 	if (!*unchanged || !s->model) {
 		memset(&res, 0, sizeof(res));
-		rc = api_get_sheet(c->api, s->id, new_model, &res);
+		rc = api_get_sheet(c->api, s->id, HTTP_PRIO_USER, new_model,
+				   &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
 			return rc;
+		*asked = true;
 		*unchanged = false;
 	}
 	rc = render_content(c, *new_model ? *new_model : s->model, fmt,
@@ -542,6 +613,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	struct content *ct = NULL;
 	struct sheet_state *s;
 	bool stale, unchanged = false, resized = false;
+	bool asked = false, tried = false;
 	int rc;
 
 	if (c->hooks.opened)
@@ -566,12 +638,14 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	pthread_mutex_unlock(&c->lock);
 
 	if (!stale && s->model) {
-		/* Validated recently: only this format is missing. */
+		/* Validated recently: only this format is missing. Rendering
+		 * it asks nothing, so the validation time stays. */
 		rc = render_content(c, s->model, fmt, &ct);
 		if (rc == 0)
 			(void)store_on_disk(c, id, fmt, ct);
 	} else {
-		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged);
+		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged,
+				   &asked, &tried);
 	}
 
 	pthread_mutex_lock(&c->lock);
@@ -585,7 +659,8 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 			/* From the disk cache: no model, just these bytes. */
 			s->version = ct->version;
 		}
-		s->checked_at = now_mono();
+		if (asked)
+			s->checked_at = now_mono();
 		if (unchanged && s->content[fmt] && !ct) {
 			/* Same version: keep the bytes the kernel has. */
 			*keep_cache = true;
@@ -598,8 +673,9 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
 		resized = *direct_io && s->shown[fmt] >= 0;
 	} else if (is_network_error(rc) && s->content[fmt]) {
-		log_warn("sheet %lld: serving the copy held (%s)",
-			 (long long)id, strerror(-rc));
+		if (tried)
+			log_warn("sheet %lld: serving the copy held (%s)",
+				 (long long)id, strerror(-rc));
 		*out = content_get(s->content[fmt]);
 		*keep_cache = true;
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
@@ -640,7 +716,8 @@ bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s)
 	return held == (1 << FMT_COUNT) - 1;
 }
 
-int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s)
+int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
+		   enum http_priority prio)
 {
 	struct content *ct[FMT_COUNT] = {NULL, NULL};
 	struct model_sheet *model = NULL;
@@ -669,11 +746,12 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s)
 	fresh = s->model && now_mono() - s->checked_at < (double)c->opts.ttl_s;
 	pthread_mutex_unlock(&c->lock);
 
-	if (!fresh) {
+	if (!fresh && !may_try(c)) {
+		rc = -EIO; /* offline: try again later */
+	} else if (!fresh) {
 		memset(&res, 0, sizeof(res));
-		rc = api_get_sheet(c->api, id, &model, &res);
-		if (rc != -ECANCELED)
-			cache_note_result(c, rc, &res);
+		rc = api_get_sheet(c->api, id, prio, &model, &res);
+		cache_note_result(c, rc, &res);
 	}
 	use = fresh ? s->model : model;
 	for (f = 0; rc == 0 && f < FMT_COUNT; f++) {
@@ -737,6 +815,10 @@ void cache_drop_all(struct cache *c)
 				s->checked_at = 0;
 	}
 	c->listed_at = -1e18;
+	/* The user asks for fresh data (SIGHUP, a new credential): try the
+	 * network at once, also if it was offline. */
+	c->retry_at = 0;
+	c->retry_gap = 0;
 	pthread_mutex_unlock(&c->lock);
 	log_info("caches dropped");
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "fs/render.h"
+#include "http/http.h"
 #include "util/compat.h"
 #include "util/sbuf.h"
 
@@ -25,8 +26,13 @@
  *   once, and an open serves them after one GET /version says they are
  *   current (or, offline, as they are) instead of fetching the sheet.
  * - Network failures (EIO, ETIMEDOUT) with content held: the old content is
- *   served and the cache is "offline" until a request succeeds. EACCES and
- *   ENOENT are never papered over.
+ *   served and the cache is "offline" until a request succeeds. While
+ *   offline the network is tried at most once per backoff step (1 s,
+ *   doubling up to cache_ttl); meanwhile nothing is requested and what is
+ *   held is served at once. EACCES and ENOENT are never papered over.
+ * - Only an answer from the server moves a sheet's validation time: a
+ *   format rendered from the held model, or a disk copy served without a
+ *   request, leaves it where it was (SPEC §6).
  *
  * All functions are thread-safe and return 0 or a negative errno.
  * Locking: one mutex (c->lock) protects the listing pointer, the sheet table
@@ -91,8 +97,10 @@ struct cache *cache_new(struct api *api, const struct cache_opts *o);
 void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks);
 void cache_free(struct cache *c);
 
-/* A reference to the current listing, refreshed first when stale. */
-int cache_get_listing(struct cache *c, struct cache_listing **out) SSFS_WUR;
+/* A reference to the current listing, refreshed first when stale (the
+ * request at prio: HTTP_PRIO_USER when a reader waits). */
+int cache_get_listing(struct cache *c, enum http_priority prio,
+		      struct cache_listing **out) SSFS_WUR;
 void cache_put_listing(struct cache *c, struct cache_listing *l);
 
 /* Binary searches in a listing; NULL when absent. */
@@ -131,10 +139,11 @@ void content_put(struct content *ct);
  * already fetching the sheet. Otherwise the sheet is fetched, both formats
  * are rendered and kept (on disk when there is a disk cache, else in
  * memory), and size_changed is called when a size getattr showed differs.
- * The requests use the calling thread's priority (http_set_priority).
+ * The fetch goes at prio (speculative: -ECANCELED at unmount).
  * Returns 0 (also when skipped) or a negative errno.
  */
-int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s);
+int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
+		   enum http_priority prio);
 
 /* Whether both renderings of the sheet are held for the listed modifiedAt
  * (in memory or on disk): cache_prefetch would request nothing. */

@@ -200,9 +200,13 @@ static void usage(const char *prog)
 	       "    -o gid=N               group of every file (default: "
 	       "the mounting\n"
 	       "                           user's group)\n"
-	       "    -o umask=M             permission bits to clear "
-	       "(default: none; files\n"
-	       "                           are 0444, folders 0555)\n"
+	       "    -o umask=M             every file and folder shows mode "
+	       "0777 minus M\n"
+	       "                           (default: not set; files 0444, "
+	       "folders 0555);\n"
+	       "                           .auth/ takes writes from the "
+	       "mounting user or root\n"
+	       "                           whatever the mode\n"
 	       "    -o ro                  read-only mount (default off; "
 	       "writes fail with\n"
 	       "                           EROFS anyway)\n"
@@ -625,6 +629,9 @@ static int run_mount(struct fuse_args *args, struct fsops_ctx *x)
 		rc = fuse_loop_mt(f, lc) ? EXIT_MOUNT : EXIT_OK;
 		fuse_loop_cfg_destroy(lc);
 	}
+	/* Before fuse_unmount and fuse_destroy: no thread of ours may call
+	 * into libfuse once its tables are freed. */
+	fsops_session_ended(x);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:

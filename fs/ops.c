@@ -150,6 +150,25 @@ static bool parse_id(const char *s, size_t n, int64_t *id)
 	return api_parse_int64(s, n, id) == 0 && *id >= 0;
 }
 
+/*
+ * Writes (the .auth/ control files; sheet files with write-back) belong to
+ * the user who mounted, or root: mode bits are not enough, since umask=
+ * and allow_other can open them to every local user (SPEC §8).
+ */
+static int caller_may_write(void)
+{
+	const struct fuse_context *fc = fuse_get_context();
+
+	if (fc && (fc->uid == getuid() || fc->uid == 0))
+		return 0;
+	return -EACCES;
+}
+
+static bool is_auth_writable(enum node_kind k)
+{
+	return k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
+}
+
 /* Until a credential is held, the sheets are out of reach (SPEC §3). */
 static int need_credential(void)
 {
@@ -179,7 +198,7 @@ static int resolve_sheet(const char *name, bool by_id, struct node *n)
 		return -ENOENT;
 	memcpy(stem, name, len);
 	stem[len] = '\0';
-	rc = cache_get_listing(the_cache(), &l);
+	rc = cache_get_listing(the_cache(), HTTP_PRIO_USER, &l);
 	if (rc)
 		return rc;
 	if (by_id) {
@@ -318,7 +337,7 @@ static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 	size_t i;
 	int rc, f;
 
-	rc = cache_get_listing(the_cache(), &l);
+	rc = cache_get_listing(the_cache(), HTTP_PRIO_USER, &l);
 	/* The folder exists: a 404 for the list is a server failure (and the
 	 * kernel would take ENOENT from READDIR as an empty folder). */
 	if (rc == -ENOENT)
@@ -513,9 +532,12 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 		return rc;
 	if (!is_file(n.kind))
 		return -EISDIR;
-	if (n.kind == NODE_AUTH_VERIFIER || n.kind == NODE_AUTH_REFRESH) {
+	if (is_auth_writable(n.kind)) {
 		if ((fi->flags & O_ACCMODE) != O_WRONLY)
 			return -EACCES;
+		rc = caller_may_write();
+		if (rc)
+			return rc;
 	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
 		   (fi->flags & O_TRUNC)) {
 		return -EROFS;
@@ -649,9 +671,12 @@ static int fsops_write(const char *path, const char *buf, size_t size,
 
 	(void)path;
 	(void)off;
-	if (!h ||
-	    (h->kind != NODE_AUTH_VERIFIER && h->kind != NODE_AUTH_REFRESH))
+	if (!h || !is_auth_writable(h->kind))
 		return -EROFS;
+	/* Checked at open too; a descriptor handed to another user (a
+	 * setuid helper, SCM_RIGHTS) must not carry the right along. */
+	if (caller_may_write())
+		return -EACCES;
 	return auth_write(ctx(), h, buf, size);
 }
 
@@ -660,9 +685,12 @@ static int fsops_truncate(const char *path, off_t size,
 {
 	(void)fi;
 	/* `echo CODE > .auth/verifier` opens with O_TRUNC: nothing to cut. */
-	if (size == 0 && (strcmp(path, AUTH_VERIFIER) == 0 ||
-			  strcmp(path, AUTH_REFRESH) == 0))
-		return 0;
+	if (strcmp(path, AUTH_VERIFIER) == 0 ||
+	    strcmp(path, AUTH_REFRESH) == 0) {
+		if (caller_may_write())
+			return -EACCES;
+		return size == 0 ? 0 : -EROFS;
+	}
 	return fsops_erofs_1(path);
 }
 
@@ -728,8 +756,15 @@ static void hook_size_changed(void *ctx_, int64_t id)
 	char path[NAME_MAX + 64];
 	int f;
 
-	if (x->single_thread && fuse_get_context()->fuse)
-		return;
+	/* With -s, a FUSE callback (it has a context; the prefetch
+	 * threads have none: fuse_get_context() is NULL there) must not
+	 * wait on the kernel that waits on it. */
+	if (x->single_thread) {
+		const struct fuse_context *fc = fuse_get_context();
+
+		if (fc && fc->fuse)
+			return;
+	}
 	l = cache_listing_now(x->cache);
 	it = l ? cache_find_id(l, id) : NULL;
 
@@ -787,12 +822,24 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	return x;
 }
 
+void fsops_session_ended(struct fsops_ctx *x)
+{
+	static const struct cache_hooks none = {0};
+
+	prefetch_stop(x->prefetch);
+	x->prefetch = NULL;
+	cache_set_hooks(x->cache, &none);
+	x->fuse = NULL;
+}
+
 /* The session ended: free what the kernel never released. */
 static void fsops_destroy(void *private_data)
 {
 	struct fsops_ctx *x = private_data;
 	struct handle *h, *next;
 
+	/* Normally done already, before fuse_destroy freed libfuse's
+	 * tables (fsops_session_ended); kept for any other way out. */
 	prefetch_stop(x->prefetch);
 	x->prefetch = NULL;
 	pthread_mutex_lock(&handles_lock);

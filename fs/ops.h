@@ -45,6 +45,14 @@ struct fsops_ctx {
 /* The operations table; the fuse private data must be a struct fsops_ctx. */
 const struct fuse_operations *fsops_table(void);
 
+/*
+ * The session loop returned: stop the prefetch threads and unhook the
+ * cache, so that nothing calls into libfuse once fuse_unmount and
+ * fuse_destroy (which frees libfuse's path tables before it calls our
+ * destroy) begin. Call it from the thread that ran the loop.
+ */
+void fsops_session_ended(struct fsops_ctx *x);
+
 /* Ask the daemon to drop its caches (async-signal-safe: sets a flag that
  * the next operation acts on). */
 void fsops_request_drop(void);

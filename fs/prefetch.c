@@ -86,9 +86,10 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		 * prefetch_listing_changed. */
 		p->need_list = false;
 		pthread_mutex_unlock(&p->lock);
-		http_set_priority(HTTP_PRIO_BACKGROUND);
 		l = NULL;
-		if (cache_get_listing(p->cache, &l) == 0)
+		/* AHEAD: cancellable at unmount, and never paced, since a
+		 * reader may be waiting for the same list. */
+		if (cache_get_listing(p->cache, HTTP_PRIO_AHEAD, &l) == 0)
 			cache_put_listing(p->cache, l);
 		pthread_mutex_lock(&p->lock);
 	}
@@ -156,16 +157,18 @@ static void *worker_main(void *arg)
 			p->warming++;
 		pthread_mutex_unlock(&p->lock);
 
-		http_set_priority(prio);
 		/*
-		 * Wait for the request's turn before cache_prefetch marks the
-		 * sheet busy: a reader must never wait on the warm-up's pace.
+		 * Wait for room at this job's priority (the warm-up's pace)
+		 * before cache_prefetch marks the sheet busy; its requests
+		 * then go at AHEAD, never paced, so that a reader waiting for
+		 * the sheet never waits on the warm-up's pace, not even for a
+		 * retry or the GET after a token refresh.
 		 */
 		if (cache_held(p->cache, id, mtime))
 			rc = 0;
-		else if ((rc = http_wait_turn(p->http)) == 0)
-			rc = cache_prefetch(p->cache, id, mtime);
-		http_forget_turn();
+		else if ((rc = http_wait_room(p->http, prio)) == 0)
+			rc = cache_prefetch(p->cache, id, mtime,
+					    HTTP_PRIO_AHEAD);
 		if (rc && rc != -ECANCELED)
 			log_debug("prefetch of sheet %lld: %s", (long long)id,
 				  strerror(-rc));

@@ -95,17 +95,8 @@ struct xfer {
 	int sink_rc;	   /* why the callback aborted a 2xx body */
 	struct sbuf err;   /* body of a non-2xx answer, capped */
 	bool err_full;	   /* the cap was hit; the callback stopped */
+	bool speculative;  /* a cancel stops it */
 };
-
-/* The priority of this thread's requests (http_set_priority). */
-static _Thread_local enum http_priority tl_priority;
-/* This thread already waited for its next request's turn. */
-static _Thread_local bool tl_has_turn;
-
-void http_set_priority(enum http_priority p)
-{
-	tl_priority = p;
-}
 
 static int64_t now_ms(void)
 {
@@ -368,28 +359,24 @@ out:
 /* ---- the request budget (http/ratelimit.c) ---- */
 
 /*
- * Blocks until the window lets this thread's priority send. The lock is
- * released while waiting; a cancel wakes AHEAD and BACKGROUND waiters,
- * which then give up. Returns 0 or -ECANCELED.
+ * Blocks until the window lets priority p send (and, with slot, records
+ * the request). The lock is released while waiting; a cancel wakes AHEAD
+ * and BACKGROUND waiters, which then give up. Returns 0 or -ECANCELED.
  */
-static int rate_wait(struct http *h)
+static int rate_wait(struct http *h, enum http_priority p, bool slot)
 {
-	enum http_priority p = tl_priority;
 	struct timespec until;
 	long wait;
 	int rc = 0;
 
-	if (tl_has_turn) {
-		tl_has_turn = false;
-		return 0;
-	}
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
 		if (p != HTTP_PRIO_USER && atomic_load(&h->cancel)) {
 			rc = -ECANCELED;
 			break;
 		}
-		wait = http_window_take(&h->window, p, now_ms());
+		wait = slot ? http_window_take(&h->window, p, now_ms())
+			    : http_window_room(&h->window, p, now_ms());
 		if (!wait)
 			break;
 		/* No background pace: wait for one to be set (or cancel). */
@@ -408,19 +395,9 @@ static int rate_wait(struct http *h)
 	return rc;
 }
 
-int http_wait_turn(struct http *h)
+int http_wait_room(struct http *h, enum http_priority p)
 {
-	int rc;
-
-	tl_has_turn = false;
-	rc = rate_wait(h);
-	tl_has_turn = rc == 0;
-	return rc;
-}
-
-void http_forget_turn(void)
-{
-	tl_has_turn = false;
+	return rate_wait(h, p, false);
 }
 
 /* After a 429 every thread should pause, not only the one that got it: our
@@ -531,8 +508,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 	if (!x->status)
 		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->status >= 200 && x->status < 300) {
-		if (tl_priority != HTTP_PRIO_USER &&
-		    atomic_load(&x->h->cancel)) {
+		if (x->speculative && atomic_load(&x->h->cancel)) {
 			x->sink_rc = -ECANCELED;
 			return 0;
 		}
@@ -733,7 +709,7 @@ static CURLcode set_options(const struct http *h, CURL *c,
 		cc = curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	if (!cc)
 		cc = curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	if (!cc && tl_priority != HTTP_PRIO_USER) {
+	if (!cc && x->speculative) {
 		cc = curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 		if (!cc)
 			cc = curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
@@ -771,6 +747,7 @@ static int attempt_once(struct http *h, CURL *curl,
 	    .curl = curl,
 	    .sink = sink,
 	    .err = SBUF_INIT(HTTP_ERR_BODY_MAX_BYTES),
+	    .speculative = req->priority != HTTP_PRIO_USER,
 	};
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
@@ -870,7 +847,7 @@ int http_perform(struct http *h, const struct http_request *req,
 		goto out;
 	}
 	for (attempt = 1;; attempt++) {
-		rc = rate_wait(h);
+		rc = rate_wait(h, req->priority, true);
 		if (rc)
 			goto out;
 		if (sink && sink->reset) {

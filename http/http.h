@@ -15,8 +15,8 @@
  * User-Agent, retries with exponential backoff and jitter on Smartsheet's
  * transient errorCodes (4001-4004), 429 and connection failures, a sliding
  * window that keeps the client under Smartsheet's request limit with three
- * priorities (http_set_priority), and the mapping of every failure to one
- * errno (SPEC §5).
+ * priorities (each request's own, struct http_request.priority), and the
+ * mapping of every failure to one errno (SPEC §5).
  *
  * Call curl_global_init() before http_new() and before any thread starts.
  * All functions are thread-safe. The Authorization header is built per
@@ -74,12 +74,28 @@ enum http_method {
 	HTTP_POST,
 };
 
+/*
+ * Priorities of the request budget. USER requests (a reader is waiting) may
+ * fill the window; AHEAD requests (read-ahead) three quarters of it;
+ * BACKGROUND requests (the warm-up) half of it, paced evenly at
+ * background_per_min. AHEAD and BACKGROUND requests are speculative:
+ * http_cancel_speculative() stops them wherever they are. USER is 0, so a
+ * zeroed request is a user's (token requests always are: they are never
+ * paced or cancelled, since a cancelled refresh can lose a rotated pair).
+ */
+enum http_priority {
+	HTTP_PRIO_USER = 0,
+	HTTP_PRIO_AHEAD,
+	HTTP_PRIO_BACKGROUND,
+};
+
 struct http_request {
 	enum http_method method;
 	const char *url;            /* absolute URL */
 	const char *bearer;         /* access token or NULL (borrowed) */
 	const char *form_body;      /* POST x-www-form-urlencoded body or NULL */
 	bool no_retry;              /* one attempt only (e.g. code exchange) */
+	enum http_priority priority; /* every attempt's, retries included */
 };
 
 /* NULL when out of memory or opts are invalid. */
@@ -123,27 +139,15 @@ void http_parse_error_body(const char *body, size_t len,
 uint64_t http_request_count(struct http *h);
 
 /*
- * Priorities of the request budget. USER requests (a reader is waiting) may
- * fill the window; AHEAD requests (read-ahead) three quarters of it;
- * BACKGROUND requests (the warm-up) half of it, paced evenly at
- * background_per_min. A thread's requests use the priority it last set
- * (USER until it sets one).
+ * Wait until a request of priority p could go now (the background pace and
+ * p's share of the window), before taking anything a reader might wait on.
+ * It takes no slot in the window, but it does use up the background pace:
+ * the warm-up then makes its requests at HTTP_PRIO_AHEAD, so that a second
+ * request of the same fetch (a retry, or the GET after a token refresh)
+ * never waits for the pace while a reader waits for the sheet.
+ * 0 or -ECANCELED (p speculative and cancelled).
  */
-enum http_priority {
-	HTTP_PRIO_USER = 0,
-	HTTP_PRIO_AHEAD,
-	HTTP_PRIO_BACKGROUND,
-};
-void http_set_priority(enum http_priority p);
-
-/*
- * Wait for this thread's turn in the window now (its priority), before
- * taking anything a reader might wait on; the thread's next request then
- * goes without waiting again. 0 or -ECANCELED. http_forget_turn() drops an
- * unused turn (it stays counted: the window only errs on the safe side).
- */
-int http_wait_turn(struct http *h);
-void http_forget_turn(void);
+int http_wait_room(struct http *h, enum http_priority p);
 
 /* Change the background pace (0: no background requests). */
 void http_set_background_rate(struct http *h, int per_min);
@@ -179,6 +183,9 @@ void http_window_release(struct http_window *w);
 void http_window_set_background(struct http_window *w, int per_min);
 int http_window_allowed(const struct http_window *w, enum http_priority p);
 long http_window_take(struct http_window *w, enum http_priority p,
+		      int64_t now_ms);
+/* As take, but records no slot: only the background pace is stamped. */
+long http_window_room(struct http_window *w, enum http_priority p,
 		      int64_t now_ms);
 void http_window_hold(struct http_window *w, int64_t until_ms);
 int http_window_used(struct http_window *w, int64_t now_ms);

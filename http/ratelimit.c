@@ -80,8 +80,8 @@ int http_window_allowed(const struct http_window *w, enum http_priority p)
 	return w->limit;
 }
 
-long http_window_take(struct http_window *w, enum http_priority p,
-		      int64_t now)
+static long take(struct http_window *w, enum http_priority p, int64_t now,
+		 bool slot)
 {
 	int allowed;
 	int64_t wait = 0, t;
@@ -112,12 +112,26 @@ long http_window_take(struct http_window *w, enum http_priority p,
 	}
 	if (wait)
 		return (long)(wait < 1 ? 1 : wait);
-	w->sent[(w->head + w->count) % w->limit] = now;
-	w->count++;
+	if (slot) {
+		w->sent[(w->head + w->count) % w->limit] = now;
+		w->count++;
+	}
 take:
 	if (p == HTTP_PRIO_BACKGROUND)
 		w->bg_last_ms = now;
 	return 0;
+}
+
+long http_window_take(struct http_window *w, enum http_priority p,
+		      int64_t now)
+{
+	return take(w, p, now, true);
+}
+
+long http_window_room(struct http_window *w, enum http_priority p,
+		      int64_t now)
+{
+	return take(w, p, now, false);
 }
 
 void http_window_hold(struct http_window *w, int64_t until_ms)

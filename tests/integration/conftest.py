@@ -247,6 +247,21 @@ def fake(tmpdir_mod):
     f.stop()
 
 
+@pytest.fixture(scope="module")
+def gen_fake(tmpdir_mod):
+    """The fixture account plus 24 generated sheets (about 40 in all)."""
+    f = Fake(tmpdir_mod, ["--generate", "24"])
+    yield f
+    f.stop()
+
+
+@pytest.fixture
+def gfake(gen_fake):
+    gen_fake.reset()
+    yield gen_fake
+    gen_fake.clear_faults()
+
+
 @pytest.fixture
 def fresh_fake(fake):
     fake.reset()
@@ -319,3 +334,27 @@ def read_errno(path):
     except OSError as e:
         return e.errno
     return 0
+
+
+def build_shim(folder):
+    """tests/integration/shim/faults.c as a library to LD_PRELOAD into the
+    daemon (faults no fake server can make; see the file)."""
+    out = os.path.join(folder, "faults-shim.so")
+    if not os.path.exists(out):
+        r = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", out,
+                            os.path.join(HERE, "shim", "faults.c"), "-ldl"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+    return out
+
+
+def preload_env(shim_path, **env):
+    """The environment that preloads the shim, with env (its SHIM_*
+    settings). An ASan build wants its runtime first in the library list,
+    which a preloaded library is not: tell it that is fine."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    e = {"LD_PRELOAD": shim_path,
+         "ASAN_OPTIONS": (asan + ":" if asan else "") +
+         "verify_asan_link_order=0"}
+    e.update(env)
+    return e

@@ -204,7 +204,10 @@ JSON out; bad input -> 400 {"error": "..."})
                                "huge_string" 200: a 70 MB string value
                                "missing_fields" 200: keys missing, wrong
                                          types
-                               "delay"   sleep "delay_ms" then answer normally}
+                               "delay"   sleep "delay_ms" then answer normally
+                               "slow"    do the work (a /token refresh rotates
+                                         the pair), then sleep "delay_ms"
+                                         before the answer is sent}
                              Faults queue; the first matching one with times
                              left applies. Answers {"faults": count}.
   DELETE /_control/fault     clear all faults
@@ -367,7 +370,7 @@ SECRET_CHARS = string.ascii_lowercase + string.digits
 
 FAULT_KINDS = ("status", "reset", "truncate", "malformed", "html",
                "wrong_shape", "deep_nesting", "huge_string", "missing_fields",
-               "delay")
+               "delay", "slow")
 # 100,000 nested arrays; a 70 MB string (past a client's 64 MB cap); an
 # object with the right keys missing and the wrong types.
 DEEP_NESTING_BODY = b'{"id":1,"rows":' + b"[" * 100000 + b"]" * 100000 + b"}"
@@ -1273,6 +1276,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault["kind"] == "delay":
                 time.sleep(max(0, fault.get("delay_ms", 0)) / 1000.0)
                 return self.api_answer(path, auth, fault_kind="delay")
+            if fault["kind"] == "slow":
+                status, body, gz = self.api_result(path, auth)
+                time.sleep(max(0, fault.get("delay_ms", 0)) / 1000.0)
+                return self.send(status, body, gz_body=gz, fault="slow")
             return self.fault_answer(path, auth, fault)
         return self.api_answer(path, auth)
 

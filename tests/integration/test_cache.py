@@ -134,3 +134,90 @@ def test_a_sheet_deleted_on_the_server_disappears(mount_factory, fresh_fake):
     m.allow(r"404|1006")
     assert read_errno(p) == errno.ENOENT
     assert "%d.csv" % item["id"] not in os.listdir(m.path("by-id"))
+
+
+def sleep_until(t):
+    time.sleep(max(0.0, t - time.monotonic()))
+
+
+def test_only_a_request_moves_the_validation_time(mount_factory, fresh_fake):
+    # SPEC §6: within cache_ttl of the last answer nothing is asked;
+    # rendering the other format from the model held is not an answer.
+    m = mount_factory("cache_ttl=2")
+    item, _ = readable(fresh_fake)
+    sid = item["id"]
+    n0 = len(fresh_fake.log())
+    t0 = time.monotonic()
+    open(m.path("by-id", "%d.csv" % sid), "rb").read()
+    sleep_until(t0 + 1.5)
+    open(m.path("by-id", "%d.json" % sid), "rb").read()
+    sleep_until(t0 + 3.0)
+    open(m.path("by-id", "%d.csv" % sid), "rb").read()
+    log = requests_since(fresh_fake, n0, r"^/2.0/sheets/\d+")
+    assert [r["path"] for r in log] == [
+        "/2.0/sheets/%d" % sid, "/2.0/sheets/%d/version" % sid], log
+
+
+def test_a_warmed_disk_copy_keeps_the_warmups_validation_time(
+        mount_factory, fresh_fake):
+    m = mount_factory("cache_ttl=3,prefetch=290")
+    item, _ = readable(fresh_fake)
+    sid = item["id"]
+    get = "/2.0/sheets/%d" % sid
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not [
+            r for r in fresh_fake.log() if r["path"] == get]:
+        time.sleep(0.05)
+    # The warm-up fetched it (on disk now, not in memory) at t_f.
+    t_f = time.monotonic()
+    while os.stat(m.path("by-id", "%d.csv" % sid)).st_size == 0:
+        time.sleep(0.05)
+    n0 = len(fresh_fake.log())
+    sleep_until(t_f + 1.5)
+    open(m.path("by-id", "%d.csv" % sid), "rb").read()
+    assert count(requests_since(fresh_fake, n0), "^/2.0/sheets/%d" % sid) \
+        == 0
+    sleep_until(t_f + 3.5)
+    open(m.path("by-id", "%d.csv" % sid), "rb").read()
+    log = requests_since(fresh_fake, n0)
+    assert count(log, "^/2.0/sheets/%d/version$" % sid) == 1, log
+
+
+def test_offline_the_network_is_tried_once_per_backoff_step(mount_factory,
+                                                            fresh_fake):
+    m = mount_factory("cache_ttl=1")
+    m.allow(r"no answer|serving the copy|using the list from before|"
+            r"Connection reset|Recv failure|Empty reply")
+    items = fresh_fake.sheet_list()
+    held, _ = readable(fresh_fake)
+    want = open(m.path("by-id", "%d.csv" % held["id"]), "rb").read()
+    other = [i["id"] for i in items if i["id"] != held["id"]][0]
+    fresh_fake.fault(path="^/2.0/", kind="reset", times=-1)
+    # The first failure (a request retried until it gives up) marks the
+    # mount offline.
+    time.sleep(1.1)
+    os.listdir(m.path("sheets"))
+    assert "offline since" in open(m.path(".auth", "status")).read()
+    n0 = len(fresh_fake.log())
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 4.0:
+        os.listdir(m.path("sheets"))
+        assert open(m.path("by-id", "%d.csv" % held["id"]), "rb").read() \
+            == want
+        try:
+            open(m.path("by-id", "%d.csv" % other), "rb").read()
+        except OSError:
+            pass
+        time.sleep(0.05)
+    tries = requests_since(fresh_fake, n0)
+    # About one a second (cache_ttl=1); each lookup and open tried the
+    # network before (one attempt each while unreachable).
+    assert 2 <= len(tries) <= 6, len(tries)
+    status = open(m.path(".auth", "status")).read()
+    assert "network: offline since" in status, status
+    # Back online: found within a step.
+    fresh_fake.clear_faults()
+    time.sleep(1.2)
+    os.listdir(m.path("sheets"))
+    open(m.path("by-id", "%d.csv" % other), "rb").read()
+    assert "network: online" in open(m.path(".auth", "status")).read()

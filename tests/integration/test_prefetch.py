@@ -16,21 +16,6 @@ from conftest import Fake, Mount, readable_ids, requests_since
 SHEET_GET = r"^/2.0/sheets/(\d+)$"
 
 
-@pytest.fixture(scope="module")
-def gen_fake(tmpdir_mod):
-    """The fixture account plus 24 generated sheets (about 40 in all)."""
-    f = Fake(tmpdir_mod, ["--generate", "24"])
-    yield f
-    f.stop()
-
-
-@pytest.fixture
-def gfake(gen_fake):
-    gen_fake.reset()
-    yield gen_fake
-    gen_fake.clear_faults()
-
-
 @pytest.fixture
 def mk(gfake, mounter):
     def make(opts, **kw):
@@ -341,3 +326,26 @@ def test_unmount_does_not_wait_for_the_warmup(tmpdir_mod, gfake):
     took = time.monotonic() - t0
     m.check_output()
     assert took < 3.0, took
+
+
+def test_a_reader_never_waits_on_the_warmup_pace(mk, gfake):
+    # One warm-up fetch every 30 s; the first one meets a transient
+    # error and is retried while the sheet is busy. A reader of that
+    # sheet waits for the retry (a few ms of backoff), not for the pace.
+    gfake.fault(path=SHEET_GET, kind="status", status=500, errorCode=4004,
+                times=1)
+    n0 = len(gfake.log())
+    m = mk("cache_ttl=60,prefetch=2")
+    # (The first warm-up fetch goes at once: the sheet list before it is
+    # not paced.)
+    deadline = time.monotonic() + 45
+    hit = []
+    while time.monotonic() < deadline and not hit:
+        hit = [e for e in requests_since(gfake, n0, SHEET_GET)
+               if e["fault"] == "status"]
+        time.sleep(0.02)
+    assert hit
+    sid = int(re.search(SHEET_GET, hit[0]["path"]).group(1))
+    t0 = time.monotonic()
+    assert read(byid(m, sid, "csv"))
+    assert time.monotonic() - t0 < 5

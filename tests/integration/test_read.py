@@ -1,7 +1,13 @@
-"""Reading sheets through a real mount: tree, names, formats, shell tools."""
+"""Reading sheets through a real mount: tree, names, formats, shell tools.
+
+The reading tests run twice (fixture rmnt): with libfuse's worker threads,
+and with -s (one thread) and the warm-up and read-ahead on, so that every
+option in --help is exercised with the background threads running."""
 import errno
 import os
+import re
 import subprocess
+import time
 
 import pytest
 
@@ -20,6 +26,35 @@ def visible_sheets(fake):
     return out
 
 
+@pytest.fixture(params=["threads", "single-warmup"])
+def rmnt(request, mount_factory):
+    if request.param == "threads":
+        yield mount_factory()
+        return
+    m = mount_factory("cache_ttl=1,prefetch=290,readahead=8",
+                      extra_args=("-s",))
+    # Sizes shown as 0 now: each fetch of the warm-up then tells the
+    # kernel (from a prefetch thread) that a size it holds changed.
+    sh("ls -l %s" % m.path("by-id"))
+    yield m
+    # Let the warm-up run to its end (each fetch tells the kernel of a
+    # changed size from a prefetch thread) and see the daemon survive it.
+    deadline = time.monotonic() + 30
+    status = ""
+    while time.monotonic() < deadline and m.proc.poll() is None:
+        try:
+            with open(m.path(".auth", "status")) as f:
+                status = f.read()
+        except OSError:
+            break
+        if re.search(r"warm-up: all \d+ sheets done", status):
+            break
+        time.sleep(0.2)
+    assert m.proc.poll() is None, "daemon died: %s\n%s" % (
+        m.proc.returncode, m.output())
+    assert "warm-up: all" in status, status
+
+
 def test_tree_has_the_three_folders(mnt):
     assert sorted(os.listdir(mnt.mnt)) == [".auth", "by-id", "sheets"]
     assert os.listdir(mnt.path(".auth")) == ["status"]
@@ -27,18 +62,18 @@ def test_tree_has_the_three_folders(mnt):
     assert r.stdout.startswith(b"dr-xr-xr-x")
 
 
-def test_names_follow_the_spec(mnt, fresh_fake):
+def test_names_follow_the_spec(rmnt, fresh_fake):
     items = fresh_fake.sheet_list()
     stems = spec_render.file_stems(items)
     want = sorted([s + ".csv" for s in stems.values()] +
                   [s + ".json" for s in stems.values()])
-    assert sorted(os.listdir(mnt.path("sheets"))) == want
+    assert sorted(os.listdir(rmnt.path("sheets"))) == want
     want_ids = sorted(["%d.csv" % i["id"] for i in items] +
                       ["%d.json" % i["id"] for i in items])
-    assert sorted(os.listdir(mnt.path("by-id"))) == want_ids
+    assert sorted(os.listdir(rmnt.path("by-id"))) == want_ids
 
 
-def test_every_sheet_is_byte_exact_in_both_formats(mnt, fresh_fake):
+def test_every_sheet_is_byte_exact_in_both_formats(rmnt, fresh_fake):
     stems = spec_render.file_stems(fresh_fake.sheet_list())
     checked = 0
     for item, sheet in visible_sheets(fresh_fake):
@@ -47,10 +82,10 @@ def test_every_sheet_is_byte_exact_in_both_formats(mnt, fresh_fake):
         csv = spec_render.render_csv(sheet)
         js = spec_render.render_json(sheet)
         stem = stems[item["id"]]
-        for path, want in ((mnt.path("sheets", stem + ".csv"), csv),
-                           (mnt.path("sheets", stem + ".json"), js),
-                           (mnt.path("by-id", "%d.csv" % item["id"]), csv),
-                           (mnt.path("by-id", "%d.json" % item["id"]), js)):
+        for path, want in ((rmnt.path("sheets", stem + ".csv"), csv),
+                           (rmnt.path("sheets", stem + ".json"), js),
+                           (rmnt.path("by-id", "%d.csv" % item["id"]), csv),
+                           (rmnt.path("by-id", "%d.json" % item["id"]), js)):
             r = sh("cat '%s'" % path.replace("'", "'\\''"))
             assert r.returncode == 0, (path, r.stderr)
             assert r.stdout == want, path
@@ -58,11 +93,11 @@ def test_every_sheet_is_byte_exact_in_both_formats(mnt, fresh_fake):
     assert checked >= 40
 
 
-def test_jq_reads_every_json_file(mnt, fresh_fake):
+def test_jq_reads_every_json_file(rmnt, fresh_fake):
     for item, sheet in visible_sheets(fresh_fake):
         if sheet is None:
             continue
-        p = mnt.path("by-id", "%d.json" % item["id"])
+        p = rmnt.path("by-id", "%d.json" % item["id"])
         r = sh("jq -r '.rows | length' %s" % p)
         assert r.returncode == 0, r.stderr
         assert int(r.stdout) == len(sheet.get("rows", []))
@@ -71,21 +106,21 @@ def test_jq_reads_every_json_file(mnt, fresh_fake):
             assert r.stdout.decode().strip() == str(item["id"])
 
 
-def test_ids_above_2_pow_53_are_exact(mnt):
+def test_ids_above_2_pow_53_are_exact(rmnt):
     for i in (9007199254740993, 9223372036854775807):
-        p = mnt.path("by-id", "%d.json" % i)
+        p = rmnt.path("by-id", "%d.json" % i)
         assert os.path.exists(p)
         r = sh("head -c 40 %s" % p)
         assert r.stdout.startswith(b'{"id":%d,' % i)
 
 
-def test_grep_finds_whole_rows_in_json(mnt, fresh_fake):
+def test_grep_finds_whole_rows_in_json(rmnt, fresh_fake):
     # Every row of the JSON file is one line: grep returns whole rows.
     for item, sheet in visible_sheets(fresh_fake):
         if not sheet or not sheet.get("rows"):
             continue
         row = sheet["rows"][-1]
-        p = mnt.path("by-id", "%d.json" % item["id"])
+        p = rmnt.path("by-id", "%d.json" % item["id"])
         r = sh("grep -F '\"id\":%d,\"rowNumber\"' %s" % (row["id"], p))
         assert r.returncode == 0
         line = r.stdout.decode().rstrip("\n").rstrip(",")
@@ -94,7 +129,7 @@ def test_grep_finds_whole_rows_in_json(mnt, fresh_fake):
         assert r2.returncode == 0, line
 
 
-def test_awk_reads_csv_columns(mnt, fresh_fake):
+def test_awk_reads_csv_columns(rmnt, fresh_fake):
     # Pick a sheet whose cells hold no commas or quotes in the first column.
     for item, sheet in visible_sheets(fresh_fake):
         if not sheet or not sheet.get("rows"):
@@ -104,7 +139,7 @@ def test_awk_reads_csv_columns(mnt, fresh_fake):
         if any('"' in l for l in lines):
             continue
         first = [l.split(",")[0] for l in lines[:-1]]
-        p = mnt.path("by-id", "%d.csv" % item["id"])
+        p = rmnt.path("by-id", "%d.csv" % item["id"])
         r = sh("awk -F, '{print $1}' %s" % p)
         assert r.stdout.decode().split("\n")[:-1] == first
         return
@@ -124,23 +159,23 @@ def test_sizes_are_zero_until_held_then_exact(mnt, fresh_fake):
     assert r.stdout.split()[4] == str(len(data)).encode()
 
 
-def test_mtime_is_modified_at(mnt, fresh_fake):
+def test_mtime_is_modified_at(rmnt, fresh_fake):
     import calendar
     import time
     for item in fresh_fake.sheet_list()[:5]:
         t = calendar.timegm(time.strptime(item["modifiedAt"][:19],
                                           "%Y-%m-%dT%H:%M:%S"))
-        st = os.stat(mnt.path("by-id", "%d.json" % item["id"]))
+        st = os.stat(rmnt.path("by-id", "%d.json" % item["id"]))
         assert int(st.st_mtime) == t
         assert int(st.st_ctime) == t
 
 
-def test_dd_with_odd_offsets(mnt, fresh_fake):
+def test_dd_with_odd_offsets(rmnt, fresh_fake):
     best = max(visible_sheets(fresh_fake),
                key=lambda x: len(x[1].get("rows", [])) if x[1] else -1)
     item, sheet = best
     want = spec_render.render_json(sheet)
-    p = mnt.path("by-id", "%d.json" % item["id"])
+    p = rmnt.path("by-id", "%d.json" % item["id"])
     for bs, skip, count in ((7, 3, 5), (1, 13, 17), (4093, 1, 2), (3, 0, 1)):
         r = sh("dd if=%s bs=%d skip=%d count=%d status=none" %
                (p, bs, skip, count))
@@ -169,16 +204,16 @@ def test_values_display_from_the_config_file(mount_factory, fresh_fake):
     assert got == spec_render.render_csv(sheet, display=True)
 
 
-def test_writes_are_refused_with_erofs(mnt, fresh_fake):
+def test_writes_are_refused_with_erofs(rmnt, fresh_fake):
     item = fresh_fake.sheet_list()[0]
-    p = mnt.path("by-id", "%d.csv" % item["id"])
+    p = rmnt.path("by-id", "%d.csv" % item["id"])
     with pytest.raises(OSError) as e:
         open(p, "ab")
     assert e.value.errno == errno.EROFS
     with pytest.raises(OSError) as e:
-        open(mnt.path("sheets", "new.csv"), "w")
+        open(rmnt.path("sheets", "new.csv"), "w")
     assert e.value.errno == errno.EROFS
-    for op in (lambda: os.unlink(p), lambda: os.mkdir(mnt.path("sheets/d")),
+    for op in (lambda: os.unlink(p), lambda: os.mkdir(rmnt.path("sheets/d")),
                lambda: os.rename(p, p + ".x"), lambda: os.truncate(p, 0)):
         with pytest.raises(OSError) as e:
             op()
@@ -187,20 +222,20 @@ def test_writes_are_refused_with_erofs(mnt, fresh_fake):
     assert r.returncode != 0 and b"Read-only" in r.stderr
 
 
-def test_unknown_names_are_enoent(mnt):
+def test_unknown_names_are_enoent(rmnt):
     for p in ("sheets/no such sheet.csv", "sheets/x.txt", "by-id/1.csv",
               "by-id/abc.json", "by-id/09007199254740993.json",
               "nothing", ".auth/url", "sheets/a/b.csv"):
-        assert read_errno(mnt.path(p)) == errno.ENOENT, p
-    r = sh("cat %s" % mnt.path("sheets", "nope.csv"))
+        assert read_errno(rmnt.path(p)) == errno.ENOENT, p
+    r = sh("cat %s" % rmnt.path("sheets", "nope.csv"))
     assert b"No such file" in r.stderr
 
 
-def test_a_sheet_without_access_is_eacces(mnt, fresh_fake):
+def test_a_sheet_without_access_is_eacces(rmnt, fresh_fake):
     denied = [i for i, s in visible_sheets(fresh_fake) if s is None]
     assert denied, "fixtures need a sheet without access"
-    mnt.allow(r"403|1004")
-    p = mnt.path("by-id", "%d.csv" % denied[0]["id"])
+    rmnt.allow(r"403|1004")
+    p = rmnt.path("by-id", "%d.csv" % denied[0]["id"])
     assert read_errno(p) == errno.EACCES
 
 
@@ -254,10 +289,10 @@ def test_auth_status_names_scheme_and_user_and_no_secret(mnt):
     assert e.value.errno == errno.EROFS
 
 
-def test_parallel_readers_get_the_same_bytes(mnt, fresh_fake):
+def test_parallel_readers_get_the_same_bytes(rmnt, fresh_fake):
     item, sheet = [x for x in visible_sheets(fresh_fake) if x[1]][0]
     want = spec_render.render_json(sheet)
-    p = mnt.path("by-id", "%d.json" % item["id"])
+    p = rmnt.path("by-id", "%d.json" % item["id"])
     procs = [subprocess.Popen(["cat", p], stdout=subprocess.PIPE)
              for _ in range(8)]
     for pr in procs:
@@ -266,7 +301,7 @@ def test_parallel_readers_get_the_same_bytes(mnt, fresh_fake):
         assert out == want
 
 
-def test_daemon_output_holds_no_token(mnt, fresh_fake):
+def test_daemon_output_holds_no_token(rmnt, fresh_fake):
     for item in fresh_fake.sheet_list()[:3]:
-        open(mnt.path("by-id", "%d.csv" % item["id"]), "rb").read()
-    assert TOKEN not in mnt.output()
+        open(rmnt.path("by-id", "%d.csv" % item["id"]), "rb").read()
+    assert TOKEN not in rmnt.output()

@@ -262,6 +262,34 @@ static void test_http_window_background_pace(void)
 	http_window_release(&w);
 }
 
+/* The warm-up waits for room at its pace, then sends at AHEAD: the room
+ * takes no slot but uses the pace up; share and hold apply to it too. */
+static void test_http_window_room_takes_no_slot(void)
+{
+	struct http_window w;
+	int i;
+
+	CHECK_INT(http_window_init(&w, 8, 60000, 600), 0);
+	CHECK_INT(http_window_room(&w, HTTP_PRIO_BACKGROUND, 0), 0);
+	CHECK_INT(http_window_used(&w, 0), 0);
+	/* The pace is used up: the next room is 100 ms later. */
+	CHECK_INT(http_window_room(&w, HTTP_PRIO_BACKGROUND, 0), 100);
+	CHECK_INT(http_window_take(&w, HTTP_PRIO_AHEAD, 0), 0);
+	CHECK_INT(http_window_used(&w, 0), 1);
+	/* Half the window full: no room for the warm-up, whatever the pace;
+	 * AHEAD (three quarters) and USER still have some. */
+	for (i = 0; i < 3; i++)
+		CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1), 0);
+	CHECK_INT(http_window_room(&w, HTTP_PRIO_BACKGROUND, 500), 59500);
+	CHECK_INT(http_window_room(&w, HTTP_PRIO_AHEAD, 500), 0);
+	CHECK_INT(http_window_room(&w, HTTP_PRIO_USER, 500), 0);
+	CHECK_INT(http_window_used(&w, 500), 4);
+	/* A hold after a 429 holds the room too. */
+	http_window_hold(&w, 2000);
+	CHECK_INT(http_window_room(&w, HTTP_PRIO_USER, 1000), 1000);
+	http_window_release(&w);
+}
+
 static void test_http_window_unlimited_and_hold(void)
 {
 	struct http_window w;
@@ -666,7 +694,9 @@ static void test_http_perform_local_failures(void)
 static void test_http_perform_rate_limited(void)
 {
 	struct http_opts o = default_opts();
-	struct http_request req = {.method = HTTP_GET, .url = LOCAL_URL};
+	struct http_request req = {.method = HTTP_GET,
+				   .url = LOCAL_URL,
+				   .priority = HTTP_PRIO_BACKGROUND};
 	struct http *h;
 	int64_t t0, dt;
 	int i;
@@ -678,7 +708,6 @@ static void test_http_perform_rate_limited(void)
 	CHECK(h != NULL);
 	if (!h)
 		return;
-	http_set_priority(HTTP_PRIO_BACKGROUND);
 	t0 = mono_ms();
 	for (i = 0; i < 4; i++)
 		CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
@@ -692,9 +721,13 @@ static void test_http_perform_rate_limited(void)
 	t0 = mono_ms();
 	CHECK_INT(http_perform(h, &req, NULL, NULL), -ECANCELED);
 	CHECK(mono_ms() - t0 < 50);
-	http_set_priority(HTTP_PRIO_USER);
+	/* Waiting for room takes no slot, only the pace. */
+	CHECK_INT(http_wait_room(h, HTTP_PRIO_BACKGROUND), -ECANCELED);
+	CHECK_INT(http_wait_room(h, HTTP_PRIO_USER), 0);
+	req.priority = HTTP_PRIO_USER;
 	CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
 	CHECK_INT(http_request_count(h), 5);
+	CHECK_INT(http_window_count(h), 5);
 	http_free(h);
 }
 
@@ -824,6 +857,7 @@ int main(void)
 	T(test_http_window_fills_then_slides);
 	T(test_http_window_priorities);
 	T(test_http_window_background_pace);
+	T(test_http_window_room_takes_no_slot);
 	T(test_http_window_unlimited_and_hold);
 	T(test_http_window_never_exceeds_the_limit);
 	T(test_http_parse_error_documented);
