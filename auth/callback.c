@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "config/config.h"
 #include "util/sbuf.h"
 
 #define CALLBACK_CONN_TIMEOUT_S 10
@@ -360,31 +361,23 @@ static struct MHD_Daemon *start_daemon(struct callback *cb, int fd, bool v6)
  */
 static bool loopback_host(const char *host, union addr *v4, union addr *v6)
 {
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t n = strlen(host);
-
 	memset(v4, 0, sizeof(*v4));
 	memset(v6, 0, sizeof(*v6));
+	/* curl has already turned 127.1 and 0x7f.0.0.1 into 127.0.0.1. */
+	if (!cfg_host_is_loopback(host))
+		return false;
+	if (inet_pton(AF_INET, host, &v4->in.sin_addr) == 1) {
+		v4->in.sin_family = AF_INET;
+		return true;
+	}
+	/* "localhost" takes both; the only IPv6 loopback host is [::1]. */
 	if (strcasecmp(host, "localhost") == 0) {
 		v4->in.sin_family = AF_INET;
 		v4->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		v6->in6.sin6_family = AF_INET6;
-		v6->in6.sin6_addr = in6addr_loopback;
-		return true;
 	}
-	/* curl has already turned 127.1 and 0x7f.0.0.1 into 127.0.0.1. */
-	if (inet_pton(AF_INET, host, &v4->in.sin_addr) == 1) {
-		v4->in.sin_family = AF_INET;
-		return ntohl(v4->in.sin_addr.s_addr) >> 24 == 127;
-	}
-	if (n < 3 || n - 2 >= sizeof(buf) || host[0] != '[')
-		return false;
-	memcpy(buf, host + 1, n - 2);
-	buf[n - 2] = '\0';
-	if (inet_pton(AF_INET6, buf, &v6->in6.sin6_addr) != 1)
-		return false;
 	v6->in6.sin6_family = AF_INET6;
-	return IN6_IS_ADDR_LOOPBACK(&v6->in6.sin6_addr);
+	v6->in6.sin6_addr = in6addr_loopback;
+	return true;
 }
 
 /* Addresses, port and path (new, curl_free) of url. */
