@@ -467,6 +467,11 @@ int auth_authorize_url(struct auth *a, char **url)
 				   a->url_state, url);
 }
 
+const char *auth_url_state(const struct auth *a)
+{
+	return a->url_state;
+}
+
 int auth_remember_state(struct auth *a, char *err, size_t errlen)
 {
 	return store_put_state(a->store, a->url_state, err, errlen);

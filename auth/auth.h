@@ -86,6 +86,10 @@ const char *auth_scheme_name(const struct auth *a);
  */
 int auth_authorize_url(struct auth *a, char **url) SSFS_WUR;
 
+/* The `state` auth_authorize_url puts in the URL, so the loopback
+ * listener can tell our redirect from others. Valid as long as a. */
+const char *auth_url_state(const struct auth *a);
+
 /* Remember this auth's state beside the settings file for `auth exchange`
  * in another process (`auth url`). */
 int auth_remember_state(struct auth *a, char *err, size_t errlen) SSFS_WUR;

@@ -37,6 +37,10 @@
 #define CALLBACK_TEXT_NO_QUERY                                                 \
 	"This address only takes the redirect from the Smartsheet "            \
 	"authorization page; smartsheetfs is still waiting for it."
+#define CALLBACK_TEXT_WRONG_STATE                                              \
+	"This answer does not carry the state of the login smartsheetfs is "   \
+	"waiting for, so it was ignored; smartsheetfs is still waiting for "   \
+	"the redirect from the Smartsheet authorization page."
 #define CALLBACK_TEXT_ERROR_HEAD                                               \
 	"Authorization did not happen: Smartsheet answered <code>"
 #define CALLBACK_TEXT_ERROR_TAIL                                               \
@@ -55,6 +59,7 @@ struct callback {
 	struct MHD_Daemon *daemon[2]; /* IPv4 and/or IPv6 */
 	int port;
 	char *path; /* curl_free */
+	char *state; /* the login's state: only a redirect with it counts */
 	atomic_bool cancelled;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled when have_result is set */
@@ -116,6 +121,18 @@ static struct callback_query *grab(struct MHD_Connection *conn)
 out:
 	callback_query_release(&tmp);
 	return q;
+}
+
+/*
+ * Whether got is the state this login issued. Without the check, any local
+ * process or web page could end the wait with a code or an error of its
+ * own. The comparison takes the same time wherever the strings differ.
+ */
+static bool our_state(const struct callback *cb, const char *got)
+{
+	size_t n = strlen(cb->state);
+
+	return got && strlen(got) == n && CRYPTO_memcmp(got, cb->state, n) == 0;
 }
 
 /*
@@ -231,6 +248,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	} else if (!code && !error) {
 		status = MHD_HTTP_BAD_REQUEST;
 		text = CALLBACK_TEXT_NO_QUERY;
+	} else if (!our_state(cb, arg(conn, "state"))) {
+		status = MHD_HTTP_BAD_REQUEST;
+		text = CALLBACK_TEXT_WRONG_STATE;
 	} else {
 		pthread_mutex_lock(&cb->lock);
 		done_before = cb->done;
@@ -428,8 +448,8 @@ out:
 	return rc;
 }
 
-int callback_start(const char *callback_url, struct callback **out, char *err,
-		   size_t errlen)
+int callback_start(const char *callback_url, const char *state,
+		   struct callback **out, char *err, size_t errlen)
 {
 	struct callback *cb = NULL;
 	pthread_condattr_t ca;
@@ -438,11 +458,19 @@ int callback_start(const char *callback_url, struct callback **out, char *err,
 	bool on_v6 = false;
 	char *path = NULL;
 
+	if (!state || !*state) {
+		snprintf(err, errlen, "no state to wait for");
+		return -EINVAL;
+	}
 	rc = parse_url(callback_url, &v4, &v6, &port, &path, err, errlen);
 	if (rc)
 		return rc;
 	cb = calloc(1, sizeof(*cb));
-	if (!cb || pthread_condattr_init(&ca)) {
+	if (cb)
+		cb->state = strdup(state);
+	if (!cb || !cb->state || pthread_condattr_init(&ca)) {
+		if (cb)
+			free(cb->state);
 		free(cb);
 		curl_free(path);
 		snprintf(err, errlen, "out of memory");
@@ -559,5 +587,6 @@ void callback_stop(struct callback *cb)
 	pthread_cond_destroy(&cb->cond);
 	pthread_mutex_destroy(&cb->lock);
 	curl_free(cb->path);
+	free(cb->state);
 	free(cb);
 }
