@@ -18,6 +18,12 @@
  * under it the settings file is re-read first, so a token another process
  * already rotated is adopted instead of refreshed again (a refresh kills the
  * old pair, SPEC §2).
+ *
+ * A function that hands back a reason in err does not log it: the caller
+ * reports it once (a subcommand on stderr, .auth/ writes in the log). What
+ * no caller sees is logged here: a refresh inside auth_get_bearer or
+ * auth_rejected, and tokens in use that could not be saved when the call
+ * still succeeds.
  */
 
 struct auth;
