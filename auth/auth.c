@@ -224,12 +224,14 @@ static int adopt_locked(struct auth *a, const struct store_tokens *t)
 /*
  * Save t, then use it: a rotated refresh token must reach the disk before
  * anything relies on it. A failed save leaves the old file intact; the new
- * tokens are still used (the old ones are dead at Smartsheet anyway) and
- * the status says they are not saved. The caller holds the store lock.
+ * tokens are still used (the old ones are dead at Smartsheet anyway), the
+ * status says they are not saved, and so does err (the return is
+ * store_save's error). The caller holds the store lock.
  */
-static int persist_and_adopt(struct auth *a, struct store_tokens *t)
+static int persist_and_adopt(struct auth *a, struct store_tokens *t, char *err,
+			     size_t errlen)
 {
-	char err[AUTH_ERR] = "";
+	char why[AUTH_ERR] = "";
 	int src, rc;
 
 	t->saved_at_ms = now_ms();
@@ -237,17 +239,28 @@ static int persist_and_adopt(struct auth *a, struct store_tokens *t)
 		t->api_base = strdup(a->base_url);
 	if (!t->scope)
 		t->scope = strdup(a->scope);
-	src = store_save(a->store, t, err, sizeof(err));
-	if (src)
-		log_err("cannot save the OAuth tokens: %s", err);
+	src = store_save(a->store, t, why, sizeof(why));
 	pthread_mutex_lock(&a->lock);
 	rc = adopt_locked(a, t);
-	if (src)
-		snprintf(a->save_error, sizeof(a->save_error), "%s", err);
-	else
-		a->save_error[0] = '\0';
+	snprintf(a->save_error, sizeof(a->save_error), "%s", src ? why : "");
 	pthread_mutex_unlock(&a->lock);
-	return rc ? rc : src;
+	if (rc)
+		return rc;
+	if (src)
+		snprintf(err, errlen, "cannot save the OAuth tokens: %s", why);
+	return src;
+}
+
+/*
+ * Where nobody is shown err (a refresh on expiry or on a 401, tokens taken
+ * at start), the log is the only place a failure or a failed save is seen.
+ * Elsewhere the caller reports err, once: logging it here too printed
+ * every reason twice on a subcommand's stderr.
+ */
+static void log_failure(int rc, const char *err)
+{
+	if (rc)
+		log_err("%s", err[0] ? err : strerror(-rc));
 }
 
 /*
@@ -306,7 +319,6 @@ static int refresh(struct auth *a, const char *stale, bool force,
 	 * read-only folder fails here, with the old pair still good). */
 	rc = store_reserve(a->store, err, errlen);
 	if (rc) {
-		log_err("%s", err);
 		note(a, err);
 		rc = -ENOLCK;
 		goto out;
@@ -315,7 +327,6 @@ static int refresh(struct auth *a, const char *stale, bool force,
 				 a->client_secret, rt, now_ms(), &fresh, &res,
 				 err, errlen);
 	if (rc) {
-		log_err("%s", err);
 		pthread_mutex_lock(&a->lock);
 		note_locked(a, err);
 		if (oauth_grant_refused(rc, &res)) {
@@ -329,17 +340,11 @@ static int refresh(struct auth *a, const char *stale, bool force,
 	}
 	if (cur.scope && !fresh.scope)
 		fresh.scope = strdup(cur.scope);
-	rc = persist_and_adopt(a, &fresh);
+	rc = persist_and_adopt(a, &fresh, err, errlen);
 	if (rc == -ENOMEM)
 		goto out;
-	if (rc) {
-		/* In use, not saved: the status says so; a manual refresh
-		 * reports it. */
-		pthread_mutex_lock(&a->lock);
-		snprintf(err, errlen, "%s", a->save_error);
-		pthread_mutex_unlock(&a->lock);
-		rc = -EROFS;
-	}
+	if (rc)
+		rc = -EROFS; /* in use, not saved: the status says so too */
 	log_info("refreshed the OAuth access token");
 out:
 	store_unlock(a->store);
@@ -364,6 +369,7 @@ int auth_get_bearer(struct auth *a, char **bearer)
 		if (!stale)
 			return -ENOMEM;
 		rc = refresh(a, stale, false, NULL, err, sizeof(err));
+		log_failure(rc, err);
 		if (rc == -EROFS)
 			rc = 0; /* in use, not saved: the status says so */
 		wipe_free(stale);
@@ -411,6 +417,7 @@ int auth_rejected(struct auth *a, const char *bearer)
 	}
 	pthread_mutex_unlock(&a->lock);
 	rc = refresh(a, bearer, false, NULL, err, sizeof(err));
+	log_failure(rc, err);
 	if (rc == -EROFS)
 		return 0; /* in use, not saved: the status says so */
 	if (rc == -EIO || rc == -ETIMEDOUT)
@@ -477,6 +484,11 @@ int auth_authorize_url(struct auth *a, char **url)
 		return -EINVAL;
 	return oauth_authorize_url(a->authorize_url, a->client_id, a->scope,
 				   a->url_state, url);
+}
+
+const char *auth_url_state(const struct auth *a)
+{
+	return a->url_state;
 }
 
 int auth_remember_state(struct auth *a, char *err, size_t errlen)
@@ -579,21 +591,14 @@ int auth_exchange(struct auth *a, const char *pasted, char *err, size_t errlen)
 						   : -EIO;
 		goto out;
 	}
-	rc = persist_and_adopt(a, &t);
+	rc = persist_and_adopt(a, &t, err, errlen);
 	store_unlock(a->store);
-	if (rc && rc != -ENOMEM) {
-		/* In use but not saved: say so, the exchange itself worked. */
-		pthread_mutex_lock(&a->lock);
-		snprintf(err, errlen, "%s", a->save_error);
-		pthread_mutex_unlock(&a->lock);
-		rc = -EROFS;
-	}
+	if (rc && rc != -ENOMEM)
+		rc = -EROFS; /* in use but not saved; the exchange worked */
 	log_info("OAuth code exchanged for tokens");
 out:
-	if (rc && rc != -EROFS) {
-		log_err("%s", err);
+	if (rc && rc != -EROFS)
 		note(a, err);
-	}
 	oauth_pasted_release(&p);
 	store_tokens_release(&t);
 	return rc;
@@ -634,10 +639,13 @@ static int start_from_config(struct auth *a, char *err, size_t errlen)
 	} else {
 		rc = store_lock(a->store, AUTH_LOCK_TIMEOUT_MS, err, errlen);
 		if (!rc) {
-			rc = persist_and_adopt(a, &t);
+			rc = persist_and_adopt(a, &t, err, errlen);
 			store_unlock(a->store);
-			if (rc && rc != -ENOMEM)
-				rc = 0; /* held, not saved: status says */
+			if (rc && rc != -ENOMEM) {
+				/* Held, not saved: the status says so too. */
+				log_failure(rc, err);
+				rc = 0;
+			}
 		}
 	}
 	store_tokens_release(&t);
@@ -675,8 +683,10 @@ int auth_start(struct auth *a, char *err, size_t errlen)
 		rc = start_from_config(a, err, errlen);
 	} else if (a->cfg_verifier) {
 		rc = auth_exchange(a, a->cfg_verifier, err, errlen);
-		if (rc == -EROFS)
+		if (rc == -EROFS) {
+			log_failure(rc, err);
 			rc = 0;
+		}
 	} else {
 		rc = -EACCES;
 		snprintf(err, errlen, "no OAuth tokens yet: authorize first");
@@ -694,6 +704,7 @@ int auth_start(struct auth *a, char *err, size_t errlen)
 		rc = refresh(a, NULL, unknown_expiry, NULL, err, errlen);
 		if (rc && rc != -EROFS)
 			return rc;
+		log_failure(rc, err);
 	}
 	if (!auth_usable(a)) {
 		set_state(a, AUTH_STATE_WAITING);

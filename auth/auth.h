@@ -18,6 +18,12 @@
  * under it the settings file is re-read first, so a token another process
  * already rotated is adopted instead of refreshed again (a refresh kills the
  * old pair, SPEC §2).
+ *
+ * A function that hands back a reason in err does not log it: the caller
+ * reports it once (a subcommand on stderr, .auth/ writes in the log). What
+ * no caller sees is logged here: a refresh inside auth_get_bearer or
+ * auth_rejected, and tokens in use that could not be saved when the call
+ * still succeeds.
  */
 
 struct auth;
@@ -85,6 +91,10 @@ const char *auth_scheme_name(const struct auth *a);
  * token.
  */
 int auth_authorize_url(struct auth *a, char **url) SSFS_WUR;
+
+/* The `state` auth_authorize_url puts in the URL, so the loopback
+ * listener can tell our redirect from others. Valid as long as a. */
+const char *auth_url_state(const struct auth *a);
 
 /* Remember this auth's state beside the settings file for `auth exchange`
  * in another process (`auth url`). */

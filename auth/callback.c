@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
+#include "config/config.h"
 #include "util/sbuf.h"
 
 #define CALLBACK_CONN_TIMEOUT_S 10
@@ -36,6 +37,10 @@
 #define CALLBACK_TEXT_NO_QUERY                                                 \
 	"This address only takes the redirect from the Smartsheet "            \
 	"authorization page; smartsheetfs is still waiting for it."
+#define CALLBACK_TEXT_WRONG_STATE                                              \
+	"This answer does not carry the state of the login smartsheetfs is "   \
+	"waiting for, so it was ignored; smartsheetfs is still waiting for "   \
+	"the redirect from the Smartsheet authorization page."
 #define CALLBACK_TEXT_ERROR_HEAD                                               \
 	"Authorization did not happen: Smartsheet answered <code>"
 #define CALLBACK_TEXT_ERROR_TAIL                                               \
@@ -54,6 +59,7 @@ struct callback {
 	struct MHD_Daemon *daemon[2]; /* IPv4 and/or IPv6 */
 	int port;
 	char *path; /* curl_free */
+	char *state; /* the login's state: only a redirect with it counts */
 	atomic_bool cancelled;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled when have_result is set */
@@ -115,6 +121,18 @@ static struct callback_query *grab(struct MHD_Connection *conn)
 out:
 	callback_query_release(&tmp);
 	return q;
+}
+
+/*
+ * Whether got is the state this login issued. Without the check, any local
+ * process or web page could end the wait with a code or an error of its
+ * own. The comparison takes the same time wherever the strings differ.
+ */
+static bool our_state(const struct callback *cb, const char *got)
+{
+	size_t n = strlen(cb->state);
+
+	return got && strlen(got) == n && CRYPTO_memcmp(got, cb->state, n) == 0;
 }
 
 /*
@@ -230,6 +248,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	} else if (!code && !error) {
 		status = MHD_HTTP_BAD_REQUEST;
 		text = CALLBACK_TEXT_NO_QUERY;
+	} else if (!our_state(cb, arg(conn, "state"))) {
+		status = MHD_HTTP_BAD_REQUEST;
+		text = CALLBACK_TEXT_WRONG_STATE;
 	} else {
 		pthread_mutex_lock(&cb->lock);
 		done_before = cb->done;
@@ -360,31 +381,23 @@ static struct MHD_Daemon *start_daemon(struct callback *cb, int fd, bool v6)
  */
 static bool loopback_host(const char *host, union addr *v4, union addr *v6)
 {
-	char buf[INET6_ADDRSTRLEN + 2];
-	size_t n = strlen(host);
-
 	memset(v4, 0, sizeof(*v4));
 	memset(v6, 0, sizeof(*v6));
+	/* curl has already turned 127.1 and 0x7f.0.0.1 into 127.0.0.1. */
+	if (!cfg_host_is_loopback(host))
+		return false;
+	if (inet_pton(AF_INET, host, &v4->in.sin_addr) == 1) {
+		v4->in.sin_family = AF_INET;
+		return true;
+	}
+	/* "localhost" takes both; the only IPv6 loopback host is [::1]. */
 	if (strcasecmp(host, "localhost") == 0) {
 		v4->in.sin_family = AF_INET;
 		v4->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		v6->in6.sin6_family = AF_INET6;
-		v6->in6.sin6_addr = in6addr_loopback;
-		return true;
 	}
-	/* curl has already turned 127.1 and 0x7f.0.0.1 into 127.0.0.1. */
-	if (inet_pton(AF_INET, host, &v4->in.sin_addr) == 1) {
-		v4->in.sin_family = AF_INET;
-		return ntohl(v4->in.sin_addr.s_addr) >> 24 == 127;
-	}
-	if (n < 3 || n - 2 >= sizeof(buf) || host[0] != '[')
-		return false;
-	memcpy(buf, host + 1, n - 2);
-	buf[n - 2] = '\0';
-	if (inet_pton(AF_INET6, buf, &v6->in6.sin6_addr) != 1)
-		return false;
 	v6->in6.sin6_family = AF_INET6;
-	return IN6_IS_ADDR_LOOPBACK(&v6->in6.sin6_addr);
+	v6->in6.sin6_addr = in6addr_loopback;
+	return true;
 }
 
 /* Addresses, port and path (new, curl_free) of url. */
@@ -435,8 +448,8 @@ out:
 	return rc;
 }
 
-int callback_start(const char *callback_url, struct callback **out, char *err,
-		   size_t errlen)
+int callback_start(const char *callback_url, const char *state,
+		   struct callback **out, char *err, size_t errlen)
 {
 	struct callback *cb = NULL;
 	pthread_condattr_t ca;
@@ -445,11 +458,19 @@ int callback_start(const char *callback_url, struct callback **out, char *err,
 	bool on_v6 = false;
 	char *path = NULL;
 
+	if (!state || !*state) {
+		snprintf(err, errlen, "no state to wait for");
+		return -EINVAL;
+	}
 	rc = parse_url(callback_url, &v4, &v6, &port, &path, err, errlen);
 	if (rc)
 		return rc;
 	cb = calloc(1, sizeof(*cb));
-	if (!cb || pthread_condattr_init(&ca)) {
+	if (cb)
+		cb->state = strdup(state);
+	if (!cb || !cb->state || pthread_condattr_init(&ca)) {
+		if (cb)
+			free(cb->state);
 		free(cb);
 		curl_free(path);
 		snprintf(err, errlen, "out of memory");
@@ -566,5 +587,6 @@ void callback_stop(struct callback *cb)
 	pthread_cond_destroy(&cb->cond);
 	pthread_mutex_destroy(&cb->lock);
 	curl_free(cb->path);
+	free(cb->state);
 	free(cb);
 }

@@ -31,7 +31,9 @@ void callback_query_release(struct callback_query *q);
 struct callback;
 
 /*
- * Listen on the host and port of callback_url. Only http:// is accepted, and
+ * Listen on the host and port of callback_url for the redirect that
+ * carries state (copied; the `state` of the authorization URL this login
+ * issued, not empty). Only http:// is accepted, and
  * the host must be loopback: "localhost", 127.x.x.x or [::1]. "localhost"
  * binds 127.0.0.1 and also ::1 on the same port when IPv6 is available, for
  * browsers that resolve localhost to ::1. Port 0 picks an ephemeral port (see
@@ -39,25 +41,28 @@ struct callback;
  * other paths get 404, methods other than GET and HEAD get 405.
  *
  * 0 with a new listener in *out (free with callback_stop), or, with a
- * one-line reason in err: -EINVAL (bad URL, not http, not loopback),
+ * one-line reason in err: -EINVAL (bad URL, not http, not loopback, no
+ * state),
  * -EADDRINUSE (the message names the port and says to change CallbackURL),
  * -ENOMEM, or the errno of socket/bind/listen (e.g. -EACCES below 1024).
  */
-int callback_start(const char *callback_url, struct callback **out, char *err,
-		   size_t errlen) SSFS_WUR;
+int callback_start(const char *callback_url, const char *state,
+		   struct callback **out, char *err, size_t errlen) SSFS_WUR;
 
 /* The port listened on (the chosen one when the URL said 0). */
 int callback_port(const struct callback *cb);
 
 /*
- * Wait until a GET on the path carries a non-empty `code` or `error`, then
- * move its query into q (untouched on failure). The browser gets a short
- * HTML page: "received, close this tab" for a code, the escaped error name
- * and "authorization did not happen" for an error. Requests with neither get
- * 400 and do not end the wait; only the first code/error request counts, and
- * later ones get a page saying the login already finished. HEAD gets GET's
- * answer but is never recorded. The query is handed over only once its page
- * has been sent, so the caller may callback_stop right away.
+ * Wait until a GET on the path carries a non-empty `code` or `error` and
+ * the state given to callback_start, then move its query into q (untouched
+ * on failure). The browser gets a short HTML page: "received, close this
+ * tab" for a code, the escaped error name and "authorization did not
+ * happen" for an error. Requests with neither, or with another state or
+ * none, get 400 and do not end the wait (anyone on this machine can reach
+ * the listener); only the first matching request counts, and later ones get
+ * a page saying the login already finished. HEAD gets GET's answer but is
+ * never recorded. The query is handed over only once its page has been
+ * sent, so the caller may callback_stop right away.
  *
  * timeout_ms < 0 waits without limit. 0, -ETIMEDOUT, or -EINTR once
  * callback_cancel has been called (before or during the wait).

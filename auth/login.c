@@ -106,7 +106,7 @@ int login_run(struct auth *a, const char *callback_url, int timeout_s,
 	int rc;
 
 	memset(&q, 0, sizeof(q));
-	rc = callback_start(callback_url, &cb, err, errlen);
+	rc = callback_start(callback_url, auth_url_state(a), &cb, err, errlen);
 	if (rc)
 		return rc;
 	rc = auth_authorize_url(a, &url);

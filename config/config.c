@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <ini.h>
 #include <openssl/crypto.h>
 
@@ -377,12 +379,82 @@ static int set_str(struct parse *p, const struct prop *pr, char **dst,
 	return 0;
 }
 
-/* http:// or https://, a host, no blanks; trailing slashes dropped. */
+bool cfg_host_is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return ntohl(a4.s_addr) >> 24 == 127;
+	if (n < 3 || n - 2 >= sizeof(buf) || host[0] != '[' ||
+	    host[n - 1] != ']')
+		return false;
+	memcpy(buf, host + 1, n - 2);
+	buf[n - 2] = '\0';
+	return inet_pton(AF_INET6, buf, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/*
+ * Plain http only to this machine (the tests' fake server). BaseURL would
+ * carry the bearer token and the /token hash in clear text; AuthorizeURL
+ * carries no secret, but the page where the user signs in and the login's
+ * state would travel unprotected, and a state seen on the wire lets a web
+ * page answer our loopback listener with a code of its own.
+ *
+ * curl parses the URL because curl is what connects: a second parser of
+ * our own could read "http://127.0.0.1@evil.com" or "http://127.1" other
+ * than curl does. The URL API is a pure parser (no handle, no network) and
+ * needs no curl_global_init, so config/ may use it below http/.
+ */
+static int check_plain_http(struct parse *p, const struct prop *pr,
+			    const char *v)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	CURLUcode uc;
+	int rc = 0;
+
+	if (!u)
+		return fail(p, -ENOMEM, "out of memory");
+	uc = curl_url_set(u, CURLUPART_URL, v, 0);
+	if (!uc)
+		uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+	if (!uc)
+		uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+	if (uc == CURLUE_OUT_OF_MEMORY)
+		rc = fail(p, -ENOMEM, "out of memory");
+	else if (uc)
+		rc = bad_value(p, pr, "a valid http:// or https:// URL", v);
+	else if (strcasecmp(scheme, "http") == 0 && !cfg_host_is_loopback(host))
+		rc = fail(p, -EINVAL,
+			  "%s: plain http would %s; only a loopback host "
+			  "(localhost, 127.x.x.x, [::1]) may use it: use "
+			  "https://",
+			  pr->name,
+			  pr->id == CFG_PROP_BASE_URL
+			      ? "send the token in clear text"
+			      : "expose the sign-in page and the login's "
+				"state");
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/*
+ * http:// (loopback only) or https://, a host, no blanks; trailing slashes
+ * dropped.
+ */
 static int set_url(struct parse *p, const struct prop *pr, char **dst,
 		   const char *v)
 {
 	size_t n = strlen(v), skip;
 	char *s;
+	int rc;
 
 	if (!strncasecmp(v, "https://", 8))
 		skip = 8;
@@ -395,6 +467,9 @@ static int set_url(struct parse *p, const struct prop *pr, char **dst,
 	if (!skip || n == skip || v[skip] == '/' || strpbrk(v, " \t"))
 		return bad_value(p, pr,
 				 "a URL starting with http:// or https://", v);
+	rc = check_plain_http(p, pr, v);
+	if (rc)
+		return rc;
 	s = strndup(v, n);
 	if (!s)
 		return fail(p, -ENOMEM, "out of memory");

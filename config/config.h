@@ -108,6 +108,14 @@ char *cfg_default_path(void);
 int cfg_parse_values(const char *s, enum cfg_values *out);
 int cfg_parse_seconds(const char *s, long min, long max, long *out);
 
+/*
+ * Whether host, as curl's URL API gives it (CURLUPART_HOST: an IPv6
+ * address in brackets, an IPv4 one already normalised, 127.1 ->
+ * 127.0.0.1), is this machine: "localhost" (any case), 127.0.0.0/8 or
+ * [::1]. Nothing else, not even ::ffff:127.0.0.1.
+ */
+bool cfg_host_is_loopback(const char *host);
+
 /* The known property name closest to name (edit distance <= 3), or NULL. */
 const char *cfg_suggest(const char *name);
 

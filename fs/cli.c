@@ -387,6 +387,9 @@ static int cmd_status(struct session *s, const struct cfg *cfg)
 	src = auth_start(s->auth, err, sizeof(err));
 	if (src == -EBADMSG)
 		return auth_failure(src, err);
+	/* auth_start does not log its reason: this is the one line. */
+	if (src)
+		fprintf(stderr, "smartsheetfs: %s\n", err);
 	rc = src && src != -EIO && src != -ETIMEDOUT
 		 ? EXIT_AUTH
 		 : cli_preflight(s->api, &user, NULL, true);

@@ -373,8 +373,11 @@ static int mount_credential(struct session *s, const struct cfg *cfg,
 	if (rc == -EACCES && want_desktop_login(cfg, s->auth)) {
 		rc = login_run(s->auth, cfg->callback_url, 180, true, stderr,
 			       err, sizeof(err));
-		if (rc == -EROFS)
+		if (rc == -EROFS) {
+			/* In use, not saved: mount, but say so. */
+			fprintf(stderr, "smartsheetfs: warning: %s\n", err);
 			rc = 0;
+		}
 		if (rc && rc != -EIO && rc != -ETIMEDOUT)
 			rc = -EACCES;
 	}

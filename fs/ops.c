@@ -485,6 +485,8 @@ static void refresh_user(struct fsops_ctx *x)
 static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		      size_t size)
 {
+	const char *name =
+	    h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH;
 	char err[512] = "";
 	int rc;
 
@@ -498,6 +500,10 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		rc = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
 	else
 		rc = auth_refresh_now(x->auth, NULL, err, sizeof(err));
+	/* auth_* leave err to us: this is its one log line (-EROFS too:
+	 * tokens in use but not saved). */
+	if (rc)
+		log_err("%s: %s", name, err);
 	if (rc == 0 || rc == -EROFS) {
 		/* New credential: what was cached under the old one (or
 		 * refused without one) is stale, and the user may differ. */
@@ -507,9 +513,6 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		sbuf_reset(&h->in);
 		return (int)size;
 	}
-	log_err("%s: %s",
-		h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH,
-		err);
 	sbuf_reset(&h->in);
 	if (rc == -ENOLCK)
 		return -EIO; /* our settings file: the status says which */

@@ -798,6 +798,8 @@ def test_config_import_quoting_errors_and_replacing(tmp_path):
             ("PersonalAccessToken=tok-123;Timeout=abc", "Timeout"),
             ("PersonalAccessToken='tok-123", "quote"),
             ("PersonalAccessToken=tok-123;Region=Mars", "Region"),
+            ("PersonalAccessToken=tok-123;BaseURL=http://api.example.com/2.0",
+             "BaseURL: plain http would send the token in clear text"),
             ("AuthScheme=OAuth;OAuthClientSecret=tok-123",
              "OAuthClientId is missing"),
             ("PersonalAccessToken=tok-123;PERSONALACCESSTOKEN=tok-123",

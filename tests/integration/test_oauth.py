@@ -209,6 +209,32 @@ def test_bad_codes_and_secrets(conf, oauth_fake, tmp_path):
     assert open(settings, "rb").read() == before
 
 
+def one_line(r):
+    """SPEC §1: a failing command says why in one line on stderr."""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+def test_a_refused_code_or_token_is_reported_once(conf, oauth_fake):
+    config, _ = conf
+    r = cli(config, "exchange", "BADCODE")
+    assert r.returncode == 3, r.stderr
+    line = one_line(r)
+    assert "code exchange refused" in line and "1071" in line and \
+        "invalid_grant" in line, line
+    r = cli(config, "refresh", "--refresh-token", "-", stdin="bogus\n")
+    assert r.returncode == 3, r.stderr
+    line = one_line(r)
+    assert "token refresh refused" in line and "1071" in line, line
+    r = cli(config, "refresh")
+    assert r.returncode == 3, r.stderr
+    assert "no refresh token" in one_line(r)
+    r = cli(config, "status")
+    assert r.returncode == 3, r.stderr
+    assert "no OAuth tokens" in one_line(r)
+
+
 def test_token_endpoint_down_or_html(conf, oauth_fake):
     config, settings = conf
     code = mint_code(oauth_fake)
@@ -283,6 +309,23 @@ def test_login_with_a_browser_on_path(conf, oauth_fake, tmp_path):
     assert cli(config, "status").returncode == 0
 
 
+def test_a_denied_login_is_reported_once(conf, oauth_fake, tmp_path):
+    config, _ = conf
+    cb = "http://127.0.0.1:%d/callback" % free_port()
+    write_config(config, open(config).read() + "CallbackURL = %s\n" % cb)
+    oauth_fake.call("POST", "/_control/oauth",
+                    {"redirect_uri": cb, "deny": True})
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    xdg = bindir / "xdg-open"
+    xdg.write_text("#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n")
+    xdg.chmod(0o755)
+    r = cli(config, "login", "--timeout", "30",
+            env={"PATH": "%s:%s" % (bindir, os.environ["PATH"])})
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "access_denied" in one_line(r)
+
+
 def test_login_times_out_clearly(conf, oauth_fake):
     config, _ = conf
     port = free_port()
@@ -340,6 +383,9 @@ def test_headless_mount_verifier(mount_factory, tmp_path, oauth_fake):
     assert r.returncode != 0 and b"Permission denied" in r.stderr
     status = open(m.path(".auth", "status")).read()
     assert "1071" in status and "refId" in status, status
+    # Logged by the daemon, once.
+    logged = [x for x in m.output().splitlines() if "1071" in x]
+    assert len(logged) == 1 and ".auth/verifier" in logged[0], m.output()
     # The code from the page, as the redirect URL the user pasted.
     loc = follow_authorize(url)
     r = bash("echo '%s' > %s" % (loc, m.path(".auth", "verifier")))
@@ -423,6 +469,10 @@ def test_revoked_refresh_token_recovers_through_verifier(
     status = open(m.path(".auth", "status")).read()
     assert "state: refresh failed" in status, status
     assert "authorize again" in status
+    # The refresh nobody asked for is logged, once.
+    logged = [x for x in m.output().splitlines()
+              if "token refresh refused" in x]
+    assert len(logged) == 1, m.output()
     code = mint_code(oauth_fake)
     assert bash("echo %s > %s" % (code, m.path(".auth", "verifier"))
               ).returncode == 0

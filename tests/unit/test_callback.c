@@ -17,6 +17,9 @@
 #include "util/compat.h"
 #include "util/sbuf.h"
 
+/* The state the listeners wait for, as a login's authorization URL says. */
+#define STATE "5f0c8e2a9b7d41c3a6e8f0b2d4c6e8a1"
+
 /* The "browser": libcurl against the listener, never through a proxy. */
 struct page {
 	long status;
@@ -103,7 +106,7 @@ static struct callback *start_ok(const char *url)
 	struct callback *cb = NULL;
 	char err[256] = "";
 
-	CHECK_INT(callback_start(url, &cb, err, sizeof(err)), 0);
+	CHECK_INT(callback_start(url, STATE, &cb, err, sizeof(err)), 0);
 	if (!cb)
 		fprintf(stderr, "  callback_start: %s\n", err);
 	CHECK(cb == NULL || callback_port(cb) > 0);
@@ -119,8 +122,8 @@ static void test_callback_code(void)
 	if (!cb)
 		return;
 	CHECK_INT(fetch(callback_port(cb),
-			"/callback?code=abc&state=s1&expires_in=599135", NULL,
-			&pg),
+			"/callback?code=abc&state=" STATE "&expires_in=599135",
+			NULL, &pg),
 		  0);
 	CHECK_INT(pg.status, 200);
 	CHECK(has(&pg, "close this tab"));
@@ -131,7 +134,7 @@ static void test_callback_code(void)
 	page_release(&pg);
 	CHECK_INT(callback_wait(cb, 2000, &q), 0);
 	CHECK_STR(q.code, "abc");
-	CHECK_STR(q.state, "s1");
+	CHECK_STR(q.state, STATE);
 	CHECK_STR(q.expires_in, "599135");
 	CHECK(q.error == NULL);
 	callback_query_release(&q);
@@ -148,8 +151,8 @@ static void test_callback_error(void)
 
 	if (!cb)
 		return;
-	CHECK_INT(fetch(callback_port(cb), "/cb?error=access_denied&state=s",
-			NULL, &pg),
+	CHECK_INT(fetch(callback_port(cb),
+			"/cb?error=access_denied&state=" STATE, NULL, &pg),
 		  0);
 	CHECK_INT(pg.status, 200);
 	CHECK(has(&pg, "access_denied"));
@@ -158,7 +161,7 @@ static void test_callback_error(void)
 	page_release(&pg);
 	CHECK_INT(callback_wait(cb, 2000, &q), 0);
 	CHECK_STR(q.error, "access_denied");
-	CHECK_STR(q.state, "s");
+	CHECK_STR(q.state, STATE);
 	CHECK(q.code == NULL);
 	callback_query_release(&q);
 	callback_stop(cb);
@@ -172,11 +175,11 @@ static void test_callback_error_escaped(void)
 
 	if (!cb)
 		return;
-	CHECK_INT(
-	    fetch(callback_port(cb),
-		  "/cb?error=%3Cscript%3Ealert(%22x%22)%26%3C%2Fscript%3E",
-		  NULL, &pg),
-	    0);
+	CHECK_INT(fetch(callback_port(cb),
+			"/cb?error=%3Cscript%3Ealert(%22x%22)%26%3C%2Fscript%3E"
+			"&state=" STATE,
+			NULL, &pg),
+		  0);
 	CHECK_INT(pg.status, 200);
 	CHECK(!has(&pg, "<script>"));
 	CHECK(has(&pg, "&lt;script&gt;alert(&quot;x&quot;)&amp;&lt;/script"));
@@ -187,27 +190,31 @@ static void test_callback_error_escaped(void)
 	callback_stop(cb);
 }
 
-/* What a browser does while callback_wait blocks in another thread. */
+/*
+ * What a browser (or an intruder) does while callback_wait blocks in
+ * another thread: GET each path in turn, 50 ms apart.
+ */
 struct browse {
 	int port;
-	long first, second; /* statuses, or -1 when the request failed */
-	bool second_page_ok;
+	const char *path[4]; /* up to 4; NULL ends */
+	const char *want[4]; /* text the page must hold, or NULL */
+	long status[4];	     /* -1 when the request failed */
+	bool page_ok[4];     /* the page holds want[i] */
 };
 
-static void *browse_bad_then_good(void *arg)
+static void *browse_in_turn(void *arg)
 {
 	struct browse *b = arg;
 	struct page pg;
+	size_t i;
 
-	usleep(50 * 1000);
-	b->first = fetch(b->port, "/cb?state=only", NULL, &pg) ? -1 : pg.status;
-	page_release(&pg);
-	usleep(50 * 1000);
-	b->second = fetch(b->port, "/cb?code=later&state=s2", NULL, &pg)
-			? -1
-			: pg.status;
-	b->second_page_ok = has(&pg, "close this tab");
-	page_release(&pg);
+	for (i = 0; i < SSFS_ARRAY_SIZE(b->path) && b->path[i]; i++) {
+		usleep(50 * 1000);
+		b->status[i] =
+		    fetch(b->port, b->path[i], NULL, &pg) ? -1 : pg.status;
+		b->page_ok[i] = !b->want[i] || has(&pg, b->want[i]);
+		page_release(&pg);
+	}
 	return NULL;
 }
 
@@ -215,7 +222,10 @@ static void test_callback_400_keeps_waiting(void)
 {
 	struct callback *cb = start_ok("http://127.0.0.1:0/cb");
 	struct callback_query q = {0};
-	struct browse b = {0};
+	struct browse b = {
+	    .path = {"/cb?state=only", "/cb?code=later&state=" STATE},
+	    .want = {NULL, "close this tab"},
+	};
 	struct page pg;
 	pthread_t t;
 
@@ -237,16 +247,84 @@ static void test_callback_400_keeps_waiting(void)
 	 * code. Stopping at once must not cut off the browser's page.
 	 */
 	b.port = callback_port(cb);
-	CHECK_INT(pthread_create(&t, NULL, browse_bad_then_good, &b), 0);
+	CHECK_INT(pthread_create(&t, NULL, browse_in_turn, &b), 0);
 	CHECK_INT(callback_wait(cb, 5000, &q), 0);
 	callback_stop(cb);
 	pthread_join(t, NULL);
-	CHECK_INT(b.first, 400);
-	CHECK_INT(b.second, 200);
-	CHECK(b.second_page_ok);
+	CHECK_INT(b.status[0], 400);
+	CHECK_INT(b.status[1], 200);
+	CHECK(b.page_ok[1]);
 	CHECK_STR(q.code, "later");
-	CHECK_STR(q.state, "s2");
+	CHECK_STR(q.state, STATE);
 	callback_query_release(&q);
+}
+
+/*
+ * Only the redirect that carries this login's state ends the wait: a code
+ * or an error from anyone else (a local process, a web page in the same
+ * browser) gets 400 and the login keeps waiting.
+ */
+static void test_callback_only_our_state_ends_the_wait(void)
+{
+	struct callback *cb = start_ok("http://127.0.0.1:0/cb");
+	struct callback_query q = {0};
+	struct browse b = {
+	    .path = {"/cb?code=evil&state=" STATE "0", "/cb?code=evil",
+		     "/cb?error=access_denied&state=other",
+		     "/cb?code=right&state=" STATE},
+	    .want = {"state", "state", "state", "close this tab"},
+	};
+	struct page pg;
+	pthread_t t;
+
+	if (!cb)
+		return;
+	/* Sequential: none of them is handed over. */
+	CHECK_INT(fetch(callback_port(cb), "/cb?code=evil&state=x", NULL, &pg),
+		  0);
+	CHECK_INT(pg.status, 400);
+	page_release(&pg);
+	CHECK_INT(fetch(callback_port(cb), "/cb?code=evil", "HEAD", &pg), 0);
+	CHECK_INT(pg.status, 400);
+	page_release(&pg);
+	CHECK_INT(callback_wait(cb, 200, &q), -ETIMEDOUT);
+	CHECK(q.code == NULL && q.error == NULL);
+
+	/* While the login waits: wrong state, no state, then ours. */
+	b.port = callback_port(cb);
+	CHECK_INT(pthread_create(&t, NULL, browse_in_turn, &b), 0);
+	CHECK_INT(callback_wait(cb, 5000, &q), 0);
+	pthread_join(t, NULL);
+	CHECK_INT(b.status[0], 400);
+	CHECK_INT(b.status[1], 400);
+	CHECK_INT(b.status[2], 400);
+	CHECK_INT(b.status[3], 200);
+	CHECK(b.page_ok[0] && b.page_ok[1] && b.page_ok[2] && b.page_ok[3]);
+	CHECK_STR(q.code, "right");
+	CHECK_STR(q.state, STATE);
+	CHECK(q.error == NULL);
+	callback_query_release(&q);
+	/* Later intruders still get 400, not "already finished". */
+	CHECK_INT(fetch(callback_port(cb), "/cb?code=late&state=x", NULL, &pg),
+		  0);
+	CHECK_INT(pg.status, 400);
+	page_release(&pg);
+	callback_stop(cb);
+}
+
+static void test_callback_needs_a_state(void)
+{
+	struct callback *cb = NULL;
+	char err[256] = "";
+
+	CHECK_INT(callback_start("http://127.0.0.1:0/cb", NULL, &cb, err,
+				 sizeof(err)),
+		  -EINVAL);
+	CHECK(cb == NULL && err[0]);
+	CHECK_INT(
+	    callback_start("http://127.0.0.1:0/cb", "", &cb, err, sizeof(err)),
+	    -EINVAL);
+	CHECK(cb == NULL);
 }
 
 static void test_callback_wrong_path_and_method(void)
@@ -268,7 +346,9 @@ static void test_callback_wrong_path_and_method(void)
 	CHECK(strcasestr(pg.headers.buf, "Allow: GET, HEAD") != NULL);
 	page_release(&pg);
 	/* HEAD is answered like GET but does not count. */
-	CHECK_INT(fetch(callback_port(cb), "/cb?code=abc", "HEAD", &pg), 0);
+	CHECK_INT(
+	    fetch(callback_port(cb), "/cb?code=abc&state=" STATE, "HEAD", &pg),
+	    0);
 	CHECK_INT(pg.status, 200);
 	page_release(&pg);
 	CHECK_INT(callback_wait(cb, 200, &q), -ETIMEDOUT);
@@ -287,7 +367,8 @@ static void test_callback_default_path(void)
 	CHECK_INT(fetch(callback_port(cb), "/x?code=1", NULL, &pg), 0);
 	CHECK_INT(pg.status, 404);
 	page_release(&pg);
-	CHECK_INT(fetch(callback_port(cb), "/?code=1", NULL, &pg), 0);
+	CHECK_INT(fetch(callback_port(cb), "/?code=1&state=" STATE, NULL, &pg),
+		  0);
 	CHECK_INT(pg.status, 200);
 	page_release(&pg);
 	CHECK_INT(callback_wait(cb, 2000, &q), 0);
@@ -304,21 +385,24 @@ static void test_callback_second_request(void)
 
 	if (!cb)
 		return;
-	CHECK_INT(fetch(callback_port(cb), "/cb?code=first&state=a", NULL, &pg),
-		  0);
+	CHECK_INT(
+	    fetch(callback_port(cb), "/cb?code=first&state=" STATE, NULL, &pg),
+	    0);
 	CHECK_INT(pg.status, 200);
 	page_release(&pg);
 	/* Before and after the waiter took the first one. */
 	CHECK_INT(
-	    fetch(callback_port(cb), "/cb?code=second&state=b", NULL, &pg), 0);
+	    fetch(callback_port(cb), "/cb?code=second&state=" STATE, NULL, &pg),
+	    0);
 	CHECK(has(&pg, "already finished"));
 	CHECK(!has(&pg, "second"));
 	page_release(&pg);
 	CHECK_INT(callback_wait(cb, 2000, &q), 0);
 	CHECK_STR(q.code, "first");
 	callback_query_release(&q);
-	CHECK_INT(
-	    fetch(callback_port(cb), "/cb?error=access_denied", NULL, &pg), 0);
+	CHECK_INT(fetch(callback_port(cb),
+			"/cb?error=access_denied&state=" STATE, NULL, &pg),
+		  0);
 	CHECK(has(&pg, "already finished"));
 	CHECK(!has(&pg, "access_denied"));
 	page_release(&pg);
@@ -392,7 +476,7 @@ static void test_callback_rejects_urls(void)
 	for (i = 0; i < SSFS_ARRAY_SIZE(bad); i++) {
 		struct callback *cb = NULL;
 		char err[256] = "";
-		int rc = callback_start(bad[i], &cb, err, sizeof(err));
+		int rc = callback_start(bad[i], STATE, &cb, err, sizeof(err));
 
 		if (rc != -EINVAL)
 			fprintf(stderr, "  url \"%s\"\n", bad[i]);
@@ -421,7 +505,8 @@ static void test_callback_port_in_use(void)
 	port = ntohs(sa.sin_port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/cb", port);
 	snprintf(want, sizeof(want), "%d", port);
-	CHECK_INT(callback_start(url, &cb, err, sizeof(err)), -EADDRINUSE);
+	CHECK_INT(callback_start(url, STATE, &cb, err, sizeof(err)),
+		  -EADDRINUSE);
 	CHECK(cb == NULL);
 	if (!strstr(err, want) || !strstr(err, "CallbackURL"))
 		fprintf(stderr, "  message: %s\n", err);
@@ -429,7 +514,8 @@ static void test_callback_port_in_use(void)
 	CHECK(strstr(err, "CallbackURL") != NULL);
 	/* localhost takes 127.0.0.1 too, so it is busy the same way. */
 	snprintf(url, sizeof(url), "http://localhost:%d/cb", port);
-	CHECK_INT(callback_start(url, &cb, err, sizeof(err)), -EADDRINUSE);
+	CHECK_INT(callback_start(url, STATE, &cb, err, sizeof(err)),
+		  -EADDRINUSE);
 	CHECK(strstr(err, want) != NULL);
 	callback_stop(cb);
 	close(fd);
@@ -459,8 +545,8 @@ static void test_callback_localhost(void)
 
 	if (!cb)
 		return;
-	CHECK_INT(fetch(callback_port(cb), "/cb?code=lh&state=s", NULL, &pg),
-		  0);
+	CHECK_INT(
+	    fetch(callback_port(cb), "/cb?code=lh&state=" STATE, NULL, &pg), 0);
 	CHECK_INT(pg.status, 200);
 	page_release(&pg);
 	CHECK_INT(callback_wait(cb, 2000, &q), 0);
@@ -472,8 +558,8 @@ static void test_callback_localhost(void)
 	page_release(&pg);
 	/* A browser that resolves localhost to ::1 reaches the same one. */
 	if (have_ipv6_loopback()) {
-		CHECK_INT(fetch_host("[::1]", callback_port(cb), "/cb?code=v6",
-				     NULL, &pg),
+		CHECK_INT(fetch_host("[::1]", callback_port(cb),
+				     "/cb?code=v6&state=" STATE, NULL, &pg),
 			  0);
 		CHECK_INT(pg.status, 200);
 		CHECK(has(&pg, "already finished"));
@@ -495,9 +581,9 @@ static void test_callback_ipv6_literal(void)
 	cb = start_ok("http://[::1]:0/cb");
 	if (!cb)
 		return;
-	CHECK_INT(
-	    fetch_host("[::1]", callback_port(cb), "/cb?code=six", NULL, &pg),
-	    0);
+	CHECK_INT(fetch_host("[::1]", callback_port(cb),
+			     "/cb?code=six&state=" STATE, NULL, &pg),
+		  0);
 	CHECK_INT(pg.status, 200);
 	page_release(&pg);
 	/* Bound to ::1 only. */
@@ -538,6 +624,8 @@ int main(void)
 	T(test_callback_error);
 	T(test_callback_error_escaped);
 	T(test_callback_400_keeps_waiting);
+	T(test_callback_only_our_state_ends_the_wait);
+	T(test_callback_needs_a_state);
 	T(test_callback_wrong_path_and_method);
 	T(test_callback_default_path);
 	T(test_callback_second_request);

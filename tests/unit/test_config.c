@@ -347,6 +347,80 @@ static void test_config_callback_urls(void)
 	}
 }
 
+/*
+ * Plain http is for loopback only (the tests' fake server): BaseURL would
+ * send the token and the /token hash in clear text, AuthorizeURL the
+ * login's state. The host is the one curl will connect to, whatever the
+ * spelling.
+ */
+static void test_config_plain_http_only_on_loopback(void)
+{
+	static const char base_msg[] =
+	    "t.ini:1: BaseURL: plain http would send the token in clear "
+	    "text; only a loopback host (localhost, 127.x.x.x, [::1]) may use "
+	    "it: use https://";
+	static const char auth_msg[] =
+	    "t.ini:1: AuthorizeURL: plain http would expose the sign-in page "
+	    "and the login's state; only a loopback host (localhost, "
+	    "127.x.x.x, [::1]) may use it: use https://";
+	static const struct {
+		const char *url;
+		bool ok;
+	} cases[] = {
+	    {"https://api.smartsheet.com/2.0", true},
+	    {"https://example.com", true},
+	    {"HTTPS://example.com/2.0", true},
+	    {"http://127.0.0.1:1", true},
+	    {"http://127.0.0.1:8080/2.0", true},
+	    {"http://127.1.2.3/2.0", true},
+	    {"http://localhost", true},
+	    {"http://LocalHost:9/2.0", true},
+	    {"http://[::1]:8/2.0", true},
+	    {"HTTP://127.0.0.1:5/2.0", true},
+	    {"http://example.com", false},
+	    {"http://api.smartsheet.com/2.0", false},
+	    {"HTTP://example.com/2.0", false},
+	    {"Http://example.com", false},
+	    {"http://127.0.0.1.evil.com", false},
+	    {"http://127.0.0.1.evil.com:80/2.0", false},
+	    {"http://localhost.evil.com", false},
+	    {"http://evil-localhost", false},
+	    {"http://127.0.0.1@evil.com", false},
+	    {"http://127.0.0.1:80@evil.com/2.0", false},
+	    {"http://localhost:x@evil.com", false},
+	    {"http://user:pw@example.com/2.0", false},
+	    {"http://128.0.0.1", false},
+	    {"http://10.0.0.1:8080/2.0", false},
+	    {"http://0.0.0.0:8080", false},
+	    {"http://[::]:8/2.0", false},
+	    {"http://[::2]:8/2.0", false},
+	    {"http://[::ffff:8.8.8.8]/2.0", false},
+	};
+	char text[256], err[CFG_ERRBUF_SIZE];
+	struct cfg c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		cfg_init(&c);
+		snprintf(text, sizeof(text), "BaseURL = %s\n", cases[i].url);
+		rc = load_str(&c, text, err);
+		CHECK_INT(rc, cases[i].ok ? 0 : -EINVAL);
+		CHECK_STR(err, cases[i].ok ? "" : base_msg);
+		if (rc != (cases[i].ok ? 0 : -EINVAL) ||
+		    strcmp(err, cases[i].ok ? "" : base_msg) != 0)
+			fprintf(stderr, "  (BaseURL %s)\n", cases[i].url);
+		cfg_release(&c);
+
+		cfg_init(&c);
+		snprintf(text, sizeof(text), "AuthorizeURL = %s\n",
+			 cases[i].url);
+		CHECK_INT(load_str(&c, text, err), cases[i].ok ? 0 : -EINVAL);
+		CHECK_STR(err, cases[i].ok ? "" : auth_msg);
+		cfg_release(&c);
+	}
+}
+
 static void test_config_bool_spellings(void)
 {
 	static const struct {
@@ -1037,6 +1111,7 @@ int main(void)
 	T(test_config_all_properties);
 	T(test_config_bad_input_messages);
 	T(test_config_callback_urls);
+	T(test_config_plain_http_only_on_loopback);
 	T(test_config_bool_spellings);
 	T(test_config_regions);
 	T(test_config_base_url_overrides_region);
