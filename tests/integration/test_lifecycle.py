@@ -1,9 +1,7 @@
 """The daemon's life cycle against libfuse (issue 11): no thread of ours
 outlives the session loop, whatever the moment of the unmount, in the
 multi-threaded loop and with -s."""
-import os
 import random
-import subprocess
 import time
 
 import pytest

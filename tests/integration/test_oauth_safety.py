@@ -7,8 +7,6 @@ import stat
 import subprocess
 import time
 
-import pytest
-
 from conftest import build_shim, preload_env, requests_since
 from test_oauth import (bash, cli, conf, mint_code, oauth_fake,  # noqa: F401
                         oauth_mount, oauth_state)

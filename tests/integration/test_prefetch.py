@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import Fake, Mount, readable_ids, requests_since
+from conftest import Mount, readable_ids, requests_since
 
 SHEET_GET = r"^/2.0/sheets/(\d+)$"
 
