@@ -181,6 +181,19 @@ static bool is_network_error(int rc)
 	return rc == -EIO || rc == -ETIMEDOUT;
 }
 
+/*
+ * No usable answer: nothing came back (a connection failure or a timeout,
+ * each of which can cost a connect timeout), or the server kept failing
+ * (5xx, 429) through the retries. A malformed answer is not: the server is
+ * there, and the next request may well get a good one.
+ */
+static bool unreachable(int rc, const struct http_result *res)
+{
+	return is_network_error(rc) &&
+	       (!res || res->status == 0 || res->status == 429 ||
+		res->status >= 500);
+}
+
 /* The longest wait between two tries while offline: cache_ttl. */
 static double retry_cap(const struct cache *c)
 {
@@ -202,9 +215,9 @@ void cache_note_result(struct cache *c, int rc, const struct http_result *res)
 		c->retry_gap = 0;
 		c->retry_at = 0;
 	} else {
-		if (is_network_error(rc)) {
-			if (c->offline_since == 0)
-				c->offline_since = now_wall();
+		if (is_network_error(rc) && c->offline_since == 0)
+			c->offline_since = now_wall();
+		if (unreachable(rc, res)) {
 			c->retry_gap = c->retry_gap > 0 ? c->retry_gap * 2 : 1.0;
 			if (c->retry_gap > retry_cap(c))
 				c->retry_gap = retry_cap(c);
@@ -238,7 +251,7 @@ static bool may_try(struct cache *c)
 	bool ok;
 
 	pthread_mutex_lock(&c->lock);
-	ok = c->offline_since == 0 || now_mono() >= c->retry_at;
+	ok = c->retry_at == 0 || now_mono() >= c->retry_at;
 	pthread_mutex_unlock(&c->lock);
 	return ok;
 }
