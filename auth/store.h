@@ -63,6 +63,26 @@ void store_tokens_release(struct store_tokens *t);
 int store_tokens_copy(struct store_tokens *dst,
 		      const struct store_tokens *src) SSFS_WUR;
 
+/*
+ * Strict base64 (RFC 4648 with '=' padding; no line breaks, no spaces): the
+ * n characters at in must be exactly what EVP_EncodeBlock() makes of some
+ * bytes, so that any change to a settings file's text is noticed. The bytes
+ * go to out, which has room for cap of them: nothing is written past
+ * out + cap, and nothing at all on failure. Returns how many bytes (0 for
+ * no text), or
+ *   -EBADMSG  not such text: a length that is not a multiple of 4, a
+ *             character outside the alphabet, '=' anywhere but at the end,
+ *             spare bits set before '='; or n > STORE_MAX_FILE_BYTES;
+ *   -ENOBUFS  such text, but of more than cap bytes;
+ *   -ENOMEM.
+ * Pure (no store). In the header for its unit test, which checks the bounds
+ * with a guard region: EVP_DecodeBlock() writes whole groups of 3 bytes,
+ * the '=' padding included, and ASan cannot see inside libcrypto.
+ */
+int store_b64_decode(const char *in, size_t n, unsigned char *out,
+		     size_t cap) SSFS_WUR;
+
+struct sbuf;
 struct store;
 
 /*
@@ -108,6 +128,17 @@ int store_load(struct store *s, struct store_tokens *t, char *err,
  */
 int store_save(struct store *s, const struct store_tokens *t, char *err,
 	       size_t errlen) SSFS_WUR;
+
+/*
+ * Append to out the text of a settings file whose plaintext is the n bytes
+ * at payload, under s's secret with a fresh salt and nonce: what
+ * store_save() writes once it has made the JSON. 0, -EFBIG (n passes
+ * STORE_MAX_FILE_BYTES, or out's max is reached), -ENOMEM or -EIO. For
+ * tests and fuzzing, which need any payload behind a valid tag so that
+ * store_load() parses it.
+ */
+int store_seal(const struct store *s, const void *payload, size_t n,
+	       struct sbuf *out) SSFS_WUR;
 
 /*
  * Serialise read-refresh-write between threads and processes: a mutex in

@@ -20,6 +20,7 @@
 #include <openssl/kdf.h>
 
 #include "tests/unit/testlib.h"
+#include "util/sbuf.h"
 
 #define SECRET "client-secret-A"
 #define ACCESS "ll352u9jujauoqz4gstvsae05"
@@ -278,6 +279,120 @@ static void t_encrypt(const char *path, const char *json, const char *secret)
 	len += snprintf(text + len, sizeof(text) - (size_t)len, "data %s\r\n",
 			b64);
 	write_all(path, text, (size_t)len);
+}
+
+/*
+ * store_b64_decode() into exactly cap bytes followed by a guard region: the
+ * guard must be intact afterwards (EVP_DecodeBlock() writes whole 3-byte
+ * groups, the '=' padding included, and ASan cannot see inside libcrypto),
+ * and on failure nothing at all is written. The bytes go to got.
+ */
+#define GUARD_BYTES 32
+#define GUARD 0xa5
+
+static int decode_guarded(const char *in, size_t cap, unsigned char *got)
+{
+	unsigned char buf[64 + GUARD_BYTES];
+	size_t i, touched = 0;
+	int rc;
+
+	memset(buf, GUARD, sizeof(buf));
+	rc = store_b64_decode(in, strlen(in), buf, cap);
+	for (i = cap; i < cap + GUARD_BYTES; i++)
+		touched += buf[i] != GUARD;
+	if (touched)
+		fprintf(stderr,
+			"\"%s\" into %zu bytes: %zu guard bytes overwritten\n",
+			in, cap, touched);
+	CHECK_INT(touched, 0);
+	for (i = 0, touched = 0; rc < 0 && i < cap; i++)
+		touched += buf[i] != GUARD;
+	CHECK_INT(touched, 0); /* nothing written on failure */
+	if (got)
+		memcpy(got, buf, cap);
+	return rc;
+}
+
+static void test_store_b64_decode_bounds(void)
+{
+	static const struct {
+		const char *in;
+		size_t cap;
+		int want;
+	} cases[] = {
+	    /* The salt line: 16 bytes, "==" padded. */
+	    {"AAAAAAAAAAAAAAAAAAAAAA==", 16, 16},
+	    {"AAAAAAAAAAAAAAAAAAAAAA==", 15, -ENOBUFS},
+	    /* The same length unpadded is 18 bytes: too many for a salt. */
+	    {"AAAAAAAAAAAAAAAAAAAAAAAA", 16, -ENOBUFS},
+	    {"AAAAAAAAAAAAAAAAAAAAAAA=", 16, -ENOBUFS},
+	    {"AAAAAAAAAAAAAAAAAAAAAAAA", 18, 18},
+	    {"QUJD", 3, 3},
+	    {"QUI=", 2, 2},
+	    {"QQ==", 1, 1},
+	    {"QQ==", 0, -ENOBUFS},
+	    {"", 0, 0},
+	    {"", 16, 0},
+	    /* Not a multiple of 4. */
+	    {"A", 16, -EBADMSG},
+	    {"AA", 16, -EBADMSG},
+	    {"QUJ", 16, -EBADMSG},
+	    {"QUJDR", 16, -EBADMSG},
+	    {"QUJDRA=", 16, -EBADMSG},
+	    /* Outside the alphabet, misplaced '=', spare bits, spaces. */
+	    {"QUJ*", 16, -EBADMSG},
+	    {"QU=D", 16, -EBADMSG},
+	    {"Q===", 16, -EBADMSG},
+	    {"====", 16, -EBADMSG},
+	    {"QR==", 16, -EBADMSG},
+	    {"QUJ\n", 16, -EBADMSG},
+	    {" QUJ", 16, -EBADMSG},
+	    {"QUJ ", 16, -EBADMSG},
+	    {"QUJDQUJ*", 16, -EBADMSG},
+	    {"QUJD\nQUJD", 16, -EBADMSG},
+	    {"QUJ*", 0, -EBADMSG},
+	};
+	unsigned char bytes[48], got[64], text[72];
+	size_t i, n;
+	char *big;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		int rc = decode_guarded(cases[i].in, cases[i].cap, got);
+
+		if (rc != cases[i].want)
+			fprintf(stderr, "\"%s\" into %zu bytes: %d, not %d\n",
+				cases[i].in, cases[i].cap, rc, cases[i].want);
+		CHECK_INT(rc, cases[i].want);
+	}
+	CHECK(memcmp(got, "AB", 2) != 0); /* the last case wrote nothing */
+	CHECK_INT(decode_guarded("QUI=", 2, got), 2);
+	CHECK(memcmp(got, "AB", 2) == 0);
+
+	/* Every length 0..48 (so each padding): exact room, one more, one
+	 * less. */
+	for (n = 0; n <= sizeof(bytes); n++) {
+		for (i = 0; i < n; i++)
+			bytes[i] = (unsigned char)(i * 37 + n);
+		EVP_EncodeBlock(text, bytes, (int)n);
+		CHECK_INT(decode_guarded((char *)text, n, got), n);
+		CHECK(memcmp(got, bytes, n) == 0);
+		CHECK_INT(decode_guarded((char *)text, n + 1, got), n);
+		if (n)
+			CHECK_INT(decode_guarded((char *)text, n - 1, got),
+				  -ENOBUFS);
+	}
+
+	/* Longer than any settings file. */
+	big = malloc(STORE_MAX_FILE_BYTES + 5);
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	memset(big, 'A', STORE_MAX_FILE_BYTES + 4);
+	big[STORE_MAX_FILE_BYTES + 4] = '\0';
+	CHECK_INT(store_b64_decode(big, STORE_MAX_FILE_BYTES + 4,
+				   (unsigned char *)big, STORE_MAX_FILE_BYTES),
+		  -EBADMSG);
+	free(big);
 }
 
 static void test_store_round_trip(void)
@@ -603,7 +718,8 @@ static void test_store_bad_payload(void)
 	    "{\"access_token\":\"" ACCESS "\",\"refresh_token\":null,"
 	    "\"expires_at_ms\":9007199254740992,\"scope\":null,"
 	    "\"api_base\":\"https://x\",\"saved_at_ms\":1764322800000}";
-	char path[PATHLEN], err[512];
+	struct sbuf text = SBUF_INIT(STORE_MAX_FILE_BYTES);
+	char path[PATHLEN], err[512], *pt;
 	struct store *s;
 	struct store_tokens t;
 	size_t i;
@@ -627,6 +743,25 @@ static void test_store_bad_payload(void)
 		CHECK_INT(load_with(path, SECRET, err, sizeof(err)), -EBADMSG);
 		CHECK(strstr(err, "not valid settings") != NULL);
 	}
+
+	/* store_seal() writes the documented format around any payload. */
+	s = store_open(path, SECRET);
+	CHECK_INT(store_seal(s, good, strlen(good), &text), 0);
+	pt = t_decrypt(text.buf, SECRET);
+	CHECK_STR(pt, good);
+	free(pt);
+	write_all(path, text.buf, text.len);
+	CHECK_INT(store_load(s, &t, err, sizeof(err)), 0);
+	CHECK_STR(t.api_base, "https://x");
+	store_tokens_release(&t);
+	sbuf_reset(&text);
+	CHECK_INT(store_seal(s, bad[0], strlen(bad[0]), &text), 0);
+	write_all(path, text.buf, text.len);
+	CHECK_INT(store_load(s, &t, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "not valid settings") != NULL);
+	CHECK_INT(store_seal(s, good, STORE_MAX_FILE_BYTES + 1, &text), -EFBIG);
+	sbuf_release(&text);
+	store_close(s);
 }
 
 static void test_store_save_refuses_foreign_file(void)
@@ -1150,6 +1285,7 @@ int main(void)
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
 
+	T(test_store_b64_decode_bounds);
 	T(test_store_round_trip);
 	T(test_store_null_fields);
 	T(test_store_wrong_secret);
