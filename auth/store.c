@@ -557,6 +557,63 @@ out:
 	return rc;
 }
 
+/*
+ * Open "<path>.lock" or "<path>.reserve" (flags: O_RDWR or O_WRONLY),
+ * created 0600 if missing. Whoever can write the settings folder can put
+ * something there for us to write through (store_reserve() fills the file
+ * with zeros) or to create: a symbolic link to any file we may write, a
+ * hard link to a file of ours (which passes an owner check; the kernel's
+ * protected_hardlinks is not always on), or a file of their own. So no
+ * symbolic link (O_NOFOLLOW), then, checked on what was opened and before
+ * anything is written (no O_TRUNC here), a regular file of our effective
+ * uid with no other name. O_NONBLOCK: a FIFO must not hang the open.
+ * Returns the descriptor, or -errno with err "<file>: <doing>: <why>".
+ */
+static int open_beside(const char *file, int flags, const char *doing,
+		       char *err, size_t errlen)
+{
+	char why[128] = "";
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open(file, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		  0600);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP)
+			snprintf(why, sizeof(why),
+				 "it is a symbolic link, not followed; "
+				 "remove it");
+		goto out;
+	}
+	if (fstat(fd, &st)) {
+		rc = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(why, sizeof(why), "not a regular file; remove it");
+	} else if (st.st_uid != geteuid()) {
+		rc = -EACCES;
+		snprintf(why, sizeof(why),
+			 "owned by uid %u, not by uid %u; remove it",
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+	} else if (st.st_nlink > 1) {
+		rc = -EMLINK;
+		snprintf(why, sizeof(why),
+			 "it has %ju names (hard links), so it may be another "
+			 "file of ours; remove it",
+			 (uintmax_t)st.st_nlink);
+	}
+out:
+	if (rc) {
+		io_say(err, errlen, "%s: %s: %s", file, doing,
+		       why[0] ? why : strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+		fd = rc;
+	}
+	return fd;
+}
+
 /* Create the missing folders above path, 0700 (mkdir -p of its dirname). */
 static int make_parents(const char *path, char *err, size_t errlen)
 {
@@ -906,6 +963,7 @@ static int64_t mono_ms(void)
  * writes. A full or read-only folder fails here, with nothing spent.
  */
 #define STORE_RESERVE_BYTES 16384
+#define STORE_CANNOT_RESERVE "cannot save tokens there"
 
 int store_reserve(struct store *s, char *err, size_t errlen)
 {
@@ -918,12 +976,12 @@ int store_reserve(struct store *s, char *err, size_t errlen)
 	rc = make_parents(s->reserve_path, err, errlen);
 	if (rc)
 		return rc;
-	fd = open(s->reserve_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
+	fd = open_beside(s->reserve_path, O_WRONLY, STORE_CANNOT_RESERVE, err,
+			 errlen);
+	if (fd < 0)
+		return fd; /* not ours to remove */
+	if (ftruncate(fd, 0))
 		rc = -errno;
-		goto out;
-	}
 	while (!rc && done < STORE_RESERVE_BYTES) {
 		rc = io_write_all(fd, zeros, sizeof(zeros));
 		done += sizeof(zeros);
@@ -932,11 +990,10 @@ int store_reserve(struct store *s, char *err, size_t errlen)
 		rc = -errno;
 	if (close(fd) && !rc)
 		rc = -errno;
-out:
 	if (rc) {
 		unlink(s->reserve_path);
-		io_say(err, errlen, "%s: cannot save tokens there: %s",
-		       s->location, strerror(-rc));
+		io_say(err, errlen, "%s: " STORE_CANNOT_RESERVE ": %s",
+		       s->reserve_path, strerror(-rc));
 	}
 	return rc;
 }
@@ -963,8 +1020,12 @@ int store_lock(struct store *s, int timeout_ms, char *err, size_t errlen)
 	rc = make_parents(s->lock_path, err, errlen);
 	if (rc)
 		goto fail;
-	fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	for (rc = fd < 0 ? -errno : 0; !rc;) {
+	fd = open_beside(s->lock_path, O_RDWR, "cannot lock", err, errlen);
+	if (fd < 0) {
+		rc = fd;
+		goto fail;
+	}
+	while (!rc) {
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;

@@ -146,7 +146,8 @@ int store_seal(const struct store *s, const void *payload, size_t n,
  * (created 0600 with its missing folders), tried every 20 ms. Both waits
  * share one deadline of timeout_ms (>= 0): -ETIMEDOUT with a message when it
  * passes; other -errno (with a message) when the lock file cannot be
- * opened. memory:// uses only the mutex. Not recursive: a thread must not
+ * opened or is refused (as for store_reserve()). memory:// uses only the
+ * mutex. Not recursive: a thread must not
  * lock twice. POSIX record locks belong to the process, so use one store
  * object per settings file in a process (a second one would not exclude the
  * first, and its unlock would drop the first's lock).
@@ -163,6 +164,13 @@ void store_unlock(struct store *s);
  * permission loses the refresh token. 0, or -errno with a message (full,
  * read-only or unwritable folder). Call under store_lock(). No-op for
  * memory://.
+ *
+ * What is found at "<path>.reserve" or "<path>.lock" (someone else who can
+ * write the folder may have put it there) is never followed, written or
+ * locked unless it is a regular file of the effective uid with one name:
+ * -ELOOP for a symbolic link, -EMLINK for a file with hard links, -EACCES
+ * for another uid's file, -EINVAL for anything else; the message names the
+ * file and says to remove it. The settings file is not touched.
  */
 int store_reserve(struct store *s, char *err, size_t errlen) SSFS_WUR;
 

@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1275,6 +1276,153 @@ static void test_store_reserve(void)
 	store_close(s);
 }
 
+/* What a link planted beside the settings file points to: ours, precious. */
+#define VICTIM "a file of ours: never to be overwritten\n"
+
+/* path still holds exactly want. */
+static void check_content(const char *path, const char *want, size_t n)
+{
+	size_t len;
+	char *got = read_all(path, &len);
+
+	CHECK(got != NULL);
+	if (got && (len != n || memcmp(got, want, n) != 0)) {
+		fprintf(stderr, "%s changed: %zu bytes, was %zu\n", path, len,
+			n);
+		CHECK(0);
+	}
+	free(got);
+}
+
+/*
+ * store_lock() (lock) or store_reserve() refuses what is at `at`: want, and
+ * one line that names it and says why.
+ */
+static void expect_refused(struct store *s, bool lock, const char *at, int want,
+			   const char *why)
+{
+	char err[512] = "";
+	int rc = lock ? store_lock(s, 100, err, sizeof(err))
+		      : store_reserve(s, err, sizeof(err));
+
+	CHECK_INT(rc, want);
+	if (lock && rc == 0)
+		store_unlock(s);
+	if (!strstr(err, at) || !strstr(err, why) || strchr(err, '\n')) {
+		fprintf(stderr, "message \"%s\" lacks \"%s\" or \"%s\"\n", err,
+			at, why);
+		CHECK(0);
+	}
+}
+
+/*
+ * Someone who can write the settings folder plants a symbolic (or hard)
+ * link at "<settings>.reserve" or ".lock": store_reserve() must not write
+ * zeros through it, store_lock() must not create or lock its target, and
+ * the settings file stays as it was.
+ */
+static void test_store_refuses_links_beside(void)
+{
+	static const struct {
+		bool hard;     /* a hard link to victim, else a symbolic one */
+		bool dangling; /* to ghost, which does not exist */
+		int want;
+		const char *why;
+	} plants[] = {
+	    {false, false, -ELOOP, "symbolic link"},
+	    {false, true, -ELOOP, "symbolic link"},
+	    /* Another name of a file of ours passes an owner check. */
+	    {true, false, -EMLINK, "hard link"},
+	};
+	char path[PATHLEN], res[PATHLEN + 16], lck[PATHLEN + 16];
+	char victim[PATHLEN], ghost[PATHLEN], err[512] = "";
+	struct store_tokens t;
+	struct store *s;
+	struct stat st;
+	char *before;
+	size_t blen, i;
+
+	fresh_dir(path, "links", "OAuthSettings.txt");
+	save_sample(path);
+	before = read_all(path, &blen);
+	write_all(tpath(victim, "links/victim"), VICTIM, strlen(VICTIM));
+	tpath(ghost, "links/ghost");
+	snprintf(res, sizeof(res), "%s.reserve", path);
+	snprintf(lck, sizeof(lck), "%s.lock", path);
+	s = store_open(path, SECRET);
+	for (i = 0; i < 2 * SSFS_ARRAY_SIZE(plants); i++) {
+		bool lock = i % 2, hard = plants[i / 2].hard;
+		const char *at = lock ? lck : res;
+		const char *to = plants[i / 2].dangling ? ghost : victim;
+
+		CHECK_INT(hard ? link(to, at) : symlink(to, at), 0);
+		expect_refused(s, lock, at, plants[i / 2].want,
+			       plants[i / 2].why);
+		check_content(victim, VICTIM, strlen(VICTIM));
+		CHECK(access(ghost, F_OK) != 0); /* not created through it */
+		/* Left as it was, for the user to see and remove. */
+		CHECK(lstat(at, &st) == 0 && S_ISLNK(st.st_mode) == !hard);
+		CHECK_INT(unlink(at), 0);
+	}
+	check_content(path, before, blen);
+
+	/* A refusal let the mutex go; with the links gone all works, twice. */
+	CHECK_INT(store_lock(s, 100, err, sizeof(err)), 0);
+	CHECK_INT(store_reserve(s, err, sizeof(err)), 0);
+	CHECK_INT(store_reserve(s, err, sizeof(err)), 0);
+	store_unlock(s);
+	CHECK_INT(store_lock(s, 100, err, sizeof(err)), 0);
+	store_unlock(s);
+
+	/* A save removes a link at .reserve, not what it points to. */
+	CHECK_INT(unlink(res), 0);
+	CHECK_INT(symlink(victim, res), 0);
+	sample(&t);
+	CHECK_INT(store_save(s, &t, err, sizeof(err)), 0);
+	store_tokens_release(&t);
+	CHECK(lstat(res, &st) != 0);
+	check_content(victim, VICTIM, strlen(VICTIM));
+	store_close(s);
+	free(before);
+}
+
+/* Files of another user (root can chown, and the tests run as root in CI),
+ * or not files at all, at ".reserve" and ".lock": refused, untouched. */
+static void test_store_refuses_foreign_beside(void)
+{
+	char path[PATHLEN], res[PATHLEN + 16], lck[PATHLEN + 16];
+	const char *at;
+	struct store *s;
+	char *before;
+	size_t blen;
+	int i;
+
+	fresh_dir(path, "foreign", "OAuthSettings.txt");
+	save_sample(path);
+	before = read_all(path, &blen);
+	snprintf(res, sizeof(res), "%s.reserve", path);
+	snprintf(lck, sizeof(lck), "%s.lock", path);
+	s = store_open(path, SECRET);
+
+	CHECK_INT(mkfifo(lck, 0600), 0);
+	expect_refused(s, true, lck, -EINVAL, "not a regular file");
+	CHECK_INT(unlink(lck), 0);
+
+	if (geteuid() != 0)
+		fprintf(stderr, "test_store_refuses_foreign_beside: not root, "
+				"files of another uid not tried\n");
+	for (i = 0; i < 2 && geteuid() == 0; i++) {
+		at = i ? lck : res;
+		write_all(at, VICTIM, strlen(VICTIM));
+		CHECK_INT(chown(at, 65534, 65534), 0);
+		expect_refused(s, i, at, -EACCES, "uid 65534");
+		check_content(at, VICTIM, strlen(VICTIM));
+	}
+	check_content(path, before, blen);
+	store_close(s);
+	free(before);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ssfs-store-XXXXXX";
@@ -1305,6 +1453,8 @@ int main(void)
 	T(test_store_state);
 	T(test_store_sweeps_stale_temps);
 	T(test_store_reserve);
+	T(test_store_refuses_links_beside);
+	T(test_store_refuses_foreign_beside);
 
 	if (nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
 		perror("nftw");
