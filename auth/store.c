@@ -190,37 +190,46 @@ static int b64_add(struct sbuf *sb, const unsigned char *in, size_t n)
 	return 0;
 }
 
-/*
- * Strict base64 into out (room for n / 4 * 3 bytes): the text must be
- * exactly what EVP_EncodeBlock() makes of the bytes, so that any change to
- * it is noticed (the decoder skips white space and the spare bits before
- * '='). Returns the length, or -EBADMSG.
- */
-static int b64_decode(const char *in, size_t n, unsigned char *out)
+int store_b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
 {
-	unsigned char *check = malloc(n + 1);
-	int got = -EBADMSG;
+	/* EVP_DecodeBlock() writes 3 bytes for every 4 characters, the '='
+	 * padding included, and checks nothing about room: so it decodes into
+	 * a buffer of that size, and only the real length is copied out. */
+	size_t room = n / 4 * 3;
+	unsigned char *buf, *check;
+	int got;
 
-	if (!check)
+	if (n == 0)
+		return 0;
+	if (n % 4 != 0 || n > STORE_MAX_FILE_BYTES)
+		return -EBADMSG;
+	buf = malloc(room + n + 1);
+	if (!buf)
 		return -ENOMEM;
-	if (n && n % 4 == 0 && n <= STORE_MAX_FILE_BYTES)
-		got = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+	check = buf + room;
+	got = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
 	if (got >= 0)
 		got -= (in[n - 1] == '=') + (in[n - 2] == '=');
-	if (got < 0 || EVP_EncodeBlock(check, out, got) != (int)n ||
+	/* Strict: the decoder skips white space and the spare bits before
+	 * '=', so the text must be what encoding the bytes again gives. */
+	if (got < 0 || EVP_EncodeBlock(check, buf, got) != (int)n ||
 	    memcmp(check, in, n) != 0)
 		got = -EBADMSG;
-	free(check);
+	else if ((size_t)got > cap)
+		got = -ENOBUFS;
+	else
+		memcpy(out, buf, (size_t)got);
+	free(buf);
 	return got;
 }
 
 /*
  * Line "<name> <base64>" at *p (ending in "\n", "\r\n" or the end): its
- * bytes into out, exactly want of them (want 0: more than a tag; out has
- * room for the line). Returns the length, -EBADMSG or -ENOMEM.
+ * bytes into out, which has room for cap; exactly want of them (want 0:
+ * more than a tag). Returns the length, -EBADMSG or -ENOMEM.
  */
 static int take_b64(const char **p, const char *end, const char *name,
-		    unsigned char *out, size_t want)
+		    unsigned char *out, size_t cap, size_t want)
 {
 	const char *line = *p, *nl = memchr(line, '\n', (size_t)(end - line));
 	size_t nlen = strlen(name), len = (size_t)((nl ? nl : end) - line);
@@ -235,8 +244,9 @@ static int take_b64(const char **p, const char *end, const char *name,
 	len -= nlen + 1;
 	if (want && len != (want + 2) / 3 * 4)
 		return -EBADMSG;
-	got = b64_decode(line + nlen + 1, len, out);
-	if (got >= 0 && (want ? (size_t)got != want : got <= STORE_TAG_BYTES))
+	got = store_b64_decode(line + nlen + 1, len, out, cap);
+	if (got == -ENOBUFS ||
+	    (got >= 0 && (want ? (size_t)got != want : got <= STORE_TAG_BYTES)))
 		got = -EBADMSG;
 	return got;
 }
@@ -366,11 +376,12 @@ static int decode_text(const struct store *s, const char *text, size_t len,
 		rc = -ENOMEM;
 		goto out;
 	}
-	n = take_b64(&p, end, "salt", salt, sizeof(salt));
+	n = take_b64(&p, end, "salt", salt, sizeof(salt), sizeof(salt));
 	if (n >= 0)
-		n = take_b64(&p, end, "nonce", nonce, sizeof(nonce));
+		n = take_b64(&p, end, "nonce", nonce, sizeof(nonce),
+			     sizeof(nonce));
 	if (n >= 0)
-		n = take_b64(&p, end, "data", data, 0);
+		n = take_b64(&p, end, "data", data, len, 0);
 	for (; n > 0 && p < end; p++) /* only blank lines may follow */
 		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
 			n = -EBADMSG;
@@ -416,12 +427,41 @@ static bool add_ms(cJSON *root, const char *name, int64_t v)
 	return cJSON_AddRawToObject(root, name, num) != NULL;
 }
 
+int store_seal(const struct store *s, const void *payload, size_t n,
+	       struct sbuf *out)
+{
+	unsigned char salt[STORE_SALT_BYTES], nonce[STORE_NONCE_BYTES];
+	unsigned char salt64[32], nonce64[32], *ct;
+	int rc = -EIO;
+
+	if (n > STORE_MAX_FILE_BYTES)
+		return -EFBIG;
+	ct = malloc(n + STORE_TAG_BYTES);
+	if (!ct)
+		return -ENOMEM;
+	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
+	    RAND_bytes(nonce, sizeof(nonce)) != 1)
+		goto out;
+	rc = gcm(s, salt, nonce, payload, n, ct, 1);
+	if (rc)
+		goto out;
+	EVP_EncodeBlock(salt64, salt, sizeof(salt));
+	EVP_EncodeBlock(nonce64, nonce, sizeof(nonce));
+	rc = sbuf_addf(out, STORE_HEADER "\nsalt %s\nnonce %s\ndata ",
+		       (char *)salt64, (char *)nonce64);
+	if (!rc)
+		rc = b64_add(out, ct, n + STORE_TAG_BYTES);
+	if (!rc)
+		rc = sbuf_addstr(out, "\n");
+out:
+	free(ct);
+	return rc;
+}
+
 /* The text of a settings file holding t, saved now. */
 static int encode_text(const struct store *s, const struct store_tokens *t,
 		       struct sbuf *out)
 {
-	unsigned char salt[STORE_SALT_BYTES], nonce[STORE_NONCE_BYTES];
-	unsigned char salt64[32], nonce64[32], *ct = NULL;
 	cJSON *root = cJSON_CreateObject();
 	const char *const *f = store_fields;
 	char *json = NULL;
@@ -439,34 +479,12 @@ static int encode_text(const struct store *s, const struct store_tokens *t,
 	if (!json)
 		goto out;
 	n = strlen(json);
-	if (n > STORE_MAX_FILE_BYTES) {
-		rc = -EFBIG;
-		goto out;
-	}
-	ct = malloc(n + STORE_TAG_BYTES);
-	if (!ct)
-		goto out;
-	rc = -EIO;
-	if (RAND_bytes(salt, sizeof(salt)) != 1 ||
-	    RAND_bytes(nonce, sizeof(nonce)) != 1)
-		goto out;
-	rc = gcm(s, salt, nonce, (unsigned char *)json, n, ct, 1);
-	if (rc)
-		goto out;
-	EVP_EncodeBlock(salt64, salt, sizeof(salt));
-	EVP_EncodeBlock(nonce64, nonce, sizeof(nonce));
-	rc = sbuf_addf(out, STORE_HEADER "\nsalt %s\nnonce %s\ndata ",
-		       (char *)salt64, (char *)nonce64);
-	if (!rc)
-		rc = b64_add(out, ct, n + STORE_TAG_BYTES);
-	if (!rc)
-		rc = sbuf_addstr(out, "\n");
+	rc = store_seal(s, json, n, out);
 out:
 	if (json) {
 		OPENSSL_cleanse(json, n);
 		free(json);
 	}
-	free(ct);
 	wipe_json(root);
 	cJSON_Delete(root);
 	return rc;
@@ -537,6 +555,63 @@ out:
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+/*
+ * Open "<path>.lock" or "<path>.reserve" (flags: O_RDWR or O_WRONLY),
+ * created 0600 if missing. Whoever can write the settings folder can put
+ * something there for us to write through (store_reserve() fills the file
+ * with zeros) or to create: a symbolic link to any file we may write, a
+ * hard link to a file of ours (which passes an owner check; the kernel's
+ * protected_hardlinks is not always on), or a file of their own. So no
+ * symbolic link (O_NOFOLLOW), then, checked on what was opened and before
+ * anything is written (no O_TRUNC here), a regular file of our effective
+ * uid with no other name. O_NONBLOCK: a FIFO must not hang the open.
+ * Returns the descriptor, or -errno with err "<file>: <doing>: <why>".
+ */
+static int open_beside(const char *file, int flags, const char *doing,
+		       char *err, size_t errlen)
+{
+	char why[128] = "";
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open(file, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
+		  0600);
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ELOOP)
+			snprintf(why, sizeof(why),
+				 "it is a symbolic link, not followed; "
+				 "remove it");
+		goto out;
+	}
+	if (fstat(fd, &st)) {
+		rc = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(why, sizeof(why), "not a regular file; remove it");
+	} else if (st.st_uid != geteuid()) {
+		rc = -EACCES;
+		snprintf(why, sizeof(why),
+			 "owned by uid %u, not by uid %u; remove it",
+			 (unsigned)st.st_uid, (unsigned)geteuid());
+	} else if (st.st_nlink > 1) {
+		rc = -EMLINK;
+		snprintf(why, sizeof(why),
+			 "it has %ju names (hard links), so it may be another "
+			 "file of ours; remove it",
+			 (uintmax_t)st.st_nlink);
+	}
+out:
+	if (rc) {
+		io_say(err, errlen, "%s: %s: %s", file, doing,
+		       why[0] ? why : strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+		fd = rc;
+	}
+	return fd;
 }
 
 /* Create the missing folders above path, 0700 (mkdir -p of its dirname). */
@@ -888,6 +963,7 @@ static int64_t mono_ms(void)
  * writes. A full or read-only folder fails here, with nothing spent.
  */
 #define STORE_RESERVE_BYTES 16384
+#define STORE_CANNOT_RESERVE "cannot save tokens there"
 
 int store_reserve(struct store *s, char *err, size_t errlen)
 {
@@ -900,12 +976,12 @@ int store_reserve(struct store *s, char *err, size_t errlen)
 	rc = make_parents(s->reserve_path, err, errlen);
 	if (rc)
 		return rc;
-	fd = open(s->reserve_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
+	fd = open_beside(s->reserve_path, O_WRONLY, STORE_CANNOT_RESERVE, err,
+			 errlen);
+	if (fd < 0)
+		return fd; /* not ours to remove */
+	if (ftruncate(fd, 0))
 		rc = -errno;
-		goto out;
-	}
 	while (!rc && done < STORE_RESERVE_BYTES) {
 		rc = io_write_all(fd, zeros, sizeof(zeros));
 		done += sizeof(zeros);
@@ -914,11 +990,10 @@ int store_reserve(struct store *s, char *err, size_t errlen)
 		rc = -errno;
 	if (close(fd) && !rc)
 		rc = -errno;
-out:
 	if (rc) {
 		unlink(s->reserve_path);
-		io_say(err, errlen, "%s: cannot save tokens there: %s",
-		       s->location, strerror(-rc));
+		io_say(err, errlen, "%s: " STORE_CANNOT_RESERVE ": %s",
+		       s->reserve_path, strerror(-rc));
 	}
 	return rc;
 }
@@ -945,8 +1020,12 @@ int store_lock(struct store *s, int timeout_ms, char *err, size_t errlen)
 	rc = make_parents(s->lock_path, err, errlen);
 	if (rc)
 		goto fail;
-	fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	for (rc = fd < 0 ? -errno : 0; !rc;) {
+	fd = open_beside(s->lock_path, O_RDWR, "cannot lock", err, errlen);
+	if (fd < 0) {
+		rc = fd;
+		goto fail;
+	}
+	while (!rc) {
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;

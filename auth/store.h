@@ -63,6 +63,26 @@ void store_tokens_release(struct store_tokens *t);
 int store_tokens_copy(struct store_tokens *dst,
 		      const struct store_tokens *src) SSFS_WUR;
 
+/*
+ * Strict base64 (RFC 4648 with '=' padding; no line breaks, no spaces): the
+ * n characters at in must be exactly what EVP_EncodeBlock() makes of some
+ * bytes, so that any change to a settings file's text is noticed. The bytes
+ * go to out, which has room for cap of them: nothing is written past
+ * out + cap, and nothing at all on failure. Returns how many bytes (0 for
+ * no text), or
+ *   -EBADMSG  not such text: a length that is not a multiple of 4, a
+ *             character outside the alphabet, '=' anywhere but at the end,
+ *             spare bits set before '='; or n > STORE_MAX_FILE_BYTES;
+ *   -ENOBUFS  such text, but of more than cap bytes;
+ *   -ENOMEM.
+ * Pure (no store). In the header for its unit test, which checks the bounds
+ * with a guard region: EVP_DecodeBlock() writes whole groups of 3 bytes,
+ * the '=' padding included, and ASan cannot see inside libcrypto.
+ */
+int store_b64_decode(const char *in, size_t n, unsigned char *out,
+		     size_t cap) SSFS_WUR;
+
+struct sbuf;
 struct store;
 
 /*
@@ -110,12 +130,24 @@ int store_save(struct store *s, const struct store_tokens *t, char *err,
 	       size_t errlen) SSFS_WUR;
 
 /*
+ * Append to out the text of a settings file whose plaintext is the n bytes
+ * at payload, under s's secret with a fresh salt and nonce: what
+ * store_save() writes once it has made the JSON. 0, -EFBIG (n passes
+ * STORE_MAX_FILE_BYTES, or out's max is reached), -ENOMEM or -EIO. For
+ * tests and fuzzing, which need any payload behind a valid tag so that
+ * store_load() parses it.
+ */
+int store_seal(const struct store *s, const void *payload, size_t n,
+	       struct sbuf *out) SSFS_WUR;
+
+/*
  * Serialise read-refresh-write between threads and processes: a mutex in
  * the store, then an exclusive fcntl(F_SETLK) write lock on "<path>.lock"
  * (created 0600 with its missing folders), tried every 20 ms. Both waits
  * share one deadline of timeout_ms (>= 0): -ETIMEDOUT with a message when it
  * passes; other -errno (with a message) when the lock file cannot be
- * opened. memory:// uses only the mutex. Not recursive: a thread must not
+ * opened or is refused (as for store_reserve()). memory:// uses only the
+ * mutex. Not recursive: a thread must not
  * lock twice. POSIX record locks belong to the process, so use one store
  * object per settings file in a process (a second one would not exclude the
  * first, and its unlock would drop the first's lock).
@@ -132,6 +164,13 @@ void store_unlock(struct store *s);
  * permission loses the refresh token. 0, or -errno with a message (full,
  * read-only or unwritable folder). Call under store_lock(). No-op for
  * memory://.
+ *
+ * What is found at "<path>.reserve" or "<path>.lock" (someone else who can
+ * write the folder may have put it there) is never followed, written or
+ * locked unless it is a regular file of the effective uid with one name:
+ * -ELOOP for a symbolic link, -EMLINK for a file with hard links, -EACCES
+ * for another uid's file, -EINVAL for anything else; the message names the
+ * file and says to remove it. The settings file is not touched.
  */
 int store_reserve(struct store *s, char *err, size_t errlen) SSFS_WUR;
 

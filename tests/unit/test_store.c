@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <openssl/kdf.h>
 
 #include "tests/unit/testlib.h"
+#include "util/sbuf.h"
 
 #define SECRET "client-secret-A"
 #define ACCESS "ll352u9jujauoqz4gstvsae05"
@@ -278,6 +280,120 @@ static void t_encrypt(const char *path, const char *json, const char *secret)
 	len += snprintf(text + len, sizeof(text) - (size_t)len, "data %s\r\n",
 			b64);
 	write_all(path, text, (size_t)len);
+}
+
+/*
+ * store_b64_decode() into exactly cap bytes followed by a guard region: the
+ * guard must be intact afterwards (EVP_DecodeBlock() writes whole 3-byte
+ * groups, the '=' padding included, and ASan cannot see inside libcrypto),
+ * and on failure nothing at all is written. The bytes go to got.
+ */
+#define GUARD_BYTES 32
+#define GUARD 0xa5
+
+static int decode_guarded(const char *in, size_t cap, unsigned char *got)
+{
+	unsigned char buf[64 + GUARD_BYTES];
+	size_t i, touched = 0;
+	int rc;
+
+	memset(buf, GUARD, sizeof(buf));
+	rc = store_b64_decode(in, strlen(in), buf, cap);
+	for (i = cap; i < cap + GUARD_BYTES; i++)
+		touched += buf[i] != GUARD;
+	if (touched)
+		fprintf(stderr,
+			"\"%s\" into %zu bytes: %zu guard bytes overwritten\n",
+			in, cap, touched);
+	CHECK_INT(touched, 0);
+	for (i = 0, touched = 0; rc < 0 && i < cap; i++)
+		touched += buf[i] != GUARD;
+	CHECK_INT(touched, 0); /* nothing written on failure */
+	if (got)
+		memcpy(got, buf, cap);
+	return rc;
+}
+
+static void test_store_b64_decode_bounds(void)
+{
+	static const struct {
+		const char *in;
+		size_t cap;
+		int want;
+	} cases[] = {
+	    /* The salt line: 16 bytes, "==" padded. */
+	    {"AAAAAAAAAAAAAAAAAAAAAA==", 16, 16},
+	    {"AAAAAAAAAAAAAAAAAAAAAA==", 15, -ENOBUFS},
+	    /* The same length unpadded is 18 bytes: too many for a salt. */
+	    {"AAAAAAAAAAAAAAAAAAAAAAAA", 16, -ENOBUFS},
+	    {"AAAAAAAAAAAAAAAAAAAAAAA=", 16, -ENOBUFS},
+	    {"AAAAAAAAAAAAAAAAAAAAAAAA", 18, 18},
+	    {"QUJD", 3, 3},
+	    {"QUI=", 2, 2},
+	    {"QQ==", 1, 1},
+	    {"QQ==", 0, -ENOBUFS},
+	    {"", 0, 0},
+	    {"", 16, 0},
+	    /* Not a multiple of 4. */
+	    {"A", 16, -EBADMSG},
+	    {"AA", 16, -EBADMSG},
+	    {"QUJ", 16, -EBADMSG},
+	    {"QUJDR", 16, -EBADMSG},
+	    {"QUJDRA=", 16, -EBADMSG},
+	    /* Outside the alphabet, misplaced '=', spare bits, spaces. */
+	    {"QUJ*", 16, -EBADMSG},
+	    {"QU=D", 16, -EBADMSG},
+	    {"Q===", 16, -EBADMSG},
+	    {"====", 16, -EBADMSG},
+	    {"QR==", 16, -EBADMSG},
+	    {"QUJ\n", 16, -EBADMSG},
+	    {" QUJ", 16, -EBADMSG},
+	    {"QUJ ", 16, -EBADMSG},
+	    {"QUJDQUJ*", 16, -EBADMSG},
+	    {"QUJD\nQUJD", 16, -EBADMSG},
+	    {"QUJ*", 0, -EBADMSG},
+	};
+	unsigned char bytes[48], got[64], text[72];
+	size_t i, n;
+	char *big;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		int rc = decode_guarded(cases[i].in, cases[i].cap, got);
+
+		if (rc != cases[i].want)
+			fprintf(stderr, "\"%s\" into %zu bytes: %d, not %d\n",
+				cases[i].in, cases[i].cap, rc, cases[i].want);
+		CHECK_INT(rc, cases[i].want);
+	}
+	CHECK(memcmp(got, "AB", 2) != 0); /* the last case wrote nothing */
+	CHECK_INT(decode_guarded("QUI=", 2, got), 2);
+	CHECK(memcmp(got, "AB", 2) == 0);
+
+	/* Every length 0..48 (so each padding): exact room, one more, one
+	 * less. */
+	for (n = 0; n <= sizeof(bytes); n++) {
+		for (i = 0; i < n; i++)
+			bytes[i] = (unsigned char)(i * 37 + n);
+		EVP_EncodeBlock(text, bytes, (int)n);
+		CHECK_INT(decode_guarded((char *)text, n, got), n);
+		CHECK(memcmp(got, bytes, n) == 0);
+		CHECK_INT(decode_guarded((char *)text, n + 1, got), n);
+		if (n)
+			CHECK_INT(decode_guarded((char *)text, n - 1, got),
+				  -ENOBUFS);
+	}
+
+	/* Longer than any settings file. */
+	big = malloc(STORE_MAX_FILE_BYTES + 5);
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	memset(big, 'A', STORE_MAX_FILE_BYTES + 4);
+	big[STORE_MAX_FILE_BYTES + 4] = '\0';
+	CHECK_INT(store_b64_decode(big, STORE_MAX_FILE_BYTES + 4,
+				   (unsigned char *)big, STORE_MAX_FILE_BYTES),
+		  -EBADMSG);
+	free(big);
 }
 
 static void test_store_round_trip(void)
@@ -603,7 +719,8 @@ static void test_store_bad_payload(void)
 	    "{\"access_token\":\"" ACCESS "\",\"refresh_token\":null,"
 	    "\"expires_at_ms\":9007199254740992,\"scope\":null,"
 	    "\"api_base\":\"https://x\",\"saved_at_ms\":1764322800000}";
-	char path[PATHLEN], err[512];
+	struct sbuf text = SBUF_INIT(STORE_MAX_FILE_BYTES);
+	char path[PATHLEN], err[512], *pt;
 	struct store *s;
 	struct store_tokens t;
 	size_t i;
@@ -627,6 +744,25 @@ static void test_store_bad_payload(void)
 		CHECK_INT(load_with(path, SECRET, err, sizeof(err)), -EBADMSG);
 		CHECK(strstr(err, "not valid settings") != NULL);
 	}
+
+	/* store_seal() writes the documented format around any payload. */
+	s = store_open(path, SECRET);
+	CHECK_INT(store_seal(s, good, strlen(good), &text), 0);
+	pt = t_decrypt(text.buf, SECRET);
+	CHECK_STR(pt, good);
+	free(pt);
+	write_all(path, text.buf, text.len);
+	CHECK_INT(store_load(s, &t, err, sizeof(err)), 0);
+	CHECK_STR(t.api_base, "https://x");
+	store_tokens_release(&t);
+	sbuf_reset(&text);
+	CHECK_INT(store_seal(s, bad[0], strlen(bad[0]), &text), 0);
+	write_all(path, text.buf, text.len);
+	CHECK_INT(store_load(s, &t, err, sizeof(err)), -EBADMSG);
+	CHECK(strstr(err, "not valid settings") != NULL);
+	CHECK_INT(store_seal(s, good, STORE_MAX_FILE_BYTES + 1, &text), -EFBIG);
+	sbuf_release(&text);
+	store_close(s);
 }
 
 static void test_store_save_refuses_foreign_file(void)
@@ -1140,6 +1276,153 @@ static void test_store_reserve(void)
 	store_close(s);
 }
 
+/* What a link planted beside the settings file points to: ours, precious. */
+#define VICTIM "a file of ours: never to be overwritten\n"
+
+/* path still holds exactly want. */
+static void check_content(const char *path, const char *want, size_t n)
+{
+	size_t len;
+	char *got = read_all(path, &len);
+
+	CHECK(got != NULL);
+	if (got && (len != n || memcmp(got, want, n) != 0)) {
+		fprintf(stderr, "%s changed: %zu bytes, was %zu\n", path, len,
+			n);
+		CHECK(0);
+	}
+	free(got);
+}
+
+/*
+ * store_lock() (lock) or store_reserve() refuses what is at `at`: want, and
+ * one line that names it and says why.
+ */
+static void expect_refused(struct store *s, bool lock, const char *at, int want,
+			   const char *why)
+{
+	char err[512] = "";
+	int rc = lock ? store_lock(s, 100, err, sizeof(err))
+		      : store_reserve(s, err, sizeof(err));
+
+	CHECK_INT(rc, want);
+	if (lock && rc == 0)
+		store_unlock(s);
+	if (!strstr(err, at) || !strstr(err, why) || strchr(err, '\n')) {
+		fprintf(stderr, "message \"%s\" lacks \"%s\" or \"%s\"\n", err,
+			at, why);
+		CHECK(0);
+	}
+}
+
+/*
+ * Someone who can write the settings folder plants a symbolic (or hard)
+ * link at "<settings>.reserve" or ".lock": store_reserve() must not write
+ * zeros through it, store_lock() must not create or lock its target, and
+ * the settings file stays as it was.
+ */
+static void test_store_refuses_links_beside(void)
+{
+	static const struct {
+		bool hard;     /* a hard link to victim, else a symbolic one */
+		bool dangling; /* to ghost, which does not exist */
+		int want;
+		const char *why;
+	} plants[] = {
+	    {false, false, -ELOOP, "symbolic link"},
+	    {false, true, -ELOOP, "symbolic link"},
+	    /* Another name of a file of ours passes an owner check. */
+	    {true, false, -EMLINK, "hard link"},
+	};
+	char path[PATHLEN], res[PATHLEN + 16], lck[PATHLEN + 16];
+	char victim[PATHLEN], ghost[PATHLEN], err[512] = "";
+	struct store_tokens t;
+	struct store *s;
+	struct stat st;
+	char *before;
+	size_t blen, i;
+
+	fresh_dir(path, "links", "OAuthSettings.txt");
+	save_sample(path);
+	before = read_all(path, &blen);
+	write_all(tpath(victim, "links/victim"), VICTIM, strlen(VICTIM));
+	tpath(ghost, "links/ghost");
+	snprintf(res, sizeof(res), "%s.reserve", path);
+	snprintf(lck, sizeof(lck), "%s.lock", path);
+	s = store_open(path, SECRET);
+	for (i = 0; i < 2 * SSFS_ARRAY_SIZE(plants); i++) {
+		bool lock = i % 2, hard = plants[i / 2].hard;
+		const char *at = lock ? lck : res;
+		const char *to = plants[i / 2].dangling ? ghost : victim;
+
+		CHECK_INT(hard ? link(to, at) : symlink(to, at), 0);
+		expect_refused(s, lock, at, plants[i / 2].want,
+			       plants[i / 2].why);
+		check_content(victim, VICTIM, strlen(VICTIM));
+		CHECK(access(ghost, F_OK) != 0); /* not created through it */
+		/* Left as it was, for the user to see and remove. */
+		CHECK(lstat(at, &st) == 0 && S_ISLNK(st.st_mode) == !hard);
+		CHECK_INT(unlink(at), 0);
+	}
+	check_content(path, before, blen);
+
+	/* A refusal let the mutex go; with the links gone all works, twice. */
+	CHECK_INT(store_lock(s, 100, err, sizeof(err)), 0);
+	CHECK_INT(store_reserve(s, err, sizeof(err)), 0);
+	CHECK_INT(store_reserve(s, err, sizeof(err)), 0);
+	store_unlock(s);
+	CHECK_INT(store_lock(s, 100, err, sizeof(err)), 0);
+	store_unlock(s);
+
+	/* A save removes a link at .reserve, not what it points to. */
+	CHECK_INT(unlink(res), 0);
+	CHECK_INT(symlink(victim, res), 0);
+	sample(&t);
+	CHECK_INT(store_save(s, &t, err, sizeof(err)), 0);
+	store_tokens_release(&t);
+	CHECK(lstat(res, &st) != 0);
+	check_content(victim, VICTIM, strlen(VICTIM));
+	store_close(s);
+	free(before);
+}
+
+/* Files of another user (root can chown, and the tests run as root in CI),
+ * or not files at all, at ".reserve" and ".lock": refused, untouched. */
+static void test_store_refuses_foreign_beside(void)
+{
+	char path[PATHLEN], res[PATHLEN + 16], lck[PATHLEN + 16];
+	const char *at;
+	struct store *s;
+	char *before;
+	size_t blen;
+	int i;
+
+	fresh_dir(path, "foreign", "OAuthSettings.txt");
+	save_sample(path);
+	before = read_all(path, &blen);
+	snprintf(res, sizeof(res), "%s.reserve", path);
+	snprintf(lck, sizeof(lck), "%s.lock", path);
+	s = store_open(path, SECRET);
+
+	CHECK_INT(mkfifo(lck, 0600), 0);
+	expect_refused(s, true, lck, -EINVAL, "not a regular file");
+	CHECK_INT(unlink(lck), 0);
+
+	if (geteuid() != 0)
+		fprintf(stderr, "test_store_refuses_foreign_beside: not root, "
+				"files of another uid not tried\n");
+	for (i = 0; i < 2 && geteuid() == 0; i++) {
+		at = i ? lck : res;
+		write_all(at, VICTIM, strlen(VICTIM));
+		CHECK_INT(chown(at, 65534, 65534), 0);
+		expect_refused(s, i, at, -EACCES, "uid 65534");
+		check_content(at, VICTIM, strlen(VICTIM));
+	}
+	check_content(path, before, blen);
+	store_close(s);
+	free(before);
+}
+
 int main(void)
 {
 	char tmpl[] = "/tmp/ssfs-store-XXXXXX";
@@ -1150,6 +1433,7 @@ int main(void)
 	}
 	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
 
+	T(test_store_b64_decode_bounds);
 	T(test_store_round_trip);
 	T(test_store_null_fields);
 	T(test_store_wrong_secret);
@@ -1169,6 +1453,8 @@ int main(void)
 	T(test_store_state);
 	T(test_store_sweeps_stale_temps);
 	T(test_store_reserve);
+	T(test_store_refuses_links_beside);
+	T(test_store_refuses_foreign_beside);
 
 	if (nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
 		perror("nftw");
