@@ -4,8 +4,14 @@
 #                        under ASan+UBSan; ends with "N passed, N failed"
 #   make check-unit      unit tests only (this build)
 #   make check-integration  integration tests only (this build, mounts for real)
+#   make static          clang-tidy, cppcheck, banned functions
+#   make tsan            ThreadSanitizer over the threaded code
+#   make valgrind        the daemon under memcheck
+#   make fuzz            the libFuzzer targets, FUZZ_SECONDS each
 #   make demo            mount a demo account (fake Smartsheet) at ./mnt
 #   make SAN=1 ...       AddressSanitizer + UndefinedBehaviorSanitizer build
+#   make -s print-VAR    a variable for the scripts (PKGS, WARN, SRC_DIRS,
+#                        LIB_SRC, ALL_CFLAGS), so they keep no copy of it
 #   make install PREFIX=/usr/local DESTDIR=
 #                        binary, man page, systemd units, example config
 #   make uninstall       the same PREFIX and DESTDIR
@@ -21,7 +27,12 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 USERUNITDIR ?= $(PREFIX)/lib/systemd/user
 PKG_CONFIG ?= pkg-config
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0)
+# The one package list (pkg-config names) and, below, the one warning list:
+# every script asks for them with make -s print-PKGS / print-WARN.
 PKGS := fuse3 libcurl libcjson inih openssl yajl libmicrohttpd
+# One folder a layer, in dependency order (STYLE M1); cmd/main.c is the
+# program, everything else goes into the library the tests link.
+SRC_DIRS := util config http auth api render edit cache fs cmd
 # inih has no version call; --version prints what it was built against.
 INIH_VERSION := $(shell $(PKG_CONFIG) --modversion inih 2>/dev/null || echo unknown)
 
@@ -65,10 +76,11 @@ CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
 LDFLAGS += $(SANLD) -pthread
 LDLIBS += $(PKG_LIBS) -lm
 
-LIB_SRC := $(wildcard util/*.c config/*.c http/*.c auth/*.c api/*.c) \
-	$(filter-out fs/main.c,$(wildcard fs/*.c))
+MAIN_SRC := cmd/main.c
+LIB_SRC := $(filter-out $(MAIN_SRC),$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-MAIN_OBJ := $(BUILD)/fs/main.o
+MAIN_OBJ := $(MAIN_SRC:%.c=$(BUILD)/%.o)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS)
 LIB := $(BUILD)/libsmartsheetfs.a
 BIN := $(BUILD)/smartsheetfs
 
@@ -76,7 +88,8 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check check-unit check-integration demo demo-stop \
-	install uninstall man clean bench fuzz format check-format
+	install uninstall man clean bench fuzz format check-format static \
+	tsan valgrind
 
 all: $(BIN)
 
@@ -124,12 +137,25 @@ demo-stop:
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/bench
+	@bench/bench
 
 # libFuzzer targets (tests/fuzz/) under ASan+UBSan, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@scripts/fuzz $(FUZZ_SECONDS)
+
+static: deps
+	@scripts/static-check
+
+tsan: deps
+	@scripts/tsan-check
+
+valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/valgrind-check
+
+print-%:
+	@echo $($*)
 
 # The units name the binary by its installed path (@BINDIR@). There is no
 # mount.smartsheetfs helper: mount(8) runs mount.fuse3 for the type
@@ -169,10 +195,12 @@ man:
 	LC_ALL=C.UTF-8 MANWIDTH=80 groff -man -Tutf8 -ww -z man/smartsheetfs.1
 
 format:
-	clang-format -i $(wildcard */*.c */*.h tests/unit/*.c tests/unit/*.h)
+	clang-format -i $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.[ch])) \
+		$(wildcard tests/unit/*.[ch])
 
 check-format:
-	clang-format --dry-run -Werror $(wildcard */*.c */*.h)
+	clang-format --dry-run -Werror \
+		$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.[ch]))
 
 clean:
 	rm -rf build build-san build-clang build-fuzz build-tsan

@@ -16,8 +16,8 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
-#include "fs/cache.h"
-#include "fs/prefetch.h"
+#include "cache/cache.h"
+#include "cache/prefetch.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "fs/prefetch.h"
+#include "cache/prefetch.h"
 
 /*
  * The FUSE callbacks (high-level API): path -> cache lookup -> content,

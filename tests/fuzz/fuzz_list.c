@@ -11,7 +11,7 @@
 
 #include "api/api.h"
 #include "api/model.h"
-#include "fs/names.h"
+#include "render/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 
 #include "api/api.h"
 #include "api/model.h"
-#include "fs/render.h"
+#include "render/render.h"
 #include "util/sbuf.h"
 
 static int parse_in_pieces(const char *d, size_t n, size_t step,

@@ -1,7 +1,7 @@
 """Integration fixtures: the fake Smartsheet server and real FUSE mounts.
 
 Every test here mounts build/smartsheetfs (or $SSFS_BIN) on a temporary folder
-against tests/integration/fake_smartsheet.py on 127.0.0.1, and checks what a
+against tests/support/fake_smartsheet.py on 127.0.0.1, and checks what a
 shell user sees. Everything started is stopped at teardown.
 """
 import errno
@@ -20,9 +20,12 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+# The fakes and the oracle (tests/support/) are not the product's tests.
+SUPPORT = os.path.join(ROOT, "tests", "support")
+sys.path.insert(0, SUPPORT)
 BIN = os.environ.get("SSFS_BIN", os.path.join(ROOT, "build", "smartsheetfs"))
 TOKEN = "test-token-0123456789"
-FAKE = os.path.join(HERE, "fake_smartsheet.py")
+FAKE = os.path.join(SUPPORT, "fake_smartsheet.py")
 
 # Daemon stderr lines that fail a test unless the test registers them.
 BAD_OUTPUT = re.compile(
@@ -337,12 +340,12 @@ def read_errno(path):
 
 
 def build_shim(folder):
-    """tests/integration/shim/faults.c as a library to LD_PRELOAD into the
+    """tests/support/shim/faults.c as a library to LD_PRELOAD into the
     daemon (faults no fake server can make; see the file)."""
     out = os.path.join(folder, "faults-shim.so")
     if not os.path.exists(out):
         r = subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", out,
-                            os.path.join(HERE, "shim", "faults.c"), "-ldl"],
+                            os.path.join(SUPPORT, "shim", "faults.c"), "-ldl"],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
     return out

@@ -1,4 +1,4 @@
-#include "fs/diskcache.h"
+#include "cache/diskcache.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "fs/names.h"
+#include "render/names.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

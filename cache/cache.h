@@ -1,11 +1,11 @@
-#ifndef SSFS_FS_CACHE_H
-#define SSFS_FS_CACHE_H
+#ifndef SSFS_CACHE_CACHE_H
+#define SSFS_CACHE_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs/render.h"
+#include "render/render.h"
 #include "http/http.h"
 #include "util/compat.h"
 #include "util/sbuf.h"
@@ -21,7 +21,7 @@
  *   Within ttl_s nothing is requested; after it one GET /version, and the
  *   sheet is fetched again only when the version changed.
  * - One fetch per sheet at a time (single-flight): other threads wait.
- * - With a disk cache (fs/diskcache.h), rendered bytes are also kept on
+ * - With a disk cache (cache/diskcache.h), rendered bytes are also kept on
  *   disk with their version: after a remount, getattr shows their sizes at
  *   once, and an open serves them after one GET /version says they are
  *   current (or, offline, as they are) instead of fetching the sheet.
@@ -75,7 +75,7 @@ struct content {
 };
 
 /*
- * What the cache tells the layer above (fs/prefetch.c, fs/ops.c). Each is
+ * What the cache tells the layer above (cache/prefetch.c, fs/ops.c). Each is
  * optional, called without any cache lock held, from the thread that did
  * the work (a FUSE thread or a prefetch worker).
  */
@@ -166,4 +166,4 @@ int cache_status(struct cache *c, struct sbuf *out) SSFS_WUR;
 /* Record a request's failure or success for the status (used by ops). */
 void cache_note_result(struct cache *c, int rc, const struct http_result *res);
 
-#endif /* SSFS_FS_CACHE_H */
+#endif /* SSFS_CACHE_CACHE_H */

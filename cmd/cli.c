@@ -3,7 +3,7 @@
  * subcommands themselves (SPEC §1): url, login, exchange, refresh, status.
  * They print expiry times, never tokens (unless --show-tokens).
  */
-#include "fs/cli.h"
+#include "cmd/cli.h"
 
 #include <errno.h>
 #include <signal.h>

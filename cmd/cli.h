@@ -1,5 +1,5 @@
-#ifndef SSFS_FS_CLI_H
-#define SSFS_FS_CLI_H
+#ifndef SSFS_CMD_CLI_H
+#define SSFS_CMD_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,14 +68,5 @@ int auth_command(int argc, char **argv);
  */
 int config_command(int argc, char **argv);
 
-struct sbuf;
-/*
- * Convert a connection string ("Name=Value;Name='a;b'") into INI text
- * appended to ini, and check it by loading it as the file path would be.
- * *secret: the string set a secret property. 0, or -EINVAL/-ENOMEM with a
- * message in err that never holds a value.
- */
-int config_import_string(const char *conn, const char *path, struct sbuf *ini,
-			 bool *secret, char *err, size_t errlen);
 
-#endif /* SSFS_FS_CLI_H */
+#endif /* SSFS_CMD_CLI_H */

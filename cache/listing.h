@@ -1,12 +1,12 @@
-#ifndef SSFS_FS_CACHE_I_H
-#define SSFS_FS_CACHE_I_H
+#ifndef SSFS_CACHE_LISTING_H
+#define SSFS_CACHE_LISTING_H
 
 /*
- * Inside fs/cache: the sheet list's pieces (fs/cache_listing.c) that
- * fs/cache.c uses. Not for other modules.
+ * Inside cache/: the sheet list's pieces (cache/listing.c) that
+ * cache/cache.c uses. Not for other modules.
  */
 
-#include "fs/cache.h"
+#include "cache/cache.h"
 #include "util/compat.h"
 
 struct diskcache;
@@ -26,4 +26,4 @@ void listing_store_on_disk(struct diskcache *disk,
 int listing_load_from_disk(struct diskcache *disk,
 			   struct model_sheet_list *list) SSFS_WUR;
 
-#endif /* SSFS_FS_CACHE_I_H */
+#endif /* SSFS_CACHE_LISTING_H */

@@ -1,4 +1,4 @@
-#include "fs/prefetch.h"
+#include "cache/prefetch.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fs/cache.h"
+#include "cache/cache.h"
 #include "http/http.h"
 #include "util/log.h"
 

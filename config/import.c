@@ -1,13 +1,12 @@
 /*
- * `smartsheetfs config import`: turn a connection string of the reference
- * driver ("AuthScheme=OAuth;OAuthClientId=...;InitiateOAuth=REFRESH") into
- * the equivalent INI file, checked by loading it before it is written.
- *
- * The string usually holds secrets: every copy is wiped, values are never
- * echoed, and the file is created 0600 (O_EXCL, or temp file + rename with
- * --force).
+ * A connection string of the reference driver ("AuthScheme=OAuth;
+ * OAuthClientId=...;InitiateOAuth=REFRESH") turned into the equivalent INI
+ * text, checked by loading it as the file would be. Pure text work (the
+ * subcommand that writes the file is cmd/config_cmd.c). The string usually
+ * holds secrets: every copy is wiped and values are never echoed. Called
+ * from the main thread only.
  */
-#include "fs/cli.h"
+#include "config/import.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,14 +20,12 @@
 
 #include <openssl/crypto.h>
 
+#include "config/config.h"
+#include "util/file.h"
 #include "util/io.h"
 #include "util/sbuf.h"
 
-/* Longer than any real connection string; the INI is about as long. */
-#define IMPORT_MAX_BYTES 16384
 #define IMPORT_MAX_ITEMS 40
-/* The INI text: the values, the names, absolute paths; never grown past. */
-#define IMPORT_INI_MAX_BYTES (3 * IMPORT_MAX_BYTES + 8192)
 
 struct import_item {
 	const char *name;    /* canonical spelling (static) */
@@ -315,115 +312,6 @@ static int write_ini(const struct import *im, struct sbuf *ini)
 }
 
 /* The folder part of path, "." when there is none. New string. */
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
-/* mkdir -p with mode 0700 for the folders it creates. */
-static int make_dirs(const char *dir)
-{
-	char *d = strdup(dir), *p;
-	char c;
-	int rc = 0;
-
-	if (!d)
-		return -ENOMEM;
-	for (p = d + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(d);
-	return rc;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return fsync(fd) ? -errno : 0;
-}
-
-/* Create path 0600, refusing to replace a file unless force (then write a
- * temporary file beside it and rename it over). */
-static int save(const char *path, const struct sbuf *ini, bool force)
-{
-	char *tmp = NULL, *dir = dir_of(path);
-	int fd = -1, dfd, rc;
-
-	if (!dir)
-		return -ENOMEM;
-	rc = make_dirs(dir);
-	if (rc)
-		goto out;
-	if (!force) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			rc = -errno;
-			goto out;
-		}
-		rc = fchmod(fd, 0600) ? -errno
-				      : write_all(fd, ini->buf, ini->len);
-		if (close(fd) && !rc)
-			rc = -errno;
-		if (rc)
-			unlink(path);
-		goto out;
-	}
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-		goto out;
-	}
-	fd = mkstemp(tmp); /* mode 0600 */
-	if (fd < 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = fchmod(fd, 0600) ? -errno : write_all(fd, ini->buf, ini->len);
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	free(tmp);
-	free(dir);
-	return rc;
-}
-
 /* "FILE:LINE: what" and "(no config file): what" name a file that does
  * not exist yet: keep "what". */
 static void drop_location(char *err, const char *path)
@@ -474,7 +362,7 @@ int config_import_string(const char *conn, const char *path, struct sbuf *ini,
 		io_say(err, errlen, "%s", strerror(-rc));
 		goto out;
 	}
-	dir = dir_of(path);
+	dir = file_dirname(path);
 	if (!dir) {
 		rc = -ENOMEM;
 		goto out;
@@ -489,132 +377,5 @@ int config_import_string(const char *conn, const char *path, struct sbuf *ini,
 out:
 	free(dir);
 	import_release(&im);
-	return rc;
-}
-
-static int import_usage(void)
-{
-	fprintf(stderr,
-		"usage: smartsheetfs config import [--output FILE] [--force] "
-		"STRING|-\n"
-		"  STRING   a connection string: Name=Value;Name=Value;... "
-		"(values may be\n"
-		"           quoted with ' or \"); '-' reads it from standard "
-		"input,\n"
-		"           out of sight of ps(1)\n"
-		"  --output FILE  where to write (default "
-		"$XDG_CONFIG_HOME/smartsheetfs/config.ini)\n"
-		"  --force        replace FILE if it exists\n");
-	return EXIT_USAGE;
-}
-
-static char *read_stdin_all(void)
-{
-	char *buf = malloc(IMPORT_MAX_BYTES + 1);
-	size_t n = 0, r;
-
-	if (!buf)
-		return NULL;
-	while (n < IMPORT_MAX_BYTES) {
-		r = fread(buf + n, 1, IMPORT_MAX_BYTES - n, stdin);
-		if (!r)
-			break;
-		n += r;
-	}
-	buf[n] = '\0';
-	/* A trailing newline (echo, a file) is not part of the string. */
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	return buf;
-}
-
-int config_command(int argc, char **argv)
-{
-	struct sbuf ini = SBUF_INIT(IMPORT_INI_MAX_BYTES);
-	const char *output = NULL;
-	char *conn = NULL, *path = NULL;
-	char err[CFG_ERRBUF_SIZE] = "";
-	bool force = false, from_argv = false, secret = false;
-	int i, rc;
-
-	if (argc < 1 || strcmp(argv[0], "import") != 0)
-		return import_usage();
-	for (i = 1; i < argc; i++) {
-		const char *v = argv[i];
-
-		if (strcmp(v, "--output") == 0 && i + 1 < argc) {
-			output = argv[++i];
-		} else if (strncmp(v, "--output=", 9) == 0 && v[9]) {
-			output = v + 9;
-		} else if (strcmp(v, "--force") == 0) {
-			force = true;
-		} else if (strcmp(v, "-h") == 0 || strcmp(v, "--help") == 0) {
-			import_usage();
-			rc = EXIT_OK;
-			goto out;
-		} else if (!conn && (v[0] != '-' || strcmp(v, "-") == 0)) {
-			from_argv = strcmp(v, "-") != 0;
-			conn = from_argv ? strdup(v) : read_stdin_all();
-			if (!conn) {
-				rc = EXIT_CONFIG;
-				goto out;
-			}
-			/* Other users may read argv in ps: keep our copy. */
-			if (from_argv)
-				OPENSSL_cleanse(argv[i], strlen(argv[i]));
-		} else {
-			fprintf(stderr,
-				"smartsheetfs: config import: unexpected "
-				"'%s'\n",
-				v[0] == '-' ? v : "(an argument)");
-			rc = import_usage();
-			goto out;
-		}
-	}
-	if (!conn) {
-		rc = import_usage();
-		goto out;
-	}
-	path = output ? strdup(output) : cfg_default_path();
-	if (!path) {
-		fprintf(stderr, "smartsheetfs: config import: no --output and "
-				"no HOME to find the default file\n");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	rc = config_import_string(conn, path, &ini, &secret, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "smartsheetfs: config import: %s\n", err);
-		rc = EXIT_CONFIG;
-		goto out;
-	}
-	rc = save(path, &ini, force);
-	if (rc == -EEXIST) {
-		fprintf(stderr,
-			"smartsheetfs: config import: %s exists; --force "
-			"replaces it\n",
-			path);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (rc) {
-		fprintf(stderr, "smartsheetfs: config import: %s: %s\n", path,
-			strerror(-rc));
-		rc = EXIT_CONFIG;
-		goto out;
-	}
-	printf("wrote %s\n", path);
-	rc = EXIT_OK;
-out:
-	if (from_argv && secret)
-		fprintf(stderr,
-			"smartsheetfs: warning: the connection string holds "
-			"secrets and was visible to other users in ps(1); "
-			"`config import -` reads it from standard input\n");
-	if (ini.alloc)
-		OPENSSL_cleanse(ini.buf, ini.alloc);
-	sbuf_release(&ini);
-	wipe_free(conn);
-	free(path);
 	return rc;
 }

@@ -1,5 +1,5 @@
-#ifndef SSFS_FS_PREFETCH_H
-#define SSFS_FS_PREFETCH_H
+#ifndef SSFS_CACHE_PREFETCH_H
+#define SSFS_CACHE_PREFETCH_H
 
 #include <stdint.h>
 
@@ -56,4 +56,4 @@ void prefetch_soon(struct prefetch *p, int64_t id);
 /* Lines for .auth/status: what the warm-up has done. */
 int prefetch_status(struct prefetch *p, struct sbuf *out) SSFS_WUR;
 
-#endif /* SSFS_FS_PREFETCH_H */
+#endif /* SSFS_CACHE_PREFETCH_H */

@@ -1,5 +1,5 @@
-#ifndef SSFS_FS_DISKCACHE_H
-#define SSFS_FS_DISKCACHE_H
+#ifndef SSFS_CACHE_DISKCACHE_H
+#define SSFS_CACHE_DISKCACHE_H
 
 #include <stddef.h>
 #include <stdbool.h>
@@ -124,4 +124,4 @@ void diskcache_usage(struct diskcache *d, uint64_t *bytes, uint64_t *entries);
  * evict what readers use (the warm-up stops there). */
 bool diskcache_nearly_full(struct diskcache *d);
 
-#endif /* SSFS_FS_DISKCACHE_H */
+#endif /* SSFS_CACHE_DISKCACHE_H */

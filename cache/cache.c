@@ -1,4 +1,4 @@
-#include "fs/cache.h"
+#include "cache/cache.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,8 +9,8 @@
 
 #include "api/api.h"
 #include "api/model.h"
-#include "fs/cache_i.h"
-#include "fs/diskcache.h"
+#include "cache/listing.h"
+#include "cache/diskcache.h"
 #include "util/log.h"
 
 #define FMT_COUNT 2

@@ -1,4 +1,4 @@
-#include "fs/render.h"
+#include "render/render.h"
 
 #include <errno.h>
 #include <float.h>

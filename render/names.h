@@ -1,5 +1,5 @@
-#ifndef SSFS_FS_NAMES_H
-#define SSFS_FS_NAMES_H
+#ifndef SSFS_RENDER_NAMES_H
+#define SSFS_RENDER_NAMES_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,4 +40,4 @@ void names_release(struct names_entry *entries, size_t n);
  * string, NULL when out of memory. */
 char *names_sanitize(const char *name);
 
-#endif /* SSFS_FS_NAMES_H */
+#endif /* SSFS_RENDER_NAMES_H */

@@ -1,5 +1,5 @@
-#ifndef SSFS_FS_RENDER_H
-#define SSFS_FS_RENDER_H
+#ifndef SSFS_RENDER_RENDER_H
+#define SSFS_RENDER_RENDER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,4 +65,4 @@ int render_csv_field(struct sbuf *out, const char *s) SSFS_WUR;
 /* Append s as a JSON string literal with escapes. */
 int render_json_string(struct sbuf *out, const char *s) SSFS_WUR;
 
-#endif /* SSFS_FS_RENDER_H */
+#endif /* SSFS_RENDER_RENDER_H */

@@ -1,4 +1,4 @@
-#include "fs/names.h"
+#include "render/names.h"
 
 #include <errno.h>
 #include <inttypes.h>

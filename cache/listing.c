@@ -1,5 +1,5 @@
-#include "fs/cache.h"
-#include "fs/cache_i.h"
+#include "cache/cache.h"
+#include "cache/listing.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,8 +7,8 @@
 
 #include "api/api.h"
 #include "api/model.h"
-#include "fs/diskcache.h"
-#include "fs/names.h"
+#include "cache/diskcache.h"
+#include "render/names.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
