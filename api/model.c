@@ -1,6 +1,7 @@
 #include "api/model.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +84,16 @@ void model_user_release(struct model_user *u)
 	free(u->name);
 	u->email = NULL;
 	u->name = NULL;
+}
+
+char *model_user_label(const struct model_user *u)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s <%s>", u->name ? u->name : "",
+		     u->email ? u->email : "") < 0)
+		return NULL;
+	return s;
 }
 
 static int digits(const char **p, int n, int *out)

@@ -132,6 +132,9 @@ struct model_user {
 };
 
 void model_user_release(struct model_user *u);
+/* "Name <email>" for the status file: a new string (caller frees), NULL
+ * when out of memory. */
+char *model_user_label(const struct model_user *u);
 
 /*
  * Parse an ISO-8601 UTC timestamp ("2024-05-05T05:05:05Z", also with a

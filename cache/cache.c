@@ -50,6 +50,7 @@ struct cache {
 	double retry_at;      /* offline: no request before (monotonic) */
 	char last_error[512];
 	double last_error_at;
+	char *user; /* "Name <email>", or NULL */
 };
 
 static double now_mono(void)
@@ -140,6 +141,7 @@ void cache_free(struct cache *c)
 		}
 	}
 	free(c->table);
+	free(c->user);
 	listing_free(c->listing);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
@@ -834,6 +836,45 @@ void cache_drop_all(struct cache *c)
 	c->retry_gap = 0;
 	pthread_mutex_unlock(&c->lock);
 	log_info("caches dropped");
+}
+
+int cache_set_user(struct cache *c, const char *label)
+{
+	char *copy = strdup(label);
+
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&c->lock);
+	free(c->user);
+	c->user = copy;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+void cache_refresh_user(struct cache *c)
+{
+	struct model_user u = {0};
+	struct http_result res;
+	char *label;
+
+	memset(&res, 0, sizeof(res));
+	if (api_get_user(c->api, &u, &res) != 0)
+		return;
+	label = model_user_label(&u);
+	model_user_release(&u);
+	if (label && cache_set_user(c, label))
+		log_warn("out of memory for the status file's user");
+	free(label);
+}
+
+int cache_user_text(struct cache *c, struct sbuf *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	rc = sbuf_addstr(out, c->user ? c->user : "(unknown)");
+	pthread_mutex_unlock(&c->lock);
+	return rc;
 }
 
 int cache_status(struct cache *c, struct sbuf *out)

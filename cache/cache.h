@@ -160,6 +160,17 @@ struct cache_listing *cache_listing_now(struct cache *c);
 /* Forget everything held (SIGHUP). */
 void cache_drop_all(struct cache *c);
 
+/*
+ * Who the credential belongs to ("Name <email>"), for .auth/status: set
+ * from the mount's preflight (cache_set_user copies it), read again with
+ * GET /users/me after a new credential (cache_refresh_user, which keeps
+ * the old one when the request fails). cache_user_text appends it, or
+ * "(unknown)". 0 or -ENOMEM.
+ */
+int cache_set_user(struct cache *c, const char *label) SSFS_WUR;
+void cache_refresh_user(struct cache *c);
+int cache_user_text(struct cache *c, struct sbuf *out) SSFS_WUR;
+
 /* Append the cache's status lines (offline since, last error) to out. */
 int cache_status(struct cache *c, struct sbuf *out) SSFS_WUR;
 

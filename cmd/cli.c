@@ -135,17 +135,6 @@ void session_close(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* "Name <email>" of the token's user. */
-static char *user_label(const struct model_user *u)
-{
-	char *s = NULL;
-
-	if (asprintf(&s, "%s <%s>", u->name ? u->name : "",
-		     u->email ? u->email : "") < 0)
-		return NULL;
-	return s;
-}
-
 int cli_preflight(struct api *api, char **user, struct http_result *res_out,
 		  bool quiet)
 {
@@ -158,7 +147,7 @@ int cli_preflight(struct api *api, char **user, struct http_result *res_out,
 	if (res_out)
 		*res_out = res;
 	if (rc == 0) {
-		*user = user_label(&u);
+		*user = model_user_label(&u);
 		model_user_release(&u);
 		return EXIT_OK;
 	}

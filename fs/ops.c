@@ -1,3 +1,10 @@
+/*
+ * The FUSE callbacks: each resolves a path to a node (a folder, a sheet's
+ * file, a control file), asks the cache, and returns 0 or a negative errno
+ * as libfuse's high-level API wants. The .auth/ control files do their
+ * work inside write. Called on libfuse's worker threads (one with -s);
+ * fsops_invalidate_sheet also on the prefetch threads.
+ */
 #include "fs/ops.h"
 
 #include <errno.h>
@@ -429,11 +436,12 @@ static int status_text(struct fsops_ctx *x, struct sbuf *sb)
 	enum auth_state st = auth_get_state(x->auth);
 	int rc;
 
-	pthread_mutex_lock(&x->user_lock);
-	rc = sbuf_addf(sb, "state: %s\nscheme: %s\nuser: %s\napi: %s\n",
-		       state_name(st), auth_scheme_name(x->auth),
-		       x->user ? x->user : "(unknown)", x->api_base);
-	pthread_mutex_unlock(&x->user_lock);
+	rc = sbuf_addf(sb, "state: %s\nscheme: %s\nuser: ", state_name(st),
+		       auth_scheme_name(x->auth));
+	if (!rc)
+		rc = cache_user_text(x->cache, sb);
+	if (!rc)
+		rc = sbuf_addf(sb, "\napi: %s\n", x->api_base);
 	if (!rc)
 		rc = cache_status(x->cache, sb);
 	if (!rc)
@@ -453,27 +461,6 @@ static int url_text(struct fsops_ctx *x, struct sbuf *sb)
 		rc = sbuf_addf(sb, "%s\n", url);
 	free(url);
 	return rc;
-}
-
-/* Who the new credential belongs to, for .auth/status. */
-static void refresh_user(struct fsops_ctx *x)
-{
-	struct model_user u = {0};
-	struct http_result res;
-	char *label = NULL;
-
-	if (api_get_user(x->api, &u, &res) != 0)
-		return;
-	if (asprintf(&label, "%s <%s>", u.name ? u.name : "",
-		     u.email ? u.email : "") < 0)
-		label = NULL;
-	model_user_release(&u);
-	if (!label)
-		return;
-	pthread_mutex_lock(&x->user_lock);
-	free(x->user);
-	x->user = label;
-	pthread_mutex_unlock(&x->user_lock);
 }
 
 /*
@@ -509,7 +496,7 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		 * refused without one) is stale, and the user may differ. */
 		cache_drop_all(x->cache);
 		if (h->kind == NODE_AUTH_VERIFIER)
-			refresh_user(x);
+			cache_refresh_user(x->cache);
 		sbuf_reset(&h->in);
 		return (int)size;
 	}
@@ -720,40 +707,14 @@ static int fsops_utimens(const char *path, const struct timespec tv[2],
 	return fsops_erofs_1(path);
 }
 
-/* ---- what the cache tells us ---- */
-
-static void hook_listing_changed(void *ctx_)
-{
-	struct fsops_ctx *x = ctx_;
-
-	prefetch_listing_changed(x->prefetch);
-}
-
-static void hook_opened(void *ctx_, int64_t id)
-{
-	struct fsops_ctx *x = ctx_;
-
-	prefetch_opened(x->prefetch, id);
-}
-
-static void hook_stale(void *ctx_, int64_t id)
-{
-	struct fsops_ctx *x = ctx_;
-
-	prefetch_soon(x->prefetch, id);
-}
-
 /*
- * The sizes the kernel holds for the sheet's four files are wrong: drop
- * its attributes (and pages), so the next stat asks again. Safe from the
- * prefetch threads, and from an open of the same file (libfuse: open is
- * not among the operations that must not notify) as long as other
- * threads can serve a read the kernel waits on; with -s, only the
- * prefetch threads notify (a FUSE thread has a fuse context).
+ * Safe from the prefetch threads, and from an open of the same file
+ * (libfuse: open is not among the operations that must not notify) as long
+ * as other threads can serve a read the kernel waits on; with -s, only the
+ * prefetch threads notify.
  */
-static void hook_size_changed(void *ctx_, int64_t id)
+void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 {
-	struct fsops_ctx *x = ctx_;
 	struct cache_listing *l;
 	const struct cache_item *it;
 	char path[NAME_MAX + 64];
@@ -768,9 +729,10 @@ static void hook_size_changed(void *ctx_, int64_t id)
 		if (fc && fc->fuse)
 			return;
 	}
+	if (!x->fuse)
+		return;
 	l = cache_listing_now(x->cache);
 	it = l ? cache_find_id(l, id) : NULL;
-
 	for (f = 0; f < 2; f++) {
 		const char *ext = f == 0 ? "csv" : "json";
 
@@ -790,13 +752,6 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
 	struct fsops_ctx *x = fuse_get_context()->private_data;
 	double t = (double)x->ttl_s;
-	struct cache_hooks hooks = {
-	    .listing_changed = hook_listing_changed,
-	    .opened = hook_opened,
-	    .stale = hook_stale,
-	    .size_changed = hook_size_changed,
-	    .ctx = x,
-	};
 
 	(void)conn;
 	/* The kernel may keep names and attributes as long as we keep the
@@ -806,45 +761,15 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->negative_timeout = t;
 	cfg->use_ino = 0;
 	cfg->hard_remove = 0;
-	/* No FUSE request is served yet and we run after daemonizing: the
-	 * time to set the hooks and start threads. */
-	x->fuse = fuse_get_context()->fuse;
-	cache_set_hooks(x->cache, &hooks);
-	if (x->http && (x->prefetch_opts.per_min > 0 ||
-			x->prefetch_opts.ahead > 0)) {
-		/* The hooks reach it through x: set before any thread runs. */
-		x->prefetch = prefetch_new(x->cache, x->http,
-					   &x->prefetch_opts);
-		if (!x->prefetch || prefetch_start(x->prefetch)) {
-			log_warn("warm-up and read-ahead are off: cannot "
-				 "start their threads");
-			prefetch_stop(x->prefetch);
-			x->prefetch = NULL;
-		}
-	}
 	return x;
-}
-
-void fsops_session_ended(struct fsops_ctx *x)
-{
-	static const struct cache_hooks none = {0};
-
-	prefetch_stop(x->prefetch);
-	x->prefetch = NULL;
-	cache_set_hooks(x->cache, &none);
-	x->fuse = NULL;
 }
 
 /* The session ended: free what the kernel never released. */
 static void fsops_destroy(void *private_data)
 {
-	struct fsops_ctx *x = private_data;
 	struct handle *h, *next;
 
-	/* Normally done already, before fuse_destroy freed libfuse's
-	 * tables (fsops_session_ended); kept for any other way out. */
-	prefetch_stop(x->prefetch);
-	x->prefetch = NULL;
+	(void)private_data;
 	pthread_mutex_lock(&handles_lock);
 	h = open_handles;
 	open_handles = NULL;

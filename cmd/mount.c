@@ -1,0 +1,493 @@
+/*
+ * The mount, from a loaded configuration to the end of the session (SPEC
+ * §3, STYLE F2): the credential and preflight, the disk cache, the stack
+ * http -> auth -> api -> cache -> prefetch -> fs wired together with the
+ * cache's hooks, fuse_new / fuse_mount / fuse_daemonize, the loop, and the
+ * teardown in reverse. Runs on the main thread; the prefetch threads it
+ * starts are joined before fuse_unmount and fuse_destroy.
+ */
+#include "cmd/mount.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fuse.h>
+#include <fuse_lowlevel.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "auth/login.h"
+#include "cache/cache.h"
+#include "cache/diskcache.h"
+#include "cache/prefetch.h"
+#include "cmd/cli.h"
+#include "config/config.h"
+#include "fs/ops.h"
+#include "http/http.h"
+#include "util/io.h"
+#include "util/log.h"
+
+/* A GETANDREFRESH mount with no tokens runs the browser login first when
+ * there is a desktop to open it on. */
+static bool want_desktop_login(const struct cfg *cfg, struct auth *a)
+{
+	const char *d = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
+
+	return cfg->initiate == CFG_INITIATE_GETANDREFRESH &&
+	       auth_get_state(a) == AUTH_STATE_WAITING &&
+	       ((d && *d) || (w && *w));
+}
+
+/*
+ * The credential at mount (SPEC §3): a personal token the API rejects
+ * stops the mount (EXIT_AUTH); OAuth without usable tokens comes up
+ * waiting for a code; an unreachable API comes up offline
+ * (EXIT_UNREACHABLE, mounted anyway). A settings file that cannot be
+ * decrypted stops it (EXIT_CONFIG).
+ */
+static int mount_credential(struct session *s, const struct cfg *cfg,
+			    const char *mountpoint, char **user,
+			    struct http_result *pre)
+{
+	char err[512] = "";
+	int rc;
+
+	memset(pre, 0, sizeof(*pre));
+	rc = auth_start(s->auth, err, sizeof(err));
+	if (rc == -EACCES && want_desktop_login(cfg, s->auth)) {
+		rc = login_run(s->auth, cfg->callback_url, 180, true, stderr,
+			       err, sizeof(err));
+		if (rc == -EROFS) {
+			/* In use, not saved: mount, but say so. */
+			fprintf(stderr, "smartsheetfs: warning: %s\n", err);
+			rc = 0;
+		}
+		if (rc && rc != -EIO && rc != -ETIMEDOUT)
+			rc = -EACCES;
+	}
+	if (rc == -EACCES) {
+		fprintf(stderr,
+			"smartsheetfs: %s; mounting without access to the "
+			"sheets: see %s/.auth/status\n",
+			err, mountpoint);
+		return EXIT_OK;
+	}
+	if (rc == -EIO || rc == -ETIMEDOUT) {
+		fprintf(stderr, "smartsheetfs: warning: %s; mounting offline\n",
+			err);
+		snprintf(pre->message, sizeof(pre->message), "%.*s",
+			 (int)sizeof(pre->message) - 1, err);
+		return EXIT_UNREACHABLE;
+	}
+	if (rc) {
+		fprintf(stderr, "smartsheetfs: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	rc = cli_preflight(s->api, user, pre, false);
+	if (rc == EXIT_UNREACHABLE)
+		fprintf(stderr, "smartsheetfs: mounting offline\n");
+	if (rc == EXIT_AUTH && auth_is_oauth(s->auth)) {
+		fprintf(stderr,
+			"smartsheetfs: mounting without access to the "
+			"sheets: see %s/.auth/status\n",
+			mountpoint);
+		rc = EXIT_OK;
+	}
+	return rc;
+}
+
+/* The disk cache's default cap. */
+#define MOUNT_DISK_CACHE_MAX (1ULL << 30)
+
+struct disk_setup {
+	struct diskcache *d;
+	bool failed; /* a configuration error: stop */
+};
+
+/* "500M", "2G", "1048576": bytes. 0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (*end || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* $XDG_CACHE_HOME/smartsheetfs, else ~/.cache/smartsheetfs. */
+static char *default_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (xdg && xdg[0] == '/') {
+		if (asprintf(&p, "%s/smartsheetfs", xdg) < 0)
+			p = NULL;
+	} else if (home && *home) {
+		if (asprintf(&p, "%s/.cache/smartsheetfs", home) < 0)
+			p = NULL;
+	}
+	return p;
+}
+
+/*
+ * Which account the files belong to, without asking the network (an
+ * offline mount must find them): hex of SHA-256 over the API base and the
+ * credential's identity (the personal token, or the OAuth client and its
+ * settings file). Nothing about the token can be read back from it.
+ */
+static void cache_namespace(const struct cfg *cfg, char ns[17])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	const char *id1 =
+	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->client_id : cfg->token;
+	const char *id2 =
+	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->settings_location : "";
+
+	snprintf(ns, 17, "%s", "0000000000000000");
+	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, cfg->base_url, strlen(cfg->base_url)) == 1 &&
+	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
+	    EVP_DigestUpdate(ctx, id1 ? id1 : "", id1 ? strlen(id1) : 0) == 1 &&
+	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
+	    EVP_DigestUpdate(ctx, id2 ? id2 : "", id2 ? strlen(id2) : 0) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &n) == 1 && n >= 8)
+		io_hex(md, 8, ns);
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_cleanse(md, sizeof(md));
+}
+
+/*
+ * The disk cache (SPEC §6). A folder given with cache_dir= that cannot be
+ * used stops the mount; the default one only warns (the mount works
+ * without it).
+ */
+static struct diskcache *open_disk_cache(const struct mount_opts *c,
+					 const struct cfg *cfg,
+					 struct disk_setup *ds)
+{
+	char err[512] = "", ns[17];
+	uint64_t max = MOUNT_DISK_CACHE_MAX;
+	char *dir;
+	int rc = 0;
+
+	memset(ds, 0, sizeof(*ds));
+	if (c->cache_max && parse_size(c->cache_max, &max)) {
+		fprintf(stderr,
+			"smartsheetfs: cache_max: expected a size "
+			"such as 500M or 2G, got '%s'\n",
+			c->cache_max);
+		ds->failed = true;
+		return NULL;
+	}
+	if (c->cache_dir && c->cache_dir[0] != '/') {
+		/* The daemon runs from "/" once it is in the background. */
+		char cwd[PATH_MAX];
+
+		dir = NULL;
+		if (getcwd(cwd, sizeof(cwd)) &&
+		    asprintf(&dir, "%s/%s", cwd, c->cache_dir) < 0)
+			dir = NULL;
+	} else {
+		dir = c->cache_dir ? strdup(c->cache_dir) : default_cache_dir();
+	}
+	if (!dir) {
+		log_warn("no cache folder (HOME unset): nothing kept on disk");
+		return NULL;
+	}
+	cache_namespace(cfg, ns);
+	ds->d = diskcache_open(dir, ns, max, err, sizeof(err), &rc);
+	if (!ds->d) {
+		if (c->cache_dir) {
+			fprintf(stderr, "smartsheetfs: cache_dir: %s\n", err);
+			ds->failed = true;
+		} else {
+			log_warn("disk cache off: %s", err);
+		}
+	}
+	free(dir);
+	return ds->d;
+}
+
+static void on_sighup(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	fsops_request_drop();
+	errno = saved;
+}
+
+static int install_sighup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sighup;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	return sigaction(SIGHUP, &sa, NULL);
+}
+
+/* ---- what the cache tells the layers above (installed here, M1) ---- */
+
+struct wiring {
+	struct fsops_ctx *fs;
+	struct prefetch *prefetch; /* NULL when both are off */
+};
+
+static void hook_listing_changed(void *arg)
+{
+	struct wiring *w = arg;
+
+	prefetch_listing_changed(w->prefetch);
+}
+
+static void hook_opened(void *arg, int64_t id)
+{
+	struct wiring *w = arg;
+
+	prefetch_opened(w->prefetch, id);
+}
+
+static void hook_stale(void *arg, int64_t id)
+{
+	struct wiring *w = arg;
+
+	prefetch_soon(w->prefetch, id);
+}
+
+static void hook_size_changed(void *arg, int64_t id)
+{
+	struct wiring *w = arg;
+
+	fsops_invalidate_sheet(w->fs, id);
+}
+
+/*
+ * After fuse_daemonize (a fork keeps only the calling thread) and before
+ * the loop: the hooks first, then the threads that call them.
+ */
+static void start_background(struct wiring *w, struct cache *cache,
+			     struct http *http, const struct prefetch_opts *po)
+{
+	struct cache_hooks hooks = {
+	    .listing_changed = hook_listing_changed,
+	    .opened = hook_opened,
+	    .stale = hook_stale,
+	    .size_changed = hook_size_changed,
+	    .ctx = w,
+	};
+
+	cache_set_hooks(cache, &hooks);
+	if (po->per_min <= 0 && po->ahead <= 0)
+		return;
+	w->prefetch = prefetch_new(cache, http, po);
+	if (!w->prefetch || prefetch_start(w->prefetch)) {
+		log_warn("warm-up and read-ahead are off: cannot start their "
+			 "threads");
+		prefetch_stop(w->prefetch);
+		w->prefetch = NULL;
+	}
+	w->fs->prefetch = w->prefetch;
+}
+
+/*
+ * The session loop returned: stop the prefetch threads and unhook the
+ * cache before fuse_unmount and fuse_destroy (which frees libfuse's path
+ * tables before it calls our destroy), so that no thread of ours calls into
+ * libfuse from then on.
+ */
+static void stop_background(struct wiring *w, struct cache *cache)
+{
+	static const struct cache_hooks none = {0};
+
+	w->fs->prefetch = NULL;
+	prefetch_stop(w->prefetch);
+	w->prefetch = NULL;
+	cache_set_hooks(cache, &none);
+	w->fs->fuse = NULL;
+}
+
+static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *opts)
+{
+	struct fuse_loop_config *lc;
+	int rc;
+
+	if (opts->singlethread)
+		return fuse_loop(f) ? EXIT_MOUNT : EXIT_OK;
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return EXIT_MOUNT;
+	fuse_loop_cfg_set_clone_fd(lc, (unsigned int)opts->clone_fd);
+	/* fuse_parse_cmdline leaves UINT_MAX when -o max_threads was not
+	 * given. */
+	if (opts->max_threads && opts->max_threads != UINT_MAX)
+		fuse_loop_cfg_set_max_threads(lc, opts->max_threads);
+	if (opts->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(lc, opts->max_idle_threads);
+	rc = fuse_loop_mt(f, lc) ? EXIT_MOUNT : EXIT_OK;
+	fuse_loop_cfg_destroy(lc);
+	return rc;
+}
+
+static int run_mount(struct fuse_args *args, struct fsops_ctx *x,
+		     struct http *http, const struct prefetch_opts *po)
+{
+	struct fuse_cmdline_opts opts;
+	struct wiring w = {.fs = x};
+	struct fuse *f = NULL;
+	struct fuse_session *se;
+	int rc = EXIT_MOUNT;
+
+	memset(&opts, 0, sizeof(opts));
+	if (fuse_parse_cmdline(args, &opts) != 0)
+		return EXIT_USAGE;
+	if (!opts.mountpoint) {
+		fprintf(stderr, "smartsheetfs: no mount point given\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (opts.debug)
+		log_set_level(LOG_DEBUG);
+	f = fuse_new(args, fsops_table(), sizeof(struct fuse_operations), x);
+	if (!f) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	se = fuse_get_session(f);
+	if (fuse_mount(f, opts.mountpoint) != 0)
+		goto out_destroy;
+	if (fuse_daemonize(opts.foreground) != 0)
+		goto out_unmount;
+	if (!opts.foreground)
+		log_use_syslog();
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_unmount;
+	/* libfuse ends the session on SIGHUP; ours drops caches instead. */
+	if (install_sighup() != 0)
+		goto out_signals;
+	log_info("mounted on %s", opts.mountpoint);
+	x->single_thread = opts.singlethread != 0;
+	x->fuse = f;
+	start_background(&w, x->cache, http, po);
+	rc = run_loop(f, &opts);
+	stop_background(&w, x->cache);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_unmount:
+	fuse_unmount(f);
+out_destroy:
+	fuse_destroy(f);
+out:
+	free(opts.mountpoint);
+	return rc;
+}
+
+int mount_main(struct fuse_args *args, const struct cfg *cfg,
+	       const struct mount_opts *mo)
+{
+	struct session s = {0};
+	struct cache *cache = NULL;
+	struct disk_setup disk = {0};
+	struct fsops_ctx x;
+	struct cache_opts co;
+	struct http_result pre;
+	char *user = NULL;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	if (session_open(&s, cfg))
+		return EXIT_MOUNT;
+	rc = mount_credential(&s, cfg, mo->mountpoint, &user, &pre);
+	if (rc == EXIT_AUTH || rc == EXIT_CONFIG)
+		goto out;
+
+	memset(&co, 0, sizeof(co));
+	co.ttl_s = cfg->cache_ttl_s;
+	co.disk = mo->nodiskcache ? NULL : open_disk_cache(mo, cfg, &disk);
+	if (!mo->nodiskcache && !co.disk && disk.failed) {
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	co.render.display = cfg->values == CFG_VALUES_DISPLAY;
+	co.render.crlf = cfg->crlf;
+	cache = cache_new(s.api, &co);
+	if (!cache) {
+		rc = EXIT_MOUNT;
+		goto out;
+	}
+	if (rc == EXIT_UNREACHABLE) /* .auth/status says so from the start */
+		cache_note_result(cache, -EIO, &pre);
+	if (user && cache_set_user(cache, user)) {
+		rc = EXIT_MOUNT;
+		goto out;
+	}
+	x.cache = cache;
+	x.auth = s.auth;
+	x.api_base = cfg->base_url;
+	x.ttl_s = cfg->cache_ttl_s;
+	x.mounted_at = time(NULL);
+
+	if (access(mo->mountpoint, F_OK) != 0) {
+		fprintf(stderr, "smartsheetfs: %s: %s\n", mo->mountpoint,
+			strerror(errno));
+		rc = EXIT_MOUNT;
+		goto out;
+	}
+	if (fuse_opt_add_arg(args, "-osubtype=smartsheetfs,fsname=smartsheet,"
+				   "default_permissions") ||
+	    fuse_opt_add_arg(args, mo->mountpoint)) {
+		rc = EXIT_MOUNT;
+		goto out;
+	}
+	rc = run_mount(args, &x, s.http, &mo->prefetch);
+out:
+	cache_free(cache);
+	diskcache_close(disk.d);
+	session_close(&s);
+	free(user);
+	return rc;
+}

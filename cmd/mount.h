@@ -1,0 +1,33 @@
+#ifndef SSFS_CMD_MOUNT_H
+#define SSFS_CMD_MOUNT_H
+
+#include <stdbool.h>
+
+#include "cache/prefetch.h"
+
+/*
+ * The mount (cmd/mount.c): everything from a loaded configuration to the
+ * end of the FUSE session.
+ */
+
+struct cfg;
+struct fuse_args;
+
+struct mount_opts {
+	const char *mountpoint; /* borrowed */
+	const char *cache_dir;	/* cache_dir=, or NULL: the default */
+	const char *cache_max;	/* cache_max=, or NULL: 1G */
+	bool nodiskcache;
+	struct prefetch_opts prefetch; /* warm-up and read-ahead */
+};
+
+/*
+ * Mount cfg's account on mo->mountpoint with the FUSE options in args
+ * (the mount point and our subtype are added) and serve until unmounted.
+ * Call after curl_global_init(), on the main thread. Returns the exit
+ * status of SPEC §1 (EXIT_* of cmd/cli.h).
+ */
+int mount_main(struct fuse_args *args, const struct cfg *cfg,
+	       const struct mount_opts *mo);
+
+#endif /* SSFS_CMD_MOUNT_H */
