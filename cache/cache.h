@@ -40,7 +40,7 @@
  */
 
 struct cache;
-struct api;
+struct cache_source;
 struct diskcache;
 struct http_result;
 
@@ -66,7 +66,7 @@ struct cache_listing {
 };
 
 /* Rendered bytes of one sheet in one format, at one version. Immutable. */
-struct content {
+struct cache_content {
 	char *data;
 	size_t len;
 	int64_t version;
@@ -92,7 +92,10 @@ struct cache_hooks {
 	void *ctx;
 };
 
-struct cache *cache_new(struct api *api, const struct cache_opts *o);
+/* A cache that gets what it holds from src (copied; what it points to is
+ * borrowed and must outlive the cache). NULL when out of memory. */
+struct cache *cache_new(const struct cache_source *src,
+			const struct cache_opts *o);
 /* Set before any other thread uses the cache. */
 void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks);
 void cache_free(struct cache *c);
@@ -128,9 +131,9 @@ void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
  * must bypass the page cache.
  */
 int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
-	       struct content **out, bool *keep_cache,
+	       struct cache_content **out, bool *keep_cache,
 	       bool *direct_io) SSFS_WUR;
-void content_put(struct content *ct);
+void cache_content_put(struct cache_content *ct);
 
 /*
  * Make both files of a sheet exact before anyone reads them (warm-up and

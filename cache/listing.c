@@ -1,5 +1,11 @@
-#include "cache/cache.h"
+/*
+ * The sheet list: built from the API's (names assigned per SPEC §3, sorted
+ * by stem and by id), refcounted snapshots re-read after cache_ttl
+ * (single-flight), searched, kept on disk for a mount that starts offline.
+ * Any thread; the snapshot pointer and refcounts under c->lock.
+ */
 #include "cache/listing.h"
+#include "cache/cache_i.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,12 +18,10 @@
 #include "util/log.h"
 #include "util/sbuf.h"
 
-/* The sheet list: built from the API's, searched, kept on disk. */
-
 #define DISK_LIST_ID 0 /* no sheet has id 0: the list's disk entry */
 #define DISK_LIST_VARIANT "list"
 
-void listing_free(struct cache_listing *l)
+void cache_listing_free(struct cache_listing *l)
 {
 	size_t i;
 
@@ -46,7 +50,7 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Build a listing from the API's list. */
-int listing_build(const struct model_sheet_list *list,
+int cache_listing_build(const struct model_sheet_list *list,
 			 struct cache_listing **out)
 {
 	struct cache_listing *l = NULL;
@@ -94,7 +98,7 @@ out:
 	if (ne)
 		names_release(ne, n);
 	free(ne);
-	listing_free(l);
+	cache_listing_free(l);
 	return rc;
 }
 
@@ -104,7 +108,7 @@ out:
  * "<id> <name bytes> <name>\t<modifiedAt or ->\n" (the length makes any
  * name safe).
  */
-void listing_store_on_disk(struct diskcache *disk,
+void cache_listing_store(struct diskcache *disk,
 			   const struct model_sheet_list *list)
 {
 	struct diskcache_meta meta = {.version = 0, .mtime_s = 0};
@@ -131,7 +135,7 @@ void listing_store_on_disk(struct diskcache *disk,
 	sbuf_release(&sb);
 }
 
-int listing_load_from_disk(struct diskcache *disk,
+int cache_listing_load(struct diskcache *disk,
 			   struct model_sheet_list *list)
 {
 	struct diskcache_meta meta;
@@ -230,3 +234,112 @@ const struct cache_item *cache_find_id(const struct cache_listing *l,
 	}
 	return NULL;
 }
+
+int cache_get_listing(struct cache *c, enum http_priority prio,
+		      struct cache_listing **out)
+{
+	struct model_sheet_list list = {0};
+	struct http_result res;
+	struct cache_listing *fresh = NULL;
+	bool from_disk = false, tried;
+	int rc;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		if (c->listing &&
+		    cache_mono(c) - c->listed_at < (double)c->opts.ttl_s) {
+			c->listing->refs++;
+			*out = c->listing;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+		if (!c->listing_busy)
+			break;
+		pthread_cond_wait(&c->cond, &c->lock);
+		/* Whoever was busy just finished: use what it got, even at
+		 * ttl 0, rather than asking again. */
+		if (c->listing && !c->listing_busy) {
+			c->listing->refs++;
+			*out = c->listing;
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+	}
+	c->listing_busy = true;
+	pthread_mutex_unlock(&c->lock);
+
+	memset(&res, 0, sizeof(res));
+	tried = cache_may_try(c);
+	if (tried) {
+		rc = c->src.ops->list_sheets(c->src.ctx, prio, &list, &res);
+		cache_note_result(c, rc, &res);
+	} else {
+		rc = -EIO; /* offline, and not yet time to try again */
+	}
+	if (rc == 0) {
+		cache_listing_store(c->opts.disk, &list);
+	} else if (cache_is_network_error(rc) && !c->listing && c->opts.disk &&
+		   cache_listing_load(c->opts.disk, &list) == 0) {
+		/* Offline from the start: the names of what the disk holds,
+		 * until the API answers again. */
+		log_warn("sheet list: using the one on disk (%s)",
+			 strerror(-rc));
+		from_disk = true;
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = cache_listing_build(&list, &fresh);
+	model_sheet_list_release(&list);
+
+	pthread_mutex_lock(&c->lock);
+	c->listing_busy = false;
+	if (rc == 0) {
+		if (c->listing && --c->listing->refs == 0)
+			cache_listing_free(c->listing);
+		c->listing = fresh;
+		c->listed_at = from_disk ? -1e18 : cache_mono(c);
+	} else if (c->listing && cache_is_network_error(rc)) {
+		/* Offline: keep serving the list we have. */
+		if (tried)
+			log_warn("sheet list: using the list from before (%s)",
+				 strerror(-rc));
+		rc = 0;
+	}
+	if (rc == 0) {
+		c->listing->refs++;
+		*out = c->listing;
+	}
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	if (fresh && c->hooks.listing_changed)
+		c->hooks.listing_changed(c->hooks.ctx);
+	return rc;
+}
+
+bool cache_disk_nearly_full(struct cache *c)
+{
+	return c->opts.disk && diskcache_nearly_full(c->opts.disk);
+}
+
+struct cache_listing *cache_listing_now(struct cache *c)
+{
+	struct cache_listing *l;
+
+	pthread_mutex_lock(&c->lock);
+	l = c->listing;
+	if (l)
+		l->refs++;
+	pthread_mutex_unlock(&c->lock);
+	return l;
+}
+
+void cache_put_listing(struct cache *c, struct cache_listing *l)
+{
+	if (!l)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (--l->refs == 0)
+		cache_listing_free(l);
+	pthread_mutex_unlock(&c->lock);
+}
+

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "cache/cache.h"
-#include "http/http.h"
+#include "cache/source.h"
 #include "util/log.h"
 
 /* Sheets waiting for read-ahead or for a refetch after a change. */
@@ -19,7 +19,7 @@
 
 struct prefetch {
 	struct cache *cache;
-	struct http *http;
+	struct cache_source src;
 	struct prefetch_opts o;
 	pthread_t *threads;
 	int nthreads;
@@ -166,7 +166,7 @@ static void *worker_main(void *arg)
 		 */
 		if (cache_held(p->cache, id, mtime))
 			rc = 0;
-		else if ((rc = http_wait_room(p->http, prio)) == 0)
+		else if ((rc = p->src.ops->wait_room(p->src.ctx, prio)) == 0)
 			rc = cache_prefetch(p->cache, id, mtime,
 					    HTTP_PRIO_AHEAD);
 		if (rc && rc != -ECANCELED)
@@ -190,7 +190,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct prefetch *prefetch_new(struct cache *c, struct http *h,
+struct prefetch *prefetch_new(struct cache *c, const struct cache_source *src,
 			      const struct prefetch_opts *o)
 {
 	struct prefetch *p = calloc(1, sizeof(*p));
@@ -198,7 +198,7 @@ struct prefetch *prefetch_new(struct cache *c, struct http *h,
 	if (!p)
 		return NULL;
 	p->cache = c;
-	p->http = h;
+	p->src = *src;
 	p->o = *o;
 	if (p->o.workers < 1)
 		p->o.workers = 1;
@@ -219,8 +219,8 @@ int prefetch_start(struct prefetch *p)
 {
 	int i;
 
-	http_set_background_rate(p->http, p->o.per_min);
-	http_cancel_speculative(p->http, false);
+	p->src.ops->set_background_rate(p->src.ctx, p->o.per_min);
+	p->src.ops->cancel_speculative(p->src.ctx, false);
 	for (i = 0; i < p->o.workers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
 			break;
@@ -240,7 +240,7 @@ void prefetch_stop(struct prefetch *p)
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	/* Requests waiting for the window or downloading give up now. */
-	http_cancel_speculative(p->http, true);
+	p->src.ops->cancel_speculative(p->src.ctx, true);
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
 	if (p->listing)
@@ -343,7 +343,7 @@ int prefetch_status(struct prefetch *p, struct sbuf *out)
 			       p->o.per_min, p->done, p->failed, p->o.ahead,
 			       p->ahead_done);
 	pthread_mutex_unlock(&p->lock);
-	n = http_window_count(p->http);
+	n = p->src.ops->window_count(p->src.ctx);
 	if (!rc && n >= 0)
 		rc = sbuf_addf(out, "requests in the last minute: %d\n", n);
 	return rc;

@@ -27,7 +27,7 @@
  */
 
 struct cache;
-struct http;
+struct cache_source;
 struct prefetch;
 
 struct prefetch_opts {
@@ -37,7 +37,9 @@ struct prefetch_opts {
 };
 
 /* A prefetcher with no thread yet; NULL when out of memory. */
-struct prefetch *prefetch_new(struct cache *c, struct http *h,
+/* src (copied; what it points to is borrowed) gives the request window
+ * and the clock. */
+struct prefetch *prefetch_new(struct cache *c, const struct cache_source *src,
 			      const struct prefetch_opts *o);
 
 /* Start the threads (after daemonizing, and once the hooks can reach p).

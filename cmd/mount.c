@@ -29,6 +29,7 @@
 #include "cache/cache.h"
 #include "cache/diskcache.h"
 #include "cache/prefetch.h"
+#include "cache/source.h"
 #include "cmd/cli.h"
 #include "config/config.h"
 #include "fs/ops.h"
@@ -311,7 +312,8 @@ static void hook_size_changed(void *arg, int64_t id)
  * the loop: the hooks first, then the threads that call them.
  */
 static void start_background(struct wiring *w, struct cache *cache,
-			     struct http *http, const struct prefetch_opts *po)
+			     const struct cache_source *src,
+			     const struct prefetch_opts *po)
 {
 	struct cache_hooks hooks = {
 	    .listing_changed = hook_listing_changed,
@@ -324,7 +326,7 @@ static void start_background(struct wiring *w, struct cache *cache,
 	cache_set_hooks(cache, &hooks);
 	if (po->per_min <= 0 && po->ahead <= 0)
 		return;
-	w->prefetch = prefetch_new(cache, http, po);
+	w->prefetch = prefetch_new(cache, src, po);
 	if (!w->prefetch || prefetch_start(w->prefetch)) {
 		log_warn("warm-up and read-ahead are off: cannot start their "
 			 "threads");
@@ -374,7 +376,8 @@ static int run_loop(struct fuse *f, const struct fuse_cmdline_opts *opts)
 }
 
 static int run_mount(struct fuse_args *args, struct fsops_ctx *x,
-		     struct http *http, const struct prefetch_opts *po)
+		     const struct cache_source *src,
+		     const struct prefetch_opts *po)
 {
 	struct fuse_cmdline_opts opts;
 	struct wiring w = {.fs = x};
@@ -412,7 +415,7 @@ static int run_mount(struct fuse_args *args, struct fsops_ctx *x,
 	log_info("mounted on %s", opts.mountpoint);
 	x->single_thread = opts.singlethread != 0;
 	x->fuse = f;
-	start_background(&w, x->cache, http, po);
+	start_background(&w, x->cache, src, po);
 	rc = run_loop(f, &opts);
 	stop_background(&w, x->cache);
 out_signals:
@@ -430,6 +433,7 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	       const struct mount_opts *mo)
 {
 	struct session s = {0};
+	struct cache_api_source src;
 	struct cache *cache = NULL;
 	struct disk_setup disk = {0};
 	struct fsops_ctx x;
@@ -454,7 +458,8 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	}
 	co.render.display = cfg->values == CFG_VALUES_DISPLAY;
 	co.render.crlf = cfg->crlf;
-	cache = cache_new(s.api, &co);
+	cache_api_source_init(&src, s.api, s.http);
+	cache = cache_new(&src.source, &co);
 	if (!cache) {
 		rc = EXIT_MOUNT;
 		goto out;
@@ -483,7 +488,7 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 		rc = EXIT_MOUNT;
 		goto out;
 	}
-	rc = run_mount(args, &x, s.http, &mo->prefetch);
+	rc = run_mount(args, &x, &src.source, &mo->prefetch);
 out:
 	cache_free(cache);
 	diskcache_close(disk.d);

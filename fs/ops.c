@@ -6,6 +6,8 @@
  * fsops_invalidate_sheet also on the prefetch threads.
  */
 #include "fs/ops.h"
+#include "fs/control_i.h"
+#include "fs/ops_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,16 +30,6 @@
 #include "util/log.h"
 #include "util/sbuf.h"
 
-#define SHEETS_DIR "/sheets"
-#define BYID_DIR "/by-id"
-#define AUTH_DIR "/.auth"
-#define AUTH_STATUS "/.auth/status"
-#define AUTH_URL "/.auth/url"
-#define AUTH_VERIFIER "/.auth/verifier"
-#define AUTH_REFRESH "/.auth/refresh"
-/* What a write to .auth/verifier may hold: a code or a redirect URL. */
-#define AUTH_WRITE_MAX 8192
-
 /* Set from a signal handler, read by every FUSE thread: a lock-free
  * atomic is both async-signal-safe and race-free. */
 static atomic_int drop_requested;
@@ -46,35 +38,6 @@ void fsops_request_drop(void)
 {
 	atomic_store(&drop_requested, 1);
 }
-
-enum node_kind {
-	NODE_ROOT,
-	NODE_DIR_SHEETS,
-	NODE_DIR_BYID,
-	NODE_DIR_AUTH,
-	NODE_SHEET,
-	NODE_AUTH_STATUS,
-	NODE_AUTH_URL,	    /* r: the authorization URL */
-	NODE_AUTH_VERIFIER, /* w: a code to exchange */
-	NODE_AUTH_REFRESH,  /* w: refresh now */
-};
-
-struct node {
-	enum node_kind kind;
-	int64_t id;
-	enum render_fmt fmt;
-	int64_t mtime_s; /* from the sheet list */
-};
-
-/* What an open file reads from. */
-struct handle {
-	struct content *content; /* a sheet file */
-	char *text;		 /* a generated .auth file */
-	size_t len;
-	enum node_kind kind;
-	struct sbuf in;		    /* what was written to a .auth file */
-	struct handle *prev, *next; /* open_handles, under handles_lock */
-};
 
 /*
  * Every open handle, so that those still open when the session ends (the
@@ -96,7 +59,7 @@ static void handle_link(struct handle *h)
 
 static void handle_free(struct handle *h)
 {
-	content_put(h->content);
+	cache_content_put(h->content);
 	free(h->text);
 	if (h->in.buf)
 		OPENSSL_cleanse(h->in.buf, h->in.len);
@@ -155,20 +118,6 @@ static bool parse_id(const char *s, size_t n, int64_t *id)
 	if (n == 0 || n > 19 || (s[0] == '0' && n > 1))
 		return false;
 	return api_parse_int64(s, n, id) == 0 && *id >= 0;
-}
-
-/*
- * Writes (the .auth/ control files; sheet files with write-back) belong to
- * the user who mounted, or root: mode bits are not enough, since umask=
- * and allow_other can open them to every local user (SPEC §8).
- */
-static int caller_may_write(void)
-{
-	const struct fuse_context *fc = fuse_get_context();
-
-	if (fc && (fc->uid == getuid() || fc->uid == 0))
-		return 0;
-	return -EACCES;
 }
 
 static bool is_auth_writable(enum node_kind k)
@@ -415,99 +364,6 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	}
 }
 
-static const char *state_name(enum auth_state s)
-{
-	switch (s) {
-	case AUTH_STATE_AUTHORIZED:
-		return "authorized";
-	case AUTH_STATE_WAITING:
-		return "waiting for a code";
-	case AUTH_STATE_REFRESH_FAILED:
-		return "refresh failed";
-	case AUTH_STATE_REJECTED:
-		return "rejected";
-	}
-	return "unknown";
-}
-
-/* The text of .auth/status: never a secret. */
-static int status_text(struct fsops_ctx *x, struct sbuf *sb)
-{
-	enum auth_state st = auth_get_state(x->auth);
-	int rc;
-
-	rc = sbuf_addf(sb, "state: %s\nscheme: %s\nuser: ", state_name(st),
-		       auth_scheme_name(x->auth));
-	if (!rc)
-		rc = cache_user_text(x->cache, sb);
-	if (!rc)
-		rc = sbuf_addf(sb, "\napi: %s\n", x->api_base);
-	if (!rc)
-		rc = cache_status(x->cache, sb);
-	if (!rc)
-		rc = prefetch_status(x->prefetch, sb);
-	if (!rc)
-		rc = auth_describe(x->auth, true, sb);
-	return rc;
-}
-
-/* The text of .auth/url: the authorization URL and a line on its use. */
-static int url_text(struct fsops_ctx *x, struct sbuf *sb)
-{
-	char *url = NULL;
-	int rc = auth_authorize_url(x->auth, &url);
-
-	if (!rc)
-		rc = sbuf_addf(sb, "%s\n", url);
-	free(url);
-	return rc;
-}
-
-/*
- * A write to .auth/verifier or .auth/refresh does its work inside the
- * write call, so `echo CODE > .auth/verifier` fails in the shell when the
- * code is refused (SPEC §3). Each write is taken whole (a code or URL is
- * far below the size the kernel splits writes at).
- */
-static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
-		      size_t size)
-{
-	const char *name =
-	    h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH;
-	char err[512] = "";
-	int rc;
-
-	if (size > AUTH_WRITE_MAX)
-		return -EFBIG;
-	sbuf_reset(&h->in);
-	rc = sbuf_add(&h->in, buf, size);
-	if (rc)
-		return rc;
-	if (h->kind == NODE_AUTH_VERIFIER)
-		rc = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
-	else
-		rc = auth_refresh_now(x->auth, NULL, err, sizeof(err));
-	/* auth_* leave err to us: this is its one log line (-EROFS too:
-	 * tokens in use but not saved). */
-	if (rc)
-		log_err("%s: %s", name, err);
-	if (rc == 0 || rc == -EROFS) {
-		/* New credential: what was cached under the old one (or
-		 * refused without one) is stale, and the user may differ. */
-		cache_drop_all(x->cache);
-		if (h->kind == NODE_AUTH_VERIFIER)
-			cache_refresh_user(x->cache);
-		sbuf_reset(&h->in);
-		return (int)size;
-	}
-	sbuf_reset(&h->in);
-	if (rc == -ENOLCK)
-		return -EIO; /* our settings file: the status says which */
-	if (rc == -EIO || rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EPERM)
-		return rc;
-	return -EACCES;
-}
-
 static int fsops_open(const char *path, struct fuse_file_info *fi)
 {
 	struct fsops_ctx *x = ctx();
@@ -525,7 +381,7 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 	if (is_auth_writable(n.kind)) {
 		if ((fi->flags & O_ACCMODE) != O_WRONLY)
 			return -EACCES;
-		rc = caller_may_write();
+		rc = control_may_write();
 		if (rc)
 			return rc;
 	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
@@ -540,8 +396,7 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 	if (n.kind == NODE_AUTH_VERIFIER || n.kind == NODE_AUTH_REFRESH) {
 		fi->direct_io = 1;
 	} else if (n.kind == NODE_AUTH_STATUS || n.kind == NODE_AUTH_URL) {
-		rc = n.kind == NODE_AUTH_STATUS ? status_text(x, &sb)
-						: url_text(x, &sb);
+		rc = control_text(x, n.kind, &sb);
 		if (rc) {
 			free(h);
 			return rc;
@@ -665,9 +520,9 @@ static int fsops_write(const char *path, const char *buf, size_t size,
 		return -EROFS;
 	/* Checked at open too; a descriptor handed to another user (a
 	 * setuid helper, SCM_RIGHTS) must not carry the right along. */
-	if (caller_may_write())
+	if (control_may_write())
 		return -EACCES;
-	return auth_write(ctx(), h, buf, size);
+	return control_write(ctx(), h, buf, size);
 }
 
 static int fsops_truncate(const char *path, off_t size,
@@ -677,7 +532,7 @@ static int fsops_truncate(const char *path, off_t size,
 	/* `echo CODE > .auth/verifier` opens with O_TRUNC: nothing to cut. */
 	if (strcmp(path, AUTH_VERIFIER) == 0 ||
 	    strcmp(path, AUTH_REFRESH) == 0) {
-		if (caller_may_write())
+		if (control_may_write())
 			return -EACCES;
 		return size == 0 ? 0 : -EROFS;
 	}

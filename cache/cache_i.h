@@ -1,0 +1,94 @@
+#ifndef SSFS_CACHE_CACHE_I_H
+#define SSFS_CACHE_CACHE_I_H
+
+/*
+ * Inside cache/: the cache's state, shared by cache.c (the sheets),
+ * listing.c (the sheet list), content.c (rendered bytes in memory and on
+ * disk) and state.c (online/offline, the status, the user). Not for other
+ * modules. Locking: c->lock protects what the comments say; network and
+ * rendering happen outside it, by a sheet's busy owner only.
+ */
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache/cache.h"
+#include "cache/source.h"
+#include "render/render.h"
+
+struct model_sheet;
+
+#define FMT_COUNT 2
+/* While offline the network is tried again after 1 s, 2 s, 4 s ... up to
+ * cache_ttl (at least 1 s, at most this). */
+#define CACHE_OFFLINE_RETRY_MAX_S 60.0
+
+struct sheet_state {
+	int64_t id;
+	struct sheet_state *next;  /* hash chain */
+	struct model_sheet *model; /* newest version fetched, or NULL */
+	struct cache_content *content[FMT_COUNT];
+	int64_t version;	  /* version of model/content, -1 none */
+	double checked_at;	  /* monotonic seconds of the last validation */
+	int64_t shown[FMT_COUNT]; /* size getattr last showed, -1 never */
+	bool busy;		  /* a thread is fetching or rendering */
+	bool refused;		  /* a prefetch got 403/404 for ... */
+	int64_t refused_mtime;	  /* ... the sheet listed with this mtime */
+};
+
+struct cache {
+	struct cache_source src; /* set by cache_new, then read-only */
+	struct cache_opts opts;
+	struct cache_hooks hooks; /* set once, before other threads */
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled when a busy flag clears */
+
+	/* protected by lock */
+	struct cache_listing *listing;
+	double listed_at;
+	bool listing_busy;
+	struct sheet_state **table;
+	size_t nbuckets;
+	size_t nsheets;
+	double offline_since; /* wall-clock time, 0 when online */
+	double retry_gap;     /* offline: the backoff's current step (s) */
+	double retry_at;      /* offline: no request before (monotonic) */
+	char last_error[512];
+	double last_error_at;
+	char *user; /* "Name <email>", or NULL */
+};
+
+/* state.c: the clock, and whether the network may be tried */
+double cache_mono(const struct cache *c);
+double cache_wall(const struct cache *c);
+bool cache_is_network_error(int rc);
+/*
+ * Whether the network may be tried now. While offline, a request is made
+ * at most once per backoff step (cache_note_result); until then the caller
+ * fails as the last request did (-EIO) and serves what it holds, at once,
+ * instead of each lookup and open waiting for a connect timeout.
+ */
+bool cache_may_try(struct cache *c);
+
+/* content.c */
+/* The disk cache's name for a rendering: the format and the options that
+ * change its bytes. */
+const char *cache_variant(const struct cache *c, enum render_fmt fmt);
+/* Whether held bytes stamped held_mtime are at least as new as the sheet
+ * the list shows (a list read before a later fetch is merely late; an
+ * unknown modifiedAt on either side trusts what is held). */
+bool cache_current(int64_t held_mtime, int64_t listed_mtime);
+struct cache_content *cache_content_get(struct cache_content *ct);
+/* m rendered as fmt: a new content (refs 1). 0 or -errno. */
+int cache_render(struct cache *c, const struct model_sheet *m,
+		 enum render_fmt fmt, struct cache_content **out);
+/* The disk cache's copy as a content (refs 1). 0 or -errno. */
+int cache_content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+			    struct cache_content **out);
+/* Keep a freshly rendered file on disk for the next mount; whether it is
+ * there. */
+bool cache_store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+			 const struct cache_content *ct);
+
+#endif /* SSFS_CACHE_CACHE_I_H */

@@ -1,0 +1,143 @@
+/*
+ * Rendered bytes (struct cache_content): refcounted and immutable, made
+ * from a model by render/, kept in memory by the cache and on disk by
+ * cache/diskcache.c, read back from there. Any thread; no lock needed (a
+ * content never changes once made).
+ */
+#include "cache/cache_i.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/model.h"
+#include "cache/diskcache.h"
+#include "util/log.h"
+#include "util/sbuf.h"
+
+void cache_content_put(struct cache_content *ct)
+{
+	if (!ct)
+		return;
+	if (__atomic_sub_fetch(&ct->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		free(ct->data);
+		free(ct);
+	}
+}
+
+struct cache_content *cache_content_get(struct cache_content *ct)
+{
+	__atomic_add_fetch(&ct->refs, 1, __ATOMIC_ACQ_REL);
+	return ct;
+}
+
+/* The disk cache's name for a rendering: the format and the options that
+ * change its bytes. */
+const char *cache_variant(const struct cache *c, enum render_fmt fmt)
+{
+	static const char *const csv[2][2] = {
+	    {"csv-raw-lf", "csv-raw-crlf"},
+	    {"csv-display-lf", "csv-display-crlf"},
+	};
+
+	if (fmt == RENDER_FMT_JSON)
+		return "json";
+	return csv[c->opts.render.display ? 1 : 0][c->opts.render.crlf ? 1 : 0];
+}
+
+/* Whether held bytes stamped held_mtime are at least as new as the sheet
+ * the list shows (a list read before a later fetch is merely late; an
+ * unknown modifiedAt on either side trusts what is held). */
+bool cache_current(int64_t held_mtime, int64_t listed_mtime)
+{
+	return !listed_mtime || !held_mtime || held_mtime >= listed_mtime;
+}
+
+int cache_render(struct cache *c, const struct model_sheet *m,
+			  enum render_fmt fmt, struct cache_content **out)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	struct cache_content *ct;
+	size_t sb_alloc;
+	int64_t t = 0;
+	int rc;
+
+	if (!m)
+		return -EINVAL;
+	rc = render_sheet(m, fmt, &c->opts.render, &sb);
+	if (rc)
+		return rc;
+	sb_alloc = sb.alloc;
+	ct = calloc(1, sizeof(*ct));
+	if (!ct) {
+		sbuf_release(&sb);
+		return -ENOMEM;
+	}
+	ct->data = sbuf_detach(&sb, &ct->len);
+	if (!ct->data) {
+		free(ct);
+		return -ENOMEM;
+	}
+	/* The buffer grew by doubling: give back what the content does not
+	 * use, since it stays as long as the cache holds it. */
+	if (sb_alloc > ct->len + 1) {
+		char *p = realloc(ct->data, ct->len + 1);
+
+		if (p)
+			ct->data = p;
+	}
+	ct->version = m->version;
+	if (m->modified_at && model_parse_time(m->modified_at, &t) == 0)
+		ct->mtime_s = t;
+	ct->refs = 1;
+	*out = ct;
+	return 0;
+}
+
+/* Content from the disk cache as a struct cache_content (a new reference). */
+int cache_content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+			     struct cache_content **out)
+{
+	struct diskcache_meta meta;
+	struct cache_content *ct;
+	char *data = NULL;
+	int rc;
+
+	rc = diskcache_get(c->opts.disk, id, cache_variant(c, fmt), &meta, &data);
+	if (rc)
+		return rc;
+	ct = calloc(1, sizeof(*ct));
+	if (!ct) {
+		free(data);
+		return -ENOMEM;
+	}
+	ct->data = data;
+	ct->len = (size_t)meta.size;
+	ct->version = meta.version;
+	ct->mtime_s = meta.mtime_s;
+	ct->refs = 1;
+	*out = ct;
+	return 0;
+}
+
+/* Keep a freshly rendered file on disk for the next mount. Returns
+ * whether it is there. */
+bool cache_store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
+			  const struct cache_content *ct)
+{
+	struct diskcache_meta meta = {
+	    .version = ct->version,
+	    .mtime_s = ct->mtime_s,
+	    .size = ct->len,
+	};
+	int rc;
+
+	if (!c->opts.disk || ct->version < 0)
+		return false;
+	rc = diskcache_put(c->opts.disk, id, cache_variant(c, fmt), &meta, ct->data);
+	if (rc && rc != -EFBIG)
+		log_warn("disk cache: cannot keep sheet %lld: %s",
+			 (long long)id, strerror(-rc));
+	return rc == 0;
+}
+

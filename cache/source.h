@@ -1,0 +1,64 @@
+#ifndef SSFS_CACHE_SOURCE_H
+#define SSFS_CACHE_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/http.h"
+
+/*
+ * Where the cache and the prefetcher get what they hold, and their clock:
+ * the Smartsheet API in the daemon (cache_source_api), a fake in the unit
+ * tests (tests/unit/test_cache.c, test_prefetch.c). Every operation may be
+ * called from any thread at once. The fetching calls return 0 or a
+ * negative errno and fill *res (what the server said); the priority is the
+ * request window's (speculative ones fail with -ECANCELED once cancelled).
+ */
+
+struct api;
+struct model_sheet;
+struct model_sheet_list;
+struct model_user;
+
+struct cache_source_ops {
+	int (*list_sheets)(void *ctx, enum http_priority prio,
+			   struct model_sheet_list *out,
+			   struct http_result *res);
+	int (*get_sheet)(void *ctx, int64_t id, enum http_priority prio,
+			 struct model_sheet **out, struct http_result *res);
+	int (*get_version)(void *ctx, int64_t id, enum http_priority prio,
+			   int64_t *version, struct http_result *res);
+	int (*get_user)(void *ctx, struct model_user *out,
+			struct http_result *res);
+	/* The request window, for the prefetcher: wait until a request of
+	 * prio could go (0 or -ECANCELED), the warm-up's pace, cancel or
+	 * allow speculative requests, requests in the last window (-1: no
+	 * limit). */
+	int (*wait_room)(void *ctx, enum http_priority prio);
+	void (*set_background_rate)(void *ctx, int per_min);
+	void (*cancel_speculative)(void *ctx, bool on);
+	int (*window_count)(void *ctx);
+	/* Seconds: monotonic (TTLs, backoff) and wall clock (the status). */
+	double (*mono_s)(void *ctx);
+	double (*wall_s)(void *ctx);
+};
+
+struct cache_source {
+	const struct cache_source_ops *ops;
+	void *ctx;
+};
+
+/*
+ * The daemon's source: api for the requests, http for the window (both
+ * borrowed), the system clocks. The struct is the caller's and must
+ * outlive every user of s->source.
+ */
+struct cache_api_source {
+	struct cache_source source;
+	struct api *api;
+	struct http *http;
+};
+void cache_api_source_init(struct cache_api_source *s, struct api *api,
+			   struct http *http);
+
+#endif /* SSFS_CACHE_SOURCE_H */

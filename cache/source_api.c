@@ -1,0 +1,112 @@
+/*
+ * The cache's source in the daemon: the Smartsheet API (api/) for what it
+ * holds, the http request window for the prefetcher's pace, the system
+ * clocks. Stateless glue; any thread.
+ */
+#include "cache/source.h"
+
+#include <time.h>
+
+#include "api/api.h"
+
+static int list_sheets(void *ctx, enum http_priority prio,
+		       struct model_sheet_list *out, struct http_result *res)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_list_sheets(s->api, prio, out, res);
+}
+
+static int get_sheet(void *ctx, int64_t id, enum http_priority prio,
+		     struct model_sheet **out, struct http_result *res)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_get_sheet(s->api, id, prio, out, res);
+}
+
+static int get_version(void *ctx, int64_t id, enum http_priority prio,
+		       int64_t *version, struct http_result *res)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_get_sheet_version(s->api, id, prio, version, res);
+}
+
+static int get_user(void *ctx, struct model_user *out,
+		    struct http_result *res)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_get_user(s->api, out, res);
+}
+
+static int wait_room(void *ctx, enum http_priority prio)
+{
+	const struct cache_api_source *s = ctx;
+
+	return http_wait_room(s->http, prio);
+}
+
+static void set_background_rate(void *ctx, int per_min)
+{
+	const struct cache_api_source *s = ctx;
+
+	http_set_background_rate(s->http, per_min);
+}
+
+static void cancel_speculative(void *ctx, bool on)
+{
+	const struct cache_api_source *s = ctx;
+
+	http_cancel_speculative(s->http, on);
+}
+
+static int window_count(void *ctx)
+{
+	const struct cache_api_source *s = ctx;
+
+	return http_window_count(s->http);
+}
+
+static double clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono_s(void *ctx)
+{
+	(void)ctx;
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+static double wall_s(void *ctx)
+{
+	(void)ctx;
+	return clock_s(CLOCK_REALTIME);
+}
+
+static const struct cache_source_ops api_ops = {
+    .list_sheets = list_sheets,
+    .get_sheet = get_sheet,
+    .get_version = get_version,
+    .get_user = get_user,
+    .wait_room = wait_room,
+    .set_background_rate = set_background_rate,
+    .cancel_speculative = cancel_speculative,
+    .window_count = window_count,
+    .mono_s = mono_s,
+    .wall_s = wall_s,
+};
+
+void cache_api_source_init(struct cache_api_source *s, struct api *api,
+			   struct http *http)
+{
+	s->source.ops = &api_ops;
+	s->source.ctx = s;
+	s->api = api;
+	s->http = http;
+}

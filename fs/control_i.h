@@ -1,0 +1,29 @@
+#ifndef SSFS_FS_CONTROL_I_H
+#define SSFS_FS_CONTROL_I_H
+
+/*
+ * Inside fs/: the .auth/ control files (fs/control.c), for fs/ops.c.
+ */
+
+#include <stddef.h>
+
+#include "fs/ops_i.h"
+
+struct fsops_ctx;
+struct sbuf;
+
+/*
+ * Writes (the .auth/ control files; sheet files with write-back) are the
+ * mounting user's or root's: 0, or -EACCES for anyone else (the caller of
+ * the current FUSE operation).
+ */
+int control_may_write(void);
+
+/* The text of .auth/status or .auth/url (k) for an open. 0 or -errno. */
+int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb);
+
+/* A write to .auth/verifier or .auth/refresh (h->kind): size, or -errno. */
+int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
+		  size_t size);
+
+#endif /* SSFS_FS_CONTROL_I_H */
