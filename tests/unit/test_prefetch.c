@@ -1,0 +1,186 @@
+/*
+ * The prefetcher (warm-up and read-ahead) against a fake source: every
+ * sheet not held is fetched once, each after waiting for room at its own
+ * priority and then fetched at AHEAD (never paced while a reader may wait
+ * for it); a reader going in order gets the next sheets fetched; a stop
+ * cancels what waits and joins every thread.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache/cache.h"
+#include "cache/prefetch.h"
+#include "testlib.h"
+#include "fake_source.h"
+#include "util/sbuf.h"
+
+static struct cache *new_cache(struct fake *f)
+{
+	struct cache_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.ttl_s = 3600;
+	return cache_new(&f->src, &o);
+}
+
+static void hook_listing(void *ctx)
+{
+	prefetch_listing_changed(ctx);
+}
+
+static void hook_opened(void *ctx, int64_t id)
+{
+	prefetch_opened(ctx, id);
+}
+
+static void hook_stale(void *ctx, int64_t id)
+{
+	prefetch_soon(ctx, id);
+}
+
+/* As cmd/mount.c wires them: the cache's hooks reach the prefetcher. */
+static struct prefetch *new_prefetch(struct cache *c, struct fake *f,
+				     const struct prefetch_opts *po)
+{
+	struct prefetch *p = prefetch_new(c, &f->src, po);
+	struct cache_hooks h = {
+	    .listing_changed = hook_listing,
+	    .opened = hook_opened,
+	    .stale = hook_stale,
+	    .ctx = p,
+	};
+
+	if (p)
+		cache_set_hooks(c, &h);
+	return p;
+}
+
+static int n_wanted;
+
+static bool gets_reached(const struct fake *f)
+{
+	return f->get_calls >= n_wanted;
+}
+
+static void test_prefetch_warmup_fetches_each_sheet_once(void)
+{
+	struct prefetch_opts po = {.workers = 4, .per_min = 60, .ahead = 0};
+	struct cache_listing *l = NULL;
+	struct sbuf st = SBUF_INIT(4096);
+	struct prefetch *p;
+	struct fake f;
+	struct cache *c;
+	size_t i;
+
+	fake_init(&f, 6);
+	c = new_cache(&f);
+	p = new_prefetch(c, &f, &po);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_INT(prefetch_start(p), 0);
+	CHECK_INT(f.bg_rate, 60);
+	n_wanted = 6;
+	CHECK(fake_wait(&f, gets_reached));
+	usleep(50 * 1000); /* nothing more comes */
+	CHECK_INT(f.get_calls, 6);
+	/* Room waited for at the warm-up's priority, fetched at AHEAD. */
+	CHECK_INT(f.gets_by_prio[HTTP_PRIO_AHEAD], 6);
+	CHECK(f.room_calls >= 6);
+	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	for (i = 0; l && i < l->count; i++)
+		CHECK(cache_held(c, l->items[i].id, l->items[i].mtime_s));
+	cache_put_listing(c, l);
+	CHECK_INT(prefetch_status(p, &st), 0);
+	CHECK(strstr(st.buf, "warm-up: all 6 sheets done") != NULL);
+	prefetch_stop(p);
+	CHECK(f.cancelled);
+	sbuf_release(&st);
+	cache_free(c);
+	fake_release(&f);
+}
+
+static void test_prefetch_readahead_follows_a_reader(void)
+{
+	struct prefetch_opts po = {.workers = 2, .per_min = 0, .ahead = 2};
+	struct cache_listing *l = NULL;
+	struct prefetch *p;
+	struct fake f;
+	struct cache *c;
+
+	fake_init(&f, 8);
+	c = new_cache(&f);
+	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	p = new_prefetch(c, &f, &po);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_INT(prefetch_start(p), 0);
+	/* A random open queues nothing. */
+	prefetch_opened(p, 105);
+	usleep(100 * 1000);
+	CHECK_INT(f.get_calls, 0);
+	/* In order: the next two. */
+	prefetch_opened(p, 101);
+	prefetch_opened(p, 102);
+	n_wanted = 2;
+	CHECK(fake_wait(&f, gets_reached));
+	usleep(50 * 1000);
+	CHECK_INT(f.get_calls, 2);
+	CHECK(cache_held(c, 103, f.sheets[2].mtime_s));
+	CHECK(cache_held(c, 104, f.sheets[3].mtime_s));
+	/* A stale sheet is fetched soon. */
+	prefetch_soon(p, 108);
+	n_wanted = 3;
+	CHECK(fake_wait(&f, gets_reached));
+	CHECK_INT(f.last_get_id, 108);
+	prefetch_stop(p);
+	cache_free(c);
+	fake_release(&f);
+}
+
+static bool someone_waits(const struct fake *f)
+{
+	return f->room_calls >= 1;
+}
+
+/* Unmount in the middle of a warm-up that waits for room: the stop
+ * cancels the wait and joins every thread at once. */
+static void test_prefetch_stop_cancels_what_waits(void)
+{
+	struct prefetch_opts po = {.workers = 4, .per_min = 1, .ahead = 8};
+	struct timespec t0, t1;
+	struct prefetch *p;
+	struct fake f;
+	struct cache *c;
+
+	fake_init(&f, 4);
+	f.hold_room = true;
+	c = new_cache(&f);
+	p = new_prefetch(c, &f, &po);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_INT(prefetch_start(p), 0);
+	CHECK(fake_wait(&f, someone_waits));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	prefetch_stop(p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec < 2);
+	CHECK_INT(f.get_calls, 0);
+	cache_free(c);
+	fake_release(&f);
+}
+
+int main(void)
+{
+	T(test_prefetch_warmup_fetches_each_sheet_once);
+	T(test_prefetch_readahead_follows_a_reader);
+	T(test_prefetch_stop_cancels_what_waits);
+	return t_run();
+}
