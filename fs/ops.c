@@ -23,10 +23,10 @@
 #include <fuse.h>
 #include <openssl/crypto.h>
 
-#include "api/api.h"
 #include "auth/auth.h"
 #include "cache/cache.h"
 #include "cache/prefetch.h"
+#include "render/names.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
@@ -112,13 +112,6 @@ static bool split_ext(const char *name, size_t *stem_len, enum render_fmt *fmt)
 	return false;
 }
 
-/* A canonical decimal id: digits only, no leading zero, fits int64. */
-static bool parse_id(const char *s, size_t n, int64_t *id)
-{
-	if (n == 0 || n > 19 || (s[0] == '0' && n > 1))
-		return false;
-	return api_parse_int64(s, n, id) == 0 && *id >= 0;
-}
 
 static bool is_auth_writable(enum node_kind k)
 {
@@ -160,7 +153,8 @@ static int resolve_sheet(const char *name, bool by_id, struct node *n)
 	if (by_id) {
 		int64_t id;
 
-		it = parse_id(stem, len, &id) ? cache_find_id(l, id) : NULL;
+		it = names_parse_id(stem, len, &id) == 0 ? cache_find_id(l, id)
+							 : NULL;
 	} else {
 		it = cache_find_stem(l, stem);
 	}

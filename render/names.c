@@ -1,8 +1,14 @@
+/*
+ * Sheet names -> file names (SPEC §3): sanitized stems, made unique with the
+ * sheet id and cut to fit 255 bytes; and back from a by-id name to its id.
+ * Pure: no I/O, no locks, no state; any thread may call it.
+ */
 #include "render/names.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +223,25 @@ void names_release(struct names_entry *entries, size_t n)
 		free(entries[i].stem);
 		entries[i].stem = NULL;
 	}
+}
+
+int names_parse_id(const char *s, size_t n, int64_t *id)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (n == 0 || (s[0] == '0' && n > 1))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (v > ((uint64_t)INT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*id = (int64_t)v;
+	return 0;
 }

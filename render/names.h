@@ -40,4 +40,13 @@ void names_release(struct names_entry *entries, size_t n);
  * string, NULL when out of memory. */
 char *names_sanitize(const char *name);
 
+/*
+ * The id of a by-id file name's stem, the inverse of how ids print: s[0..n)
+ * must be a canonical decimal (digits only: no sign, no space, no leading
+ * zero) of at most INT64_MAX. 0 and *id set; -EINVAL when s is not such a
+ * decimal; -ERANGE when it is one above INT64_MAX. *id is written only on
+ * success.
+ */
+int names_parse_id(const char *s, size_t n, int64_t *id) SSFS_WUR;
+
 #endif /* SSFS_RENDER_NAMES_H */

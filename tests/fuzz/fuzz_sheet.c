@@ -11,7 +11,8 @@
 
 #include "api/api.h"
 #include "api/model.h"
-#include "render/render.h"
+#include "render/csv.h"
+#include "render/json.h"
 #include "util/sbuf.h"
 
 static int parse_in_pieces(const char *d, size_t n, size_t step,

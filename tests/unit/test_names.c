@@ -1,6 +1,8 @@
 #include "render/names.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "tests/unit/testlib.h"
@@ -346,6 +348,71 @@ static void test_names_empty_list(void)
 	names_release(&e, 0);
 }
 
+/* ---- names_parse_id ---- */
+
+static void test_names_parse_id_table(void)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		int64_t id;
+	} t[] = {
+	    {"0", 0, 0},
+	    {"1", 0, 1},
+	    {"7900000000000001", 0, 7900000000000001},
+	    {"9007199254740993", 0, 9007199254740993}, /* 2^53 + 1 */
+	    {"9223372036854775807", 0, INT64_MAX},
+	    {"9223372036854775808", -ERANGE, 0}, /* INT64_MAX + 1 */
+	    {"9999999999999999999", -ERANGE, 0},
+	    {"18446744073709551616", -ERANGE, 0}, /* 2^64: no wrap */
+	    {"12345678901234567890", -ERANGE, 0}, /* 20 digits */
+	    {"00", -EINVAL, 0},
+	    {"01", -EINVAL, 0},
+	    {"0007", -EINVAL, 0},
+	    {"09223372036854775807", -EINVAL, 0},
+	    {"", -EINVAL, 0},
+	    {"-1", -EINVAL, 0},
+	    {"-0", -EINVAL, 0},
+	    {"+1", -EINVAL, 0},
+	    {"-9223372036854775808", -EINVAL, 0},
+	    {" 1", -EINVAL, 0},
+	    {"1 ", -EINVAL, 0},
+	    {"1a", -EINVAL, 0},
+	    {"0x10", -EINVAL, 0},
+	    {"1e3", -EINVAL, 0},
+	    {"1.0", -EINVAL, 0},
+	    {"\xef\xbc\x91", -EINVAL, 0},	   /* U+FF11 FULLWIDTH ONE */
+	    {"99999999999999999999x", -EINVAL, 0}, /* not a number at all */
+	};
+	size_t i;
+	int64_t id;
+	int rc;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
+		id = 42;
+		rc = names_parse_id(t[i].in, strlen(t[i].in), &id);
+		if (rc != t[i].rc || (!rc && id != t[i].id))
+			fprintf(stderr, "case \"%s\"\n", t[i].in);
+		CHECK_INT(rc, t[i].rc);
+		CHECK_INT(id, t[i].rc ? 42 : t[i].id); /* set only on success */
+	}
+}
+
+/* Only the n bytes given count: the stem of "123.csv" is "123". */
+static void test_names_parse_id_length(void)
+{
+	int64_t id = 42;
+
+	CHECK_INT(names_parse_id("123.csv", 3, &id), 0);
+	CHECK_INT(id, 123);
+	CHECK_INT(names_parse_id("1234", 2, &id), 0);
+	CHECK_INT(id, 12);
+	CHECK_INT(names_parse_id("0123", 1, &id), 0);
+	CHECK_INT(id, 0);
+	CHECK_INT(names_parse_id("5", 0, &id), -EINVAL);
+	CHECK_INT(id, 0);
+}
+
 int main(void)
 {
 	T(test_names_sanitize_table);
@@ -355,5 +422,7 @@ int main(void)
 	T(test_names_long_and_duplicate);
 	T(test_names_many);
 	T(test_names_empty_list);
+	T(test_names_parse_id_table);
+	T(test_names_parse_id_length);
 	return t_run();
 }

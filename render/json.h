@@ -1,0 +1,35 @@
+#ifndef SSFS_RENDER_JSON_H
+#define SSFS_RENDER_JSON_H
+
+#include "api/model.h"
+#include "util/sbuf.h"
+
+/*
+ * Sheet model -> JSON bytes (SPEC §4: everything up to "rows":[ on the first
+ * line, one row object a line, "]}" last). Pure: no I/O, no globals, no
+ * locks. Each function appends to out and returns 0 or a negative errno
+ * (-EFBIG when out's cap is hit, -ENOMEM).
+ *
+ * Choices SPEC §4 leaves open:
+ * - "version" is left out when it is negative, "permalink" and "modifiedAt"
+ *   when NULL; "parentId" is null when parent_id is 0. A non-finite number
+ *   is null. A cell with an objectValue array renders as the array, whatever
+ *   its value. A cell with no value but a displayValue renders the
+ *   displayValue as a string.
+ * - "cells" keys: the first column (in sheet order) with a title uses the
+ *   title; each later column with the same title uses
+ *   "<title> (<column id>)", with " (<column id>)" appended again while the
+ *   key still equals another column's key. The "columns" array always shows
+ *   the real titles.
+ * - Strings escape '"', '\\', control characters (\n \r \t \b \f, others as
+ *   \u00XX) and U+2028/U+2029; other UTF-8 is copied as it is (the model
+ *   holds valid UTF-8).
+ */
+
+/* The whole file; on failure out is released. */
+int render_json(const struct model_sheet *s, struct sbuf *out) SSFS_WUR;
+
+/* Append s as a JSON string literal with escapes (NULL as ""). */
+int render_json_string(struct sbuf *out, const char *s) SSFS_WUR;
+
+#endif /* SSFS_RENDER_JSON_H */
