@@ -374,7 +374,7 @@ static int render_content(struct cache *c, const struct model_sheet *m,
 	ct = calloc(1, sizeof(*ct));
 	if (!ct)
 		return -ENOMEM;
-	/* Exactly the bytes: the content stays as long as the cache holds it. */
+	/* Exactly the bytes: the content stays while the cache holds it. */
 	rc = render_sheet_bytes(m, fmt, &c->opts.render, &ct->data, &ct->len);
 	if (rc) {
 		free(ct);

@@ -594,9 +594,9 @@ struct proxy {
 	int port;
 	pthread_t tid;
 	pthread_mutex_t mu;
-	bool stop;          /* protected by mu */
-	char seen[8192];    /* request heads, one after the other; by mu */
-	size_t seen_len;    /* protected by mu */
+	bool stop;	 /* protected by mu */
+	char seen[8192]; /* request heads, one after the other; by mu */
+	size_t seen_len; /* protected by mu */
 };
 
 static void proxy_serve(struct proxy *px, int c)
@@ -632,7 +632,7 @@ static void proxy_serve(struct proxy *px, int c)
 			while (recv(c, head, sizeof(head), 0) > 0)
 				;
 	} else if (n) {
-		(void)!send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL);
+		(void)send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL);
 	}
 	close(c);
 }
@@ -698,8 +698,8 @@ static bool proxy_saw(struct proxy *px, const char *text)
 	pthread_mutex_lock(&px->mu);
 	yes = strstr(px->seen, text) != NULL;
 	if (!yes)
-		fprintf(stderr, "  the proxy did not see \"%s\" in:\n%s\n", text,
-			px->seen);
+		fprintf(stderr, "  the proxy did not see \"%s\" in:\n%s\n",
+			text, px->seen);
 	pthread_mutex_unlock(&px->mu);
 	return yes;
 }

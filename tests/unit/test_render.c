@@ -890,9 +890,11 @@ static bool same_bytes(const char *got, size_t got_len, const char *want,
 		;
 	if (i == got_len && i == want_len)
 		return true;
-	fprintf(stderr, "  %zu and %zu bytes, first difference at %zu: "
-		"\"%.20s\" vs \"%.20s\"\n", got_len, want_len, i,
-		i < got_len ? got + i : "", i < want_len ? want + i : "");
+	fprintf(stderr,
+		"  %zu and %zu bytes, first difference at %zu: "
+		"\"%.20s\" vs \"%.20s\"\n",
+		got_len, want_len, i, i < got_len ? got + i : "",
+		i < want_len ? want + i : "");
 	return false;
 }
 
@@ -905,7 +907,7 @@ static void check_big_json(const struct model_sheet *s, const char *text)
 	CHECK(root != NULL);
 	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
 	CHECK_INT(cJSON_GetArraySize(rows), s->nrows);
-	cJSON_ArrayForEach(row, rows) {
+	for (row = rows ? rows->child : NULL; row; row = row->next) {
 		v = cJSON_GetObjectItemCaseSensitive(row, "id");
 		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(i + 1))
 			bad++;
@@ -995,8 +997,8 @@ static void test_render_big_sheet(void)
 	 * and a NUL, not the buffer's spare room. The sheet is sized so that
 	 * the room left by any power-of-two buffer is over 8 KiB, well above
 	 * malloc's rounding (a page for an mmap'd block). */
-	CHECK_INT(render_sheet_bytes(&s, RENDER_FMT_CSV, NULL, &held,
-				     &held_len), 0);
+	CHECK_INT(
+	    render_sheet_bytes(&s, RENDER_FMT_CSV, NULL, &held, &held_len), 0);
 	CHECK(held && same_bytes(held, held_len, want, want_len));
 	for (pow2 = 64; pow2 < want_len + 1; pow2 *= 2)
 		;
