@@ -59,9 +59,14 @@ static void log_failure(const char *path, int rc, const struct http_result *r,
 			const char *what)
 {
 	struct sbuf sb = SBUF_INIT(1024);
-	int prio = rc == -ENOENT || r->status == 404 ? LOG_WARNING : LOG_ERR;
+	int prio = LOG_ERR;
 	int e = 0;
 
+	/* A request cancelled at unmount failed nobody: no error to show. */
+	if (rc == -ECANCELED)
+		prio = LOG_DEBUG;
+	else if (rc == -ENOENT || r->status == 404)
+		prio = LOG_WARNING;
 	if (r->status)
 		e |= sbuf_addf(&sb, "HTTP %ld", r->status);
 	else

@@ -54,37 +54,22 @@ bool cache_current(int64_t held_mtime, int64_t listed_mtime)
 }
 
 int cache_render(struct cache *c, const struct model_sheet *m,
-			  enum render_fmt fmt, struct cache_content **out)
+		 enum render_fmt fmt, struct cache_content **out)
 {
-	struct sbuf sb = SBUF_INIT(0);
 	struct cache_content *ct;
-	size_t sb_alloc;
 	int64_t t = 0;
 	int rc;
 
 	if (!m)
 		return -EINVAL;
-	rc = render_sheet(m, fmt, &c->opts.render, &sb);
-	if (rc)
-		return rc;
-	sb_alloc = sb.alloc;
 	ct = calloc(1, sizeof(*ct));
-	if (!ct) {
-		sbuf_release(&sb);
+	if (!ct)
 		return -ENOMEM;
-	}
-	ct->data = sbuf_detach(&sb, &ct->len);
-	if (!ct->data) {
+	/* Exactly the bytes: the content stays while the cache holds it. */
+	rc = render_sheet_bytes(m, fmt, &c->opts.render, &ct->data, &ct->len);
+	if (rc) {
 		free(ct);
-		return -ENOMEM;
-	}
-	/* The buffer grew by doubling: give back what the content does not
-	 * use, since it stays as long as the cache holds it. */
-	if (sb_alloc > ct->len + 1) {
-		char *p = realloc(ct->data, ct->len + 1);
-
-		if (p)
-			ct->data = p;
+		return rc;
 	}
 	ct->version = m->version;
 	if (m->modified_at && model_parse_time(m->modified_at, &t) == 0)

@@ -6,6 +6,7 @@
 #include "render/render.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 #include "render/csv.h"
 #include "render/json.h"
@@ -21,4 +22,29 @@ int render_sheet(const struct model_sheet *s, enum render_fmt fmt,
 	}
 	sbuf_release(out);
 	return -EINVAL;
+}
+
+int render_sheet_bytes(const struct model_sheet *s, enum render_fmt fmt,
+		       const struct render_opts *o, char **data, size_t *len)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	size_t alloc, n;
+	char *p, *fit;
+	int rc;
+
+	rc = render_sheet(s, fmt, o, &sb);
+	if (rc)
+		return rc;
+	alloc = sb.alloc;
+	p = sbuf_detach(&sb, &n);
+	if (!p)
+		return -ENOMEM;
+	if (alloc > n + 1) {
+		fit = realloc(p, n + 1);
+		if (fit)
+			p = fit;
+	}
+	*data = p;
+	*len = n;
+	return 0;
 }

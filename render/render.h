@@ -31,4 +31,14 @@ struct render_opts {
 int render_sheet(const struct model_sheet *s, enum render_fmt fmt,
 		 const struct render_opts *o, struct sbuf *out) SSFS_WUR;
 
+/*
+ * render_sheet into a new buffer of exactly *len + 1 bytes (the bytes and a
+ * NUL): what a cache keeps for long, without the spare room the buffer's
+ * doubling left. *data is the caller's to free(). Both outputs are written
+ * only on success; 0 or a negative errno.
+ */
+int render_sheet_bytes(const struct model_sheet *s, enum render_fmt fmt,
+		       const struct render_opts *o, char **data,
+		       size_t *len) SSFS_WUR;
+
 #endif /* SSFS_RENDER_RENDER_H */

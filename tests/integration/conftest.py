@@ -7,9 +7,11 @@ shell user sees. Everything started is stopped at teardown.
 import errno
 import json
 import os
+import random
 import re
 import shutil
 import signal
+import string
 import subprocess
 import sys
 import tempfile
@@ -27,10 +29,21 @@ BIN = os.environ.get("SSFS_BIN", os.path.join(ROOT, "build", "smartsheetfs"))
 TOKEN = "test-token-0123456789"
 FAKE = os.path.join(SUPPORT, "fake_smartsheet.py")
 
-# Daemon stderr lines that fail a test unless the test registers them.
-BAD_OUTPUT = re.compile(
-    r"AddressSanitizer|runtime error|LeakSanitizer|^==\d+==|"
-    r"Assertion|Segmentation", re.M)
+# Daemon stderr lines that fail a test whatever it registered with allow():
+# sanitizer and valgrind reports, crashes, failed assertions, and the
+# messages glibc and libfuse print before they abort.
+FATAL_OUTPUT = re.compile(
+    r"AddressSanitizer|LeakSanitizer|ThreadSanitizer|MemorySanitizer|"
+    r"UndefinedBehaviorSanitizer|runtime error|^==\d+==|"
+    r"SUMMARY: \w*Sanitizer|Segmentation fault|Assertion .* failed|"
+    r"Invalid (read|write|free)|(Direct|Indirect) leak of|"
+    r"fuse:? internal error|aborting|Aborted|"
+    r"\*\*\* .* \*\*\*|double free|free\(\): invalid|malloc\(\): |"
+    r"corrupted (size|double-linked)")
+# Daemon stderr lines that fail a test unless the test registers them
+# (STYLE T2): "smartsheetfs: error: ...", "smartsheetfs: warning: ...",
+# libfuse's "fuse: ... error" lines and the like.
+BAD_OUTPUT = re.compile(r"error|warning", re.I)
 
 
 def have_fuse():
@@ -138,7 +151,14 @@ class Fake:
 
 
 class Mount:
-    """smartsheetfs mounted in the foreground on a temporary folder."""
+    """smartsheetfs mounted in the foreground on a temporary folder.
+
+    Its stderr is checked when the test ends (finish(); the mounter fixture
+    and check_every_mount make sure it happens): FATAL_OUTPUT always fails,
+    BAD_OUTPUT fails unless registered with allow(), and so does an exit
+    status other than the expected one (expect_exit(), kill())."""
+
+    created = []  # every Mount, for check_every_mount
 
     def __init__(self, tmp, fake, opts="cache_ttl=1", config=None,
                  extra_args=(), env=None, expect_fail=False,
@@ -156,6 +176,10 @@ class Mount:
         self.err_path = os.path.join(tmp, "daemon-%d.stderr" % id(self))
         self.err = open(self.err_path, "w")
         self.allowed = []
+        self.exit_status = 0        # what the daemon must exit with
+        self.signals_sent = set()   # signals it may die of (kill())
+        self.hung = False           # umount() had to terminate it
+        self.checked = False
         e = dict(os.environ)
         e.setdefault("SSFS_BACKOFF_SCALE", "0.01")
         e.setdefault("SSFS_RATE_PER_MIN", "0")
@@ -178,6 +202,7 @@ class Mount:
             cmd = wrapper.split() + cmd
         self.proc = subprocess.Popen(cmd, stdout=self.err, stderr=self.err,
                                      env=e)
+        Mount.created.append(self)
         if expect_fail:
             return
         deadline = time.monotonic() + 30
@@ -201,19 +226,77 @@ class Mount:
             return f.read()
 
     def allow(self, pattern):
-        """Register daemon output that this test expects."""
-        self.allowed.append(re.compile(pattern))
+        """Register an error or warning line this test expects. The pattern
+        must name its cause: one that matches nothing in particular (an
+        empty line, random text) is refused. It never excuses FATAL_OUTPUT."""
+        rx = re.compile(pattern)
+        probe = "".join(random.choice(string.ascii_letters + string.digits)
+                        for _ in range(24))
+        for line in ("", probe, "smartsheetfs: error: " + probe,
+                     "smartsheetfs: warning: " + probe):
+            if rx.search(line):
+                raise ValueError("allow(%r) matches %r: name the request "
+                                 "or cause instead" % (pattern, line))
+        self.allowed.append(rx)
 
-    def check_output(self):
+    def allow_unreachable(self, cause):
+        """Register the lines of a mount that starts with the API out of
+        reach: its first requests fail for cause (a pattern) and it comes
+        up offline."""
+        self.allow(r"error: GET /(users/me|sheets): no answer: %s$" % cause)
+        self.allow(r"warning: cannot reach the API \(Input/output error: "
+                   r"%s\)$" % cause)
+
+    def expect_exit(self, status):
+        """The daemon is meant to exit with this status (a refused start)."""
+        self.exit_status = status
+
+    def bad_lines(self):
+        """The lines of the daemon's stderr that fail the test."""
         bad = []
         for line in self.output().splitlines():
-            if BAD_OUTPUT.search(line) and not any(
+            if FATAL_OUTPUT.search(line):
+                bad.append(line)
+            elif BAD_OUTPUT.search(line) and not any(
                     a.search(line) for a in self.allowed):
                 bad.append(line)
+        return bad
+
+    def check_output(self):
+        """Fail on FATAL_OUTPUT, unregistered BAD_OUTPUT, and, once the
+        daemon has exited, on an exit status other than the expected one
+        (death by a signal the test did not send included). A daemon
+        still running is checked again at the end of the test."""
+        rc = self.proc.poll()
+        self.checked = rc is not None
+        bad = self.bad_lines()
         assert not bad, "unexpected daemon output:\n" + "\n".join(bad)
+        if rc is None:
+            return
+        assert not self.hung, \
+            "the daemon did not exit after the unmount and was killed"
+        if rc < 0:
+            assert -rc in self.signals_sent, \
+                "daemon killed by %s:\n%s" % (signal.Signals(-rc).name,
+                                              self.output())
+        else:
+            assert rc == self.exit_status, \
+                "daemon exit status %s, expected %s:\n%s" % (
+                    rc, self.exit_status, self.output())
+
+    def finish(self):
+        """Unmount, wait for the daemon and check what it printed."""
+        self.umount()
+        self.check_output()
 
     def sighup(self):
         self.proc.send_signal(signal.SIGHUP)
+
+    def kill(self, sig=signal.SIGKILL):
+        """Send a signal the daemon is meant to die of: its death by it
+        does not fail the test."""
+        self.signals_sent.add(sig)
+        self.proc.send_signal(sig)
 
     def umount(self):
         if os.path.ismount(self.mnt):
@@ -224,6 +307,7 @@ class Mount:
         try:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
+            self.hung = True
             self.proc.terminate()
             try:
                 self.proc.wait(10)
@@ -284,11 +368,26 @@ def mounter(tmpdir_mod):
         return m
 
     yield make
+    finish_all(mounts)
+
+
+def finish_all(mounts):
+    """finish() each mount; report every failure, not only the first."""
+    errors = []
     for m in mounts:
-        rc = m.umount()
-        m.check_output()
-        if not getattr(m, "expect_nonzero", False):
-            assert rc == 0, "daemon exit status %s:\n%s" % (rc, m.output())
+        try:
+            m.finish()
+        except AssertionError as e:
+            errors.append("%s: %s" % (m.mnt, e))
+    assert not errors, "\n\n".join(errors)
+
+
+@pytest.fixture(autouse=True)
+def check_every_mount():
+    """A Mount the test made by hand and did not check is checked here."""
+    before = len(Mount.created)
+    yield
+    finish_all([m for m in Mount.created[before:] if not m.checked])
 
 
 @pytest.fixture
@@ -328,6 +427,21 @@ def readable_ids(fake):
         except Exception:
             pass
     return out
+
+
+def refused_read_line(fake=None):
+    """For Mount.allow: the error line of a read of a sheet the fake lists
+    but refuses (403, errorCode 1004). With a fake, the line names the
+    sheets it refuses (found by reading each once: call this before
+    counting requests); without, any sheet."""
+    ids = r"\d+"
+    if fake is not None:
+        refused = set(i["id"] for i in fake.sheet_list()) - \
+            set(readable_ids(fake))
+        ids = "|".join(str(i) for i in sorted(refused))
+    return (r"error: GET /sheets/(%s): HTTP 403, errorCode 1004, "
+            r"refId \w+: You are not authorized to perform this action\.$" %
+            ids)
 
 
 def read_errno(path):

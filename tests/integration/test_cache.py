@@ -131,7 +131,8 @@ def test_a_sheet_deleted_on_the_server_disappears(mount_factory, fresh_fake):
     open(p, "rb").read()
     fresh_fake.call("DELETE", "/_control/sheets/%d" % item["id"])
     time.sleep(1.2)
-    m.allow(r"404|1006")
+    m.allow(r"warning: GET /sheets/%d(/version)?: HTTP 404, errorCode 1006, "
+            r"refId \w+: Not Found$" % item["id"])
     assert read_errno(p) == errno.ENOENT
     assert "%d.csv" % item["id"] not in os.listdir(m.path("by-id"))
 

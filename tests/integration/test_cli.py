@@ -128,7 +128,8 @@ def test_unreachable_api_still_mounts_offline(tmpdir_mod, fresh_fake):
     cfg = ("[connection]\nPersonalAccessToken = %s\n"
            "BaseURL = http://127.0.0.1:%d/2.0\nTimeout = 2\n" % (TOKEN, port))
     m = Mount(tmpdir_mod, fresh_fake, config=cfg)
-    m.allow(r".")
+    m.allow_unreachable(r"Failed to connect to 127\.0\.0\.1 port %d after "
+                        r"\d+ ms: Couldn't connect to server" % port)
     try:
         status = open(m.path(".auth", "status")).read()
         assert "network: offline since" in status
@@ -140,6 +141,7 @@ def test_unreachable_api_still_mounts_offline(tmpdir_mod, fresh_fake):
             assert e.errno == errno.EIO
     finally:
         assert m.umount() == 0
+    m.check_output()
 
 
 def test_a_missing_mountpoint_is_a_mount_failure(tmp_path, fresh_fake):

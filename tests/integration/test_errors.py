@@ -32,12 +32,16 @@ def test_transient_errors_are_retried(mount_factory, fresh_fake):
         assert data
         gets = requests_since(fresh_fake, n0, path_re)
         assert len(gets) == 2, kind
-    m.allow(r"retrying|4004|4001|4003")
+    # Each first attempt failed and was retried (a reset's retry line
+    # names no error).
+    m.allow(r"retrying GET \S+/2\.0/sheets/\d+\S* in \d+ ms \(attempt 2\): "
+            r"(500 errorCode 4004|503 errorCode 4001|429 errorCode 4003) ")
 
 
 def test_errorcode_4000_is_not_retried_and_is_eio(mount_factory, fresh_fake):
     m = mount_factory("cache_ttl=0")
-    m.allow(r"4000|refId")
+    m.allow(r"GET /sheets/\d+: HTTP 500, errorCode 4000, refId \w+: "
+            r"Unexpected error$")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
     fresh_fake.fault(path=path_re, times=1, status=500, errorCode=4000,
@@ -53,7 +57,8 @@ def test_errorcode_4000_is_not_retried_and_is_eio(mount_factory, fresh_fake):
 
 def test_malformed_and_wrong_shaped_bodies_are_eio(mount_factory, fresh_fake):
     m = mount_factory("cache_ttl=0")
-    m.allow(r".")
+    m.allow(r"GET /sheets/\d+: HTTP 200: (malformed answer|"
+            r"transfer closed with \d+ bytes remaining to read)$")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
     for kind in ("malformed", "wrong_shape", "truncate"):
@@ -67,7 +72,10 @@ def test_malformed_and_wrong_shaped_bodies_are_eio(mount_factory, fresh_fake):
 
 def test_html_error_pages_are_handled(mount_factory, fresh_fake):
     m = mount_factory("cache_ttl=0")
-    m.allow(r".")
+    m.allow(r"retrying GET \S+/2\.0/sheets/\d+\S* in \d+ ms "
+            r"\(attempt \d\): 502 errorCode 0 refId -$")
+    m.allow(r"GET /sheets/\d+: HTTP 502: non-JSON answer: <html><body>"
+            r"<h1>502 Bad Gateway</h1></body></html>$")
     item = first_readable(fresh_fake)
     path_re = "^/2.0/sheets/%d$" % item["id"]
     fresh_fake.fault(path=path_re, times=-1, kind="html", status=502)
@@ -84,7 +92,8 @@ def test_a_slow_server_times_out(mount_factory, fresh_fake):
     cfg = ("[connection]\nPersonalAccessToken = %s\nBaseURL = %s/2.0\n"
            "Timeout = %d\n" % (TOKEN, fresh_fake.base, cfg_timeout))
     m = mount_factory(config=cfg)
-    m.allow(r".")
+    m.allow(r"GET /sheets/\d+: no answer: Operation timed out after \d+ "
+            r"milliseconds with 0 bytes received$")
     item = first_readable(fresh_fake)
     fresh_fake.fault(path="^/2.0/sheets/%d$" % item["id"], times=-1,
                      kind="delay", delay_ms=6000)
@@ -98,7 +107,16 @@ def test_a_slow_server_times_out(mount_factory, fresh_fake):
 
 def test_held_content_is_served_while_offline(mount_factory, fresh_fake):
     m = mount_factory("cache_ttl=1")
-    m.allow(r".")
+    # Every request of the list, the version check and the sheet never held
+    # is retried, then fails; what is held is served.
+    m.allow(r"retrying GET \S+/2\.0/sheets\S* in \d+ ms \(attempt \d\): "
+            r"503 errorCode 4001 ")
+    m.allow(r"GET /sheets(/\d+(/version)?)?: HTTP 503, errorCode 4001, "
+            r"refId \w+: Smartsheet.com is currently offline")
+    m.allow(r"warning: sheet list: using the list from before "
+            r"\(Input/output error\)$")
+    m.allow(r"warning: sheet \d+: serving the copy held "
+            r"\(Input/output error\)$")
     item = first_readable(fresh_fake)
     p = m.path("by-id", "%d.json" % item["id"])
     want = open(p, "rb").read()
@@ -123,7 +141,8 @@ def test_an_expired_token_is_eacces_not_papered_over(mount_factory,
                                                      fresh_fake):
     from conftest import TOKEN
     m = mount_factory("cache_ttl=1")
-    m.allow(r".")
+    m.allow(r"GET /sheets(/\d+(/version)?)?: HTTP 401, errorCode 1003, "
+            r"refId \w+: Your Access Token has expired\.$")
     item = first_readable(fresh_fake)
     p = m.path("by-id", "%d.csv" % item["id"])
     open(p, "rb").read()

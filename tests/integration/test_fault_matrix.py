@@ -45,6 +45,50 @@ def after_fault(fault):
     if fault in NO_ANSWER:
         time.sleep(OFFLINE_STEP_S)
 
+# What the daemon logs for each fault (registered with Mount.allow): the
+# failed request and its cause, the retries of a transient answer (at info
+# level, but they name the errorCode), and the warning when what is held
+# is served instead.
+REQUEST = r"GET /sheets(/\d+(/version)?)?: "
+MALFORMED = REQUEST + r"HTTP 200: malformed answer$"
+
+
+def retried(status, code, ref=r"\w+"):
+    return (r"retrying GET \S+/2\.0/sheets\S* in \d+ ms \(attempt \d\): "
+            r"%d errorCode %d refId %s$" % (status, code, ref))
+
+
+def failed(status, code):
+    return REQUEST + r"HTTP %d, errorCode %d, refId \w+: " % (status, code)
+
+
+LOGGED = {
+    "500/4004": [failed(500, 4004), retried(500, 4004)],
+    "503/4001": [failed(503, 4001), retried(503, 4001)],
+    "429/4003": [failed(429, 4003), retried(429, 4003)],
+    "500/4000": [failed(500, 4000)],
+    "latency": [REQUEST + r"no answer: Operation timed out after \d+ "
+                r"milliseconds with 0 bytes received$"],
+    "reset": [REQUEST + r"no answer: Recv failure: Connection reset by peer$"],
+    "truncated": [REQUEST + r"HTTP 200: transfer closed with \d+ bytes "
+                  r"remaining to read$"],
+    "malformed": [MALFORMED],
+    "wrong shape": [MALFORMED],
+    "missing fields": [MALFORMED],
+    "deep nesting": [MALFORMED],
+    # The list and version answers outgrow their smaller caps.
+    "huge string": [MALFORMED, REQUEST + r"HTTP 200: the answer is larger "
+                    r"than this client accepts$"],
+    "html 502": [REQUEST + r"HTTP 502: non-JSON answer: <html><body><h1>502 "
+                 r"Bad Gateway</h1></body></html>$", retried(502, 0, "-")],
+    "403/1004": [failed(403, 1004)],
+    "404/1006": [failed(404, 1006)],
+}
+SERVED_HELD = (r"warning: sheet \d+: serving the copy held "
+               r"\((Input/output error|Connection timed out)\)$")
+LIST_KEPT = (r"warning: sheet list: using the list from before "
+             r"\((Input/output error|Connection timed out)\)$")
+
 MATRIX = {}
 
 
@@ -112,7 +156,10 @@ def test_fault_on_cold_read_list_and_version(fault, mount_factory,
     m = mount_factory("cache_ttl=0", config=(
         "[connection]\nPersonalAccessToken = %s\nBaseURL = %s/2.0\n"
         "Timeout = 1\n" % (TOKEN, fresh_fake.base)))
-    m.allow(r".")
+    for pattern in LOGGED[fault]:
+        m.allow(pattern)
+    if want in (errno.EIO, errno.ETIMEDOUT):
+        m.allow(SERVED_HELD)
     csv = m.path("by-id", "%d.csv" % sid)
 
     # 1. The list, nothing held: a fresh mount's first readdir.
@@ -185,7 +232,8 @@ def test_connection_refused(mount_factory, fresh_fake, tmp_path):
     m = mount_factory("cache_ttl=0", config=(
         "[connection]\nPersonalAccessToken = %s\n"
         "BaseURL = http://127.0.0.1:%d/2.0\nTimeout = 1\n" % (TOKEN, port)))
-    m.allow(r".")
+    m.allow_unreachable(r"Failed to connect to 127\.0\.0\.1 port %d after "
+                        r"\d+ ms: Couldn't connect to server" % port)
     e, dt = timed_errno(lambda: list_errno(m))
     ok = e == errno.EIO and dt < BOUND_S
     assert "offline" in open(m.path(".auth", "status")).read()
@@ -196,7 +244,8 @@ def test_connection_refused(mount_factory, fresh_fake, tmp_path):
 def test_expired_token(mount_factory, fresh_fake):
     sid = first_sheet(fresh_fake)
     m = mount_factory("cache_ttl=0")
-    m.allow(r".")
+    m.allow(r"GET /sheets(/\d+)?: HTTP 401, errorCode 1003, refId \w+: "
+            r"Your Access Token has expired\.$")
     assert list_errno(m) == 0
     fresh_fake.call("POST", "/_control/tokens", {"expire": [TOKEN]})
     e1 = list_errno(m)
@@ -223,7 +272,24 @@ def test_refresh_faults(mount_factory, fresh_fake, tmp_path):
     settings = str(tmp_path / "refresh-faults.txt")
     m = mount_factory("cache_ttl=0,nodiskcache", config=oauth_config(
         fresh_fake, settings).replace("Timeout = 5", "Timeout = 1"))
-    m.allow(r".")
+    # Reads with a dead access token, the refresh's failure under each
+    # fault, the revoked refresh token at the end.
+    m.allow(r"GET /sheets(/\d+)?: HTTP 401, errorCode 100[23], refId \w+: "
+            r"(the access token expired and the token endpoint cannot be "
+            r"reached to renew it|Your Access Token is invalid\.)$")
+    m.allow(r"token refresh failed at the token endpoint: HTTP "
+            r"(500, errorCode 4004|503, errorCode 4001|502, errorCode 0: "
+            r"non-JSON answer: <html>)")
+    m.allow(r"token refresh: cannot reach the token endpoint: "
+            r"(Operation timed out after \d+ milliseconds with 0 bytes "
+            r"received|Recv failure: Connection reset by peer)$")
+    m.allow(r"token refresh refused: HTTP \d+, errorCode 0: transfer "
+            r"closed with \d+ bytes remaining to read$")
+    m.allow(r"token answer is not a JSON object$")
+    m.allow(r"token answer: access_token is missing$")
+    m.allow(r"token refresh refused: HTTP 400, errorCode 1071 "
+            r"\(invalid_grant\), refId \w+: Invalid Grant\.")
+    m.allow(LIST_KEPT)
     assert bash("echo %s > %s" % (mint_code(fresh_fake),
                                   m.path(".auth", "verifier"))
                 ).returncode == 0

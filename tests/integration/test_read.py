@@ -12,7 +12,7 @@ import time
 import pytest
 
 import spec_render
-from conftest import TOKEN, read_errno, requests_since, sh
+from conftest import TOKEN, read_errno, refused_read_line, requests_since, sh
 
 
 def visible_sheets(fake):
@@ -234,7 +234,7 @@ def test_unknown_names_are_enoent(rmnt):
 def test_a_sheet_without_access_is_eacces(rmnt, fresh_fake):
     denied = [i for i, s in visible_sheets(fresh_fake) if s is None]
     assert denied, "fixtures need a sheet without access"
-    rmnt.allow(r"403|1004")
+    rmnt.allow(refused_read_line(fresh_fake))
     p = rmnt.path("by-id", "%d.csv" % denied[0]["id"])
     assert read_errno(p) == errno.EACCES
 

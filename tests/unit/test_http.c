@@ -1,9 +1,15 @@
 #include "http/http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/unit/testlib.h"
 
@@ -605,12 +611,151 @@ static void test_http_new_rejects_bad_opts(void)
 	CHECK(http_new(&o) == NULL);
 }
 
+/*
+ * A minimal HTTP proxy on 127.0.0.1 for test_http_new_free, in a thread:
+ * it records the head of every request, answers a GET with "ok" and a
+ * CONNECT with "200 Connection established" (then waits for the client to
+ * give up on the tunnel). Nothing leaves the loopback interface.
+ */
+struct proxy {
+	int fd;
+	int port;
+	pthread_t tid;
+	pthread_mutex_t mu;
+	bool stop;	 /* protected by mu */
+	char seen[8192]; /* request heads, one after the other; by mu */
+	size_t seen_len; /* protected by mu */
+};
+
+static void proxy_serve(struct proxy *px, int c)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+				 "Connection: close\r\n\r\nok";
+	static const char tunnel[] = "HTTP/1.1 200 Connection established"
+				     "\r\n\r\n";
+	struct timeval tv = {.tv_sec = 5};
+	char head[2048];
+	size_t n = 0;
+	ssize_t got;
+
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (n < sizeof(head) - 1) {
+		got = recv(c, head + n, sizeof(head) - 1 - n, 0);
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+		head[n] = '\0';
+		if (strstr(head, "\r\n\r\n"))
+			break;
+	}
+	head[n] = '\0';
+	pthread_mutex_lock(&px->mu);
+	if (px->seen_len + n < sizeof(px->seen)) {
+		memcpy(px->seen + px->seen_len, head, n + 1);
+		px->seen_len += n;
+	}
+	pthread_mutex_unlock(&px->mu);
+	if (!strncmp(head, "CONNECT ", 8)) {
+		if (send(c, tunnel, sizeof(tunnel) - 1, MSG_NOSIGNAL) > 0)
+			while (recv(c, head, sizeof(head), 0) > 0)
+				;
+	} else if (n) {
+		(void)send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL);
+	}
+	close(c);
+}
+
+static void *proxy_main(void *arg)
+{
+	struct proxy *px = arg;
+	struct pollfd pfd = {.fd = px->fd, .events = POLLIN};
+	bool stop = false;
+	int c;
+
+	while (!stop) {
+		if (poll(&pfd, 1, 50) == 1) {
+			c = accept(px->fd, NULL, NULL);
+			if (c >= 0)
+				proxy_serve(px, c);
+		}
+		pthread_mutex_lock(&px->mu);
+		stop = px->stop;
+		pthread_mutex_unlock(&px->mu);
+	}
+	return NULL;
+}
+
+static int proxy_start(struct proxy *px)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+
+	memset(px, 0, sizeof(*px));
+	pthread_mutex_init(&px->mu, NULL);
+	px->fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (px->fd < 0 || bind(px->fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(px->fd, 8) ||
+	    getsockname(px->fd, (struct sockaddr *)&sa, &len) ||
+	    pthread_create(&px->tid, NULL, proxy_main, px)) {
+		if (px->fd >= 0)
+			close(px->fd);
+		pthread_mutex_destroy(&px->mu);
+		return -1;
+	}
+	px->port = ntohs(sa.sin_port);
+	return 0;
+}
+
+static void proxy_stop(struct proxy *px)
+{
+	pthread_mutex_lock(&px->mu);
+	px->stop = true;
+	pthread_mutex_unlock(&px->mu);
+	pthread_join(px->tid, NULL);
+	close(px->fd);
+	pthread_mutex_destroy(&px->mu);
+}
+
+static bool proxy_saw(struct proxy *px, const char *text)
+{
+	bool yes;
+
+	pthread_mutex_lock(&px->mu);
+	yes = strstr(px->seen, text) != NULL;
+	if (!yes)
+		fprintf(stderr, "  the proxy did not see \"%s\" in:\n%s\n",
+			text, px->seen);
+	pthread_mutex_unlock(&px->mu);
+	return yes;
+}
+
+/* Overwrite and free a string the caller lent to http_new. Zeros, so a
+ * use of the old memory asks for no proxy and no CA file rather than for
+ * a host name made of garbage. */
+static void scribble_free(char *s)
+{
+	if (s)
+		memset(s, 0, strlen(s));
+	free(s);
+}
+
+#define NEW_FREE_CA "/nonexistent/smartsheetfs-test-ca.pem"
+
 static void test_http_new_free(void)
 {
 	struct http_opts o = default_opts();
-	char ca[] = "/nonexistent/ca.pem";
-	char proxy[] = "http://127.0.0.1:9";
+	/* Port 1 on 127.0.0.1: refused at once if the proxy is not used. */
+	struct http_request req = {.method = HTTP_GET,
+				   .url = "http://127.0.0.1:1/new-free"};
+	struct http_result r;
+	struct proxy px;
+	char url[64], *body = NULL, *ca, *proxy, *user, *password;
+	size_t len = 0;
 	struct http *h;
+	bool started;
 
 	http_free(NULL);
 	h = http_new(&o);
@@ -618,16 +763,52 @@ static void test_http_new_free(void)
 	CHECK_INT(http_request_count(h), 0);
 	http_free(h);
 
-	/* Strings are copied: the caller's may change afterwards. */
-	o.ca_file = ca;
-	o.proxy = proxy;
+	/* Strings are copied: the caller's may change or go away at once.
+	 * (no_proxy in our environment would send 127.0.0.1 around it.) */
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	started = proxy_start(&px) == 0;
+	CHECK(started);
+	if (!started)
+		return;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", px.port);
+	o.ca_file = ca = strdup(NEW_FREE_CA);
+	o.proxy = proxy = strdup(url);
+	o.proxy_user = user = strdup("puser");
+	o.proxy_password = password = strdup("pw-Secret");
 	o.trace = true;
 	o.rate_per_min = 290;
-	h = http_new(&o);
+	CHECK(ca && proxy && user && password);
+	h = ca && proxy && user && password ? http_new(&o) : NULL;
 	CHECK(h != NULL);
-	ca[0] = 'X';
-	proxy[0] = 'X';
+	scribble_free(ca);
+	scribble_free(proxy);
+	scribble_free(user);
+	scribble_free(password);
+	if (!h) {
+		proxy_stop(&px);
+		return;
+	}
+
+	/* The request went through the proxy, with its credentials. */
+	CHECK_INT(http_fetch(h, &req, &body, &len, &r), 0);
+	CHECK_STR(body, "ok");
+	free(body);
+	CHECK(proxy_saw(&px, "GET http://127.0.0.1:1/new-free HTTP/1.1\r\n"));
+	/* base64("puser:pw-Secret") */
+	CHECK(proxy_saw(&px, "Proxy-Authorization: Basic "
+			     "cHVzZXI6cHctU2VjcmV0\r\n"));
+
+	/* https tunnels through the proxy, then loads the CA file: the one
+	 * named before the caller's string was wiped. */
+	req.url = "https://127.0.0.1:1/new-free";
+	CHECK_INT(http_perform(h, &req, NULL, &r), -EIO);
+	CHECK_INT(r.curl_code, CURLE_SSL_CACERT_BADFILE);
+	CHECK(strstr(r.message, NEW_FREE_CA) != NULL);
+	CHECK(proxy_saw(&px, "CONNECT 127.0.0.1:1 HTTP/1.1\r\n"));
+	CHECK_INT(http_request_count(h), 2);
 	http_free(h);
+	proxy_stop(&px);
 }
 
 static int failing_reset(void *ctx)

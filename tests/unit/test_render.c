@@ -3,6 +3,9 @@
 #include "render/json.h"
 
 #include <errno.h>
+#include <float.h>
+#include <locale.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -626,6 +629,126 @@ static void test_render_json_parses(void)
 
 /* ---- a big sheet: 20,000 rows x 10 columns ---- */
 
+/*
+ * The big sheet's expected bytes, written without render.c or sbuf: CSV
+ * quoting by RFC 4180, numbers as the shortest "%.*g" that reads back (what
+ * ECMAScript prints for these values: integers apart, all are >= 0.1 and
+ * below 1e4, so %g never picks its exponent form where it round-trips).
+ */
+static void big_number(FILE *f, double x)
+{
+	char buf[40];
+	int p;
+
+	if (x == (double)(long long)x) {
+		fprintf(f, "%lld", (long long)x);
+		return;
+	}
+	for (p = 1; p <= 17; p++) {
+		snprintf(buf, sizeof(buf), "%.*g", p, x);
+		if (strtod(buf, NULL) == x)
+			break;
+	}
+	fputs(buf, f);
+}
+
+static void big_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* A new string (caller frees) and its length in *len; NULL on failure. */
+static char *big_csv_expected(const struct model_sheet *s, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	size_t i, j;
+
+	if (!f)
+		return NULL;
+	for (j = 0; j < s->ncols; j++)
+		fprintf(f, "%s%s", j ? "," : "", s->cols[j].title);
+	fputc('\n', f);
+	for (i = 0; i < s->nrows; i++) {
+		for (j = 0; j < s->ncols; j++) {
+			const struct model_cell *c = &s->rows[i].cells[j];
+
+			if (j)
+				fputc(',', f);
+			if (c->kind == MODEL_VAL_NUMBER)
+				big_number(f, c->num);
+			else
+				big_field(f, c->str);
+		}
+		fputc('\n', f);
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* Whether got is want; if not, where they part. */
+static bool same_bytes(const char *got, size_t got_len, const char *want,
+		       size_t want_len)
+{
+	size_t i;
+
+	for (i = 0; i < got_len && i < want_len && got[i] == want[i]; i++)
+		;
+	if (i == got_len && i == want_len)
+		return true;
+	fprintf(stderr,
+		"  %zu and %zu bytes, first difference at %zu: "
+		"\"%.20s\" vs \"%.20s\"\n",
+		got_len, want_len, i, i < got_len ? got + i : "",
+		i < want_len ? want + i : "");
+	return false;
+}
+
+/* The JSON, parsed by cJSON, holds the model's rows and values in order. */
+static void check_big_json(const struct model_sheet *s, const char *text)
+{
+	cJSON *root = cJSON_Parse(text), *rows, *row, *v;
+	size_t i = 0, j, bad = 0;
+
+	CHECK(root != NULL);
+	rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
+	CHECK_INT(cJSON_GetArraySize(rows), s->nrows);
+	for (row = rows ? rows->child : NULL; row; row = row->next) {
+		v = cJSON_GetObjectItemCaseSensitive(row, "id");
+		if (!cJSON_IsNumber(v) || v->valuedouble != (double)(i + 1))
+			bad++;
+		j = 0;
+		v = cJSON_GetObjectItemCaseSensitive(row, "cells");
+		for (v = v ? v->child : NULL; v && j < s->ncols; v = v->next) {
+			const struct model_cell *c = &s->rows[i].cells[j++];
+
+			if (c->kind == MODEL_VAL_NUMBER
+				? !cJSON_IsNumber(v) || v->valuedouble != c->num
+				: !cJSON_IsString(v) ||
+				      strcmp(v->valuestring, c->str) != 0)
+				bad++;
+		}
+		if (j != s->ncols || v)
+			bad++;
+		i++;
+	}
+	CHECK_INT(bad, 0);
+	cJSON_Delete(root);
+}
+
 static void test_render_big_sheet(void)
 {
 	enum { NROWS = 20000, NCOLS = 10 };
@@ -637,7 +760,8 @@ static void test_render_big_sheet(void)
 	    calloc((size_t)NROWS * NCOLS, sizeof(*cells));
 	struct model_sheet s = {.id = 1, .name = "Big", .version = 1};
 	struct sbuf csv = SBUF_INIT(0), json = SBUF_INIT(0);
-	size_t i, j, lines = 0;
+	char *want = NULL, *held = NULL;
+	size_t i, j, want_len = 0, held_len = 0, pow2, usable;
 
 	CHECK(cols && rows && cells);
 	if (!cols || !rows || !cells)
@@ -669,16 +793,43 @@ static void test_render_big_sheet(void)
 	s.ncols = NCOLS;
 	s.rows = rows;
 	s.nrows = NROWS;
+	want = big_csv_expected(&s, &want_len);
+	CHECK(want != NULL);
+	if (!want)
+		goto out;
+
+	/* The bytes: the CSV exactly as written out independently, the JSON
+	 * read back to the model's values. */
 	CHECK_INT(render_csv(&s, NULL, &csv), 0);
+	CHECK(same_bytes(csv.buf, csv.len, want, want_len));
 	CHECK_INT(render_json(&s, &json), 0);
-	/* The estimate was enough: no growth past twice the size. */
+	check_big_json(&s, json.buf);
+	CHECK(json.len > 0 && strcmp(json.buf + json.len - 5, "}\n]}\n") == 0);
+
+	/* Memory while rendering: the estimate and the doubling keep the
+	 * buffer under twice what it holds (an over-estimate or a faster
+	 * growth would not). */
 	CHECK(csv.alloc <= 2 * csv.len + 64);
 	CHECK(json.alloc <= 2 * json.len + 64);
-	for (i = 0; i < json.len; i++)
-		lines += json.buf[i] == '\n';
-	CHECK_INT(lines, NROWS + 2);
-	CHECK(json.len > 0 && strcmp(json.buf + json.len - 5, "}\n]}\n") == 0);
+
+	/* Memory held: what the cache keeps (render_content) is the bytes
+	 * and a NUL, not the buffer's spare room. The sheet is sized so that
+	 * the room left by any power-of-two buffer is over 8 KiB, well above
+	 * malloc's rounding (a page for an mmap'd block). */
+	CHECK_INT(
+	    render_sheet_bytes(&s, RENDER_FMT_CSV, NULL, &held, &held_len), 0);
+	CHECK(held && same_bytes(held, held_len, want, want_len));
+	for (pow2 = 64; pow2 < want_len + 1; pow2 *= 2)
+		;
+	CHECK(pow2 - (want_len + 1) > 8192);
+	usable = held ? malloc_usable_size(held) : 0;
+	if (usable > held_len + 1 + 4096)
+		fprintf(stderr, "  %zu bytes held for %zu\n", usable,
+			held_len + 1);
+	CHECK(usable <= held_len + 1 + 4096);
 out:
+	free(held);
+	free(want);
 	sbuf_release(&csv);
 	sbuf_release(&json);
 	free(cells);
