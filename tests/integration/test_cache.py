@@ -3,7 +3,7 @@ import os
 import time
 
 import spec_render
-from conftest import requests_since
+from conftest import refused_read_line, requests_since
 
 
 def readable(fake):
@@ -162,6 +162,7 @@ def test_only_a_request_moves_the_validation_time(mount_factory, fresh_fake):
 def test_a_warmed_disk_copy_keeps_the_warmups_validation_time(
         mount_factory, fresh_fake):
     m = mount_factory("cache_ttl=3,prefetch=290")
+    m.allow(refused_read_line())  # the warm-up meets the restricted sheet
     item, _ = readable(fresh_fake)
     sid = item["id"]
     get = "/2.0/sheets/%d" % sid

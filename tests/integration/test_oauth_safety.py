@@ -7,7 +7,8 @@ import stat
 import subprocess
 import time
 
-from conftest import build_shim, preload_env, requests_since
+from conftest import (build_shim, preload_env, refused_read_line,
+                      requests_since)
 from test_oauth import (bash, cli, conf, mint_code, oauth_fake,  # noqa: F401
                         oauth_mount, oauth_state)
 
@@ -80,6 +81,7 @@ def test_unmount_during_a_refresh_on_a_warmup_thread_keeps_the_pair(
                      delay_ms=3000)
     m = oauth_mount(mount_factory, tmp_path, oauth_fake, settings=settings,
                     opts="cache_ttl=60,prefetch=120")
+    m.allow(refused_read_line())  # the warm-up meets the restricted sheet
     # The fake logs a request when it answers: watch its count of
     # rotations instead, which moves before the 3 s wait.
     assert wait_for(lambda: oauth_state(oauth_fake)["refreshes"] == 1, 20)

@@ -344,6 +344,8 @@ def test_a_reader_never_waits_on_the_warmup_pace(mk, gfake):
                 times=1)
     n0 = len(gfake.log())
     m = mk("cache_ttl=60,prefetch=2")
+    m.allow(r"retrying GET \S+/sheets/\d+\?level=2&include=objectValue in "
+            r"\d+ ms \(attempt 2\): 500 errorCode 4004 refId \w+$")
     # (The first warm-up fetch goes at once: the sheet list before it is
     # not paced.)
     deadline = time.monotonic() + 45
