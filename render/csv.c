@@ -187,9 +187,15 @@ int render_csv(const struct model_sheet *s, const struct render_opts *o,
 	bool crlf = o && o->crlf;
 	int rc;
 
-	rc = render_reserve(out, estimate(s, display));
+	rc = render_reserve(out, estimate(s, display) + 3);
 	if (rc)
 		goto out;
+	/* -o bom: UTF-8's byte order mark, so that Excel reads UTF-8. */
+	if (o && o->bom) {
+		rc = RENDER_PUT_LIT(out, "\xEF\xBB\xBF");
+		if (rc)
+			goto out;
+	}
 	rc = put_rows(s, display, crlf ? "\r\n" : "\n", crlf ? 2 : 1, out,
 		      &scratch);
 out:

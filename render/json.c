@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/json_i.h"
 #include "render/number.h"
 #include "render/render_i.h"
 
@@ -97,7 +98,7 @@ int render_json_string(struct sbuf *out, const char *s)
 	return rc;
 }
 
-static int put_i64(struct sbuf *out, int64_t v)
+int render_json_i64(struct sbuf *out, int64_t v)
 {
 	char b[RENDER_INT64_MAX];
 
@@ -133,14 +134,9 @@ static bool strset_add(struct strset *set, const char *s)
 	return false;
 }
 
-/*
- * The key of each column in "cells", written as `"key":` into keys, with
- * its start offset in off[col] (off[ncols] is the end). The first column
- * with a title keeps it; a later one gets " (<column id>)", again until the
- * key is unique.
- */
-static int cell_keys(const struct model_sheet *s, struct sbuf *keys,
-		     size_t *off)
+int render_json_cell_keys(const struct model_sheet *s,
+			  const char *const *reserved, struct sbuf *keys,
+			  size_t *off)
 {
 	struct strset set = {NULL, 0};
 	struct sbuf name = SBUF_INIT(0);
@@ -149,7 +145,7 @@ static int cell_keys(const struct model_sheet *s, struct sbuf *keys,
 	size_t cap = 16, i;
 	int rc = -ENOMEM;
 
-	while (cap < 2 * s->ncols)
+	while (cap < 2 * s->ncols + 8)
 		cap *= 2;
 	set.slot = calloc(cap, sizeof(*set.slot));
 	own = calloc(s->ncols + 1, sizeof(*own));
@@ -157,6 +153,8 @@ static int cell_keys(const struct model_sheet *s, struct sbuf *keys,
 	if (!set.slot || !own || !dup)
 		goto out;
 	set.mask = cap - 1;
+	for (i = 0; reserved && reserved[i]; i++)
+		(void)strset_add(&set, reserved[i]);
 	for (i = 0; i < s->ncols; i++)
 		dup[i] = strset_add(&set, s->cols[i].title);
 	for (i = 0; i < s->ncols; i++) {
@@ -200,7 +198,7 @@ static int put_header(const struct model_sheet *s, struct sbuf *out)
 
 	rc = RENDER_PUT_LIT(out, "{\"id\":");
 	if (!rc)
-		rc = put_i64(out, s->id);
+		rc = render_json_i64(out, s->id);
 	if (!rc)
 		rc = RENDER_PUT_LIT(out, ",\"name\":");
 	if (!rc)
@@ -208,7 +206,7 @@ static int put_header(const struct model_sheet *s, struct sbuf *out)
 	if (!rc && s->version >= 0) {
 		rc = RENDER_PUT_LIT(out, ",\"version\":");
 		if (!rc)
-			rc = put_i64(out, s->version);
+			rc = render_json_i64(out, s->version);
 	}
 	if (!rc && s->permalink) {
 		rc = RENDER_PUT_LIT(out, ",\"permalink\":");
@@ -228,7 +226,7 @@ static int put_header(const struct model_sheet *s, struct sbuf *out)
 		rc = i ? RENDER_PUT_LIT(out, ",{\"id\":")
 		       : RENDER_PUT_LIT(out, "{\"id\":");
 		if (!rc)
-			rc = put_i64(out, c->id);
+			rc = render_json_i64(out, c->id);
 		if (!rc)
 			rc = RENDER_PUT_LIT(out, ",\"title\":");
 		if (!rc)
@@ -289,7 +287,7 @@ static int put_multi(struct sbuf *out, const struct model_multi *m)
 	return rc;
 }
 
-static int put_value(struct sbuf *out, const struct model_cell *c)
+int render_json_value(struct sbuf *out, const struct model_cell *c)
 {
 	char num[RENDER_NUM_MAX];
 
@@ -318,18 +316,43 @@ static int put_row_head(struct sbuf *out, const struct model_row *r)
 
 	rc = RENDER_PUT_LIT(out, "{\"id\":");
 	if (!rc)
-		rc = put_i64(out, r->id);
+		rc = render_json_i64(out, r->id);
 	if (!rc)
 		rc = RENDER_PUT_LIT(out, ",\"rowNumber\":");
 	if (!rc)
-		rc = put_i64(out, r->row_number);
+		rc = render_json_i64(out, r->row_number);
 	if (!rc)
 		rc = RENDER_PUT_LIT(out, ",\"parentId\":");
 	if (!rc)
-		rc = r->parent_id ? put_i64(out, r->parent_id)
+		rc = r->parent_id ? render_json_i64(out, r->parent_id)
 				  : RENDER_PUT_LIT(out, "null");
 	if (!rc)
 		rc = RENDER_PUT_LIT(out, ",\"cells\":{");
+	return rc;
+}
+
+int render_json_cells(const struct model_sheet *s, const struct model_row *r,
+		      const struct sbuf *keys, const size_t *off, bool first,
+		      struct sbuf *out)
+{
+	uint32_t j;
+	int rc = 0;
+
+	for (j = 0; j < r->ncells && !rc; j++) {
+		const struct model_cell *c = &r->cells[j];
+
+		if (c->col >= s->ncols ||
+		    (!c->multi && !render_has_value(c) && !c->display))
+			continue;
+		if (!first)
+			rc = RENDER_PUT_LIT(out, ",");
+		first = false;
+		if (!rc)
+			rc = render_put(out, keys->buf + off[c->col],
+					off[c->col + 1] - off[c->col]);
+		if (!rc)
+			rc = render_json_value(out, c);
+	}
 	return rc;
 }
 
@@ -337,30 +360,14 @@ static int put_rows(const struct model_sheet *s, const struct sbuf *keys,
 		    const size_t *off, struct sbuf *out)
 {
 	size_t i;
-	uint32_t j;
-	bool first;
 	int rc = 0;
 
 	for (i = 0; i < s->nrows && !rc; i++) {
 		const struct model_row *r = &s->rows[i];
 
 		rc = put_row_head(out, r);
-		first = true;
-		for (j = 0; j < r->ncells && !rc; j++) {
-			const struct model_cell *c = &r->cells[j];
-
-			if (c->col >= s->ncols ||
-			    (!c->multi && !render_has_value(c) && !c->display))
-				continue;
-			if (!first)
-				rc = RENDER_PUT_LIT(out, ",");
-			first = false;
-			if (!rc)
-				rc = render_put(out, keys->buf + off[c->col],
-						off[c->col + 1] - off[c->col]);
-			if (!rc)
-				rc = put_value(out, c);
-		}
+		if (!rc)
+			rc = render_json_cells(s, r, keys, off, true, out);
 		if (!rc)
 			rc = i + 1 < s->nrows ? RENDER_PUT_LIT(out, "}},\n")
 					      : RENDER_PUT_LIT(out, "}}\n");
@@ -381,7 +388,7 @@ static size_t multi_len(const struct model_multi *m, uint32_t k)
 	       (ct->email ? strlen(ct->email) : 0);
 }
 
-static size_t estimate(const struct model_sheet *s, const size_t *off)
+size_t render_json_estimate(const struct model_sheet *s, const size_t *off)
 {
 	size_t est = 256, i;
 	uint32_t j, k;
@@ -422,9 +429,9 @@ int render_json(const struct model_sheet *s, struct sbuf *out)
 	off = malloc((s->ncols + 1) * sizeof(*off));
 	if (!off)
 		goto out;
-	rc = cell_keys(s, &keys, off);
+	rc = render_json_cell_keys(s, NULL, &keys, off);
 	if (!rc)
-		rc = render_reserve(out, estimate(s, off));
+		rc = render_reserve(out, render_json_estimate(s, off));
 	if (!rc)
 		rc = put_header(s, out);
 	if (!rc)

@@ -1,6 +1,6 @@
 /*
  * The one entry point the cache calls: a sheet in the format asked for,
- * handed to csv.c or json.c. Pure: no I/O, no locks, no state; any thread
+ * handed to csv.c, json.c or ndjson.c. Pure: no I/O, no locks, no state; any thread
  * may call it.
  */
 #include "render/render.h"
@@ -10,6 +10,20 @@
 
 #include "render/csv.h"
 #include "render/json.h"
+#include "render/ndjson.h"
+
+const char *render_fmt_ext(enum render_fmt fmt)
+{
+	switch (fmt) {
+	case RENDER_FMT_CSV:
+		return "csv";
+	case RENDER_FMT_JSON:
+		return "json";
+	case RENDER_FMT_NDJSON:
+		return "ndjson";
+	}
+	return "";
+}
 
 int render_sheet(const struct model_sheet *s, enum render_fmt fmt,
 		 const struct render_opts *o, struct sbuf *out)
@@ -19,6 +33,8 @@ int render_sheet(const struct model_sheet *s, enum render_fmt fmt,
 		return render_csv(s, o, out);
 	case RENDER_FMT_JSON:
 		return render_json(s, out);
+	case RENDER_FMT_NDJSON:
+		return render_ndjson(s, out);
 	}
 	sbuf_release(out);
 	return -EINVAL;

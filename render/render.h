@@ -7,21 +7,29 @@
 #include "util/sbuf.h"
 
 /*
- * Sheet model -> file bytes (SPEC §4), one format or the other: CSV
- * (render/csv.h), JSON (render/json.h); numbers in render/number.h, file
- * names in render/names.h. Pure: no I/O, no globals, no locks.
+ * Sheet model -> file bytes (SPEC §4), one format at a time: CSV
+ * (render/csv.h), JSON (render/json.h), NDJSON (render/ndjson.h); numbers
+ * in render/number.h, file names in render/names.h. Pure: no I/O, no
+ * globals, no locks.
  */
 
 enum render_fmt {
 	RENDER_FMT_CSV = 0,
 	RENDER_FMT_JSON,
+	RENDER_FMT_NDJSON, /* with -o ndjson */
 };
+#define RENDER_FMT_COUNT 3
 
-/* NULL means the defaults (values=raw, LF); JSON ignores both. */
+/* NULL means the defaults (values=raw, LF, no BOM); JSON and NDJSON ignore
+ * all three. */
 struct render_opts {
 	bool display; /* values=display: displayValue first */
 	bool crlf;    /* CSV records end in CRLF */
+	bool bom;     /* CSV starts with UTF-8's byte order mark (-o bom) */
 };
+
+/* The file name extension of fmt, without the dot ("csv"). */
+const char *render_fmt_ext(enum render_fmt fmt);
 
 /*
  * Append the file of format fmt to out: 0, or a negative errno (-EFBIG when

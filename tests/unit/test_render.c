@@ -837,8 +837,98 @@ out:
 	free(cols);
 }
 
+/* ---- NDJSON (SPEC §4) and the BOM ---- */
+
+static struct model_column under_cols[] = {
+    {.id = 31, .title = "_rowId", .type_name = "TEXT_NUMBER"},
+    {.id = 32, .title = "Task", .type_name = "TEXT_NUMBER"},
+    {.id = 33, .title = "_parentId", .type_name = "TEXT_NUMBER"},
+    {.id = 34, .title = "Task", .type_name = "TEXT_NUMBER"},
+};
+static struct model_cell under_r1[] = {
+    {.col = 0, .kind = MODEL_VAL_STRING, .str = "mine", .display = "mine"},
+    {.col = 1, .kind = MODEL_VAL_NUMBER, .num = 0.1},
+    {.col = 3, .kind = MODEL_VAL_BOOL, .flag = false},
+};
+static struct model_row under_rows[] = {
+    {.id = 9007199254740993,
+     .row_number = 1,
+     .cells = under_r1,
+     .ncells = SSFS_ARRAY_SIZE(under_r1)},
+    {.id = 2, .parent_id = 9007199254740993, .row_number = 2},
+};
+
+static void test_render_ndjson(void)
+{
+	struct model_sheet u = {
+	    .id = 5,
+	    .name = "Under",
+	    .version = 1,
+	    .cols = under_cols,
+	    .ncols = SSFS_ARRAY_SIZE(under_cols),
+	    .rows = under_rows,
+	    .nrows = 2,
+	};
+	struct model_sheet none = {.id = 6, .name = "None", .version = 1,
+				   .cols = under_cols, .ncols = 1};
+
+	/* The SPEC §4 example, byte for byte. */
+	check_render(&plan, RENDER_FMT_NDJSON, false, false,
+		     "{\"_rowId\":21,\"_rowNumber\":1,\"_parentId\":null,"
+		     "\"Task\":\"Design\",\"Done\":true}\n"
+		     "{\"_rowId\":22,\"_rowNumber\":2,\"_parentId\":21,"
+		     "\"Task\":\"Build\"}\n",
+		     "spec ndjson");
+	/* Titles like the "_" keys get their column id; duplicate titles
+	 * are keyed as in the JSON file; ids past 2^53 stay exact; a row
+	 * with no cells has its three keys only. */
+	check_render(&u, RENDER_FMT_NDJSON, false, false,
+		     "{\"_rowId\":9007199254740993,\"_rowNumber\":1,"
+		     "\"_parentId\":null,\"_rowId (31)\":\"mine\","
+		     "\"Task\":0.1,\"Task (34)\":false}\n"
+		     "{\"_rowId\":2,\"_rowNumber\":2,"
+		     "\"_parentId\":9007199254740993}\n",
+		     "ndjson keys");
+	/* The JSON file keeps the titles as they are. */
+	check_render(&u, RENDER_FMT_JSON, false, false,
+		     "{\"id\":5,\"name\":\"Under\",\"version\":1,"
+		     "\"columns\":[{\"id\":31,\"title\":\"_rowId\","
+		     "\"type\":\"TEXT_NUMBER\"},{\"id\":32,\"title\":"
+		     "\"Task\",\"type\":\"TEXT_NUMBER\"},{\"id\":33,"
+		     "\"title\":\"_parentId\",\"type\":\"TEXT_NUMBER\"},"
+		     "{\"id\":34,\"title\":\"Task\",\"type\":"
+		     "\"TEXT_NUMBER\"}],\"rows\":[\n"
+		     "{\"id\":9007199254740993,\"rowNumber\":1,"
+		     "\"parentId\":null,\"cells\":{\"_rowId\":\"mine\","
+		     "\"Task\":0.1,\"Task (34)\":false}},\n"
+		     "{\"id\":2,\"rowNumber\":2,\"parentId\":"
+		     "9007199254740993,\"cells\":{}}\n]}\n",
+		     "json keys");
+	/* An empty sheet is an empty file. */
+	check_render(&none, RENDER_FMT_NDJSON, false, false, "",
+		     "ndjson empty");
+	CHECK_STR(render_fmt_ext(RENDER_FMT_NDJSON), "ndjson");
+}
+
+static void test_render_csv_bom(void)
+{
+	struct sbuf out = SBUF_INIT(0);
+	struct render_opts o = {.bom = true, .crlf = true};
+
+	CHECK_INT(render_sheet(&plan, RENDER_FMT_CSV, &o, &out), 0);
+	CHECK_STR(out.buf, "\xEF\xBB\xBFTask,Done\r\nDesign,true\r\n"
+			   "Build,\r\n");
+	sbuf_reset(&out);
+	/* Only CSV: the JSON file never starts with one. */
+	CHECK_INT(render_sheet(&plan, RENDER_FMT_JSON, &o, &out), 0);
+	CHECK(out.buf[0] == '{');
+	sbuf_release(&out);
+}
+
 int main(void)
 {
+	T(test_render_ndjson);
+	T(test_render_csv_bom);
 	T(test_render_csv_field_quoting);
 	T(test_render_json_string_escapes);
 	T(test_render_json_string_roundtrip);
