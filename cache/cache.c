@@ -195,6 +195,19 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	return 0;
 }
 
+/* Caller holds c->lock. A reader or a prefetch was refused (403, or 404
+ * for a listed sheet) at this modifiedAt: out of listings until the list
+ * shows the sheet modified (SPEC §3). */
+static void mark_refused(struct sheet_state *s, int rc, int64_t listed_mtime)
+{
+	if (rc == -ENOENT || rc == -EACCES) {
+		s->refused = true;
+		s->refused_mtime = listed_mtime;
+	} else if (rc == 0) {
+		s->refused = false;
+	}
+}
+
 /*
  * The busy owner's work, outside the lock: validate (one GET /version),
  * fetch when the version changed or nothing is held, render fmt.
@@ -258,7 +271,8 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 }
 
 int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
-	       struct cache_content **out, bool *keep_cache, bool *direct_io)
+	       int64_t listed_mtime_s, struct cache_content **out,
+	       bool *keep_cache, bool *direct_io)
 {
 	struct model_sheet *model = NULL;
 	struct cache_content *ct = NULL;
@@ -336,6 +350,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 		if (c->opts.disk)
 			diskcache_drop(c->opts.disk, id);
 	}
+	mark_refused(s, rc, listed_mtime_s);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	/* The kernel holds the size getattr showed: an fstat of this open
@@ -353,39 +368,99 @@ bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s)
 
 	pthread_mutex_lock(&c->lock);
 	s = sheet_get(c, id, false);
-	for (f = 0; s && f < FMT_COUNT; f++)
-		if (s->content[f] &&
-		    cache_current(s->content[f]->mtime_s, listed_mtime_s))
+	for (f = 0; f < FMT_COUNT; f++)
+		if (!cache_fmt_on(c, f) ||
+		    (s && s->content[f] &&
+		     cache_current(s->content[f]->mtime_s, listed_mtime_s)))
 			held |= 1 << f;
 	pthread_mutex_unlock(&c->lock);
 	for (f = 0; c->opts.disk && f < FMT_COUNT; f++)
 		if (!(held & (1 << f)) &&
 		    diskcache_peek(c->opts.disk, id,
-				   cache_variant(c, (enum render_fmt)f), &meta) == 0 &&
+				   cache_variant(c, (enum render_fmt)f),
+				   &meta) == 0 &&
 		    cache_current(meta.mtime_s, listed_mtime_s))
 			held |= 1 << f;
 	return held == (1 << FMT_COUNT) - 1;
 }
 
-int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
-		   enum http_priority prio)
+bool cache_refused(struct cache *c, int64_t id, int64_t listed_mtime_s)
 {
-	struct cache_content *ct[FMT_COUNT] = {NULL, NULL};
-	struct model_sheet *model = NULL;
+	struct sheet_state *s;
+	bool refused;
+
+	pthread_mutex_lock(&c->lock);
+	s = sheet_get(c, id, false);
+	refused = s && s->refused && s->refused_mtime == listed_mtime_s;
+	pthread_mutex_unlock(&c->lock);
+	return refused;
+}
+
+/*
+ * The fetch of a prefetch, outside the lock, by the busy owner: one GET
+ * unless a reader fetched the model within the TTL, then every format
+ * shown rendered (and kept on disk when there is a disk cache).
+ */
+static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
+		     enum http_priority prio, struct model_sheet **model,
+		     struct cache_content **ct, bool *on_disk)
+{
 	const struct model_sheet *use;
 	struct http_result res;
+	int f, rc = 0;
+
+	*on_disk = true;
+	if (!fresh && !cache_may_try(c)) {
+		return -EIO; /* offline: try again later */
+	} else if (!fresh) {
+		memset(&res, 0, sizeof(res));
+		rc = c->src.ops->get_sheet(c->src.ctx, s->id, prio, model,
+					   &res);
+		cache_note_result(c, rc, &res);
+	}
+	use = fresh ? s->model : *model;
+	for (f = 0; rc == 0 && f < FMT_COUNT; f++) {
+		if (!cache_fmt_on(c, f))
+			continue;
+		rc = cache_render(c, use, (enum render_fmt)f, &ct[f]);
+		if (rc == 0)
+			*on_disk &= cache_store_on_disk(
+			    c, s->id, (enum render_fmt)f, ct[f]);
+	}
+	return rc;
+}
+
+int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
+		   enum http_priority prio, bool wait)
+{
+	struct cache_content *ct[FMT_COUNT] = {NULL};
+	struct model_sheet *model = NULL;
 	struct sheet_state *s;
 	bool on_disk = true, resized = false, fresh;
 	int f, rc = 0;
 
 	if (cache_held(c, id, listed_mtime_s))
 		return 0;
-	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, id, true);
-	if (!s || s->busy) {
-		/* Single-flight: whoever is busy fetches it. */
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		s = sheet_get(c, id, true);
+		if (!s) {
+			pthread_mutex_unlock(&c->lock);
+			return -ENOMEM;
+		}
+		if (!s->busy)
+			break; /* with the lock held */
+		if (!wait) {
+			/* Single-flight: whoever is busy fetches it. */
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+		while (s->busy)
+			pthread_cond_wait(&c->cond, &c->lock);
 		pthread_mutex_unlock(&c->lock);
-		return s ? 0 : -ENOMEM;
+		/* Whoever was busy has probably fetched it. */
+		if (cache_held(c, id, listed_mtime_s))
+			return 0;
 	}
 	if (s->refused && s->refused_mtime == listed_mtime_s) {
 		/* Refused before and unchanged since: do not ask each pass. */
@@ -394,23 +469,11 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 	}
 	s->busy = true;
 	/* A reader fetched it within the TTL: only a format is missing. */
-	fresh = s->model && cache_mono(c) - s->checked_at < (double)c->opts.ttl_s;
+	fresh = s->model &&
+		cache_mono(c) - s->checked_at < (double)c->opts.ttl_s;
 	pthread_mutex_unlock(&c->lock);
 
-	if (!fresh && !cache_may_try(c)) {
-		rc = -EIO; /* offline: try again later */
-	} else if (!fresh) {
-		memset(&res, 0, sizeof(res));
-		rc = c->src.ops->get_sheet(c->src.ctx, id, prio, &model, &res);
-		cache_note_result(c, rc, &res);
-	}
-	use = fresh ? s->model : model;
-	for (f = 0; rc == 0 && f < FMT_COUNT; f++) {
-		rc = cache_render(c, use, (enum render_fmt)f, &ct[f]);
-		if (rc == 0)
-			on_disk &= cache_store_on_disk(c, id, (enum render_fmt)f,
-						 ct[f]);
-	}
+	rc = fetch_all(c, s, fresh, prio, &model, ct, &on_disk);
 
 	pthread_mutex_lock(&c->lock);
 	s->busy = false;
@@ -423,6 +486,8 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 			s->checked_at = cache_mono(c);
 		}
 		for (f = 0; f < FMT_COUNT; f++) {
+			if (!ct[f])
+				continue;
 			if (s->shown[f] >= 0 &&
 			    s->shown[f] != (int64_t)ct[f]->len)
 				resized = true;
@@ -437,10 +502,7 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 		if (c->opts.disk)
 			diskcache_drop(c->opts.disk, id);
 	}
-	if (rc == -ENOENT || rc == -EACCES) {
-		s->refused = true;
-		s->refused_mtime = listed_mtime_s;
-	}
+	mark_refused(s, rc, listed_mtime_s);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	for (f = 0; f < FMT_COUNT; f++)
@@ -449,6 +511,21 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 	if (resized && c->hooks.size_changed)
 		c->hooks.size_changed(c->hooks.ctx, id);
 	return rc;
+}
+
+size_t cache_refused_count(struct cache *c)
+{
+	size_t b, n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (b = 0; b < c->nbuckets; b++) {
+		const struct sheet_state *s;
+
+		for (s = c->table[b]; s; s = s->next)
+			n += s->refused;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 void cache_drop_all(struct cache *c)

@@ -47,6 +47,7 @@ struct http_result;
 struct cache_opts {
 	long ttl_s;
 	struct render_opts render;
+	bool ndjson; /* -o ndjson: the .ndjson rendering is shown too */
 	struct diskcache *disk; /* rendered files kept across mounts, or
 				 * NULL (borrowed) */
 };
@@ -124,33 +125,46 @@ void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
 
 /*
  * The content of (id, fmt) for an open file, validated or fetched as the
- * TTL says. *out is a new reference (content_put).
+ * TTL says. *out is a new reference (cache_content_put). listed_mtime_s:
+ * the sheet's modifiedAt in the list the file was found in (a refusal is
+ * remembered for it, cache_refused).
  * *keep_cache: the bytes are those of the previous open (the kernel's page
  * cache is still good). *direct_io: the size getattr last showed for this
  * file differs from the content's (the kernel must not trust it), so reads
  * must bypass the page cache.
  */
 int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
-	       struct cache_content **out, bool *keep_cache,
-	       bool *direct_io) SSFS_WUR;
+	       int64_t listed_mtime_s, struct cache_content **out,
+	       bool *keep_cache, bool *direct_io) SSFS_WUR;
 void cache_content_put(struct cache_content *ct);
 
 /*
- * Make both files of a sheet exact before anyone reads them (warm-up and
- * read-ahead). Nothing is requested when both renderings of the listed
- * modifiedAt are held (in memory or on disk), or when another thread is
- * already fetching the sheet. Otherwise the sheet is fetched, both formats
- * are rendered and kept (on disk when there is a disk cache, else in
- * memory), and size_changed is called when a size getattr showed differs.
- * The fetch goes at prio (speculative: -ECANCELED at unmount).
+ * Make every file of a sheet exact before anyone reads it (warm-up,
+ * read-ahead, sizes=exact). Nothing is requested when every rendering of
+ * the listed modifiedAt is held (in memory or on disk), or, unless wait,
+ * when another thread is already fetching the sheet (with wait: after that
+ * thread is done, and only if it did not fetch it). Otherwise the sheet is
+ * fetched, every format shown is rendered and kept (on disk when there is
+ * a disk cache, else in memory), and size_changed is called when a size
+ * getattr showed differs. The fetch goes at prio (speculative:
+ * -ECANCELED at unmount). A sheet refused (403, 404) is not asked again
+ * for the same modifiedAt: -EACCES at once.
  * Returns 0 (also when skipped) or a negative errno.
  */
 int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
-		   enum http_priority prio);
+		   enum http_priority prio, bool wait);
 
-/* Whether both renderings of the sheet are held for the listed modifiedAt
+/* Whether every rendering of the sheet is held for the listed modifiedAt
  * (in memory or on disk): cache_prefetch would request nothing. */
 bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s);
+
+/*
+ * Whether the server refused the sheet (403, or 404 while listed) at this
+ * modifiedAt: listings leave it out until the list shows it modified
+ * (SPEC §3), and .auth/status counts such sheets (cache_refused_count).
+ */
+bool cache_refused(struct cache *c, int64_t id, int64_t listed_mtime_s);
+size_t cache_refused_count(struct cache *c);
 
 /* The disk cache is nearly full (false without one): the warm-up stops
  * rather than evict what readers use. */

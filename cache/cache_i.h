@@ -19,7 +19,7 @@
 
 struct model_sheet;
 
-#define FMT_COUNT 2
+#define FMT_COUNT RENDER_FMT_COUNT
 /* While offline the network is tried again after 1 s, 2 s, 4 s ... up to
  * cache_ttl (at least 1 s, at most this). */
 #define CACHE_OFFLINE_RETRY_MAX_S 60.0
@@ -58,6 +58,13 @@ struct cache {
 	double last_error_at;
 	char *user; /* "Name <email>", or NULL */
 };
+
+/* The formats this mount shows (CSV and JSON always, NDJSON with -o
+ * ndjson): what "held" means and what a prefetch renders. */
+static inline bool cache_fmt_on(const struct cache *c, int fmt)
+{
+	return fmt != RENDER_FMT_NDJSON || c->opts.ndjson;
+}
 
 /* state.c: the clock, and whether the network may be tried */
 double cache_mono(const struct cache *c);

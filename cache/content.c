@@ -35,14 +35,23 @@ struct cache_content *cache_content_get(struct cache_content *ct)
  * change its bytes. */
 const char *cache_variant(const struct cache *c, enum render_fmt fmt)
 {
-	static const char *const csv[2][2] = {
-	    {"csv-raw-lf", "csv-raw-crlf"},
-	    {"csv-display-lf", "csv-display-crlf"},
+	static const char *const csv[2][2][2] = {
+	    {{"csv-raw-lf", "csv-raw-crlf"},
+	     {"csv-display-lf", "csv-display-crlf"}},
+	    {{"csv-raw-lf-bom", "csv-raw-crlf-bom"},
+	     {"csv-display-lf-bom", "csv-display-crlf-bom"}},
 	};
+	const struct render_opts *o = &c->opts.render;
 
-	if (fmt == RENDER_FMT_JSON)
+	switch (fmt) {
+	case RENDER_FMT_JSON:
 		return "json";
-	return csv[c->opts.render.display ? 1 : 0][c->opts.render.crlf ? 1 : 0];
+	case RENDER_FMT_NDJSON:
+		return "ndjson";
+	case RENDER_FMT_CSV:
+		break;
+	}
+	return csv[o->bom ? 1 : 0][o->display ? 1 : 0][o->crlf ? 1 : 0];
 }
 
 /* Whether held bytes stamped held_mtime are at least as new as the sheet

@@ -38,6 +38,11 @@ struct prefetch {
 	bool paused;		       /* stopped: the disk cache is full */
 	bool said_full;		       /* ... and the log said so once */
 	long last_index, ahead_hi;     /* read-ahead: the reader's place */
+	/* sizes=exact: a folder's sheets, fetched at readers' priority */
+	const struct cache_listing *batch; /* borrowed; NULL: none */
+	size_t batch_next;		   /* next item to hand out */
+	int batch_busy;			   /* workers on batch items */
+	unsigned long batch_gen;	   /* + 1 when a batch ends */
 	/* for the status file */
 	unsigned long done, failed, ahead_done;
 	time_t pass_started, pass_ended;
@@ -104,6 +109,15 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		p->pass_ended = 0;
 		p->paused = false;
 	}
+	if (p->batch && p->batch_next < p->batch->count) {
+		const struct cache_item *it = &p->batch->items[p->batch_next++];
+
+		*id = it->id;
+		*mtime = it->mtime_s;
+		*prio = HTTP_PRIO_USER;
+		p->batch_busy++;
+		return true;
+	}
 	if (p->qlen) {
 		*id = p->queue[p->qhead];
 		p->qhead = (p->qhead + 1) % QUEUE_SLOTS;
@@ -166,9 +180,14 @@ static void *worker_main(void *arg)
 		 */
 		if (cache_held(p->cache, id, mtime))
 			rc = 0;
+		else if (prio == HTTP_PRIO_USER)
+			/* A reader waits for the batch: at its priority,
+			 * and after whoever fetches the sheet already. */
+			rc = cache_prefetch(p->cache, id, mtime,
+					    HTTP_PRIO_USER, true);
 		else if ((rc = p->src.ops->wait_room(p->src.ctx, prio)) == 0)
 			rc = cache_prefetch(p->cache, id, mtime,
-					    HTTP_PRIO_AHEAD);
+					    HTTP_PRIO_AHEAD, false);
 		if (rc && rc != -ECANCELED)
 			log_debug("prefetch of sheet %lld: %s", (long long)id,
 				  strerror(-rc));
@@ -178,6 +197,10 @@ static void *worker_main(void *arg)
 			p->warming--;
 			/* Another thread may now take a warm-up item. */
 			pthread_cond_signal(&p->cond);
+		} else if (prio == HTTP_PRIO_USER) {
+			p->batch_busy--;
+			/* The reader waiting for the batch checks. */
+			pthread_cond_broadcast(&p->cond);
 		} else {
 			p->ahead_done++;
 		}
@@ -249,6 +272,43 @@ void prefetch_stop(struct prefetch *p)
 	pthread_mutex_destroy(&p->lock);
 	free(p->threads);
 	free(p);
+}
+
+static bool batch_done(const struct prefetch *p,
+		       const struct cache_listing *l)
+{
+	return p->batch == l && p->batch_next >= l->count &&
+	       p->batch_busy == 0;
+}
+
+int prefetch_exact(struct prefetch *p, const struct cache_listing *l)
+{
+	unsigned long gen;
+	int rc = 0;
+
+	if (!p || !l)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	/* One batch at a time; a second reader of the same folder joins. */
+	while (!p->stop && p->batch && p->batch != l)
+		pthread_cond_wait(&p->cond, &p->lock);
+	if (!p->stop && !p->batch) {
+		p->batch = l;
+		p->batch_next = 0;
+		pthread_cond_broadcast(&p->cond);
+	}
+	gen = p->batch_gen;
+	while (!p->stop && p->batch_gen == gen && !batch_done(p, l))
+		pthread_cond_wait(&p->cond, &p->lock);
+	if (p->batch_gen == gen && batch_done(p, l)) {
+		p->batch = NULL;
+		p->batch_gen++;
+		pthread_cond_broadcast(&p->cond);
+	}
+	if (p->stop)
+		rc = -ECANCELED;
+	pthread_mutex_unlock(&p->lock);
+	return rc;
 }
 
 void prefetch_listing_changed(struct prefetch *p)

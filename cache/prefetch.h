@@ -27,6 +27,7 @@
  */
 
 struct cache;
+struct cache_listing;
 struct cache_source;
 struct prefetch;
 
@@ -49,6 +50,17 @@ int prefetch_start(struct prefetch *p) SSFS_WUR;
 /* Cancels what is in flight, joins the threads and frees p (NULL is
  * fine). */
 void prefetch_stop(struct prefetch *p);
+
+/*
+ * sizes=exact (SPEC §3): fetch every sheet of l that is not held, several
+ * at once (the pool's threads) at readers' priority, and return when all
+ * are done (each held, or refused, or failed): a listing calls it before
+ * it names the files, so the stats that follow find the content held and
+ * a sheet the server refuses is left out. l is borrowed for the call. A
+ * second caller with the same l joins the batch; with another, it waits
+ * its turn. 0, or -ECANCELED at unmount. NULL p does nothing.
+ */
+int prefetch_exact(struct prefetch *p, const struct cache_listing *l);
 
 /* The cache's hooks (struct cache_hooks) forward here. */
 void prefetch_listing_changed(struct prefetch *p);

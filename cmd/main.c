@@ -49,6 +49,9 @@ struct cli {
 	char *readahead;
 	char *values;
 	int crlf;
+	int ndjson;
+	int bom;
+	char *sizes;
 	int verbose;
 	int quiet;
 	int help;
@@ -83,6 +86,9 @@ static const struct fuse_opt cli_opts[] = {
     {"readahead=%s", offsetof(struct cli, readahead), 0},
     {"values=%s", offsetof(struct cli, values), 0},
     CLI_OPT("crlf", crlf),
+    CLI_OPT("ndjson", ndjson),
+    CLI_OPT("bom", bom),
+    {"sizes=%s", offsetof(struct cli, sizes), 0},
     CLI_OPT("verbose", verbose),
     CLI_OPT("quiet", quiet),
     FUSE_OPT_KEY("-h", KEY_HELP),
@@ -181,6 +187,21 @@ static void usage(const char *prog)
 	       "    -o values=raw|display  cell text in CSV (default raw)\n"
 	       "    -o crlf                CSV lines end in CRLF (default "
 	       "LF)\n"
+	       "    -o bom                 CSV files start with a UTF-8 byte "
+	       "order mark, for\n"
+	       "                           Excel (default off: it breaks awk "
+	       "and cut on the\n"
+	       "                           first field)\n"
+	       "    -o ndjson              every sheet also as <name>.ndjson, "
+	       "one row object\n"
+	       "                           a line (default off)\n"
+	       "    -o sizes=lazy|exact    lazy: a file not held shows size 0 "
+	       "until read;\n"
+	       "                           exact: a stat waits for its "
+	       "content, and a listing\n"
+	       "                           fetches its folder first (for tar "
+	       "and zip)\n"
+	       "                           (default lazy)\n"
 	       "    -o uid=N               owner of every file (default: "
 	       "the mounting user)\n"
 	       "    -o gid=N               group of every file (default: "
@@ -297,6 +318,7 @@ static void cli_release(struct cli *c)
 	free(c->prefetch);
 	free(c->readahead);
 	free(c->values);
+	free(c->sizes);
 	free(c->pos[0]);
 	free(c->pos[1]);
 }
@@ -397,6 +419,18 @@ int main(int argc, char **argv)
 	mo.cache_dir = c.cache_dir;
 	mo.cache_max = c.cache_max;
 	mo.nodiskcache = c.nodiskcache;
+	mo.ndjson = c.ndjson;
+	mo.bom = c.bom;
+	if (c.sizes && strcmp(c.sizes, "exact") == 0) {
+		mo.sizes_exact = true;
+	} else if (c.sizes && strcmp(c.sizes, "lazy") != 0) {
+		fprintf(stderr,
+			"smartsheetfs: sizes: expected lazy or exact, got "
+			"'%s'\n",
+			c.sizes);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
 	mo.prefetch.workers = MAIN_PREFETCH_WORKERS;
 	mo.prefetch.per_min = MAIN_PREFETCH_PER_MIN;
 	mo.prefetch.ahead = MAIN_READAHEAD;

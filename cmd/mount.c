@@ -324,7 +324,8 @@ static void start_background(struct wiring *w, struct cache *cache,
 	};
 
 	cache_set_hooks(cache, &hooks);
-	if (po->per_min <= 0 && po->ahead <= 0)
+	/* sizes=exact fetches a folder's sheets on the pool's threads. */
+	if (po->per_min <= 0 && po->ahead <= 0 && !w->fs->sizes_exact)
 		return;
 	w->prefetch = prefetch_new(cache, src, po);
 	if (!w->prefetch || prefetch_start(w->prefetch)) {
@@ -458,6 +459,8 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	}
 	co.render.display = cfg->values == CFG_VALUES_DISPLAY;
 	co.render.crlf = cfg->crlf;
+	co.render.bom = mo->bom;
+	co.ndjson = mo->ndjson;
 	cache_api_source_init(&src, s.api, s.http);
 	cache = cache_new(&src.source, &co);
 	if (!cache) {
@@ -474,6 +477,8 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	x.auth = s.auth;
 	x.api_base = cfg->base_url;
 	x.ttl_s = cfg->cache_ttl_s;
+	x.ndjson = mo->ndjson;
+	x.sizes_exact = mo->sizes_exact;
 	x.mounted_at = time(NULL);
 
 	if (access(mo->mountpoint, F_OK) != 0) {

@@ -18,6 +18,9 @@ struct mount_opts {
 	const char *cache_dir;	/* cache_dir=, or NULL: the default */
 	const char *cache_max;	/* cache_max=, or NULL: 1G */
 	bool nodiskcache;
+	bool ndjson;	  /* -o ndjson: <name>.ndjson files too */
+	bool bom;	  /* -o bom: CSV files start with a UTF-8 BOM */
+	bool sizes_exact; /* -o sizes=exact: a stat waits for the content */
 	struct prefetch_opts prefetch; /* warm-up and read-ahead */
 };
 

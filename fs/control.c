@@ -7,7 +7,9 @@
 #include "fs/control_i.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fuse.h>
@@ -17,6 +19,7 @@
 #include "cache/prefetch.h"
 #include "fs/ops.h"
 #include "util/log.h"
+#include "util/compat.h"
 #include "util/sbuf.h"
 
 /*
@@ -126,7 +129,77 @@ int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 	return -EACCES;
 }
 
-int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb)
+/*
+ * The text of a control file as stat showed it, so that the open right
+ * after (rsync, tar: stat, then open and read st_size bytes) serves the
+ * same bytes. One session per process, like the open handles in ops.c.
+ */
+#define SNAPSHOT_MAX_AGE_S 2.0
+
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot {
+	char *text; /* protected by snap_lock */
+	size_t len;
+	double at; /* monotonic seconds */
+} snaps[2];   /* status, url */
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int render(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb)
 {
 	return k == NODE_AUTH_STATUS ? status_text(x, sb) : url_text(x, sb);
+}
+
+int control_size(struct fsops_ctx *x, enum node_kind k, int64_t *size)
+{
+	struct snapshot *sn = &snaps[k == NODE_AUTH_STATUS ? 0 : 1];
+	struct sbuf sb = SBUF_INIT(1 << 20);
+	char *text;
+	size_t len;
+	int rc;
+
+	rc = render(x, k, &sb);
+	if (rc)
+		return rc;
+	text = sbuf_detach(&sb, &len);
+	if (!text)
+		return -ENOMEM;
+	pthread_mutex_lock(&snap_lock);
+	free(sn->text);
+	sn->text = text;
+	sn->len = len;
+	sn->at = mono_s();
+	pthread_mutex_unlock(&snap_lock);
+	*size = (int64_t)len;
+	return 0;
+}
+
+int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb)
+{
+	struct snapshot *sn = &snaps[k == NODE_AUTH_STATUS ? 0 : 1];
+	int rc = 1;
+
+	pthread_mutex_lock(&snap_lock);
+	if (sn->text && mono_s() - sn->at < SNAPSHOT_MAX_AGE_S)
+		rc = sbuf_add(sb, sn->text, sn->len);
+	pthread_mutex_unlock(&snap_lock);
+	return rc == 1 ? render(x, k, sb) : rc;
+}
+
+void control_release(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&snap_lock);
+	for (i = 0; i < SSFS_ARRAY_SIZE(snaps); i++) {
+		free(snaps[i].text);
+		snaps[i].text = NULL;
+	}
+	pthread_mutex_unlock(&snap_lock);
 }

@@ -6,6 +6,7 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fs/ops_i.h"
 
@@ -19,8 +20,15 @@ struct sbuf;
  */
 int control_may_write(void);
 
-/* The text of .auth/status or .auth/url (k) for an open. 0 or -errno. */
+/*
+ * The text of .auth/status or .auth/url (k) for an open: the one the last
+ * stat measured when that was less than 2 s ago (so a stat and the open
+ * after it agree), else rendered now. control_size renders it for stat
+ * and keeps it. 0 or -errno. control_release frees what is kept.
+ */
 int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb);
+int control_size(struct fsops_ctx *x, enum node_kind k, int64_t *size);
+void control_release(void);
 
 /* A write to .auth/verifier or .auth/refresh (h->kind): size, or -errno. */
 int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,

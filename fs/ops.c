@@ -94,19 +94,27 @@ static struct cache *the_cache(void)
 	return x->cache;
 }
 
+/* Whether this mount shows files of format f (.ndjson with -o ndjson). */
+static bool fmt_shown(const struct fsops_ctx *x, int f)
+{
+	return f != RENDER_FMT_NDJSON || x->ndjson;
+}
+
 /* "name.csv" -> stem length and format; false for other extensions. */
 static bool split_ext(const char *name, size_t *stem_len, enum render_fmt *fmt)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), e;
+	int f;
 
-	if (n > 4 && strcmp(name + n - 4, ".csv") == 0) {
-		*stem_len = n - 4;
-		*fmt = RENDER_FMT_CSV;
-		return true;
-	}
-	if (n > 5 && strcmp(name + n - 5, ".json") == 0) {
-		*stem_len = n - 5;
-		*fmt = RENDER_FMT_JSON;
+	for (f = 0; f < RENDER_FMT_COUNT; f++) {
+		const char *ext = render_fmt_ext((enum render_fmt)f);
+
+		e = strlen(ext);
+		if (!fmt_shown(ctx(), f) || n <= e + 1 ||
+		    name[n - e - 1] != '.' || strcmp(name + n - e, ext) != 0)
+			continue;
+		*stem_len = n - e - 1;
+		*fmt = (enum render_fmt)f;
 		return true;
 	}
 	return false;
@@ -248,6 +256,11 @@ static int fsops_getattr(const char *path, struct stat *st,
 		st->st_mode = S_IFREG | 0444;
 		st->st_nlink = 1;
 		st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+		/* Its exact size: the text an open right after serves. */
+		rc = control_size(x, n.kind, &size);
+		if (rc)
+			return rc;
+		st->st_size = (off_t)size;
 		return 0;
 	case NODE_AUTH_VERIFIER:
 	case NODE_AUTH_REFRESH:
@@ -268,6 +281,15 @@ static int fsops_getattr(const char *path, struct stat *st,
 		mtime = h->content ? h->content->mtime_s : 0;
 	} else {
 		cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size, &mtime);
+		if (size < 0 && x->sizes_exact) {
+			/* sizes=exact: wait for the content (SPEC §3). */
+			rc = cache_prefetch(x->cache, n.id, n.mtime_s,
+					    HTTP_PRIO_USER, true);
+			if (rc)
+				return rc;
+			cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size,
+				   &mtime);
+		}
 	}
 	st->st_mode = S_IFREG | 0444;
 	st->st_nlink = 1;
@@ -282,6 +304,7 @@ static int fsops_getattr(const char *path, struct stat *st,
 
 static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 {
+	struct fsops_ctx *x = ctx();
 	struct cache_listing *l = NULL;
 	char name[NAME_MAX + 32];
 	size_t i;
@@ -294,16 +317,27 @@ static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 		rc = -EIO;
 	if (rc)
 		return rc;
+	/* sizes=exact: every file of the folder fetched, several at once,
+	 * before the names go out (the stats that follow find them held,
+	 * and a sheet the server refuses is known and left out). */
+	if (x->sizes_exact)
+		(void)prefetch_exact(x->prefetch, l);
 	for (i = 0; i < l->count; i++) {
-		for (f = 0; f < 2; f++) {
-			const char *ext = f == 0 ? "csv" : "json";
+		const struct cache_item *it = &l->items[i];
 
+		if (cache_refused(x->cache, it->id, it->mtime_s))
+			continue; /* SPEC §3: out of listings */
+		for (f = 0; f < RENDER_FMT_COUNT; f++) {
+			const char *ext = render_fmt_ext((enum render_fmt)f);
+
+			if (!fmt_shown(x, f))
+				continue;
 			if (by_id)
 				snprintf(name, sizeof(name), "%" PRId64 ".%s",
-					 l->items[i].id, ext);
+					 it->id, ext);
 			else
-				snprintf(name, sizeof(name), "%s.%s",
-					 l->items[i].stem, ext);
+				snprintf(name, sizeof(name), "%s.%s", it->stem,
+					 ext);
 			if (filler(buf, name, NULL, 0, 0))
 				goto out;
 		}
@@ -398,7 +432,8 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 		h->text = sbuf_detach(&sb, &h->len);
 		fi->direct_io = 1;
 	} else {
-		rc = cache_open(the_cache(), n.id, n.fmt, &h->content, &keep,
+		rc = cache_open(the_cache(), n.id, n.fmt, n.mtime_s,
+				&h->content, &keep,
 				&direct);
 		if (rc) {
 			free(h);
@@ -582,9 +617,11 @@ void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 		return;
 	l = cache_listing_now(x->cache);
 	it = l ? cache_find_id(l, id) : NULL;
-	for (f = 0; f < 2; f++) {
-		const char *ext = f == 0 ? "csv" : "json";
+	for (f = 0; f < RENDER_FMT_COUNT; f++) {
+		const char *ext = render_fmt_ext((enum render_fmt)f);
 
+		if (!fmt_shown(x, f))
+			continue;
 		if (it) {
 			snprintf(path, sizeof(path), SHEETS_DIR "/%s.%s",
 				 it->stem, ext);
@@ -619,6 +656,7 @@ static void fsops_destroy(void *private_data)
 	struct handle *h, *next;
 
 	(void)private_data;
+	control_release();
 	pthread_mutex_lock(&handles_lock);
 	h = open_handles;
 	open_handles = NULL;

@@ -27,6 +27,8 @@ struct fsops_ctx {
 	long ttl_s;
 	time_t mounted_at;
 	bool single_thread; /* -s: one thread serves every request */
+	bool ndjson;	    /* -o ndjson: <name>.ndjson files too */
+	bool sizes_exact;   /* -o sizes=exact: a stat waits for the content */
 	/* Set by cmd/mount.c for the session's life, cleared before
 	 * fuse_unmount: */
 	struct fuse *fuse;	   /* for fsops_invalidate_sheet */

@@ -35,7 +35,7 @@ static char *open_text(struct cache *c, int64_t id, enum render_fmt fmt,
 	bool keep = false, direct = false;
 	char *s;
 
-	*rc = cache_open(c, id, fmt, &ct, &keep, &direct);
+	*rc = cache_open(c, id, fmt, 0, &ct, &keep, &direct);
 	if (*rc)
 		return NULL;
 	s = strndup(ct->data, ct->len);
@@ -351,10 +351,10 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	c = new_cache(&f, 30, NULL);
 	mtime = f.sheets[0].mtime_s;
 	CHECK(!cache_held(c, 101, mtime));
-	CHECK_INT(cache_prefetch(c, 101, mtime, HTTP_PRIO_AHEAD), 0);
+	CHECK_INT(cache_prefetch(c, 101, mtime, HTTP_PRIO_AHEAD, false), 0);
 	CHECK(cache_held(c, 101, mtime));
 	CHECK_INT(f.gets_by_prio[HTTP_PRIO_AHEAD], 1);
-	CHECK_INT(cache_prefetch(c, 101, mtime, HTTP_PRIO_AHEAD), 0);
+	CHECK_INT(cache_prefetch(c, 101, mtime, HTTP_PRIO_AHEAD, false), 0);
 	CHECK_INT(f.get_calls, 1);
 	/* Held: a reader within the TTL asks nothing, either format. */
 	free(open_text(c, 101, RENDER_FMT_JSON, &rc));
@@ -362,10 +362,10 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	/* Refused, then unchanged: asked once; modified: asked again. */
 	set_sheet_rc(&f, 102, -EACCES);
 	mtime = f.sheets[1].mtime_s;
-	CHECK_INT(cache_prefetch(c, 102, mtime, HTTP_PRIO_AHEAD), -EACCES);
-	CHECK_INT(cache_prefetch(c, 102, mtime, HTTP_PRIO_AHEAD), -EACCES);
+	CHECK_INT(cache_prefetch(c, 102, mtime, HTTP_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(cache_prefetch(c, 102, mtime, HTTP_PRIO_AHEAD, false), -EACCES);
 	CHECK_INT(f.get_calls, 2);
-	CHECK_INT(cache_prefetch(c, 102, mtime + 60, HTTP_PRIO_AHEAD),
+	CHECK_INT(cache_prefetch(c, 102, mtime + 60, HTTP_PRIO_AHEAD, false),
 		  -EACCES);
 	CHECK_INT(f.get_calls, 3);
 	cache_free(c);
