@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """A fake Smartsheet API server for smartsheetfs' integration tests and demo.
 
-It serves the read-only part of Smartsheet's API 2.0 that smartsheetfs uses,
-from hand-written fixture sheets (or from the official SDK test scenarios),
-and Smartsheet's OAuth 2.0 (the authorize page and POST /token, for one
-registered app), on 127.0.0.1 only, plus a control API through which tests
-change sheets, tokens, OAuth settings and rate limits and inject faults.
-Python 3.11 standard library only.
+It serves the part of Smartsheet's API 2.0 that smartsheetfs uses: sheets,
+workspaces, folders and reports to read, row writes (fake_rows.py holds
+their rules), from hand-written fixtures (or from the official SDK test
+scenarios), and Smartsheet's OAuth 2.0 (the authorize page and POST /token,
+for one registered app), on 127.0.0.1 only, plus a control API through which
+tests change sheets, the tree, reports, tokens, OAuth settings, rate limits
+and settings, and inject faults. Python 3.11 standard library only.
+Everything is deterministic (ids, names, generated content, paging) except
+refIds, tokens and times taken from the clock.
 
 Command line
 ------------
@@ -17,8 +20,9 @@ Command line
                          reader never sees a partial file)
   --port N               listen on 127.0.0.1:N instead (the demo uses this)
   --fixtures DIR         fixture folder (default: fixtures/ beside this file):
-                         DIR/sheets/*.json (one full sheet each) and
-                         DIR/user.json (GET /users/me)
+                         DIR/sheets/*.json (one full sheet each),
+                         DIR/user.json (GET /users/me) and DIR/tree.json
+                         (optional: workspaces, folders, reports; below)
   --account default|sdk  default: the fixture sheets. sdk: the account is built
                          from the Smartsheet SDK scenario files (see below)
   --scenarios DIR        SDK scenario folder (default:
@@ -45,6 +49,34 @@ Command line
                          column types, generated deterministically from
                          --seed; its JSON (and gzip) bytes are built once per
                          version, in the background right at start
+  --generate-tree W,F,S  add W workspaces "Tree Workspace 001".. (ids
+                         7400000000000000 + w), each with F folders
+                         "Folder 001".. (ids 7300000000000000 + n), each
+                         with S small sheets "Tree www-fff-sss" (ids
+                         7200000000000000 + n, 5 rows x 3 cols); at most
+                         100000 sheets. 20,10,10 is the benchmark's tree.
+  --big-folder N         add workspace "Wide Workspace" (7600000000000001)
+                         with folder "Wide Folder" (7600000000000002)
+                         holding N small sheets "Wide 0001".. (ids
+                         7500000000000000 + i); N <= 10000
+  --big-report ROWS      add report "Big Report" (7810000000000001; Sheet
+                         Name column + the 10 generated column kinds) over
+                         5 generated sheets "Big Report Source 1..5" (ids
+                         7800000000000001..5, ROWS/5 rows each); ROWS <=
+                         50000 (Smartsheet's limit). Its pages of 10000
+                         rows are built in the background at start.
+  --max-children-page N  cap on the page size (maxItems) of the children
+                         lists (default 100)
+  --children-page-pattern LIST  page sizes of the children lists and of
+                         the token-paged workspace list, cycled by page
+                         number (each capped by maxItems), 0 = an EMPTY
+                         page that still has a lastKey when more items
+                         follow; e.g. 0,1,3 (default: none, full pages)
+  --max-report-page N    cap on pageSize of GET /reports/{id} (default and
+                         most 10000)
+  --write-delay-ms N     every row write takes N ms more (default 0; the
+                         control setting write_delay_ms), so tests can
+                         overlap two writes
   --seed N               seed for generated sheets (default 1)
   --throttle-bytes-per-sec N  send bodies in chunks paced to N bytes/s
                          (default 0 = unlimited; 10000000 models 10 MB/s)
@@ -62,6 +94,8 @@ after it.
 API (under /2.0; every answer is Content-Type application/json;charset=UTF-8
 unless a fault says otherwise)
 ---
+Lists are sorted by name (case-insensitive), then (children lists) by
+resourceType, then by id.
   GET /2.0/sheets          page (default 1), pageSize (default 100, capped by
                            --max-page-size), includeAll=true (everything, no
                            pageSize in the answer), include=sheetVersion (adds
@@ -79,6 +113,74 @@ unless a fault says otherwise)
                            columns' cells get value = displayValue.
                            ifVersionAfter=N: {"version": V} only, when N >= V.
   GET /2.0/sheets/{id}/version   {"version": V}
+  POST|PUT|DELETE /2.0/sheets/{id}/rows   row writes: see "Row writes"
+  GET /2.0/workspaces      offset paging as GET /sheets (page, pageSize,
+                           includeAll; capped by --max-page-size) of
+                           {id, name, accessLevel, permalink}; with
+                           paginationType=token: token paging as the
+                           children lists (maxItems, lastKey; no cap).
+  GET /2.0/workspaces/{id}/children, GET /2.0/folders/{id}/children
+                           the immediate children: {"data": [{
+                           resourceType ("folder" | "sheet" | "report" |
+                           "sight" | "template"), id, name, accessLevel,
+                           permalink}], "lastKey": K}. A folder's
+                           accessLevel is its workspace's; a sheet's and a
+                           report's their own. childrenResourceTypes: a
+                           comma list of sheets, reports, folders, sights,
+                           templates (default: all five); an unknown name,
+                           an empty list or templates without sheets: 400
+                           1018. maxItems (default 100, at least 1; capped
+                           by --max-children-page / max_children_page).
+                           lastKey: from the page before (opaque; it
+                           names the last item given and the next page's
+                           number, and only works for the same list: else
+                           400 1018); absent on the last page. A page may
+                           hold fewer items than maxItems, or none, while
+                           more follow (children_page_pattern): follow
+                           lastKey, do not count items. Unknown or deleted
+                           workspace or folder: 404 1006; one set to
+                           noAccess: 403 1004.
+  GET /2.0/reports         offset paging as GET /sheets of {id, name,
+                           accessLevel, permalink} (reports the token may
+                           not read are listed too).
+  GET /2.0/reports/{id}    the Report: {id, name, totalRowCount,
+                           accessLevel, permalink, createdAt, modifiedAt,
+                           columns: [{virtualId, version, index, title,
+                           type, primary (one column at most), options,
+                           symbol, sheetNameColumn: true (the "Sheet Name"
+                           column only), validation, width}], rows: [{id,
+                           sheetId, rowNumber, expanded, accessLevel,
+                           createdAt, modifiedAt, cells: [{columnId (the
+                           source sheet's; absent in the "Sheet Name"
+                           column and where the source sheet has no column
+                           of that title), virtualColumnId, value,
+                           displayValue, objectValue, formula...}]}]}; no
+                           parentId or siblingId. pageSize (default 100;
+                           capped at 10000 and by --max-report-page /
+                           max_report_page), page (1-based; past the end:
+                           "rows": [] with the same totalRowCount). Full
+                           form only with level >= 3 AND include
+                           containing objectValue, else multi columns are
+                           TEXT_NUMBER and cells lose objectValue, as for
+                           sheets. Unknown: 404 1006; noAccess: 403 1004.
+    A report is computed from its definition at each request: its source
+    sheets (in order; a deleted or noAccess source adds no rows), its
+    columns (titles: a title's type, options and primary come from the
+    first source sheet that has a column of that title; each source row's
+    cell is that of its sheet's first column of that title), and whether
+    it has the "Sheet Name" column (first; its cells hold the sheet's
+    name). Rows: every row of each source, in sheet order, source after
+    source; rowNumber = the place in the report (1-based). virtualId is a
+    stable function of (report id, title). totalRowCount = the rows of the
+    readable sources; modifiedAt = the latest of the definition's and the
+    sources' modifiedAt, so changing a source changes the report. Pages
+    are cached per state of the definition and the sources.
+  Deprecated tree endpoints (Smartsheet deprecated them on 2025-08-04):
+    /2.0/home, /2.0/home/folders, /2.0/folders/personal,
+    /2.0/workspaces/{id}, /2.0/workspaces/{id}/folders, /2.0/folders/{id},
+    /2.0/folders/{id}/folders (any method, loadAll or not): 410
+    {"errorCode": 4005, "message": "GET <path> is deprecated ... use ..."};
+    their log entries carry "deprecated": true.
   GET /2.0/users/me        the user (fixtures/user.json)
   POST /2.0/token          OAuth token request (no bearer; see OAuth below)
   DELETE /2.0/token        revoke the bearer token (an OAuth access token
@@ -96,10 +198,12 @@ unless a fault says otherwise)
     unknown path                 404 1006 "Not Found"
     known path, other method     405 1122
     bad number in a parameter    400 1018
-  Accepted bearers: the --token tokens and live, unexpired OAuth access
-  tokens; an OAuth access token past its access_ttl_s (checked on each
-  request) or expired through the control API answers 1003, one that was
-  rotated away or revoked answers 1002.
+    a deprecated tree endpoint   410 4005 (see above)
+  Accepted bearers: the --token tokens (every scope) and live, unexpired
+  OAuth access tokens (the scope of their code); an OAuth access token
+  past its access_ttl_s (checked on each request) or expired through the
+  control API answers 1003, one that was rotated away or revoked answers
+  1002.
   Order of checks: fault, then auth, then rate limit, then the route.
   HTTP/1.1 with Content-Length on every answer, so connections stay open
   (keep-alive) unless the client says "Connection: close".
@@ -107,6 +211,118 @@ unless a fault says otherwise)
   (Content-Encoding: gzip). Keys starting with "_" in fixtures are private
   and never served. Fixture flag "_asciiOnly": serve that sheet with every
   non-ASCII character \\u-escaped (surrogate pairs for emoji).
+
+Row writes (smartsheet-api.md §4.8, §9.3; fake_rows.py)
+---
+  POST /2.0/sheets/{id}/rows    add: a Row object or an array of them
+  PUT /2.0/sheets/{id}/rows     update (each row needs "id")
+  DELETE /2.0/sheets/{id}/rows?ids=1,2&ignoreRowsNotFound=false
+  Success: 200 {"message": "SUCCESS", "resultCode": 0, "result": R,
+  "version": V}: R the rows as stored (ids given, rowNumber, parentId and
+  siblingId as the sheet now has them, all cells) in request order (one
+  object when the body was one object), for DELETE every deleted id (the
+  children of a deleted row too) in sheet order; V the sheet's version,
+  + 1 per request that changed something (a DELETE of only unknown ids
+  with ignoreRowsNotFound=true changes nothing), and modifiedAt moves (as
+  for control updates; changed rows get the same modifiedAt). GET
+  /sheets/{id}, /version, the list, the reports and GET
+  /_control/sheets/{id} show the new state. A generated sheet becomes a
+  plain one at its first write.
+  Checks, in order (a request is all-or-nothing: the first problem is
+  answered, nothing is changed; "detail": {"index": i} names the row of
+  the request, with "rowId" on PUT):
+    sheet unknown / noAccess                     404 1006 / 403 1004
+    sheet accessLevel not OWNER, ADMIN, EDITOR_SHARE, EDITOR, or an OAuth
+    token without WRITE_SHEETS                   403 1004
+    DELETE: ids missing 400 1009, not ids 400 1018; ignoreRowsNotFound
+    not true/false 400 1018
+    POST/PUT: no body 400 1024; not JSON 400 1008
+    another write of the same token to this sheet still running
+        500 4004 "Request failed because sheetId <id> is currently being
+        updated by another request that uses the same access token. ..."
+        (writes of other tokens wait their turn)
+    then the write delay (write_delay_ms), then, with the sheet locked:
+    POST/PUT: not a Row or a non-empty array 400 1008; more than 500 rows
+        400 1061 "Max count exceeded for field rows (at most 500)." (the
+        docs name no code: our choice)
+    per row, in order: not an object 1008; a read-only attribute
+        (rowNumber, createdAt, modifiedAt, createdBy, modifiedBy, version,
+        sheetId, permalink, lockedForUser, accessLevel, ...; on POST also
+        id, indent, outdent) 400 1032 "The attribute(s) row.X are not
+        allowed..."; any other unknown attribute 400 1283; expanded or
+        locked not boolean 400 1031; PUT: id missing 400 1012, not a
+        number 400 1031, not a row of the sheet 404 1006 (our choice
+        between 1006 and 1034), twice 400 1137;
+        the location: toTop / toBottom / above must be true (false =
+        absent), parentId / siblingId numbers, indent / outdent exactly 1
+        (else 400 1031); allowed: none, toTop, toBottom, parentId,
+        parentId+toBottom, siblingId, siblingId+above, indent, outdent
+        (PUT); any other combination (parentId with siblingId too) 400
+        1062; a location (attributes AND values, absence included) other
+        than the first row's 400 1123
+    per row, its locked state (PUT: a row locked for the user 403 1050),
+    then per cell, in order: not an object 1008; a read-only attribute
+        (columnType, virtualColumnId, ...) 1032, unknown 1283; columnId
+        missing 1012, unknown 1036, twice in the row 1037; formula with
+        value / objectValue / hyperlink / linkInFromCell / image 1163;
+        value and objectValue both 1130; none of value, objectValue,
+        formula 1012; hyperlink and linkInFromCell 1109; linkInFromCell
+        (POST 1032; PUT 1146: cell links are not in this fake);
+        hyperlink with two targets 1111, url and a target 1112, nothing
+        1117, a non-string value 1113; strict not boolean 1031;
+        the column: a system column (AUTO_NUMBER, CREATED_DATE,
+        CREATED_BY, MODIFIED_DATE, MODIFIED_BY) 400 1046; a column
+        formula (column "formula") 400 1302; a column locked for the user
+        403 1039;
+        the value ("strict" default true; 1042 = "The value for cell in
+        column <id>, <value as JSON>, did not conform to the strict
+        requirements for type <type>."): objects or arrays as value 1038;
+        TEXT_NUMBER numbers within +-2^53 (else strict 1148, lenient:
+        text), booleans 1042 (lenient: "true"/"false" text; lenient
+        digit strings become numbers); CHECKBOX only JSON booleans
+        (lenient: "true"/"false" strings, else text); DATE "YYYY-MM-DD"
+        (a real date); ABSTRACT_DATETIME and DATETIME that or
+        "YYYY-MM-DDTHH:MM:SS[Z]"; PICKLIST a string among the options
+        (any string when there are none); CONTACT_LIST an email
+        (displayValue sets the name); DURATION "4d 6h 30m" style
+        (w, d, h, m, s, ms; lenient numbers are days); PREDECESSOR
+        "2FS +1d, 3SS" style; MULTI_PICKLIST and MULTI_CONTACT_LIST only
+        through objectValue (a value: 1042, strict or not); lenient
+        values that do not parse are stored as text.
+        objectValue: the type's objectType (MULTI_PICKLIST values among
+        the options when strict, MULTI_CONTACT contacts with emails,
+        CONTACT, DURATION, PREDECESSOR_LIST with rowIds of the sheet),
+        else 1131 (wrong objectType) or 1042. A formula must start with
+        "=" (1162); it is stored, not computed (the cell keeps no value).
+    then the location's target: parentId not a row 1063, a parent row
+        with no data 1185, siblingId not a row 1064; a PUT moving a row
+        under or beside itself or its own descendant 1062; indent with no
+        sibling above, outdent of a top-level row 1062.
+  Applying: "" or null clears a cell (a CHECKBOX becomes false); a cell
+  not sent stays as it was; a string over 4000 characters is cut to
+  4000, silently; a written cell loses its old formula, hyperlink and
+  objectValue (a cell formula may be overwritten with a value: the docs
+  forbid only column formulas, system columns and locked cells). New rows
+  get a cell for every column, expanded (default true), createdAt =
+  modifiedAt = the new sheet modifiedAt, and the system columns: the
+  next AUTO_NUMBER (autoNumberFormat prefix, fill, suffix), CREATED_DATE /
+  MODIFIED_DATE = that time, CREATED_BY / MODIFIED_BY = the user of
+  GET /users/me; updated rows get new MODIFIED_* cells. Column formulas
+  are not computed. Locations: toBottom (and, on POST, none) the end of
+  the sheet, top level; toTop the top; parentId the parent's first child,
+  +toBottom its last; siblingId right below the sibling (after its
+  descendants), +above right above it, at the sibling's level; the rows of
+  one request stay in request order, each moved row with its descendants;
+  indent: the row becomes the last child of the sibling above it; outdent:
+  it moves one level up in place and the siblings below it become its
+  children (the hierarchy is positional). PUT applies cells first, then
+  locations. A row locked for the user: "lockedForUser": true, or
+  "locked": true when the sheet's accessLevel is not OWNER or ADMIN (the
+  same for columns). DELETE: an unknown id with ignoreRowsNotFound=false
+  404 1006 and nothing is deleted; a deleted row takes its descendants
+  with it; any of them locked for the user 403 1092. Not modelled:
+  allowPartialSuccess, overrideValidation, cell links, numericDates,
+  formats (stored as sent), the 414 of a too long URL.
 
 OAuth (smartsheet-api.md section 3; one registered app: --client-id,
 --client-secret, --redirect-uri, or POST /_control/oauth)
@@ -171,7 +387,8 @@ Control API (under /_control; no auth; never in the request log; JSON in,
 JSON out; bad input -> 400 {"error": "..."})
 ---
   POST   /_control/reset     faults, request log and rate windows cleared;
-                             sheets, tokens and the rate back to the start;
+                             sheets, the tree, reports, settings, tokens and
+                             the rate back to the start;
                              OAuth settings back to the command line's, all
                              codes and OAuth tokens forgotten, counts zero
   GET    /_control/log       [{"method", "path", "query": {k: v}, "auth": bool
@@ -180,7 +397,12 @@ JSON out; bad input -> 400 {"error": "..."})
                              request arrived, "fault": kind or null,
                              "accept_encoding": str, "user_agent": str,
                              and for /2.0/token only
-                             "token_params_in_query": bool}, ...];
+                             "token_params_in_query": bool; for any other
+                             request with a body "body": the JSON it sent
+                             (else its text; over 4 MiB {"bytes": n});
+                             for DELETE .../rows "ids": [the ids of the
+                             URL, as numbers]; for a deprecated endpoint
+                             "deprecated": true}, ...];
                              ?since=N returns entries N.. only
   DELETE /_control/log       clear the request log only
   GET    /_control/stats     {"requests": n, "by_path": {path: n},
@@ -208,8 +430,16 @@ JSON out; bad input -> 400 {"error": "..."})
                                "slow"    do the work (a /token refresh rotates
                                          the pair), then sleep "delay_ms"
                                          before the answer is sent}
+                             "skip": n (optional) lets the first n
+                             matching requests through before the fault
+                             applies: {"path": "/rows$", "method": "POST",
+                             "skip": 1} fails the 2nd POST of rows only.
                              Faults queue; the first matching one with times
-                             left applies. Answers {"faults": count}.
+                             left (and no skip left) applies. Faults apply
+                             to every API path, writes included (a write
+                             answered by a fault changes nothing, except
+                             "slow" and "delay", which do the work).
+                             Answers {"faults": count}.
   DELETE /_control/fault     clear all faults
   POST   /_control/sheets/{id}/update  {"name": new name (optional),
                              "cells": [{"row": i0, "column": j0, "value": v,
@@ -225,7 +455,56 @@ JSON out; bad input -> 400 {"error": "..."})
   GET    /_control/sheets    [{"id", "name", "version", "modifiedAt", "rows"}]
   POST   /_control/sheets    body: a full sheet JSON (needs "id") -> added;
                              answers {"id": id, "version": V}
-  DELETE /_control/sheets/{id}   remove the sheet
+  GET    /_control/sheets/{id}   the sheet as stored: its fields (no "_"
+                             keys), "columns", "rows" (all, as GET
+                             /sheets/{id} would give them), "parent":
+                             {"workspace"|"folder": id} or null
+  DELETE /_control/sheets/{id}   remove the sheet (from its folder too)
+  POST   /_control/sheets/{id}/move  {"parent": {"workspace": id} |
+                             {"folder": id} | null (in no workspace)}
+  GET    /_control/tree      {"workspaces": [{resourceType "workspace", id,
+                             name, accessLevel, permalink, "noAccess": true
+                             (when set), children: [entries as the
+                             children lists give them, folders with their
+                             "children"]}], "unplaced": {"sheets": [ids],
+                             "reports": [ids]}}
+  POST   /_control/workspaces  {"name", "accessLevel" (default OWNER),
+                             "id" (optional)} -> {"id"}: a new, empty one
+  POST   /_control/workspaces/{id}  {"name", "accessLevel"} (either):
+                             rename, change the access level
+  DELETE /_control/workspaces/{id}  the workspace and everything in it:
+                             its folders, and its sheets and reports,
+                             which leave the account (GET /sheets too)
+  POST   /_control/folders   {"name", "parent": {"workspace"|"folder": id},
+                             "id" (optional)} -> {"id"}
+  POST   /_control/folders/{id}  {"name", "parent"} (either): rename, move
+                             (not into itself or below itself)
+  DELETE /_control/folders/{id}  as for a workspace
+  GET    /_control/reports   [{"id", "name", "accessLevel", "sources",
+                             "columns", "sheetNameColumn", "noAccess",
+                             "modifiedAt"}] (the definitions)
+  POST   /_control/reports   {"name", "sources": [sheet ids], "columns":
+                             [distinct titles], "sheetNameColumn": bool,
+                             "accessLevel" (default OWNER), "parent"
+                             (optional, or null), "id" (optional)} -> {"id"}
+  POST   /_control/reports/{id}  any of "name", "accessLevel", "parent",
+                             "sources", "columns", "sheetNameColumn":
+                             rename, move, redefine (modifiedAt moves)
+  DELETE /_control/reports/{id}  remove the report
+  POST   /_control/access    {"sheet"|"report"|"folder"|"workspace": id,
+                             "noAccess": bool, "accessLevel": level}
+                             (either; folders take noAccess only): with
+                             noAccess true, GET of the sheet or report, or
+                             of the folder's or workspace's children,
+                             answers 403 1004 from then on (it stays
+                             listed); accessLevel changes what lists show
+                             and, for sheets, whether writes are allowed
+  GET    /_control/settings  {"max_children_page", "children_page_pattern",
+                             "max_report_page", "write_delay_ms"}
+  POST   /_control/settings  any of those (ranges: 1..100000, a list of
+                             sizes >= 0 with one > 0 or [], 1..10000,
+                             0..60000) -> the settings; reset restores the
+                             command line's
   POST   /_control/tokens    {"add": [...], "expire": [...], "remove": [...]}
                              (expire: 1003 from then on; remove: 1002)
   POST   /_control/rate      {"per_minute": N} (0 = unlimited)
@@ -269,12 +548,28 @@ Sheet 123 is served as Smartsheet wrote it, quirks included: its
 totalRowCount says 6 while it carries 1 row. (Everywhere else, and for any
 sheet changed through the control API, totalRowCount is the row count.)
 
+The default account's tree (fixtures/tree.json; README.md there lists it)
+---
+  {"workspaces": [{"id", "name", "accessLevel", "permalink" (optional),
+  "children": [C...]}], "reports": [{"id", "name", "accessLevel",
+  "permalink", "createdAt", "modifiedAt", "sources": [sheet ids],
+  "columns": [titles], "sheetNameColumn": bool, "_noAccess": bool}]}, a
+  child C being {"sheet": id}, {"report": id} or {"folder" | "sight" |
+  "template": {"id", "name", "accessLevel" (not folders), "permalink"
+  (optional), "children": [C...] (folders), "_noAccess" (folders)}}. A sheet
+  or report named nowhere is in no workspace (shared with the user); every
+  sheet is in GET /sheets wherever it is. A name that does not exist stops
+  the server at start. The sdk account has no workspaces and no reports.
+
 Exit: SIGTERM/SIGINT, --max-seconds, the parent's death (--parent-pid), or
 POST /_control/shutdown. Exit status 0.
 """
 
 import argparse
+import base64
+import bisect
 import calendar
+import collections
 import copy
 import glob
 import gzip
@@ -295,9 +590,10 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import fake_rows
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TOKEN = "test-token-0123456789"
@@ -305,10 +601,22 @@ JSON_CT = "application/json;charset=UTF-8"
 INT64_MAX = 2 ** 63 - 1
 GZIP_MIN = 1024
 MAX_REQUEST_BODY = 64 * 1024 * 1024
+LOG_BODY_MAX = 4 * 1024 * 1024
 
 GENERATED_BASE = 7000000000000000
 MEDIUM_BASE = 7100000000000000
+TREE_SHEET_BASE = 7200000000000000      # --generate-tree
+TREE_FOLDER_BASE = 7300000000000000
+TREE_WS_BASE = 7400000000000000
+WIDE_SHEET_BASE = 7500000000000000      # --big-folder
+WIDE_WS_ID = 7600000000000001
+WIDE_FOLDER_ID = 7600000000000002
+REPORT_SOURCE_BASE = 7800000000000000   # --big-report
+BIG_REPORT_ID = 7810000000000001
+BIG_REPORT_SOURCES = 5
 BIG_ID = 7900000000000001
+MAX_REPORT_ROWS = 50000                 # Smartsheet's limit per report
+MAX_REPORT_PAGE = 10000                 # rows per GET /reports/{id}
 
 MESSAGES = {
     1001: "An Access Token is required.",
@@ -328,6 +636,15 @@ MESSAGES = {
           "you encounter this error repeatedly, please contact "
           "api@smartsheet.com for assistance.",
 }
+MESSAGES.update((k, v) for k, v in fake_rows.MESSAGES.items()
+                if k not in MESSAGES)
+
+# 4004's other text (the table gives both): two overlapping writes of one
+# token to one sheet.
+BUSY_MESSAGE = ("Request failed because sheetId {0} is currently being "
+                "updated by another request that uses the same access token. "
+                "Please retry your request once the previous request has "
+                "completed.")
 
 # OAuth (smartsheet-api.md §3). The registered app's defaults.
 DEFAULT_CLIENT_ID = "test-client-id"
@@ -437,6 +754,24 @@ def strip_private(obj):
     if isinstance(obj, list):
         return [strip_private(v) for v in obj]
     return obj
+
+
+def parse_id(text):
+    """An id from a URL, or None (not a number, or past int64)."""
+    if text.isdigit() and text.isascii() and int(text) <= INT64_MAX:
+        return int(text)
+    return None
+
+
+def logged_body(raw):
+    """A request body as the request log keeps it: the JSON value, else
+    the text; a body over LOG_BODY_MAX is kept as {"bytes": n} only."""
+    if len(raw) > LOG_BODY_MAX:
+        return {"bytes": len(raw)}
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return raw.decode("utf-8", "replace")
 
 
 def fmt_time(ts):
@@ -666,12 +1001,16 @@ class Sheet:
             item["version"] = self.version
         return item
 
-    def iter_rows(self):
+    def iter_rows(self, start=0, stop=None):
+        """The rows [start, stop) in sheet order (generated ones made on
+        the fly, with their overrides)."""
+        stop = self.row_count() if stop is None else min(stop,
+                                                         self.row_count())
         if not self.gen:
-            yield from self.body.get("rows", [])
+            yield from self.body.get("rows", [])[start:stop]
             return
         cols = self.gen.columns
-        for i in range(self.gen.nrows):
+        for i in range(start, stop):
             row = self.gen.row(i)
             over = self.overrides.get(i)
             if over:
@@ -681,6 +1020,16 @@ class Sheet:
                 row["cells"] = [cells[c["id"]] for c in cols
                                 if c["id"] in cells]
             yield row
+
+    def materialize(self):
+        """A generated sheet becomes a plain one (rows stored), so row
+        writes can change it; call with self.lock held."""
+        if self.gen:
+            self.body["columns"] = self.gen.columns
+            self.body["rows"] = list(self.iter_rows())
+            self.gen = None
+            self.overrides = {}
+            self.dirty = True           # rebuilt at reset
 
     # -- rendering ------------------------------------------------------------
 
@@ -762,11 +1111,17 @@ class Sheet:
             self.set_cell(c["row"], c["column"], c)
         self.touch(now)
 
-    def touch(self, now=None):
-        """Version + 1; modifiedAt = now, strictly later than before."""
+    def next_modified_at(self, now=None):
+        """The modifiedAt a change now gets: now, strictly later than
+        before."""
         now = int(now if now is not None else time.time())
         prev = parse_time(self.body.get("modifiedAt"))
-        self.body["modifiedAt"] = fmt_time(max(now, prev + 1))
+        return fmt_time(max(now, prev + 1))
+
+    def touch(self, now=None, stamp=None):
+        """Version + 1; modifiedAt = now (or stamp, from
+        next_modified_at), strictly later than before."""
+        self.body["modifiedAt"] = stamp or self.next_modified_at(now)
         self.body["version"] = self.version + 1
         self.dirty = True
         self.cache = {}
@@ -781,13 +1136,7 @@ class Sheet:
         primary = next((c for c in cols if c.get("primary")),
                        cols[0] if cols else None)
         for _ in range(count):
-            while True:
-                self.new_row_ids += 1
-                rid = 5000000000000000 + (self.id % 1000000) * 1000 \
-                    + self.new_row_ids
-                if rid not in used:
-                    break
-            used.add(rid)
+            rid = self.new_row_id(used)
             n = len(rows) + 1
             row = {"id": rid, "rowNumber": n, "expanded": True,
                    "createdAt": fmt_time(now), "modifiedAt": fmt_time(now),
@@ -797,6 +1146,16 @@ class Sheet:
                 row["cells"].append({"columnId": primary["id"],
                                      "value": text, "displayValue": text})
             rows.append(row)
+
+    def new_row_id(self, used):
+        """A new row id, not in used (and added to it)."""
+        while True:
+            self.new_row_ids += 1
+            rid = 5000000000000000 + (self.id % 1000000) * 1000 \
+                + self.new_row_ids
+            if rid not in used:
+                used.add(rid)
+                return rid
 
     def set_cell(self, r, j, req):
         col = self.columns()[j]
@@ -823,11 +1182,12 @@ class Sheet:
             cells.append(cell)
 
 
-def degrade_cell(cell, multi):
-    """A cell as the API answers without level=2 & include=objectValue."""
+def degrade_cell(cell, multi, key="columnId"):
+    """A cell as the API answers without level=2 & include=objectValue
+    (multi: the ids, under key, of the columns shown as TEXT_NUMBER)."""
     c = dict(cell)
     c.pop("objectValue", None)
-    if c.get("columnId") in multi and "value" not in c \
+    if c.get(key) in multi and "value" not in c \
             and "displayValue" in c:
         c["value"] = c["displayValue"]
     return c
@@ -846,18 +1206,25 @@ def make_fixture_sheet(raw):
     return Sheet(body, private)
 
 
-def make_generated(kind, number, nrows, ncols, seed):
-    if kind == "big":
-        sid, name = BIG_ID, "Big"
-    elif kind == "medium":
-        sid, name = MEDIUM_BASE + number, "Medium %04d" % number
-    else:
-        sid, name = GENERATED_BASE + number, "Generated %04d" % number
+# kind -> (id base, name pattern, first modifiedAt, RowGen number base).
+GEN_KINDS = {
+    "small": (GENERATED_BASE, "Generated %04d", 1704067200, 0),
+    "medium": (MEDIUM_BASE, "Medium %04d", 1706745600, 20000),
+    "big": (BIG_ID - 1, "Big", 1709251200, 40000),
+    "report": (REPORT_SOURCE_BASE, "Big Report Source %d", 1717200000, 60000),
+    "tree": (TREE_SHEET_BASE, None, 1711929600, 100000),
+    "wide": (WIDE_SHEET_BASE, "Wide %04d", 1714521600, 200000),
+}
+
+
+def make_generated(kind, number, nrows, ncols, seed, name=None):
+    id_base, pattern, base, gen_base = GEN_KINDS[kind]
+    sid = id_base + number
+    if name is None:
+        name = pattern % number if "%" in pattern else pattern
     # Distinct, realistic times: a minute apart, per kind.
-    base = {"small": 1704067200, "medium": 1706745600,
-            "big": 1709251200}[kind] + number * 60
-    gen_no = {"small": 0, "medium": 20000, "big": 40000}[kind] + number
-    gen = RowGen(gen_no, nrows, ncols, seed)
+    base += number * 60
+    gen = RowGen(gen_base + number, nrows, ncols, seed)
     body = {"id": sid, "name": name, "version": 1, "accessLevel": "OWNER",
             "permalink": "https://app.smartsheet.com/b/home?lx=gen%s%d"
                          % (kind, number),
@@ -927,6 +1294,429 @@ def sdk_account(scenarios_dir):
 
 
 # ---------------------------------------------------------------------------
+# Workspaces, folders and reports
+# ---------------------------------------------------------------------------
+
+# childrenResourceTypes value -> resourceType.
+RESOURCE_TYPES = {"sheets": "sheet", "reports": "report", "folders": "folder",
+                  "sights": "sight", "templates": "template"}
+ITEM_FIELDS = ("id", "name", "accessLevel", "permalink")
+ACCESS_LEVELS = ("ADMIN", "COMMENTER", "EDITOR", "EDITOR_SHARE", "OWNER",
+                 "VIEWER")
+# Deprecated tree endpoints: path regex -> what to use instead.
+DEPRECATED = (
+    (r"^/2\.0/home(/folders)?$", "GET /2.0/workspaces and GET /2.0/sheets"),
+    (r"^/2\.0/folders/personal$", "GET /2.0/sheets and GET /2.0/reports"),
+    (r"^/2\.0/(workspaces|folders)/[^/]+(/folders)?$",
+     "GET /2.0/workspaces/{id}/children or GET /2.0/folders/{id}/children"),
+)
+
+
+def permalink(kind, oid):
+    return "https://app.smartsheet.com/b/home?lx=%s%d" % (kind, oid)
+
+
+def item_key(item):
+    """The order of every list of the tree: name (case-insensitive), then
+    resourceType, then id."""
+    return (str(item.get("name", "")).lower(), item.get("resourceType", ""),
+            item["id"])
+
+
+class Tree:
+    """Where things live: the workspaces, their folders (nested), and the
+    place of every sheet, report, folder, sight and template. An item is
+    (kind, id); a container is ("workspace", id) or ("folder", id). Sheets
+    and reports may be in no container (shared with the user). Guarded by
+    the State lock."""
+
+    def __init__(self):
+        self.workspaces = {}    # id -> {id, name, accessLevel, permalink}
+        self.folders = {}       # id -> {id, name, permalink}
+        self.others = {}        # (sight|template, id) -> {ITEM_FIELDS}
+        self.no_access = set()  # containers that answer 403
+        self.parent = {}        # item -> container
+        self.children = {}      # container -> {item: None} (ordered set)
+
+    def place(self, item, container):
+        """Put item in container (None: in no container)."""
+        self.unplace(item)
+        if container is not None:
+            self.parent[item] = container
+            self.children.setdefault(container, {})[item] = None
+
+    def unplace(self, item):
+        old = self.parent.pop(item, None)
+        if old is not None:
+            self.children.get(old, {}).pop(item, None)
+
+    def exists(self, container):
+        kind, oid = container
+        return oid in (self.workspaces if kind == "workspace"
+                       else self.folders)
+
+    def subtree(self, container):
+        """Every item below container, nested folders included."""
+        out = []
+        for item in list(self.children.get(container, {})):
+            out.append(item)
+            if item[0] == "folder":
+                out += self.subtree(item)
+        return out
+
+    def workspace_of(self, item):
+        """The workspace dict above item, or None."""
+        seen = set()
+        while item is not None and item not in seen:
+            seen.add(item)
+            if item[0] == "workspace":
+                return self.workspaces.get(item[1])
+            item = self.parent.get(item)
+        return None
+
+    def remove(self, container):
+        """Remove a workspace or folder and its folders, sights and
+        templates; returns the sheets and reports that were inside."""
+        gone = []
+        for item in self.subtree(container) + [container]:
+            self.unplace(item)
+            self.children.pop(item, None)
+            self.no_access.discard(item)
+            if item[0] == "folder":
+                self.folders.pop(item[1], None)
+            elif item[0] == "workspace":
+                self.workspaces.pop(item[1], None)
+            elif item[0] in ("sight", "template"):
+                self.others.pop(item, None)
+            else:
+                gone.append(item)
+        return gone
+
+
+def virtual_id(report_id, title):
+    """A report column's virtualId: a stable function of (report, title)."""
+    h = hashlib.sha256(("%d\0%s" % (report_id, title)).encode()).digest()
+    return 1000000000000000 + int.from_bytes(h[:8], "big") % \
+        8000000000000000
+
+
+ReportSpec = collections.namedtuple("ReportSpec", (
+    "revision", "name", "access", "modified", "sources", "titles", "vids",
+    "sheet_name_column"))
+
+
+class Report:
+    """A report definition: source sheets (ids, in order), the columns (by
+    title, matched against each source sheet's column titles) and whether
+    it has the "Sheet Name" column. Its content is computed from the
+    sources when asked; rendered pages are cached per state of the
+    sources (self.lock guards the cache). The definition is one immutable
+    ReportSpec, replaced whole by a change, so a reader that takes
+    self.spec once sees one consistent definition."""
+
+    def __init__(self, d, private=None):
+        self.lock = threading.Lock()
+        self.id = d["id"]
+        self.permalink = d.get("permalink") or permalink("report", self.id)
+        self.created = d.get("createdAt", "2024-01-01T00:00:00Z")
+        self.no_access = bool((private or {}).get("_noAccess"))
+        self.dirty = False              # changed since start (for reset)
+        self.name_vid = virtual_id(self.id, "\0Sheet Name")
+        self.cache = {}
+        self.spec = ReportSpec(0, d["name"], d.get("accessLevel", "OWNER"),
+                               d.get("modifiedAt", self.created), (), (), (),
+                               False)
+        self.define(d)
+
+    def define(self, d, **changes):
+        """A new definition: sources, columns and sheetNameColumn from d,
+        other fields (name, access, modified) from changes."""
+        titles = tuple(d["columns"])
+        self.spec = self.spec._replace(
+            revision=self.spec.revision + 1, sources=tuple(d["sources"]),
+            titles=titles, vids=tuple(virtual_id(self.id, t)
+                                      for t in titles),
+            sheet_name_column=bool(d.get("sheetNameColumn")), **changes)
+
+    @property
+    def name(self):
+        return self.spec.name
+
+    @property
+    def sources(self):
+        return self.spec.sources
+
+    def list_item(self):
+        spec = self.spec
+        return {"id": self.id, "name": spec.name, "accessLevel": spec.access,
+                "permalink": self.permalink}
+
+    def definition(self):
+        spec = self.spec
+        return {"id": self.id, "name": spec.name, "accessLevel": spec.access,
+                "sources": list(spec.sources), "columns": list(spec.titles),
+                "sheetNameColumn": spec.sheet_name_column,
+                "noAccess": self.no_access, "modifiedAt": spec.modified}
+
+    # -- content -------------------------------------------------------------
+
+    def columns(self, spec, sheets, full):
+        """(columns, the virtualIds of degraded multi columns or None): a
+        title's type (and options, primary) come from the first source
+        sheet that has a column of that title."""
+        cols = []
+        if spec.sheet_name_column:
+            cols.append({"virtualId": self.name_vid, "version": 0,
+                         "index": 0, "title": "Sheet Name",
+                         "type": "TEXT_NUMBER", "sheetNameColumn": True,
+                         "validation": False, "width": 150})
+        for title, vid in zip(spec.titles, spec.vids):
+            src = next((c for s in sheets for c in s.columns()
+                        if c.get("title") == title), {})
+            col = {"virtualId": vid, "version": src.get("version", 0),
+                   "index": len(cols), "title": title,
+                   "type": src.get("type", "TEXT_NUMBER")}
+            if src.get("primary") and not any(c.get("primary")
+                                              for c in cols):
+                col["primary"] = True           # one primary column
+            for k in ("options", "symbol"):
+                if k in src:
+                    col[k] = src[k]
+            col["validation"] = False
+            col["width"] = src.get("width", 150)
+            cols.append(col)
+        if full:
+            return cols, None
+        # Without level=3 & objectValue: multi columns show as text.
+        multi = {c["virtualId"] for c in cols if c["type"] in MULTI_TYPES}
+        for c in cols:
+            if c["virtualId"] in multi:
+                c["type"] = "TEXT_NUMBER"
+                c.pop("version")
+        return cols, multi
+
+    def rows(self, sheets, cols, start, stop, multi):
+        """Report rows [start, stop): each source's rows in sheet order,
+        source after source; no parentId; rowNumber = place in the
+        report."""
+        out = []
+        pos = 0
+        for sheet in sheets:
+            if pos >= stop:
+                break
+            with sheet.lock:
+                n = sheet.row_count()
+                if pos + n > start:
+                    first = max(0, start - pos)
+                    out += self.sheet_rows(sheet, cols, first, stop - pos,
+                                           pos + first, multi)
+            pos += n
+        return out
+
+    def sheet_rows(self, sheet, cols, first, stop, number, multi):
+        by_title = {}
+        for c in sheet.columns():
+            by_title.setdefault(c.get("title"), c["id"])
+        name = sheet.body.get("name")
+        out = []
+        for row in sheet.iter_rows(first, stop):
+            number += 1
+            cells_by = {c.get("columnId"): c for c in row.get("cells", [])}
+            cells = []
+            for col in cols:
+                vid = col["virtualId"]
+                if col.get("sheetNameColumn"):
+                    cells.append({"virtualColumnId": vid, "value": name,
+                                  "displayValue": name})
+                    continue
+                scid = by_title.get(col["title"])
+                if scid is None:
+                    cells.append({"virtualColumnId": vid})
+                    continue
+                cell = {"columnId": scid, "virtualColumnId": vid}
+                cell.update((k, v) for k, v in cells_by.get(scid, {}).items()
+                            if k != "columnId")
+                cells.append(degrade_cell(cell, multi, "virtualColumnId")
+                             if multi is not None else cell)
+            r = {"id": row["id"], "sheetId": sheet.id, "rowNumber": number,
+                 "expanded": row.get("expanded", True),
+                 "accessLevel": sheet.body.get("accessLevel", "VIEWER")}
+            for k in ("createdAt", "modifiedAt"):
+                if k in row:
+                    r[k] = row[k]
+            r["cells"] = cells
+            out.append(r)
+        return out
+
+    def page(self, sources, page, size, full, want_gz):
+        """(body, gzip body or None) of GET /reports/{id}. sources: the
+        source Sheet objects (None where deleted)."""
+        spec = self.spec
+        sheets = [s for s in sources
+                  if s is not None and not s.private.get("_noAccess")]
+        stamp = (spec, tuple(
+            None if s is None else (s.id, s.version, bool(
+                s.private.get("_noAccess"))) for s in sources))
+        key = (stamp, page, size, full)
+        with self.lock:
+            hit = self.cache.get(key)
+        if hit is None:
+            cols, multi = self.columns(spec, sheets, full)
+            total = sum(s.row_count() for s in sheets)
+            modified = max([spec.modified] + [s.body.get("modifiedAt", "")
+                                              for s in sheets])
+            head = {"id": self.id, "name": spec.name, "totalRowCount": total,
+                    "accessLevel": spec.access, "permalink": self.permalink,
+                    "createdAt": self.created, "modifiedAt": modified}
+            start = (page - 1) * size
+            rows = self.rows(sheets, cols, start, start + size, multi)
+            body = b"".join([dumps(head)[:-1], b',"columns":', dumps(cols),
+                             b',"rows":[', b",".join(dumps(r) for r in rows),
+                             b"]}"])
+            hit = [body, None]
+            with self.lock:
+                self.cache = {k: v for k, v in self.cache.items()
+                              if k[0] == stamp}
+                while len(self.cache) >= 32:
+                    self.cache.pop(next(iter(self.cache)))
+                self.cache[key] = hit
+        if want_gz and hit[1] is None and len(hit[0]) > GZIP_MIN:
+            hit[1] = gzip.compress(hit[0], compresslevel=1
+                                   if len(hit[0]) > 1 << 20 else 6)
+        return hit[0], hit[1] if want_gz else None
+
+
+def check_level(level):
+    if level not in ACCESS_LEVELS:
+        raise BadRequest("accessLevel must be one of %s"
+                         % ", ".join(ACCESS_LEVELS))
+    return level
+
+
+def parse_pattern(v):
+    """The children page pattern: page sizes, cycled; 0 = an empty page.
+    [] turns it off; else one size at least must be above 0."""
+    if not isinstance(v, list) or not all(fake_rows.is_int(x) and x >= 0
+                                          for x in v) or \
+            (v and not any(v)) or len(v) > 1000:
+        raise ValueError("a list of page sizes (>= 0, one at least > 0)")
+    return v
+
+
+# setting -> (lowest, highest) for the integer settings.
+SETTING_RANGES = {"max_children_page": (1, 100000),
+                  "max_report_page": (1, MAX_REPORT_PAGE),
+                  "write_delay_ms": (0, 60000)}
+
+
+def parse_settings(req):
+    out = {}
+    for k, v in req.items():
+        if k == "children_page_pattern":
+            try:
+                out[k] = parse_pattern(v)
+            except ValueError as e:
+                raise BadRequest("%s: %s" % (k, e))
+            continue
+        if k not in SETTING_RANGES:
+            raise BadRequest("unknown setting %r" % k)
+        lo, hi = SETTING_RANGES[k]
+        if not fake_rows.is_int(v) or not lo <= v <= hi:
+            raise BadRequest("%s must be an integer in %d..%d" % (k, lo, hi))
+        out[k] = v
+    return out
+
+
+def load_layout(fixtures):
+    """fixtures/tree.json (the account's workspaces and reports), or {}."""
+    path = os.path.join(fixtures, "tree.json")
+    return load_json(path) if os.path.exists(path) else {}
+
+
+def build_tree(layout, args):
+    """(Tree, {id: Report}) from the layout and the tree generators."""
+    tree = Tree()
+    reports = {}
+    for d in layout.get("reports", []):
+        r = Report(strip_private(d), d)
+        reports[r.id] = r
+
+    def walk(children, container):
+        for child in children:
+            (kind, val), = child.items()
+            if kind in ("sheet", "report"):
+                tree.place((kind, val), container)
+                continue
+            item = {k: val[k] for k in ITEM_FIELDS if k in val}
+            item.setdefault("permalink", permalink(kind, val["id"]))
+            if kind == "folder":
+                item.pop("accessLevel", None)
+                tree.folders[val["id"]] = item
+                walk(val.get("children", []), ("folder", val["id"]))
+            else:                               # sight, template
+                tree.others[(kind, val["id"])] = item
+            tree.place((kind, val["id"]), container)
+            if val.get("_noAccess"):
+                tree.no_access.add((kind, val["id"]))
+
+    for ws in layout.get("workspaces", []):
+        item = {k: ws[k] for k in ITEM_FIELDS if k in ws}
+        item.setdefault("permalink", permalink("workspace", ws["id"]))
+        tree.workspaces[ws["id"]] = item
+        walk(ws.get("children", []), ("workspace", ws["id"]))
+    if args.generate_tree:
+        w, f, n = args.generate_tree
+        for i in range(w):
+            wid = TREE_WS_BASE + i + 1
+            tree.workspaces[wid] = {
+                "id": wid, "name": "Tree Workspace %03d" % (i + 1),
+                "accessLevel": "OWNER", "permalink": permalink("ws", wid)}
+            for j in range(f):
+                fid = TREE_FOLDER_BASE + i * f + j + 1
+                tree.folders[fid] = {"id": fid,
+                                     "name": "Folder %03d" % (j + 1),
+                                     "permalink": permalink("folder", fid)}
+                tree.place(("folder", fid), ("workspace", wid))
+                for k in range(n):
+                    number = (i * f + j) * n + k + 1
+                    tree.place(("sheet", TREE_SHEET_BASE + number),
+                               ("folder", fid))
+    if args.big_folder:
+        tree.workspaces[WIDE_WS_ID] = {
+            "id": WIDE_WS_ID, "name": "Wide Workspace", "accessLevel": "OWNER",
+            "permalink": permalink("ws", WIDE_WS_ID)}
+        tree.folders[WIDE_FOLDER_ID] = {
+            "id": WIDE_FOLDER_ID, "name": "Wide Folder",
+            "permalink": permalink("folder", WIDE_FOLDER_ID)}
+        tree.place(("folder", WIDE_FOLDER_ID), ("workspace", WIDE_WS_ID))
+        for k in range(args.big_folder):
+            tree.place(("sheet", WIDE_SHEET_BASE + k + 1),
+                       ("folder", WIDE_FOLDER_ID))
+    if args.big_report:
+        reports[BIG_REPORT_ID] = Report({
+            "id": BIG_REPORT_ID, "name": "Big Report",
+            "createdAt": "2024-06-01T00:00:00Z",
+            "modifiedAt": "2024-06-01T00:00:00Z",
+            "sources": [REPORT_SOURCE_BASE + k + 1
+                        for k in range(BIG_REPORT_SOURCES)],
+            "columns": [k[0] for k in KINDS], "sheetNameColumn": True})
+    return tree, reports
+
+
+def check_layout(tree, reports, sheets):
+    """Exit with a message when the layout names what does not exist."""
+    for kind, oid in tree.parent:
+        if kind == "sheet" and oid not in sheets or \
+                kind == "report" and oid not in reports:
+            raise SystemExit("tree.json: no %s %d" % (kind, oid))
+    for r in reports.values():
+        for sid in r.sources:
+            if sid not in sheets:
+                raise SystemExit("tree.json: report %d: no sheet %d"
+                                 % (r.id, sid))
+
+
+# ---------------------------------------------------------------------------
 # Server state
 # ---------------------------------------------------------------------------
 
@@ -939,17 +1729,36 @@ class State:
         self.lock = threading.RLock()
         if args.account == "sdk":
             self.raw_sheets, self.user = sdk_account(args.scenarios)
+            self.layout = {}
         else:
             self.raw_sheets, self.user = default_account(args.fixtures)
-        self.gen_specs = []
+            self.layout = load_layout(args.fixtures)
+        self.gen_specs = []             # (kind, number, rows, cols, name)
         for i in range(1, args.generate + 1):
-            self.gen_specs.append(("small", i, 5, 3))
+            self.gen_specs.append(("small", i, 5, 3, None))
         for i in range(1, args.generate_medium + 1):
-            self.gen_specs.append(("medium", i, 200, 10))
+            self.gen_specs.append(("medium", i, 200, 10, None))
         if args.big:
-            self.gen_specs.append(("big", 1, args.big[0], args.big[1]))
+            self.gen_specs.append(("big", 1, args.big[0], args.big[1], None))
+        if args.generate_tree:
+            w, f, n = args.generate_tree
+            for i in range(w * f * n):
+                ws, rest = divmod(i, f * n)
+                self.gen_specs.append(("tree", i + 1, 5, 3, "Tree %03d-%03d-"
+                                       "%03d" % (ws + 1, rest // n + 1,
+                                                 rest % n + 1)))
+        for i in range(1, args.big_folder + 1):
+            self.gen_specs.append(("wide", i, 5, 3, None))
+        if args.big_report:
+            per, extra = divmod(args.big_report, BIG_REPORT_SOURCES)
+            for k in range(BIG_REPORT_SOURCES):
+                self.gen_specs.append(("report", k + 1,
+                                       per + (k < extra), len(KINDS), None))
         self.sheets = {}
         self.start_sheets = {}
+        self.reports = {}
+        self.start_reports = {}
+        self.writing = {}               # sheet id -> tokens writing now
         self.log = []
         self.log_file = open(args.log, "a", encoding="utf-8") \
             if args.log else None
@@ -960,10 +1769,18 @@ class State:
         for raw in self.raw_sheets:
             s = make_fixture_sheet(copy.deepcopy(raw))
             out[s.id] = s
-        for kind, number, nrows, ncols in self.gen_specs:
-            s = make_generated(kind, number, nrows, ncols, self.args.seed)
+        for kind, number, nrows, ncols, name in self.gen_specs:
+            s = make_generated(kind, number, nrows, ncols, self.args.seed,
+                               name)
             out[s.id] = s
         return out
+
+    def default_settings(self):
+        a = self.args
+        return {"max_children_page": a.max_children_page,
+                "children_page_pattern": list(a.children_page_pattern),
+                "max_report_page": a.max_report_page,
+                "write_delay_ms": a.write_delay_ms}
 
     def reset(self, initial=False):
         with self.lock:
@@ -976,6 +1793,17 @@ class State:
                         fresh[sid] = s
             self.sheets = fresh
             self.start_sheets = dict(fresh)
+            self.tree, reports = build_tree(self.layout, self.args)
+            if initial:
+                check_layout(self.tree, reports, fresh)
+            else:
+                for rid, r in self.reports.items():
+                    if rid in reports and self.start_reports.get(rid) is r \
+                            and not r.dirty:
+                        reports[rid] = r
+            self.reports = reports
+            self.start_reports = dict(reports)
+            self.settings = self.default_settings()
             self.valid_tokens = set(self.args.token)
             self.expired_tokens = set()
             self.reset_oauth()
@@ -1063,6 +1891,9 @@ class State:
                     continue
                 if not f["re"].search(path):
                     continue
+                if f.get("skip", 0) > 0:       # let this one through
+                    f["skip"] -= 1
+                    continue
                 if f["times"] > 0:
                     f["times"] -= 1
                 return dict(f)
@@ -1073,7 +1904,7 @@ class State:
             if self.rate <= 0:
                 return True
             now = time.monotonic()
-            win = self.windows.setdefault(token, deque())
+            win = self.windows.setdefault(token, collections.deque())
             while win and win[0] <= now - 60.0:
                 win.popleft()
             if len(win) >= self.rate:
@@ -1090,6 +1921,42 @@ class State:
             sheets = list(self.sheets.values())
         return sorted(sheets, key=lambda s: (
             str(s.body.get("name", "")).lower(), s.id))
+
+    # -- the tree (call these with self.lock held) ----------------------------
+
+    def child_entry(self, item):
+        """The children-list entry of an item, or None if it is gone."""
+        kind, oid = item
+        if kind == "sheet":
+            sheet = self.sheets.get(oid)
+            fields = sheet.list_item() if sheet else None
+        elif kind == "report":
+            report = self.reports.get(oid)
+            fields = report.list_item() if report else None
+        elif kind == "workspace":
+            fields = self.tree.workspaces.get(oid)
+        elif kind == "folder":
+            fields = dict(self.tree.folders.get(oid) or {})
+            ws = self.tree.workspace_of(item)
+            if fields:
+                fields["accessLevel"] = ws["accessLevel"] if ws else "OWNER"
+        else:
+            fields = self.tree.others.get(item)
+        if not fields:
+            return None
+        out = {"resourceType": kind}
+        out.update((k, fields[k]) for k in ITEM_FIELDS if k in fields)
+        return out
+
+    def forget(self, items):
+        """Sheets and reports removed from the account (with a folder or
+        workspace, or by the control API)."""
+        for kind, oid in items:
+            self.tree.unplace((kind, oid))
+            if kind == "sheet":
+                self.sheets.pop(oid, None)
+            elif kind == "report":
+                self.reports.pop(oid, None)
 
 
 # ---------------------------------------------------------------------------
@@ -1271,6 +2138,12 @@ class Handler(BaseHTTPRequestHandler):
                 if k == "deleteAllForApiClient"}
             self.entry["token_params_in_query"] = any(
                 k in self.query for k in TOKEN_PARAMS)
+        elif self.body:
+            self.entry["body"] = logged_body(self.body)
+        if self.command == "DELETE" and path.endswith("/rows") and \
+                "ids" in self.query:
+            self.entry["ids"] = [int(x) if x.strip().isdigit() else x
+                                 for x in self.query["ids"].split(",")]
         fault = st.take_fault(self.command, path)
         if fault is not None:
             if fault["kind"] == "delay":
@@ -1311,6 +2184,7 @@ class Handler(BaseHTTPRequestHandler):
         if auth is None:
             return 401, dumps(error_body(1001)), None
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        self.scope = None               # a --token token: every scope
         with st.lock:
             if token in st.expired_tokens:
                 return 401, dumps(error_body(1003)), None
@@ -1320,6 +2194,7 @@ class Handler(BaseHTTPRequestHandler):
                     return 401, dumps(error_body(1002)), None
                 if st.pair_expired(pair):
                     return 401, dumps(error_body(1003)), None
+                self.scope = pair["scope"].split()
         if not st.rate_ok(token):
             return 429, dumps(error_body(4003)), None
         # Routes.
@@ -1333,19 +2208,41 @@ class Handler(BaseHTTPRequestHandler):
             if method not in ("GET", "HEAD"):
                 return self.not_allowed()
             return 200, dumps(self.list_sheets()), None
-        m = re.match(r"^/2\.0/sheets/([^/]+)(/version)?$", path)
+        for pattern, instead in DEPRECATED:
+            if re.match(pattern, path):
+                return self.deprecated(path, instead)
+        if path in ("/2.0/workspaces", "/2.0/reports"):
+            if method not in ("GET", "HEAD"):
+                return self.not_allowed()
+            if path == "/2.0/reports":
+                return 200, dumps(self.list_reports()), None
+            return 200, dumps(self.list_workspaces()), None
+        m = re.match(r"^/2\.0/(workspaces|folders)/([^/]+)/children$", path)
+        if m:
+            if method not in ("GET", "HEAD"):
+                return self.not_allowed()
+            return self.children(m.group(1)[:-1], m.group(2))
+        m = re.match(r"^/2\.0/reports/([^/]+)$", path)
+        if m:
+            if method not in ("GET", "HEAD"):
+                return self.not_allowed()
+            return self.get_report(m.group(1))
+        m = re.match(r"^/2\.0/sheets/([^/]+)(/version|/rows)?$", path)
         if not m:
             return 404, dumps(error_body(1006)), None
-        if method not in ("GET", "HEAD"):
+        if m.group(2) == "/rows":
+            if method not in ("POST", "PUT", "DELETE"):
+                return self.not_allowed()
+        elif method not in ("GET", "HEAD"):
             return self.not_allowed()
-        sid = m.group(1)
-        sheet = None
-        if sid.isdigit() and sid.isascii() and int(sid) <= INT64_MAX:
-            sheet = st.get_sheet(int(sid))
+        sid = parse_id(m.group(1))
+        sheet = st.get_sheet(sid) if sid is not None else None
         if sheet is None:
             return 404, dumps(error_body(1006)), None
         if sheet.private.get("_noAccess"):
             return 403, dumps(error_body(1004)), None
+        if m.group(2) == "/rows":
+            return self.write_rows(sheet, token)
         if m.group(2):
             return 200, dumps({"version": sheet.version}), None
         level = self.int_param("level", 0)
@@ -1516,17 +2413,20 @@ class Handler(BaseHTTPRequestHandler):
         try:
             return int(raw)
         except ValueError:
-            raise BadRequest(1018, "The value %s was not valid for the "
-                             "parameter %s." % (raw, name))
+            raise BadRequest(1018, MESSAGES[1018].format(raw, name))
 
     def list_sheets(self):
-        st = self.state
-        sheets = st.listing()
+        sheets = self.state.listing()
         include = [s.strip() for s in self.query.get("include", "").split(",")]
         with_version = "sheetVersion" in include
         # No sheet locks here: a big sheet being rendered must not hold up
         # the list (reading a few fields of a dict is atomic enough).
-        items = [s.list_item(with_version) for s in sheets]
+        return self.offset_page([s.list_item(with_version) for s in sheets])
+
+    def offset_page(self, items):
+        """An IndexResult of items (offset paging: page, pageSize,
+        includeAll)."""
+        st = self.state
         total = len(items)
         if self.query.get("includeAll", "").lower() == "true" and \
                 not st.args.ignore_include_all:
@@ -1540,6 +2440,208 @@ class Handler(BaseHTTPRequestHandler):
         return {"pageNumber": page, "pageSize": size, "totalPages": pages,
                 "totalCount": total,
                 "data": items[(page - 1) * size:page * size]}
+
+    # -- workspaces, folders, reports -----------------------------------------
+
+    def deprecated(self, path, instead):
+        self.entry["deprecated"] = True
+        msg = ("%s %s is deprecated (Smartsheet, 2025-08-04) and not served "
+               "here; use %s." % (self.command, path, instead))
+        return 410, dumps(error_body(4005, msg)), None
+
+    def list_workspaces(self):
+        st = self.state
+        with st.lock:
+            items = [{k: w[k] for k in ITEM_FIELDS}
+                     for w in st.tree.workspaces.values()]
+        items.sort(key=item_key)
+        if self.query.get("paginationType") == "token":
+            size = self.int_param("maxItems", 100)
+            if size < 1:
+                raise BadRequest(1018, MESSAGES[1018].format(size, "maxItems"))
+            return self.token_page(items, "workspaces", size)
+        return self.offset_page(items)
+
+    def list_reports(self):
+        st = self.state
+        with st.lock:
+            items = [r.list_item() for r in st.reports.values()]
+        items.sort(key=item_key)
+        return self.offset_page(items)
+
+    def children(self, kind, text_id):
+        """GET /workspaces/{id}/children, GET /folders/{id}/children."""
+        st = self.state
+        oid = parse_id(text_id)
+        raw = self.query.get("childrenResourceTypes")
+        types = set(RESOURCE_TYPES.values())
+        if raw is not None:
+            names = [t.strip() for t in raw.split(",") if t.strip()]
+            bad = [t for t in names if t not in RESOURCE_TYPES]
+            if bad or not names or ("templates" in names and
+                                    "sheets" not in names):
+                raise BadRequest(1018, MESSAGES[1018].format(
+                    raw, "childrenResourceTypes"))
+            types = {RESOURCE_TYPES[t] for t in names}
+        size = self.int_param("maxItems", 100)
+        if size < 1:
+            raise BadRequest(1018, MESSAGES[1018].format(size, "maxItems"))
+        with st.lock:
+            container = (kind, oid)
+            if oid is None or not st.tree.exists(container):
+                return 404, dumps(error_body(1006)), None
+            if container in st.tree.no_access:
+                return 403, dumps(error_body(1004)), None
+            items = [st.child_entry(i)
+                     for i in st.tree.children.get(container, {})]
+            size = min(size, st.settings["max_children_page"])
+        items = sorted((i for i in items
+                        if i is not None and i["resourceType"] in types),
+                       key=item_key)
+        page = self.token_page(items, "%s:%d" % container, size)
+        return 200, dumps(page), None
+
+    def token_page(self, items, tag, size):
+        """{"data", "lastKey"} (token paging) of items, which are sorted by
+        item_key. lastKey: the key of the last item given and the number
+        of the next page, for this list (tag) only; absent on the last
+        page. The page pattern setting makes pages short or empty."""
+        st = self.state
+        raw = self.query.get("lastKey")
+        start, number = 0, 0
+        keys = [list(item_key(i)) for i in items]
+        if raw:
+            try:
+                got = json.loads(base64.urlsafe_b64decode(
+                    raw + "=" * (-len(raw) % 4)))
+                if got[0] != tag or not isinstance(got[1], int) or \
+                        len(got[2]) != 3:
+                    raise ValueError(raw)
+                start = bisect.bisect_right(keys, got[2])
+                number = got[1]
+            except (ValueError, TypeError, IndexError, KeyError):
+                raise BadRequest(1018, MESSAGES[1018].format(raw, "lastKey"))
+        with st.lock:
+            pattern = st.settings["children_page_pattern"]
+        if pattern:
+            size = min(size, pattern[number % len(pattern)])
+        page = {"data": items[start:start + size]}
+        if start + size < len(items):
+            last = keys[start + size - 1] if size else (
+                keys[start - 1] if start else ["", "", -1])
+            page["lastKey"] = base64.urlsafe_b64encode(json.dumps(
+                [tag, number + 1, last]).encode()).decode().rstrip("=")
+        return page
+
+    def get_report(self, text_id):
+        st = self.state
+        rid = parse_id(text_id)
+        with st.lock:
+            report = st.reports.get(rid)
+            if report is None:
+                return 404, dumps(error_body(1006)), None
+            if report.no_access:
+                return 403, dumps(error_body(1004)), None
+            sources = [st.sheets.get(s) for s in report.sources]
+            cap = st.settings["max_report_page"]
+        level = self.int_param("level", 0)
+        include = [x.strip() for x in self.query.get("include", "").split(",")]
+        size = max(1, min(self.int_param("pageSize", 100), cap))
+        page = max(1, self.int_param("page", 1))
+        body, gz = report.page(sources, page, size,
+                               level >= 3 and "objectValue" in include,
+                               self.wants_gzip())
+        return 200, body, gz
+
+    # -- row writes -----------------------------------------------------------
+
+    def write_rows(self, sheet, token):
+        """POST / PUT / DELETE /2.0/sheets/{id}/rows (fake_rows does the
+        work): access, then the same-token lock (4004), then the write
+        delay, then the request, all-or-nothing."""
+        st = self.state
+        if sheet.body.get("accessLevel") not in fake_rows.WRITE_LEVELS or (
+                self.scope is not None and "WRITE_SHEETS" not in self.scope):
+            return 403, dumps(error_body(1004)), None
+        method = self.command
+        if method == "DELETE":
+            request = (self.row_ids(),
+                       self.bool_param("ignoreRowsNotFound", False))
+        elif not self.body:
+            return 400, dumps(error_body(1024)), None
+        else:
+            try:
+                request = json.loads(self.body.decode("utf-8"))
+            except ValueError as e:
+                return 400, dumps(error_body(1008, fake_rows.MESSAGES[1008]
+                                             .format(e))), None
+        with st.lock:
+            busy = st.writing.setdefault(sheet.id, set())
+            if token in busy:
+                msg = BUSY_MESSAGE.format(sheet.id)
+                return 500, dumps(error_body(4004, msg)), None
+            busy.add(token)
+        try:
+            delay = st.settings["write_delay_ms"]
+            if delay > 0:
+                time.sleep(delay / 1000.0)
+            with sheet.lock:
+                return self.write_locked(sheet, method, request)
+        finally:
+            with st.lock:
+                busy.discard(token)
+
+    def write_locked(self, sheet, method, payload):
+        st = self.state
+        sheet.materialize()
+        now = sheet.next_modified_at()
+        used = {r["id"] for r in sheet.body["rows"]}
+        user = st.user
+        ctx = fake_rows.Ctx(now, sheet.body.get("accessLevel"),
+                            user.get("email", "user@example.com"),
+                            " ".join(x for x in (user.get("firstName"),
+                                                 user.get("lastName")) if x),
+                            lambda: sheet.new_row_id(used))
+        try:
+            if method == "DELETE":
+                result, changed = fake_rows.delete_rows(sheet.body,
+                                                        *payload, ctx)
+            elif method == "POST":
+                result, changed = fake_rows.add_rows(sheet.body, payload,
+                                                     ctx), True
+            else:
+                result, changed = fake_rows.update_rows(sheet.body, payload,
+                                                        ctx), True
+        except fake_rows.RowError as e:
+            body = error_body(e.code, e.message)
+            if e.detail is not None:
+                body["detail"] = e.detail
+            return e.status, dumps(body), None
+        if changed:
+            sheet.touch(stamp=now)
+        return 200, dumps({"message": "SUCCESS", "resultCode": 0,
+                           "result": result, "version": sheet.version}), None
+
+    def row_ids(self):
+        raw = self.query.get("ids")
+        if not raw:
+            raise BadRequest(1009, MESSAGES[1009].format("ids"))
+        out = []
+        for x in raw.split(","):
+            x = x.strip()
+            if parse_id(x) is None:
+                raise BadRequest(1018, MESSAGES[1018].format(x, "ids"))
+            out.append(int(x))
+        return out
+
+    def bool_param(self, name, default):
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        if raw.lower() not in ("true", "false"):
+            raise BadRequest(1018, MESSAGES[1018].format(raw, name))
+        return raw.lower() == "true"
+
 
     # -- faults ---------------------------------------------------------------
 
@@ -1686,6 +2788,8 @@ class Handler(BaseHTTPRequestHandler):
                     st.sheets[sheet.id] = sheet
                 return self.send_json(200, {"id": sheet.id,
                                             "version": sheet.version})
+        if self.control_account(path) is not False:
+            return None
         m = re.match(r"^/_control/sheets/(\d+)(/update)?$", path)
         if m:
             sid = int(m.group(1))
@@ -1705,10 +2809,278 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {"version": version})
             if not m.group(2) and method == "DELETE":
                 with st.lock:
-                    st.sheets.pop(sid, None)
+                    st.forget([("sheet", sid)])
                 return self.send_json(200, {"ok": True})
         return self.send_json(404, {"error": "no control route %s %s"
                                     % (method, path)})
+
+    # -- control API: the tree, reports, settings -----------------------------
+
+    def control_account(self, path):
+        """Returns False when path is none of these calls."""
+        st = self.state
+        method = self.command
+
+        def request():
+            req = self.json_body() if method == "POST" else {}
+            if not isinstance(req, dict):
+                raise BadRequest("the request must be a JSON object")
+            return req
+
+        if path == "/_control/settings" and method in ("GET", "POST"):
+            new = parse_settings(request())
+            with st.lock:
+                st.settings.update(new)
+                return self.send_json(200, dict(st.settings))
+        if path == "/_control/tree" and method == "GET":
+            with st.lock:
+                return self.send_json(200, self.tree_view())
+        if path == "/_control/access" and method == "POST":
+            req = request()
+            with st.lock:
+                self.set_access(req)
+            return self.send_json(200, {"ok": True})
+        m = re.match(r"^/_control/(workspace|folder|report)s(?:/(\d+))?$",
+                     path)
+        if m:
+            kind = m.group(1)
+            oid = int(m.group(2)) if m.group(2) else None
+            req = request()
+            with st.lock:
+                if oid is None and method == "POST":
+                    return self.send_json(200, {"id": self.create(kind,
+                                                                  req)})
+                if oid is None and method == "GET" and kind == "report":
+                    return self.send_json(200, [
+                        r.definition() for r in sorted(
+                            st.reports.values(), key=lambda r: r.id)])
+                if oid is not None and method in ("POST", "DELETE"):
+                    if not self.known(kind, oid):
+                        return self.send_json(404, {"error": "no %s %d"
+                                                    % (kind, oid)})
+                    if method == "POST":
+                        self.edit(kind, oid, req)
+                    elif kind == "report":
+                        st.forget([("report", oid)])
+                    else:
+                        st.forget(st.tree.remove((kind, oid)))
+                    return self.send_json(200, {"ok": True})
+        m = re.match(r"^/_control/sheets/(\d+)(/move)?$", path)
+        if m and method == ("POST" if m.group(2) else "GET"):
+            req = request()
+            sheet = st.get_sheet(int(m.group(1)))
+            if sheet is None:
+                return self.send_json(404, {"error": "no sheet %s"
+                                            % m.group(1)})
+            with st.lock:
+                if m.group(2):
+                    if "parent" not in req:
+                        raise BadRequest("parent (or null) is required")
+                    st.tree.place(("sheet", sheet.id),
+                                  self.container(req["parent"], True))
+                    return self.send_json(200, {"ok": True})
+                parent = st.tree.parent.get(("sheet", sheet.id))
+            with sheet.lock:
+                out = {k: v for k, v in sheet.body.items() if k != "rows"}
+                out["columns"] = sheet.columns()
+                out["rows"] = list(sheet.iter_rows())
+            out["parent"] = None if parent is None else {parent[0]: parent[1]}
+            return self.send_json(200, out)
+        return False
+
+    def known(self, kind, oid):
+        st = self.state
+        if kind == "report":
+            return oid in st.reports
+        return st.tree.exists((kind, oid))
+
+    def container(self, spec, none_ok):
+        """{"workspace": id} or {"folder": id} (or null when none_ok) as a
+        container that exists."""
+        st = self.state
+        if spec is None and none_ok:
+            return None
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise BadRequest('parent must be {"workspace": id} or '
+                             '{"folder": id}' + (" or null" if none_ok
+                                                 else ""))
+        (kind, oid), = spec.items()
+        if kind not in ("workspace", "folder") or not fake_rows.is_int(oid) \
+                or not st.tree.exists((kind, oid)):
+            raise BadRequest("no container %s" % json.dumps(spec))
+        return kind, oid
+
+    def create(self, kind, req):
+        """A new workspace, folder or report; returns its id."""
+        st = self.state
+        oid = req.get("id")
+        if oid is None:
+            oid = {"workspace": 1100000000010000, "folder": 1200000000010000,
+                   "report": 1400000000010000}[kind]
+            while self.known(kind, oid):
+                oid += 1
+        elif not fake_rows.is_int(oid) or not 0 < oid <= INT64_MAX or \
+                self.known(kind, oid):
+            raise BadRequest("id must be a new positive 64-bit integer")
+        if not isinstance(req.get("name"), str):
+            raise BadRequest("name (a string) is required")
+        level = check_level(req.get("accessLevel", "OWNER"))
+        if kind == "workspace":
+            st.tree.workspaces[oid] = {"id": oid, "name": req["name"],
+                                       "accessLevel": level,
+                                       "permalink": permalink(kind, oid)}
+        elif kind == "folder":
+            parent = self.container(req.get("parent"), False)
+            st.tree.folders[oid] = {"id": oid, "name": req["name"],
+                                    "permalink": permalink(kind, oid)}
+            st.tree.place(("folder", oid), parent)
+        else:
+            parent = self.container(req.get("parent"), True)
+            d = self.report_definition(req, {"id": oid, "name": req["name"],
+                                             "accessLevel": level})
+            now = fmt_time(time.time())
+            d.update(createdAt=now, modifiedAt=now)
+            report = Report(d)
+            report.dirty = True
+            st.reports[oid] = report
+            st.tree.place(("report", oid), parent)
+        return oid
+
+    def report_definition(self, req, base):
+        """sources, columns, sheetNameColumn from req over base."""
+        st = self.state
+        d = dict(base)
+        for k in ("sources", "columns", "sheetNameColumn"):
+            if k in req:
+                d[k] = req[k]
+        srcs, titles = d.get("sources"), d.get("columns")
+        if not isinstance(srcs, list) or not all(
+                fake_rows.is_int(x) and x in st.sheets for x in srcs):
+            raise BadRequest("sources must be a list of sheet ids")
+        if not isinstance(titles, list) or not titles or \
+                not all(isinstance(t, str) for t in titles) or \
+                len(set(titles)) != len(titles):
+            raise BadRequest("columns must be a list of distinct titles")
+        if not isinstance(d.get("sheetNameColumn", False), bool):
+            raise BadRequest("sheetNameColumn must be true or false")
+        return d
+
+    def edit(self, kind, oid, req):
+        """Rename (all), move (folder, report), redefine (report)."""
+        st = self.state
+        allowed = {"workspace": ("name", "accessLevel"),
+                   "folder": ("name", "parent"),
+                   "report": ("name", "accessLevel", "parent", "sources",
+                              "columns", "sheetNameColumn")}[kind]
+        extra = set(req) - set(allowed)
+        if extra:
+            raise BadRequest("unknown key(s) %s; %s takes %s" % (
+                ", ".join(sorted(extra)), kind, ", ".join(allowed)))
+        if "name" in req and not isinstance(req["name"], str):
+            raise BadRequest("name must be a string")
+        level = check_level(req["accessLevel"]) if "accessLevel" in req \
+            else None
+        if kind == "workspace":
+            ws = st.tree.workspaces[oid]
+            ws["name"] = req.get("name", ws["name"])
+            ws["accessLevel"] = level or ws["accessLevel"]
+        elif kind == "folder":
+            if "parent" in req:
+                parent = self.container(req["parent"], False)
+                if parent == ("folder", oid) or \
+                        parent in st.tree.subtree(("folder", oid)):
+                    raise BadRequest("a folder cannot move into itself")
+                st.tree.place(("folder", oid), parent)
+            folder = st.tree.folders[oid]
+            folder["name"] = req.get("name", folder["name"])
+        else:
+            report = st.reports[oid]
+            d = self.report_definition(req, {
+                "sources": list(report.spec.sources),
+                "columns": list(report.spec.titles),
+                "sheetNameColumn": report.spec.sheet_name_column})
+            if "parent" in req:
+                st.tree.place(("report", oid),
+                              self.container(req["parent"], True))
+            spec = report.spec
+            report.define(d, name=req.get("name", spec.name),
+                          access=level or spec.access,
+                          modified=max(fmt_time(time.time()), fmt_time(
+                              parse_time(spec.modified) + 1)))
+            report.dirty = True
+
+    def set_access(self, req):
+        """POST /_control/access: {"sheet"|"report"|"folder"|"workspace":
+        id, "noAccess": bool, "accessLevel": level}."""
+        st = self.state
+        kinds = [k for k in ("sheet", "report", "folder", "workspace")
+                 if k in req]
+        if len(kinds) != 1 or set(req) - {kinds[0], "noAccess",
+                                          "accessLevel"}:
+            raise BadRequest("give one of sheet, report, folder, workspace "
+                             "(an id), with noAccess and/or accessLevel")
+        kind, oid = kinds[0], req[kinds[0]]
+        level = req.get("accessLevel")
+        if level is not None:
+            check_level(level)
+            if kind == "folder":
+                raise BadRequest("a folder has its workspace's accessLevel")
+        deny = req.get("noAccess")
+        if deny is not None and not isinstance(deny, bool):
+            raise BadRequest("noAccess must be true or false")
+        if kind == "sheet":
+            obj = st.sheets.get(oid)
+        elif kind == "report":
+            obj = st.reports.get(oid)
+        else:
+            obj = st.tree.workspaces.get(oid) if kind == "workspace" \
+                else st.tree.folders.get(oid)
+        if obj is None:
+            raise BadRequest("no %s %s" % (kind, oid))
+        if kind == "sheet":
+            with obj.lock:
+                if level:
+                    obj.body["accessLevel"] = level
+                if deny is not None:
+                    obj.private["_noAccess"] = deny
+                obj.dirty = True
+                obj.cache = {}
+        elif kind == "report":
+            obj.spec = obj.spec._replace(access=level or obj.spec.access)
+            obj.no_access = obj.no_access if deny is None else deny
+            obj.dirty = True
+        else:
+            if level:
+                obj["accessLevel"] = level
+            if deny is not None:
+                (st.tree.no_access.add if deny else
+                 st.tree.no_access.discard)((kind, oid))
+
+    def tree_view(self):
+        """GET /_control/tree (call with the State lock held)."""
+        st = self.state
+
+        def node(item):
+            entry = st.child_entry(item)
+            if entry is None:
+                return None
+            if item in st.tree.no_access:
+                entry["noAccess"] = True
+            if item[0] in ("workspace", "folder"):
+                kids = [node(i) for i in st.tree.children.get(item, {})]
+                entry["children"] = sorted((k for k in kids if k),
+                                           key=item_key)
+            return entry
+
+        return {"workspaces": sorted((node(("workspace", w))
+                                      for w in st.tree.workspaces),
+                                     key=item_key),
+                "unplaced": {"sheets": sorted(
+                    s for s in st.sheets if ("sheet", s) not in
+                    st.tree.parent),
+                    "reports": sorted(r for r in st.reports
+                                      if ("report", r) not in
+                                      st.tree.parent)}}
 
     def control_oauth(self, path):
         st = self.state
@@ -1831,6 +3203,23 @@ def parse_big(text):
     return int(m.group(1)), int(m.group(2))
 
 
+def parse_tree(text):
+    m = re.fullmatch(r"(\d+),(\d+),(\d+)", text)
+    if not m or not all(0 < int(x) <= 1000 for x in m.groups()) or \
+            math.prod(int(x) for x in m.groups()) > 100000:
+        raise argparse.ArgumentTypeError(
+            "expected W,F,S (workspaces, folders each, sheets each; at most "
+            "100000 sheets), e.g. 20,10,10")
+    return tuple(int(x) for x in m.groups())
+
+
+def parse_pattern_arg(text):
+    try:
+        return parse_pattern([int(x) for x in text.split(",")])
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("expected sizes like 0,1,3: %s" % e)
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="Fake Smartsheet API server (see the module docstring).")
@@ -1855,6 +3244,14 @@ def parse_args(argv):
     p.add_argument("--generate", type=int, default=0)
     p.add_argument("--generate-medium", type=int, default=0)
     p.add_argument("--big", type=parse_big)
+    p.add_argument("--generate-tree", type=parse_tree)
+    p.add_argument("--big-folder", type=int, default=0)
+    p.add_argument("--big-report", type=int, default=0)
+    p.add_argument("--max-children-page", type=int, default=100)
+    p.add_argument("--children-page-pattern", type=parse_pattern_arg,
+                   default=[])
+    p.add_argument("--max-report-page", type=int, default=MAX_REPORT_PAGE)
+    p.add_argument("--write-delay-ms", type=int, default=0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--throttle-bytes-per-sec", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=3600)
@@ -1872,6 +3269,15 @@ def parse_args(argv):
         p.error("--max-page-size must be at least 1")
     if args.code_ttl_ms < 0 or args.access_ttl < 0:
         p.error("--code-ttl-ms and --access-ttl must not be negative")
+    for name, (lo, hi) in SETTING_RANGES.items():
+        if not lo <= getattr(args, name) <= hi:
+            p.error("--%s must be in %d..%d" % (name.replace("_", "-"),
+                                                 lo, hi))
+    if not 0 <= args.big_folder <= 10000:
+        p.error("--big-folder must be in 0..10000")
+    if not 0 <= args.big_report <= MAX_REPORT_ROWS:
+        p.error("--big-report must be in 0..%d (Smartsheet's limit)"
+                % MAX_REPORT_ROWS)
     return args
 
 
@@ -1903,17 +3309,27 @@ def watchdog(deadline, parent_pid):
 
 
 def prewarm(state):
-    """Build the big sheet's bytes in the background, so the first GET is
-    fast. Done for the form smartsheetfs asks for (level=2, objectValue)."""
-    s = state.get_sheet(BIG_ID)
-    if s is None:
-        return
+    """Build the big sheet's and the big report's bytes in the background,
+    so the first GET is fast. Done for the forms smartsheetfs asks for
+    (sheets: level=2, objectValue; reports: level=3, objectValue,
+    pageSize=10000)."""
     t0 = time.monotonic()
-    with s.lock:
-        s.render(True)
-        s.render_gzip(True)
+    s = state.get_sheet(BIG_ID)
+    if s is not None:
+        with s.lock:
+            s.render(True)
+            s.render_gzip(True)
+    with state.lock:
+        report = state.reports.get(BIG_REPORT_ID)
+        sources = [state.sheets.get(i) for i in report.sources] \
+            if report else []
+    if report is not None:
+        pages = math.ceil(state.args.big_report / MAX_REPORT_PAGE)
+        for page in range(1, pages + 1):
+            report.page(sources, page, MAX_REPORT_PAGE, True, True)
     if state.args.verbose:
-        eprint("big sheet ready in %.2f s" % (time.monotonic() - t0))
+        eprint("big sheet and report ready in %.2f s"
+               % (time.monotonic() - t0))
 
 
 def main(argv=None):
@@ -1935,7 +3351,7 @@ def main(argv=None):
 
     threading.Thread(target=watchdog, args=(deadline, args.parent_pid),
                      daemon=True).start()
-    if args.big:
+    if args.big or args.big_report:
         threading.Thread(target=prewarm, args=(state,), daemon=True).start()
 
     def on_term(signum, frame):

@@ -1,4 +1,5 @@
-"""Reference renderer for SPEC.md §3 (file names) and §4 (CSV and JSON).
+"""Reference renderer for SPEC.md §3 and §7 (file names) and §4 (CSV,
+JSON, NDJSON) of sheets and (§7) reports.
 
 An independent Python implementation written from the SPEC text only. The
 integration tests use it as the oracle: what smartsheetfs serves for a sheet
@@ -6,13 +7,21 @@ must equal, byte for byte, what this module renders from the same sheet.
 
 Input is a sheet as ``GET /2.0/sheets/{id}?level=2&include=objectValue``
 returns it (a dict from ``json.loads``; Python keeps integer ids exact), e.g.
-the body the fake server (fake_smartsheet.py) serves.
+the body the fake server (fake_smartsheet.py) serves; for reports, the
+report as ``GET /2.0/reports/{id}?level=3&include=objectValue`` returns it,
+all pages' rows in one "rows" list.
 
 Public functions:
 
   render_csv(sheet, display=False, crlf=False) -> bytes
   render_json(sheet) -> bytes
+  render_ndjson(sheet) -> bytes
+  render_report_csv(report, display=False, crlf=False) -> bytes
+  render_report_json(report) -> bytes
+  render_report_ndjson(report) -> bytes
   file_stems(list_items) -> {id: stem}     (file name without .csv/.json)
+  entry_names(entries, ndjson=False) -> {(kind, id): name}
+                                            (§7: one folder's entries)
   sanitize_name(name) -> str                (§3 character rules only)
   number_to_js(x) -> str                    (ECMAScript Number#toString)
   cell_text(cell, display=False) -> str     (one CSV field, before quoting)
@@ -30,18 +39,51 @@ they do not decide any test; listed so nobody mistakes them for contract):
     render as null; a row without rowNumber gets its 1-based position.
   - Cells whose columnId is not a column of the sheet are ignored; if a row
     holds two cells for one column, the last one wins.
+
+Readings of the SPEC where its text allows more than one (the C renderer
+must make the same ones; listed in the report to the lead):
+  - Report JSON (§7 "as for a sheet, but ..."): a report has no version, so
+    the first line is {"id","name","totalRowCount","permalink",
+    "modifiedAt","columns":[...],"rows":[ : totalRowCount takes the place
+    of version. A column is {"virtualId","title","type"} (+ primary,
+    hidden as for a sheet; no sheetNameColumn key). A row is
+    {"id","rowNumber","sheetId","cells"}: sheetId takes parentId's place,
+    as _sheetId takes _parentId's in NDJSON.
+  - Report cells are matched to columns by virtualColumnId; duplicate
+    titles (and NDJSON's reserved keys) use the virtualId as the id.
+  - NDJSON: the reserved keys are the three a file writes: _rowId,
+    _rowNumber, _parentId for a sheet, _rowId, _rowNumber, _sheetId for a
+    report. A column whose title is one of them, or a title seen before
+    in the sheet, is keyed "<title> (<column id>)".
+  - Names in a folder (§7): two entries clash when any file name of one
+    equals any name of the other: a sheet or report is <stem>.csv and
+    <stem>.json (and <stem>.ndjson with -o ndjson), a folder is its name.
+    Every entry of a clash gets " (<id>)": a file before its extension
+    (so both of its files, the stem is shared), a folder at the end. A
+    folder named "." or ".." also gets " (<id>)" (no directory can have
+    that name). The 255-byte cut counts the longest extension in use
+    (.ndjson with -o ndjson: the three files share one stem); a folder
+    name over 255 bytes is cut the same way, with no extension.
+    A name made unique by " (<id>)" is not checked again against the
+    other names (as §3 does for sheets).
 """
 
 import json
 import math
 
 __all__ = [
-    "MISSING", "cell_json_value", "cell_text", "file_stems",
-    "number_to_js", "render_csv", "render_json", "sanitize_name",
+    "MISSING", "cell_json_value", "cell_text", "entry_names", "file_stems",
+    "number_to_js", "render_csv", "render_json", "render_ndjson",
+    "render_report_csv", "render_report_json", "render_report_ndjson",
+    "sanitize_name",
 ]
 
 NAME_MAX = 255          # bytes in one file name (NAME_MAX on Linux)
-LONGEST_EXT = ".json"   # the longer of the two extensions decides the cut
+FILE_EXTS = (".csv", ".json")
+NDJSON_EXT = ".ndjson"
+FILE_KINDS = ("sheet", "report")      # entries that are files
+SHEET_KEYS = ("id", "columnId", "parentId", "_parentId")
+REPORT_KEYS = ("virtualId", "virtualColumnId", "sheetId", "_sheetId")
 
 
 class _Missing:
@@ -184,21 +226,32 @@ def _csv_field(text):
     return text
 
 
-def _cells_by_column(row):
-    return {c.get("columnId"): c for c in row.get("cells") or []}
+def _cells_by_column(row, key="columnId"):
+    return {c.get(key): c for c in row.get("cells") or []}
+
+
+def _csv(table, keys, display, crlf):
+    col_id, cell_col = keys[0], keys[1]
+    eol = "\r\n" if crlf else "\n"
+    columns = table.get("columns") or []
+    out = [",".join(_csv_field(c.get("title", "")) for c in columns) + eol]
+    for row in table.get("rows") or []:
+        cells = _cells_by_column(row, cell_col)
+        out.append(",".join(
+            _csv_field(cell_text(cells.get(c[col_id]), display))
+            for c in columns) + eol)
+    return "".join(out).encode("utf-8")
 
 
 def render_csv(sheet, display=False, crlf=False):
     """The .csv file of a sheet (SPEC §4 CSV), as bytes (UTF-8, no BOM)."""
-    eol = "\r\n" if crlf else "\n"
-    columns = sheet.get("columns") or []
-    out = [",".join(_csv_field(c.get("title", "")) for c in columns) + eol]
-    for row in sheet.get("rows") or []:
-        cells = _cells_by_column(row)
-        out.append(",".join(
-            _csv_field(cell_text(cells.get(c["id"]), display))
-            for c in columns) + eol)
-    return "".join(out).encode("utf-8")
+    return _csv(sheet, SHEET_KEYS, display, crlf)
+
+
+def render_report_csv(report, display=False, crlf=False):
+    """The .csv file of a report (SPEC §7): its columns in order (the
+    "Sheet Name" column too when it has one), cells as in §4."""
+    return _csv(report, REPORT_KEYS, display, crlf)
 
 
 # ---------------------------------------------------------------------------
@@ -247,15 +300,61 @@ def _jopt_str(v):
     return "null" if v is None else _jstr(v)
 
 
-def json_cell_keys(columns):
-    """{column id: key in "cells"}: a title seen before gets " (<id>)"."""
+def json_cell_keys(columns, id_key="id", reserved=()):
+    """{column id: key in "cells"}: a title seen before, or one of the
+    reserved keys (NDJSON), gets " (<id>)"."""
     seen = set()
     keys = {}
     for c in columns:
         title = c.get("title", "")
-        keys[c["id"]] = title + " (%d)" % c["id"] if title in seen else title
+        clash = title in seen or title in reserved
+        keys[c[id_key]] = title + " (%d)" % c[id_key] if clash else title
         seen.add(title)
     return keys
+
+
+def _json_columns(columns, id_key):
+    cols = []
+    for c in columns:
+        s = ('{"' + id_key + '":' + _jint(c[id_key])
+             + ',"title":' + _jstr(c.get("title", ""))
+             + ',"type":' + _jstr(c.get("type", "")))
+        if c.get("primary") is True:
+            s += ',"primary":true'
+        if c.get("hidden") is True:
+            s += ',"hidden":true'
+        cols.append(s + "}")
+    return "[" + ",".join(cols) + "]"
+
+
+def _cell_members(row, columns, names, keys):
+    """'"name":value' for each non-empty cell of row, in column order
+    (keys: SHEET_KEYS or REPORT_KEYS; names: from json_cell_keys)."""
+    cells = _cells_by_column(row, keys[1])
+    parts = []
+    for c in columns:
+        v = cell_json_value(cells.get(c[keys[0]]))
+        if v is not MISSING:
+            parts.append(_jstr(names[c[keys[0]]]) + ":" + _jvalue(v))
+    return parts
+
+
+def _json_rows(table, keys):
+    """The row lines of the JSON file (SPEC §4), third member keys[2]."""
+    columns = table.get("columns") or []
+    names = json_cell_keys(columns, keys[0])
+    lines = []
+    for pos, row in enumerate(table.get("rows") or []):
+        number = row.get("rowNumber")
+        lines.append('{"id":' + _jint(row.get("id"))
+                     + ',"rowNumber":' + _jint(pos + 1 if number is None
+                                               else number)
+                     + ',"' + keys[2] + '":' + _jint(row.get(keys[2]))
+                     + ',"cells":{'
+                     + ",".join(_cell_members(row, columns, names, keys))
+                     + "}}")
+    return "".join(line + ("," if i + 1 < len(lines) else "") + "\n"
+                   for i, line in enumerate(lines))
 
 
 def render_json(sheet):
@@ -264,43 +363,64 @@ def render_json(sheet):
     Line 1: everything up to "rows":[ ; then one row object per line, each
     but the last followed by ","; then "]}" and a final LF.
     """
-    columns = sheet.get("columns") or []
-    cols = []
-    for c in columns:
-        s = ('{"id":' + _jint(c["id"])
-             + ',"title":' + _jstr(c.get("title", ""))
-             + ',"type":' + _jstr(c.get("type", "")))
-        if c.get("primary") is True:
-            s += ',"primary":true'
-        if c.get("hidden") is True:
-            s += ',"hidden":true'
-        cols.append(s + "}")
     head = ('{"id":' + _jint(sheet.get("id"))
             + ',"name":' + _jopt_str(sheet.get("name"))
             + ',"version":' + _jint(sheet.get("version"))
             + ',"permalink":' + _jopt_str(sheet.get("permalink"))
             + ',"modifiedAt":' + _jopt_str(sheet.get("modifiedAt"))
-            + ',"columns":[' + ",".join(cols) + '],"rows":[')
-    keys = json_cell_keys(columns)
-    lines = []
-    for pos, row in enumerate(sheet.get("rows") or []):
-        cells = _cells_by_column(row)
-        parts = []
-        for c in columns:
-            v = cell_json_value(cells.get(c["id"]))
-            if v is MISSING:
-                continue
-            parts.append(_jstr(keys[c["id"]]) + ":" + _jvalue(v))
+            + ',"columns":' + _json_columns(sheet.get("columns") or [], "id")
+            + ',"rows":[')
+    return (head + "\n" + _json_rows(sheet, SHEET_KEYS)
+            + "]}\n").encode("utf-8")
+
+
+def render_report_json(report):
+    """The .json file of a report (SPEC §7; the readings are in the module
+    docstring): as a sheet's, with totalRowCount for version, virtualId
+    for a column's id, sheetId for a row's parentId."""
+    head = ('{"id":' + _jint(report.get("id"))
+            + ',"name":' + _jopt_str(report.get("name"))
+            + ',"totalRowCount":' + _jint(report.get("totalRowCount"))
+            + ',"permalink":' + _jopt_str(report.get("permalink"))
+            + ',"modifiedAt":' + _jopt_str(report.get("modifiedAt"))
+            + ',"columns":' + _json_columns(report.get("columns") or [],
+                                            "virtualId")
+            + ',"rows":[')
+    return (head + "\n" + _json_rows(report, REPORT_KEYS)
+            + "]}\n").encode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# NDJSON (§4, -o ndjson)
+# ---------------------------------------------------------------------------
+
+def _ndjson(table, keys):
+    columns = table.get("columns") or []
+    reserved = ("_rowId", "_rowNumber", keys[3])
+    names = json_cell_keys(columns, keys[0], reserved)
+    out = []
+    for pos, row in enumerate(table.get("rows") or []):
         number = row.get("rowNumber")
-        lines.append('{"id":' + _jint(row.get("id"))
-                     + ',"rowNumber":' + _jint(pos + 1 if number is None
-                                               else number)
-                     + ',"parentId":' + _jint(row.get("parentId"))
-                     + ',"cells":{' + ",".join(parts) + "}}")
-    body = head + "\n" + "".join(
-        line + ("," if i + 1 < len(lines) else "") + "\n"
-        for i, line in enumerate(lines)) + "]}\n"
-    return body.encode("utf-8")
+        members = ['"_rowId":' + _jint(row.get("id")),
+                   '"_rowNumber":' + _jint(pos + 1 if number is None
+                                           else number),
+                   '"' + keys[3] + '":' + _jint(row.get(keys[2]))]
+        members += _cell_members(row, columns, names, keys)
+        out.append("{" + ",".join(members) + "}\n")
+    return "".join(out).encode("utf-8")
+
+
+def render_ndjson(sheet):
+    """The .ndjson file of a sheet (SPEC §4 NDJSON): one flat object per
+    row, "_rowId", "_rowNumber", "_parentId", then the cells as in the
+    JSON file; an empty sheet is an empty file."""
+    return _ndjson(sheet, SHEET_KEYS)
+
+
+def render_report_ndjson(report):
+    """The .ndjson file of a report: as a sheet's, "_sheetId" instead of
+    "_parentId"."""
+    return _ndjson(report, REPORT_KEYS)
 
 
 # ---------------------------------------------------------------------------
@@ -340,18 +460,42 @@ def file_stems(list_items):
     ".json" becomes "<cut> (<id>)" with <cut> its longest prefix ending on a
     character boundary such that "<cut> (<id>).json" fits in 255 bytes.
     """
-    clean = [(item["id"], sanitize_name(item.get("name")))
-             for item in list_items]
+    names = entry_names([dict(item, kind="sheet") for item in list_items])
+    return {item["id"]: names[("sheet", item["id"])] for item in list_items}
+
+
+def entry_names(entries, ndjson=False):
+    """{(kind, id): name} for the entries of one folder (§3, §7).
+
+    entries: dicts with "kind" ("sheet" and "report" are files; "folder"
+    and "workspace" are folders), "id" and "name". A file's name is its
+    stem (without .csv/.json/.ndjson), a folder's its whole name. The
+    readings behind the rules are in the module docstring: names are
+    sanitized; entries whose names clash (any file name of one equals any
+    name of another) and folders named "." or ".." get " (<id>)"; a name
+    too long for 255 bytes (with the longest extension, for a file) is cut
+    at a character boundary and gets " (<id>)".
+    """
+    exts = FILE_EXTS + ((NDJSON_EXT,) if ndjson else ())
+    longest = max(len(e) for e in exts)
+    clean = []
+    for e in entries:
+        name = sanitize_name(e.get("name"))
+        is_file = e["kind"] in FILE_KINDS
+        owned = {name + x for x in exts} if is_file else {name}
+        clean.append((e, name, is_file, owned))
     count = {}
-    for _, name in clean:
-        count[name] = count.get(name, 0) + 1
-    stems = {}
-    for sid, name in clean:
-        too_long = len(name.encode("utf-8")) + len(LONGEST_EXT) > NAME_MAX
-        if count[name] > 1 or too_long:
-            suffix = " (%d)" % sid
-            room = NAME_MAX - len(LONGEST_EXT) - len(suffix.encode("utf-8"))
-            stems[sid] = _utf8_prefix(name, room) + suffix
-        else:
-            stems[sid] = name
-    return stems
+    for _, _, _, owned in clean:
+        for n in owned:
+            count[n] = count.get(n, 0) + 1
+    out = {}
+    for e, name, is_file, owned in clean:
+        ext = longest if is_file else 0
+        clash = any(count[n] > 1 for n in owned) or \
+            (not is_file and name in (".", ".."))
+        if clash or len(name.encode("utf-8")) + ext > NAME_MAX:
+            suffix = " (%d)" % e["id"]
+            room = NAME_MAX - ext - len(suffix.encode("utf-8"))
+            name = _utf8_prefix(name, room) + suffix
+        out[(e["kind"], e["id"])] = name
+    return out

@@ -1646,3 +1646,1311 @@ def test_spec_render_json_string_escapes():
     line = render_json(sheet).split(b"\n")[1]
     assert line == (b'{"id":3,"rowNumber":1,"parentId":null,"cells":{"T":'
                     b'"\\u0007\\u001f\x7f/\\t\\b\\f\\\\\\"\\u2029\xc3\xa9"}}')
+
+
+# ---------------------------------------------------------------------------
+# Workspaces, folders, reports (SPEC §7)
+# ---------------------------------------------------------------------------
+
+WS_ENG, WS_FIN, WS_WRITE = (1100000000000001, 1100000000000002,
+                            1100000000000003)
+F_ROADMAP, F_NOTES, F_EMPTY = (1200000000000001, 1200000000000002,
+                               1200000000000003)
+F_LEVEL1, F_LEVEL5 = 1200000000000011, 1200000000000015
+F_REPORTS = 9007199254740995                    # above 2^53
+R_ROLLUP, R_STATUS, R_RESTRICTED = (1400000000000001, 1400000000000002,
+                                    1400000000000003)
+S_ROADMAP, S_NOTES, S_STATUS, S_DEEP = (1300000000000001, 1300000000000002,
+                                        1300000000000003, 1300000000000005)
+S_WRITE, S_READONLY = 1300000000000010, 1300000000000011
+BUDGET_FY24, BUDGET_MKT = 1268407719430020, 6837504383018884
+TEXT_ID, EMPTY_ID = 7773488963954564, 2882303761517117
+SIGHT, TEMPLATE = 1500000000000001, 1500000000000002
+ITEM_KEYS = {"id", "name", "accessLevel", "permalink"}
+REPORT_FULL = "?level=3&include=objectValue"
+
+
+def kids(fake, kind, oid, query=""):
+    """(status, body) of one children page."""
+    return fake.get_json("/2.0/%ss/%d/children%s" % (kind, oid, query))
+
+
+def all_kids(fake, kind, oid, query=""):
+    """Every child, following lastKey; also the pages."""
+    pages, items, key = [], [], None
+    while True:
+        q = query
+        if key is not None:
+            q += ("&" if q else "?") + "lastKey=" + urllib.parse.quote(key)
+        status, page = kids(fake, kind, oid, q)
+        assert status == 200, page
+        assert set(page) <= {"data", "lastKey"}
+        pages.append(page)
+        items += page["data"]
+        key = page.get("lastKey")
+        if key is None:
+            return items, pages
+        assert len(pages) < 200
+
+
+def names(items):
+    return [(i["resourceType"], i["name"]) for i in items]
+
+
+def walk_tree(fake):
+    """{container: [children]} of the whole tree, read through the API."""
+    _, listing = fake.get_json("/2.0/workspaces?includeAll=true")
+    out, todo = {}, [("workspace", w["id"]) for w in listing["data"]]
+    while todo:
+        kind, oid = todo.pop()
+        out[(kind, oid)], _ = all_kids(fake, kind, oid)
+        todo += [("folder", i["id"]) for i in out[(kind, oid)]
+                 if i["resourceType"] == "folder"]
+    return listing["data"], out
+
+
+def test_workspaces_list_offset_and_token_paging(fake):
+    status, first = fake.get_json("/2.0/workspaces")
+    assert status == 200
+    assert first["totalCount"] == 3 and first["pageSize"] == 5
+    assert [w["name"] for w in first["data"]] == [
+        "Engineering/Ops", "Finance", "Write Tests"]
+    assert all(set(w) == ITEM_KEYS for w in first["data"])
+    assert first["data"][0]["accessLevel"] == "ADMIN"
+    _, page2 = fake.get_json("/2.0/workspaces?pageSize=2&page=2")
+    assert page2["totalPages"] == 2 and \
+        [w["id"] for w in page2["data"]] == [WS_WRITE]
+    _, every = fake.get_json("/2.0/workspaces?includeAll=true")
+    assert "pageSize" not in every and every["data"] == first["data"]
+    _, tok = fake.get_json("/2.0/workspaces?paginationType=token&maxItems=2")
+    assert [w["id"] for w in tok["data"]] == [WS_ENG, WS_FIN]
+    _, tok2 = fake.get_json("/2.0/workspaces?paginationType=token&maxItems=2"
+                            "&lastKey=" + tok["lastKey"])
+    assert tok2 == {"data": first["data"][2:]}
+
+
+def test_children_shapes_and_resource_types(fake):
+    items, pages = all_kids(fake, "workspace", WS_ENG)
+    assert len(pages) == 1
+    assert [(i["resourceType"], i["id"], i["name"]) for i in items] == [
+        ("sheet", BUDGET_FY24, "Budget"), ("sheet", BUDGET_MKT, "Budget"),
+        ("folder", F_EMPTY, "Empty"), ("sheet", S_NOTES, "Notes"),
+        ("folder", F_NOTES, "Notes.csv"), ("sight", SIGHT, "Ops Dashboard"),
+        ("template", TEMPLATE, "Ops Template"),
+        ("sheet", PROJECT_ID, "Project Plan"),
+        ("folder", F_ROADMAP, "Roadmap"), ("sheet", S_ROADMAP, "Roadmap")]
+    assert all(set(i) == ITEM_KEYS | {"resourceType"} for i in items)
+    folder = next(i for i in items if i["id"] == F_ROADMAP)
+    assert folder["accessLevel"] == "ADMIN"         # its workspace's
+    budget = next(i for i in items if i["id"] == BUDGET_MKT)
+    assert budget["accessLevel"] == "VIEWER"        # the sheet's own
+    for query, want in (
+            ("sheets", {"sheet"}), ("folders", {"folder"}),
+            ("sights", {"sight"}), ("templates,sheets", {"template", "sheet"}),
+            ("sheets,%20reports,folders", {"sheet", "folder"})):
+        _, page = kids(fake, "workspace", WS_ENG,
+                       "?childrenResourceTypes=" + query)
+        assert {i["resourceType"] for i in page["data"]} == want, query
+    _, fin = kids(fake, "workspace", WS_FIN,
+                  "?childrenResourceTypes=reports,folders")
+    assert names(fin["data"]) == [("folder", "Reports 2024"),
+                                  ("report", "Status")]
+    for bad in ("templates", "bogus", "sheets,bogus", ""):
+        check_error(fake, "/2.0/workspaces/%d/children?childrenResourceTypes"
+                    "=%s" % (WS_ENG, bad), 400, 1018)
+    check_error(fake, "/2.0/folders/%d/children?maxItems=0" % F_ROADMAP,
+                400, 1018)
+    # Ids above 2^53 stay exact.
+    _, _, raw = fake.get("/2.0/workspaces/%d/children" % WS_FIN)
+    assert b'"id":9007199254740995' in raw
+    status, inner = kids(fake, "folder", F_REPORTS)
+    assert status == 200 and names(inner["data"]) == [
+        ("report", "Budget Rollup"), ("sheet", "Payroll 2024 (restricted)")]
+
+
+def test_children_follow_last_key_through_short_and_empty_pages(fake):
+    full, _ = all_kids(fake, "workspace", WS_ENG)
+    fake.ok("POST", "settings", {"max_children_page": 3})
+    items, pages = all_kids(fake, "workspace", WS_ENG, "?maxItems=100")
+    assert items == full
+    assert [len(p["data"]) for p in pages] == [3, 3, 3, 1]
+    assert ["lastKey" in p for p in pages] == [True, True, True, False]
+    items, pages = all_kids(fake, "workspace", WS_ENG, "?maxItems=2")
+    assert items == full and len(pages) == 5
+    # Short and EMPTY pages while more follow: only lastKey tells.
+    fake.ok("POST", "settings", {"children_page_pattern": [0, 2, 1]})
+    items, pages = all_kids(fake, "workspace", WS_ENG)
+    assert items == full
+    sizes = [len(p["data"]) for p in pages]
+    assert sizes[:4] == [0, 2, 1, 0] and sum(sizes) == 10
+    assert all("lastKey" in p for p in pages[:-1])
+    assert "lastKey" not in pages[-1]
+    # An empty folder: one empty page, no lastKey.
+    assert kids(fake, "folder", F_EMPTY) == (200, {"data": []})
+    # A lastKey works only for its own list; garbage is refused.
+    _, first = kids(fake, "workspace", WS_ENG)
+    check_error(fake, "/2.0/folders/%d/children?lastKey=%s"
+                % (F_ROADMAP, first["lastKey"]), 400, 1018)
+    check_error(fake, "/2.0/folders/%d/children?lastKey=xyz" % F_ROADMAP,
+                400, 1018)
+    assert fake.ok("GET", "settings")["children_page_pattern"] == [0, 2, 1]
+    fake.ok("POST", "reset")
+    assert fake.ok("GET", "settings") == {
+        "max_children_page": 100, "children_page_pattern": [],
+        "max_report_page": 10000, "write_delay_ms": 0}
+    for bad in ({"children_page_pattern": [0]}, {"max_children_page": 0},
+                {"write_delay_ms": -1}, {"nope": 1}):
+        assert fake.control("POST", "settings", bad)[0] == 400
+
+
+def test_children_page_options_from_command_line(spawn):
+    f = spawn("--max-children-page", "4", "--children-page-pattern", "0,3")
+    items, pages = all_kids(f, "workspace", WS_ENG)
+    assert [len(p["data"]) for p in pages] == [0, 3, 0, 3, 0, 3, 0, 1]
+    assert f.ok("GET", "settings")["max_children_page"] == 4
+    assert len(items) == 10
+
+
+def test_children_errors(fake):
+    for path in ("/2.0/folders/42/children", "/2.0/workspaces/42/children",
+                 "/2.0/folders/abc/children",
+                 "/2.0/folders/%d/children" % WS_ENG,    # not a folder id
+                 "/2.0/workspaces/%d/children" % F_ROADMAP):
+        check_error(fake, path, 404, 1006)
+    fake.ok("POST", "access", {"folder": F_ROADMAP, "noAccess": True})
+    check_error(fake, "/2.0/folders/%d/children" % F_ROADMAP, 403, 1004)
+    items, _ = all_kids(fake, "workspace", WS_ENG)
+    assert F_ROADMAP in [i["id"] for i in items]        # still listed
+    fake.ok("POST", "access", {"workspace": WS_FIN, "noAccess": True})
+    check_error(fake, "/2.0/workspaces/%d/children" % WS_FIN, 403, 1004)
+    fake.ok("DELETE", "folders/%d" % F_ROADMAP)
+    check_error(fake, "/2.0/folders/%d/children" % F_ROADMAP, 404, 1006)
+    check_error(fake, "/2.0/folders/%d/children" % F_LEVEL5, 404, 1006)
+    # Its sheets left the account with it.
+    assert fake.get("/2.0/sheets/%d" % S_DEEP)[0] == 404
+    items, _ = all_kids(fake, "workspace", WS_ENG)
+    assert F_ROADMAP not in [i["id"] for i in items]
+    status, _, _ = fake.request("POST", "/2.0/workspaces/%d/children"
+                                % WS_ENG)
+    assert status == 405
+
+
+def test_deprecated_endpoints_answer_410_and_are_logged(fake):
+    paths = ["/2.0/home", "/2.0/home/folders", "/2.0/folders/personal",
+             "/2.0/workspaces/%d" % WS_ENG,
+             "/2.0/workspaces/%d?loadAll=true" % WS_ENG,
+             "/2.0/workspaces/%d/folders" % WS_ENG,
+             "/2.0/folders/%d" % F_ROADMAP,
+             "/2.0/folders/%d/folders" % F_ROADMAP]
+    for path in paths:
+        status, body = fake.get_json(path)
+        assert status == 410, path
+        assert body["errorCode"] == 4005 and "deprecated" in body["message"]
+        assert "children" in body["message"] or "/2.0/" in body["message"]
+    log = fake.ok("GET", "log")
+    assert [e.get("deprecated") for e in log] == [True] * len(paths)
+    fake.get("/2.0/workspaces")
+    assert "deprecated" not in fake.ok("GET", "log")[-1]
+
+
+def test_default_tree_covers_the_naming_edge_cases(fake):
+    workspaces, tree = walk_tree(fake)
+    assert any("/" in w["name"] for w in workspaces)
+    placed = set()
+    has = {"same_sheets": False, "sheet_folder": False, "sheet_report": False,
+           "file_named_folder": False, "empty": False}
+    for container, items in tree.items():
+        placed |= {i["id"] for i in items if i["resourceType"] == "sheet"}
+        by_name = {}
+        for i in items:
+            by_name.setdefault(i["name"], []).append(i["resourceType"])
+        for kinds in by_name.values():
+            has["same_sheets"] |= kinds.count("sheet") >= 2
+            has["sheet_folder"] |= {"sheet", "folder"} <= set(kinds)
+            has["sheet_report"] |= {"sheet", "report"} <= set(kinds)
+        for i in items:
+            if i["resourceType"] == "folder":
+                has["file_named_folder"] |= i["name"].endswith(".csv") and \
+                    i["name"][:-4] in by_name
+                has["empty"] |= tree[("folder", i["id"])] == []
+    assert all(has.values()), has
+    # Folders five deep.
+    parent = {("folder", i["id"]): c for c, items in tree.items()
+              for i in items if i["resourceType"] == "folder"}
+
+    def depth(f):
+        return 1 + depth(parent[f]) if f in parent else 0
+    assert max(depth(f) for f in parent) >= 5
+    # Every placed sheet is in the flat list, and some sheet is in none.
+    _, listing = fake.get_json("/2.0/sheets?includeAll=true")
+    flat = {s["id"] for s in listing["data"]}
+    assert placed <= flat and PROJECT_ID in placed
+    assert flat - placed
+    # A report in a workspace; a listed report the token may not read.
+    assert any(i["resourceType"] == "report" for items in tree.values()
+               for i in items)
+    _, reports = fake.get_json("/2.0/reports")
+    statuses = {r["id"]: fake.get("/2.0/reports/%d" % r["id"])[0]
+                for r in reports["data"]}
+    assert statuses[R_RESTRICTED] == 403 and 200 in statuses.values()
+    # The oracle's names for one folder (SPEC §7).
+    eng = spec_render.entry_names(
+        [{"kind": i["resourceType"], "id": i["id"], "name": i["name"]}
+         for i in tree[("workspace", WS_ENG)]
+         if i["resourceType"] in ("sheet", "report", "folder")])
+    assert eng[("sheet", S_NOTES)] == "Notes (%d)" % S_NOTES
+    assert eng[("folder", F_NOTES)] == "Notes.csv (%d)" % F_NOTES
+    assert eng[("sheet", S_ROADMAP)] == "Roadmap"
+    assert eng[("folder", F_ROADMAP)] == "Roadmap"
+    assert eng[("sheet", BUDGET_MKT)] == "Budget (%d)" % BUDGET_MKT
+    fin = spec_render.entry_names(
+        [{"kind": i["resourceType"], "id": i["id"], "name": i["name"]}
+         for i in tree[("workspace", WS_FIN)]])
+    assert fin[("report", R_STATUS)] == "Status (%d)" % R_STATUS
+    assert fin[("sheet", S_STATUS)] == "Status (%d)" % S_STATUS
+    top = spec_render.entry_names([dict(w, kind="workspace")
+                                   for w in workspaces])
+    assert top[("workspace", WS_ENG)] == "Engineering\uff0fOps"
+
+
+def test_tree_generators(spawn):
+    f = spawn("--generate-tree", "2,3,4", "--big-folder", "500",
+              "--max-page-size", "1000")
+    _, listing = f.get_json("/2.0/workspaces?includeAll=true")
+    names_ = [w["name"] for w in listing["data"]]
+    assert "Tree Workspace 001" in names_ and "Tree Workspace 002" in names_
+    assert "Wide Workspace" in names_ and len(names_) == 6
+    ws = next(w for w in listing["data"] if w["name"] == "Tree Workspace 002")
+    folders, _ = all_kids(f, "workspace", ws["id"])
+    assert [i["name"] for i in folders] == ["Folder 001", "Folder 002",
+                                            "Folder 003"]
+    sheets, _ = all_kids(f, "folder", folders[2]["id"])
+    assert [i["name"] for i in sheets] == [
+        "Tree 002-003-%03d" % k for k in (1, 2, 3, 4)]
+    status, sheet = f.get_json("/2.0/sheets/%d%s" % (sheets[0]["id"], FULL))
+    assert status == 200 and len(sheet["rows"]) == 5
+    wide = next(w for w in listing["data"] if w["name"] == "Wide Workspace")
+    (folder,), _ = all_kids(f, "workspace", wide["id"])
+    items, pages = all_kids(f, "folder", folder["id"])
+    assert len(items) == 500 and len(pages) == 5
+    assert items[0]["name"] == "Wide 0001" and items[-1]["name"] == "Wide 0500"
+    _, flat = f.get_json("/2.0/sheets?pageSize=1")
+    assert flat["totalCount"] == len(fixture_sheets()) + 24 + 500
+    for bad in (("--generate-tree", "0,1,1"), ("--generate-tree", "1,1"),
+                ("--big-folder", "10001"), ("--big-report", "50001"),
+                ("--children-page-pattern", "0,0")):
+        p = subprocess.run([sys.executable, FAKE, "--port-file",
+                            os.devnull, *bad], capture_output=True,
+                           timeout=30)
+        assert p.returncode == 2, bad
+
+
+def report_json(fake, rid, query=REPORT_FULL):
+    status, body = fake.get_json("/2.0/reports/%d%s" % (rid, query))
+    assert status == 200, body
+    return body
+
+
+def test_reports_list_and_report_shape(fake):
+    status, listing = fake.get_json("/2.0/reports")
+    assert status == 200 and listing["totalCount"] == 3
+    assert [(r["id"], r["name"]) for r in listing["data"]] == [
+        (R_ROLLUP, "Budget Rollup"), (R_RESTRICTED, "Restricted Report"),
+        (R_STATUS, "Status")]
+    assert all(set(r) == ITEM_KEYS for r in listing["data"])
+    _, _, raw = fake.get("/2.0/reports/%d%s&pageSize=10000"
+                         % (R_ROLLUP, REPORT_FULL))
+    report = json.loads(raw)
+    assert list(report) == ["id", "name", "totalRowCount", "accessLevel",
+                            "permalink", "createdAt", "modifiedAt",
+                            "columns", "rows"]
+    assert raw.startswith(b'{"id":1400000000000001,"name":"Budget Rollup",'
+                          b'"totalRowCount":11,')
+    cols = report["columns"]
+    assert [c["title"] for c in cols] == ["Sheet Name", "Line Item",
+                                          "Amount", "Campaign", "Spend"]
+    assert [c["index"] for c in cols] == [0, 1, 2, 3, 4]
+    assert cols[0]["sheetNameColumn"] is True
+    assert not any("sheetNameColumn" in c for c in cols[1:])
+    assert all("id" not in c and isinstance(c["virtualId"], int)
+               for c in cols)
+    assert len({c["virtualId"] for c in cols}) == 5
+    assert [c.get("primary") for c in cols] == [None, True, None, None, None]
+    rows = report["rows"]
+    fy24 = fake.get_json("/2.0/sheets/%d%s" % (BUDGET_FY24, FULL))[1]
+    mkt = fake.get_json("/2.0/sheets/%d%s" % (BUDGET_MKT, FULL))[1]
+    assert report["totalRowCount"] == len(rows) == 11
+    assert [r["id"] for r in rows] == [r["id"] for r in fy24["rows"]] + \
+        [r["id"] for r in mkt["rows"]]
+    assert [r["sheetId"] for r in rows] == [BUDGET_FY24] * 8 + \
+        [BUDGET_MKT] * 3
+    assert [r["rowNumber"] for r in rows] == list(range(1, 12))
+    assert not any("parentId" in r or "siblingId" in r for r in rows)
+    assert rows[0]["accessLevel"] == "EDITOR_SHARE"
+    assert rows[8]["accessLevel"] == "VIEWER"
+    vids = [c["virtualId"] for c in cols]
+    line_item = next(c["id"] for c in fy24["columns"]
+                     if c["title"] == "Line Item")
+    first = rows[0]["cells"]
+    assert [c["virtualColumnId"] for c in first] == vids
+    assert first[0] == {"virtualColumnId": vids[0], "value": "Budget",
+                        "displayValue": "Budget"}
+    assert first[1]["columnId"] == line_item
+    assert first[1]["value"] == fy24["rows"][0]["cells"][0]["value"]
+    assert first[3] == {"virtualColumnId": vids[3]}    # no such column there
+    campaign = mkt["columns"][0]["id"]
+    assert rows[8]["cells"][3]["columnId"] == campaign
+    assert rows[8]["cells"][1] == {"virtualColumnId": vids[1]}
+    # The modifiedAt follows the newest source.
+    assert report["modifiedAt"] == max(fy24["modifiedAt"], mkt["modifiedAt"])
+    check_error(fake, "/2.0/reports/%d" % R_RESTRICTED, 403, 1004)
+    check_error(fake, "/2.0/reports/42", 404, 1006)
+    check_error(fake, "/2.0/reports/x", 404, 1006)
+    # The oracle renders it (SPEC §7).
+    csv_text = spec_render.render_report_csv(report).decode()
+    lines = list(csv.reader(io.StringIO(csv_text)))
+    assert lines[0] == ["Sheet Name", "Line Item", "Amount", "Campaign",
+                        "Spend"]
+    assert len(lines) == 12 and lines[1][0] == "Budget"
+    assert lines[9][1:3] == ["", ""] and lines[9][3] != ""
+    parsed = json.loads(spec_render.render_report_json(report))
+    assert parsed["totalRowCount"] == 11
+    assert [r["sheetId"] for r in parsed["rows"]] == [r["sheetId"]
+                                                      for r in rows]
+
+
+def test_report_paging_and_caps(fake):
+    every = report_json(fake, R_ROLLUP)["rows"]          # default pageSize
+    assert len(every) == 11
+    got = []
+    for page in (1, 2, 3):
+        body = report_json(fake, R_ROLLUP, REPORT_FULL + "&pageSize=4&page=%d"
+                           % page)
+        assert body["totalRowCount"] == 11
+        assert len(body["rows"]) == (4 if page < 3 else 3)
+        got += body["rows"]
+    assert got == every
+    past = report_json(fake, R_ROLLUP, REPORT_FULL + "&pageSize=4&page=4")
+    assert past["rows"] == [] and past["totalRowCount"] == 11
+    assert len(report_json(fake, R_ROLLUP, REPORT_FULL +
+                           "&pageSize=20000")["rows"]) == 11
+    fake.ok("POST", "settings", {"max_report_page": 5})
+    capped = report_json(fake, R_ROLLUP, REPORT_FULL + "&pageSize=10000")
+    assert [r["rowNumber"] for r in capped["rows"]] == [1, 2, 3, 4, 5]
+    check_error(fake, "/2.0/reports/%d?pageSize=ten" % R_ROLLUP, 400, 1018)
+
+
+def test_report_max_page_from_command_line(spawn):
+    f = spawn("--max-report-page", "2")
+    body = report_json(f, R_STATUS, REPORT_FULL + "&pageSize=10000")
+    assert len(body["rows"]) == 2 and body["totalRowCount"] == 8
+
+
+def test_report_levels_degrade_multi_columns(fake):
+    full = report_json(fake, R_STATUS)
+    types = {c["title"]: c["type"] for c in full["columns"]}
+    assert types == {"Item": "TEXT_NUMBER", "Status": "PICKLIST",
+                     "Owner": "CONTACT_LIST", "Tags": "MULTI_PICKLIST",
+                     "Reviewers": "MULTI_CONTACT_LIST"}
+    tags = full["columns"][3]["virtualId"]
+    row = full["rows"][3]                  # Contacts & Tags' first row
+    assert row["sheetId"] == TAGS_ID
+    cell = next(c for c in row["cells"] if c["virtualColumnId"] == tags)
+    assert cell["objectValue"]["values"] == ["urgent", "backend"]
+    assert "value" not in cell
+    for query in ("", "?level=2&include=objectValue", "?level=3"):
+        body = report_json(fake, R_STATUS, query)
+        types = {c["title"]: c["type"] for c in body["columns"]}
+        assert types["Tags"] == types["Reviewers"] == "TEXT_NUMBER", query
+        assert types["Owner"] == "CONTACT_LIST"
+        assert b"objectValue" not in json.dumps(body).encode()
+        cell = next(c for c in body["rows"][3]["cells"]
+                    if c["virtualColumnId"] == tags)
+        assert cell["value"] == "urgent, backend"
+
+
+def test_report_follows_source_changes(fake):
+    before = report_json(fake, R_ROLLUP)
+    fake.ok("POST", "sheets/%d/update" % BUDGET_FY24,
+            {"name": "Budget FY24",
+             "cells": [{"row": 0, "column": 0, "value": "Rent v2"}]})
+    after = report_json(fake, R_ROLLUP)
+    assert after["modifiedAt"] > before["modifiedAt"]
+    assert after["rows"][0]["cells"][1]["value"] == "Rent v2"
+    assert after["rows"][0]["cells"][0]["value"] == "Budget FY24"
+    assert after["rows"][10]["cells"][0]["value"] == "Budget"
+    # A source the token may not read adds no rows.
+    fake.ok("POST", "access", {"sheet": BUDGET_MKT, "noAccess": True})
+    assert report_json(fake, R_ROLLUP)["totalRowCount"] == 8
+    # Redefined through the control API.
+    fake.ok("POST", "reports/%d" % R_ROLLUP,
+            {"columns": ["Campaign"], "sheetNameColumn": False,
+             "sources": [BUDGET_MKT, BUDGET_FY24]})
+    fake.ok("POST", "access", {"sheet": BUDGET_MKT, "noAccess": False})
+    body = report_json(fake, R_ROLLUP)
+    assert [c["title"] for c in body["columns"]] == ["Campaign"]
+    assert [r["sheetId"] for r in body["rows"]][:3] == [BUDGET_MKT] * 3
+    fake.ok("POST", "reset")
+    assert report_json(fake, R_ROLLUP) == before
+
+
+def test_big_report(spawn):
+    f = spawn("--big-report", "12000")
+    _, listing = f.get_json("/2.0/reports")
+    big = next(r for r in listing["data"] if r["name"] == "Big Report")
+    assert big["id"] == 7810000000000001
+    rows, t0 = [], time.monotonic()
+    for page in (1, 2, 3):
+        status, h, raw = f.get("/2.0/reports/%d%s&pageSize=5000&page=%d"
+                               % (big["id"], REPORT_FULL, page),
+                               headers={"Accept-Encoding": "gzip"})
+        assert status == 200
+        body = json.loads(gzip.decompress(raw)
+                          if h.get("Content-Encoding") == "gzip" else raw)
+        assert body["totalRowCount"] == 12000
+        rows += body["rows"]
+    assert time.monotonic() - t0 < 60
+    assert [r["rowNumber"] for r in rows] == list(range(1, 12001))
+    sources = [7800000000000001 + k for k in range(5)]
+    assert [r["sheetId"] for r in rows] == [s for s in sources
+                                            for _ in range(2400)]
+    assert [c["title"] for c in body["columns"]][:3] == [
+        "Sheet Name", "Name", "Amount"]
+    assert rows[0]["cells"][0]["value"] == "Big Report Source 1"
+    again = json.loads(f.get("/2.0/reports/%d%s&pageSize=5000&page=3"
+                             % (big["id"], REPORT_FULL))[2])
+    assert again["rows"] == rows[10000:]
+
+
+def test_control_tree_changes_and_reset(fake):
+    start = fake.ok("GET", "tree")
+    assert [w["name"] for w in start["workspaces"]] == [
+        "Engineering/Ops", "Finance", "Write Tests"]
+    assert set(start["unplaced"]["reports"]) == {R_RESTRICTED}
+    assert TAGS_ID in start["unplaced"]["sheets"]
+    # Rename and move folders.
+    fake.ok("POST", "folders/%d" % F_ROADMAP, {"name": "Plans"})
+    fake.ok("POST", "folders/%d" % F_EMPTY, {"parent": {"folder": F_LEVEL1}})
+    items, _ = all_kids(fake, "workspace", WS_ENG, "?childrenResourceTypes="
+                        "folders")
+    assert names(items) == [("folder", "Notes.csv"), ("folder", "Plans")]
+    inner, _ = all_kids(fake, "folder", F_LEVEL1)
+    assert names(inner) == [("folder", "Empty"), ("folder", "Level 2")]
+    assert fake.control("POST", "folders/%d" % F_ROADMAP,
+                        {"parent": {"folder": F_LEVEL5}})[0] == 400
+    assert fake.control("POST", "folders/%d" % F_ROADMAP,
+                        {"parent": {"folder": 1}})[0] == 400
+    assert fake.control("POST", "folders/%d" % F_ROADMAP,
+                        {"colour": "red"})[0] == 400
+    assert fake.control("POST", "folders/1", {"name": "x"})[0] == 404
+    # Workspaces: rename, create, delete.
+    fake.ok("POST", "workspaces/%d" % WS_FIN, {"name": "Finance/2024",
+                                               "accessLevel": "VIEWER"})
+    new_ws = fake.ok("POST", "workspaces", {"name": "Archive"})["id"]
+    new_f = fake.ok("POST", "folders", {"name": "Old",
+                                        "parent": {"workspace": new_ws}})["id"]
+    _, listing = fake.get_json("/2.0/workspaces?includeAll=true")
+    assert [(w["name"], w["accessLevel"]) for w in listing["data"]] == [
+        ("Archive", "OWNER"), ("Engineering/Ops", "ADMIN"),
+        ("Finance/2024", "VIEWER"), ("Write Tests", "OWNER")]
+    # Sheets move between folders, or out of every workspace.
+    fake.ok("POST", "sheets/%d/move" % S_ROADMAP, {"parent": {"folder":
+                                                              new_f}})
+    assert names(all_kids(fake, "folder", new_f)[0]) == [("sheet",
+                                                          "Roadmap")]
+    fake.ok("POST", "sheets/%d/move" % PROJECT_ID, {"parent": None})
+    assert PROJECT_ID in fake.ok("GET", "tree")["unplaced"]["sheets"]
+    assert fake.ok("GET", "sheets/%d" % S_ROADMAP)["parent"] == {
+        "folder": new_f}
+    assert fake.control("POST", "sheets/%d/move" % S_ROADMAP,
+                        {"parent": {"workspace": 5}})[0] == 400
+    # Reports: create, rename, move, access none, delete.
+    rid = fake.ok("POST", "reports", {
+        "name": "Roadmap", "sources": [S_ROADMAP], "columns": ["Milestone"],
+        "sheetNameColumn": True, "parent": {"folder": new_f}})["id"]
+    assert names(all_kids(fake, "folder", new_f)[0]) == [
+        ("report", "Roadmap"), ("sheet", "Roadmap")]
+    body = report_json(fake, rid)
+    assert body["totalRowCount"] == 2 and len(body["columns"]) == 2
+    fake.ok("POST", "reports/%d" % rid, {"name": "Milestones",
+                                         "parent": {"workspace": WS_ENG}})
+    assert ("report", "Milestones") in names(all_kids(fake, "workspace",
+                                                      WS_ENG)[0])
+    fake.ok("POST", "access", {"report": R_STATUS, "noAccess": True})
+    check_error(fake, "/2.0/reports/%d" % R_STATUS, 403, 1004)
+    assert R_STATUS in [r["id"] for r in fake.get_json("/2.0/reports")[1]
+                        ["data"]]
+    defs = {d["id"]: d for d in fake.ok("GET", "reports")}
+    assert defs[R_STATUS]["noAccess"] is True
+    assert defs[rid]["sources"] == [S_ROADMAP]
+    fake.ok("DELETE", "reports/%d" % rid)
+    assert fake.get("/2.0/reports/%d" % rid)[0] == 404
+    for bad in ({"name": "x", "sources": [1], "columns": ["a"]},
+                {"name": "x", "sources": [], "columns": ["a", "a"]},
+                {"sources": [], "columns": ["a"]},
+                {"name": "x", "sources": [], "columns": ["a"],
+                 "accessLevel": "KING"}):
+        assert fake.control("POST", "reports", bad)[0] == 400
+    # Deleting a workspace takes its sheets out of the account.
+    fake.ok("DELETE", "workspaces/%d" % WS_WRITE)
+    assert fake.get("/2.0/sheets/%d" % S_WRITE)[0] == 404
+    check_error(fake, "/2.0/workspaces/%d/children" % WS_WRITE, 404, 1006)
+    fake.ok("POST", "reset")
+    assert fake.ok("GET", "tree") == start
+    assert fake.get("/2.0/sheets/%d" % S_WRITE)[0] == 200
+    assert fake.get("/2.0/reports/%d" % R_STATUS)[0] == 200
+
+
+# ---------------------------------------------------------------------------
+# Row writes (SPEC §8; smartsheet-api.md §4.8, §9.3)
+# ---------------------------------------------------------------------------
+
+def write_target():
+    with open(os.path.join(FIXTURES, "sheets", "write-target.json"),
+              encoding="utf-8") as f:
+        return json.load(f)
+
+
+WT_COL = {c["title"]: c["id"] for c in write_target()["columns"]}
+PLAN, DESIGN, BUILD, RELEASE, RETRO = (1320000000001001 + i
+                                       for i in range(5))
+ROWS_PATH = "/2.0/sheets/%d/rows"
+
+
+def rows_call(fake, method, body=None, sheet=S_WRITE, query="", token=TOKEN,
+              raw=None):
+    """(status, JSON answer) of a row write."""
+    data = raw if raw is not None else (
+        None if body is None else json.dumps(body).encode())
+    status, _, answer = fake.request(
+        method, ROWS_PATH % sheet + query, token=token, body=data,
+        headers={"Content-Type": "application/json"})
+    return status, json.loads(answer)
+
+
+def cell(title, value=None, **kw):
+    c = {"columnId": WT_COL[title]}
+    if value is not None or not kw:
+        c["value"] = value
+    c.update(kw)
+    return c
+
+
+def task_row(text, **kw):
+    return dict(kw, cells=[cell("Task", text)])
+
+
+def stored(fake, sheet=S_WRITE):
+    _, body = fake.get_json("/2.0/sheets/%d%s" % (sheet, FULL))
+    return body
+
+
+def outline(fake, sheet=S_WRITE):
+    """[(primary text, parent's primary text or None)] in sheet order."""
+    body = stored(fake, sheet)
+    first = body["columns"][0]["id"]
+    text = {r["id"]: next((c.get("value") for c in r["cells"]
+                           if c["columnId"] == first), None)
+            for r in body["rows"]}
+    assert [r["rowNumber"] for r in body["rows"]] == \
+        list(range(1, len(body["rows"]) + 1))
+    return [(text[r["id"]], text.get(r.get("parentId")))
+            for r in body["rows"]]
+
+
+def row_cells(row):
+    return {c["columnId"]: c for c in row["cells"]}
+
+
+def refused(fake, method, body, status, code, detail=None, **kw):
+    """A refused write changes nothing (version and rows)."""
+    path = "sheets/%d" % kw.get("sheet", S_WRITE)
+    before = fake.ok("GET", path)
+    got, answer = rows_call(fake, method, body, **kw)
+    assert (got, answer.get("errorCode")) == (status, code), answer
+    assert REFID.match(answer["refId"])
+    assert answer.get("detail") == detail, answer
+    assert fake.ok("GET", path) == before
+    return answer
+
+
+def test_add_rows_result_version_and_stored_state(fake):
+    _, before = fake.get_json("/2.0/sheets/%d/version" % S_WRITE)
+    sent = [{"cells": [cell("Task", "Alpha"), cell("Estimate", 7)]},
+            {"toBottom": None, "cells": [cell("Task", "Beta")]}]
+    status, answer = rows_call(fake, "POST", sent)
+    assert status == 200
+    assert list(answer) == ["message", "resultCode", "result", "version"]
+    assert answer["message"] == "SUCCESS" and answer["resultCode"] == 0
+    assert answer["version"] == before["version"] + 1 == 8
+    a, b = answer["result"]
+    assert (a["rowNumber"], b["rowNumber"]) == (6, 7)
+    assert a["id"] != b["id"] and a["siblingId"] == RETRO
+    assert "parentId" not in a
+    body = stored(fake)
+    assert body["version"] == 8 and body["totalRowCount"] == 7
+    assert body["rows"][5] == a and body["rows"][6] == b
+    assert a["createdAt"] == a["modifiedAt"] == body["modifiedAt"]
+    assert body["modifiedAt"] > write_target()["modifiedAt"]
+    assert [c["columnId"] for c in a["cells"]] == list(WT_COL.values())
+    cells = row_cells(a)
+    assert cells[WT_COL["Task"]] == {"columnId": WT_COL["Task"],
+                                     "value": "Alpha", "displayValue": "Alpha"}
+    assert cells[WT_COL["Estimate"]]["displayValue"] == "7"
+    assert cells[WT_COL["Due"]] == {"columnId": WT_COL["Due"]}
+    # System columns: Smartsheet fills them in.
+    assert cells[WT_COL["Row ID"]]["value"] == "WT-006"
+    assert row_cells(b)[WT_COL["Row ID"]]["value"] == "WT-007"
+    assert cells[WT_COL["Created"]]["value"] == body["modifiedAt"]
+    assert cells[WT_COL["Modified By"]]["objectValue"] == {
+        "objectType": "CONTACT", "email": "maria.garcia@example.com",
+        "name": "Mar\u00eda Garc\u00eda"}
+    assert fake.get_json("/2.0/sheets/%d/version" % S_WRITE)[1] == \
+        {"version": 8}
+    item = next(s for s in fake.get_json("/2.0/sheets?includeAll=true")[1]
+                ["data"] if s["id"] == S_WRITE)
+    assert item["modifiedAt"] == body["modifiedAt"]
+    control = fake.ok("GET", "sheets/%d" % S_WRITE)
+    assert control["rows"] == body["rows"] and control["version"] == 8
+    assert control["parent"] == {"workspace": WS_WRITE}
+    # The log keeps the body as sent.
+    entry = fake.ok("GET", "log")[-4]
+    assert entry["method"] == "POST" and entry["body"] == sent
+    # One object in, one object out.
+    status, answer = rows_call(fake, "POST", task_row("Gamma"))
+    assert status == 200 and answer["result"]["rowNumber"] == 8
+    assert answer["version"] == 9
+    fake.ok("POST", "reset")
+    assert stored(fake) == {k: v for k, v in write_target().items()
+                            if not k.startswith("_")}
+
+
+def test_add_rows_locations(fake):
+    def add(rows, version):
+        status, answer = rows_call(fake, "POST", rows)
+        assert status == 200 and answer["version"] == version, answer
+        return answer["result"]
+    add(task_row("T", toTop=True), 8)
+    add([task_row("c1", parentId=PLAN), task_row("c2", parentId=PLAN)], 9)
+    add([task_row("last", parentId=PLAN, toBottom=True)], 10)
+    add([task_row("below", siblingId=DESIGN)], 11)
+    above = add([task_row("above", siblingId=DESIGN, above=True)], 12)
+    assert outline(fake) == [
+        ("T", None), ("Plan", None), ("c1", "Plan"), ("c2", "Plan"),
+        ("above", "Plan"), ("Design", "Plan"), ("below", "Plan"),
+        ("Build", "Plan"), ("last", "Plan"), ("Release", None),
+        ("Retro", None)]
+    rows = stored(fake)["rows"]
+    assert rows[5]["id"] == DESIGN and rows[5]["siblingId"] == above[0]["id"]
+    assert rows[1]["siblingId"] == rows[0]["id"]
+
+
+def test_add_rows_refusals_change_nothing(fake):
+    refused(fake, "POST", [task_row("a", toTop=True),
+                           task_row("b", toBottom=True)], 400, 1123,
+            {"index": 1})
+    refused(fake, "POST", [task_row("a"), task_row("b", toBottom=True)],
+            400, 1123, {"index": 1})
+    refused(fake, "POST", [task_row("a", parentId=PLAN),
+                           task_row("b", parentId=DESIGN)], 400, 1123,
+            {"index": 1})
+    refused(fake, "POST", task_row("a", parentId=PLAN, siblingId=DESIGN),
+            400, 1062, {"index": 0})
+    refused(fake, "POST", task_row("a", toTop=True, toBottom=True), 400, 1062,
+            {"index": 0})
+    refused(fake, "POST", task_row("a", above=True), 400, 1062, {"index": 0})
+    answer = refused(fake, "POST", task_row("a", parentId=123), 400, 1063,
+                     {"index": 0})
+    assert answer["message"] == "Invalid parentId: 123."
+    refused(fake, "POST", task_row("a", siblingId=123), 400, 1064,
+            {"index": 0})
+    refused(fake, "POST", task_row("a", toTop="yes"), 400, 1031,
+            {"index": 0})
+    for attr in ("rowNumber", "createdAt", "modifiedAt", "id", "indent"):
+        answer = refused(fake, "POST", [task_row("ok"),
+                                        task_row("a", **{attr: 1})],
+                         400, 1032, {"index": 1})
+        assert "row." + attr in answer["message"]
+    refused(fake, "POST", task_row("a", colour="red"), 400, 1283,
+            {"index": 0})
+    refused(fake, "POST", [task_row("r%d" % i) for i in range(501)], 400,
+            1061)
+    refused(fake, "POST", [], 400, 1008)
+    refused(fake, "POST", None, 400, 1024)
+    refused(fake, "POST", None, 400, 1008, raw=b"[{")
+    refused(fake, "POST", ["row"], 400, 1008, {"index": 0})
+    # 500 rows is the limit, not past it; a parent needs data (1185).
+    status, answer = rows_call(fake, "POST", [{"cells": []}] * 500,
+                               sheet=EMPTY_ID)
+    assert status == 200 and len(answer["result"]) == 500
+    blank = answer["result"][0]["id"]
+    refused(fake, "POST", {"parentId": blank}, 400, 1185, {"index": 0},
+            sheet=EMPTY_ID)
+
+
+def test_cell_values_strict_and_lenient(fake):
+    bad = [("Done", "true"), ("Done", 1), ("Due", "2024/05/01"),
+           ("Due", "2024-02-30"), ("Status", "Maybe"), ("Status", 3),
+           ("Tags", "red"), ("Reviewers", "ana.silva@example.com"),
+           ("Owner", "not an email"), ("Effort", "3 days"),
+           ("Predecessors", "x"), ("Estimate", True), ("Start", "soon")]
+    for title, value in bad:
+        answer = refused(fake, "POST", [task_row("ok"), {"cells": [
+            cell(title, value)]}], 400, 1042, {"index": 1})
+        assert str(WT_COL[title]) in answer["message"], title
+        col = next(c for c in write_target()["columns"]
+                   if c["title"] == title)
+        assert answer["message"].endswith("type %s." % col["type"])
+    refused(fake, "POST", {"cells": [cell("Tags", "red", strict=False)]},
+            400, 1042, {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Estimate", 2 ** 53 + 2)]}, 400,
+            1148, {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Estimate", {"a": 1})]}, 400, 1038,
+            {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", "a", objectValue={
+        "objectType": "CONTACT", "email": "a@b.io"})]}, 400, 1130,
+        {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", formula="=1",
+                                          value="x")]}, 400, 1163,
+            {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", formula="SUM(1)")]}, 400,
+            1162, {"index": 0})
+    refused(fake, "POST", {"cells": [{"columnId": 42, "value": 1}]}, 400,
+            1036, {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", "a"), cell("Task", "b")]},
+            400, 1037, {"index": 0})
+    refused(fake, "POST", {"cells": [{"value": 1}]}, 400, 1012, {"index": 0})
+    refused(fake, "POST", {"cells": [{"columnId": WT_COL["Task"]}]}, 400,
+            1012, {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", "a", columnType="X")]},
+            400, 1032, {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", "a", strict="no")]}, 400,
+            1031, {"index": 0})
+    # PUT errors name the row too.
+    refused(fake, "PUT", [{"id": RETRO, "cells": [cell("Task", "ok")]},
+                          {"id": PLAN, "cells": [cell("Done", "x")]}],
+            400, 1042, {"index": 1, "rowId": PLAN})
+    # Good values, strict, and what is stored.
+    status, answer = rows_call(fake, "POST", {"cells": [
+        cell("Task", "x" * 4500), cell("Done", True),
+        cell("Due", "2024-02-29"),
+        cell("Status", "Complete"), cell("Estimate", -2 ** 53),
+        cell("Effort", "3d 4h"), cell("Predecessors", "2FS +1d, 3SS"),
+        cell("Start", "2024-05-01T08:00:00"),
+        cell("Owner", "zed@example.com", displayValue="Zed")]})
+    assert status == 200, answer
+    cells = row_cells(answer["result"])
+    assert cells[WT_COL["Task"]]["value"] == "x" * 4000
+    assert cells[WT_COL["Done"]] == {"columnId": WT_COL["Done"],
+                                     "value": True}
+    assert cells[WT_COL["Due"]] == {"columnId": WT_COL["Due"],
+                                    "value": "2024-02-29"}
+    assert cells[WT_COL["Estimate"]]["value"] == -2 ** 53
+    assert cells[WT_COL["Effort"]]["objectValue"] == {
+        "objectType": "DURATION", "days": 3, "hours": 4}
+    assert cells[WT_COL["Start"]]["objectValue"]["value"] == \
+        "2024-05-01T08:00:00"
+    assert cells[WT_COL["Owner"]]["displayValue"] == "Zed"
+    assert cells[WT_COL["Owner"]]["objectValue"]["name"] == "Zed"
+    # Lenient (strict: false): parsed where it can be, else text.
+    status, answer = rows_call(fake, "POST", {"cells": [
+        cell("Done", "TRUE", strict=False),
+        cell("Due", "someday", strict=False),
+        cell("Estimate", "42", strict=False),
+        cell("Status", "Maybe", strict=False),
+        cell("Task", 2 ** 53 + 2, strict=False),
+        cell("Effort", 2, strict=False)]})
+    assert status == 200, answer
+    cells = row_cells(answer["result"])
+    assert cells[WT_COL["Done"]]["value"] is True
+    assert cells[WT_COL["Due"]]["value"] == "someday"
+    assert cells[WT_COL["Due"]]["displayValue"] == "someday"
+    assert cells[WT_COL["Estimate"]]["value"] == 42
+    assert cells[WT_COL["Status"]]["value"] == "Maybe"
+    assert cells[WT_COL["Task"]]["value"] == "9007199254740994"
+    assert cells[WT_COL["Effort"]]["value"] == "2d"
+
+
+def test_object_values(fake):
+    status, answer = rows_call(fake, "POST", {"cells": [
+        cell("Task", "objects"),
+        cell("Tags", objectValue={"objectType": "MULTI_PICKLIST",
+                                  "values": ["red", "Dog, Hot"]}),
+        cell("Reviewers", objectValue={"objectType": "MULTI_CONTACT",
+                                       "values": [
+            {"objectType": "CONTACT", "email": "ana.silva@example.com",
+             "name": "Ana Silva"},
+            {"objectType": "CONTACT", "email": "x@example.io"}]}),
+        cell("Owner", objectValue={"objectType": "CONTACT",
+                                   "email": "li.wei@example.com"}),
+        cell("Effort", objectValue={"objectType": "DURATION", "days": 2,
+                                    "hours": 4}),
+        cell("Predecessors", objectValue={
+            "objectType": "PREDECESSOR_LIST", "predecessors": [
+                {"rowId": DESIGN, "type": "FS", "lag": {
+                    "objectType": "DURATION", "days": 1}}]})]})
+    assert status == 200, answer
+    cells = row_cells(answer["result"])
+    tags = cells[WT_COL["Tags"]]
+    assert tags == {"columnId": WT_COL["Tags"], "displayValue":
+                    "red, Dog, Hot", "objectValue": {
+                        "objectType": "MULTI_PICKLIST",
+                        "values": ["red", "Dog, Hot"]}}
+    assert cells[WT_COL["Reviewers"]]["displayValue"] == \
+        "Ana Silva, x@example.io"
+    assert cells[WT_COL["Owner"]]["value"] == "li.wei@example.com"
+    assert cells[WT_COL["Effort"]]["value"] == "2d 4h"
+    assert cells[WT_COL["Predecessors"]]["value"] == "2FS +1d"
+    # Without level=2 & objectValue the multi cells read as text.
+    _, degraded = fake.get_json("/2.0/sheets/%d" % S_WRITE)
+    row = degraded["rows"][-1]
+    assert row_cells(row)[WT_COL["Tags"]]["value"] == "red, Dog, Hot"
+    refused(fake, "POST", {"cells": [cell("Tags", objectValue={
+        "objectType": "MULTI_PICKLIST", "values": ["purple"]})]}, 400, 1042,
+        {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Tags", objectValue={
+        "objectType": "MULTI_CONTACT", "values": []})]}, 400, 1131,
+        {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Task", objectValue={
+        "objectType": "CONTACT", "email": "a@b.io"})]}, 400, 1131,
+        {"index": 0})
+    refused(fake, "POST", {"cells": [cell("Reviewers", objectValue={
+        "objectType": "MULTI_CONTACT", "values": [{"email": "nope"}]})]},
+        400, 1042, {"index": 0})
+    status, answer = rows_call(fake, "POST", {"cells": [cell(
+        "Tags", objectValue={"objectType": "MULTI_PICKLIST",
+                             "values": ["purple"]}, strict=False)]})
+    assert status == 200
+
+
+def test_computed_and_locked_cells(fake):
+    for title in ("Row ID", "Created", "Created By", "Modified",
+                  "Modified By"):
+        answer = refused(fake, "POST", {"cells": [cell(title, "x")]}, 400,
+                         1046, {"index": 0})
+        assert str(WT_COL[title]) in answer["message"]
+    refused(fake, "PUT", {"id": PLAN, "cells": [cell("Total", 1)]}, 400,
+            1302, {"index": 0, "rowId": PLAN})
+    answer = refused(fake, "PUT", {"id": PLAN, "cells": [
+        cell("Locked Note", "x")]}, 403, 1039, {"index": 0, "rowId": PLAN})
+    assert str(WT_COL["Locked Note"]) in answer["message"]
+    refused(fake, "PUT", [{"id": RETRO}, {"id": RELEASE, "cells": [
+        cell("Task", "x")]}], 403, 1050, {"index": 1, "rowId": RELEASE})
+    # A cell formula may be overwritten with a value; a formula is stored.
+    status, answer = rows_call(fake, "PUT", {"id": BUILD, "cells": [
+        cell("Estimate", 9), cell("Task", formula="=1+1")]})
+    assert status == 200, answer
+    cells = row_cells(answer["result"])
+    assert cells[WT_COL["Estimate"]] == {"columnId": WT_COL["Estimate"],
+                                         "value": 9, "displayValue": "9"}
+    assert cells[WT_COL["Task"]] == {"columnId": WT_COL["Task"],
+                                     "formula": "=1+1"}
+    # Owners and admins may edit locked rows (not lockedForUser columns).
+    fake.ok("POST", "access", {"sheet": S_WRITE, "accessLevel": "ADMIN"})
+    _, sheet = fake.get_json("/2.0/sheets/%d%s" % (S_WRITE, FULL))
+    release = next(r for r in sheet["rows"] if r["id"] == RELEASE)
+    assert release["lockedForUser"] is True       # as the fixture says
+    status, _ = rows_call(fake, "PUT", {"id": RETRO, "cells": [
+        cell("Locked Note", "x")]})
+    assert status == 403
+
+
+def test_update_rows_cells(fake):
+    before = {r["id"]: r for r in stored(fake)["rows"]}
+    status, answer = rows_call(fake, "PUT", [
+        {"id": DESIGN, "cells": [cell("Done", "")]},
+        {"id": PLAN, "cells": [cell("Task", "Plan v2"), cell("Estimate", ""),
+                               cell("Due", None)], "expanded": False}])
+    assert status == 200 and answer["version"] == 8
+    design, plan = answer["result"]
+    assert (design["id"], plan["id"]) == (DESIGN, PLAN)
+    body = stored(fake)
+    assert [r for r in body["rows"] if r["id"] in (PLAN, DESIGN)] == \
+        [plan, design]
+    cells = row_cells(plan)
+    old = row_cells(before[PLAN])
+    assert cells[WT_COL["Task"]]["value"] == "Plan v2"
+    assert cells[WT_COL["Estimate"]] == {"columnId": WT_COL["Estimate"]}
+    assert cells[WT_COL["Due"]] == {"columnId": WT_COL["Due"]}
+    assert row_cells(design)[WT_COL["Done"]] == {"columnId": WT_COL["Done"],
+                                                 "value": False}
+    for title in ("Status", "Owner", "Total", "Row ID", "Created",
+                  "Created By", "Start", "Locked Note"):
+        assert cells[WT_COL[title]] == old[WT_COL[title]], title
+    assert cells[WT_COL["Modified"]]["value"] == body["modifiedAt"] == \
+        plan["modifiedAt"]
+    assert plan["createdAt"] == before[PLAN]["createdAt"]
+    assert plan["expanded"] is False
+    assert plan["rowNumber"] == 1 and design["parentId"] == PLAN
+    # Untouched rows are as they were.
+    assert next(r for r in body["rows"] if r["id"] == RETRO) == \
+        before[RETRO]
+    refused(fake, "PUT", [{"id": PLAN}, {"id": 99}], 404, 1006,
+            {"index": 1, "rowId": 99})
+    refused(fake, "PUT", [{"id": PLAN}, {"id": PLAN}], 400, 1137,
+            {"index": 1, "rowId": PLAN})
+    refused(fake, "PUT", [{"cells": []}], 400, 1012, {"index": 0})
+    refused(fake, "PUT", {"id": PLAN, "expanded": "no"}, 400, 1031,
+            {"index": 0, "rowId": PLAN})
+    status, answer = rows_call(fake, "PUT", {"id": RETRO})
+    assert status == 200 and isinstance(answer["result"], dict)
+
+
+def test_update_rows_moves(fake):
+    def put(body, version):
+        status, answer = rows_call(fake, "PUT", body)
+        assert status == 200 and answer["version"] == version, answer
+    refused(fake, "PUT", {"id": PLAN, "parentId": DESIGN}, 400, 1062,
+            {"index": 0, "rowId": PLAN})
+    refused(fake, "PUT", {"id": PLAN, "siblingId": PLAN}, 400, 1062,
+            {"index": 0, "rowId": PLAN})
+    refused(fake, "PUT", {"id": PLAN, "indent": 1}, 400, 1062,
+            {"index": 0, "rowId": PLAN})
+    refused(fake, "PUT", {"id": PLAN, "outdent": 1}, 400, 1062,
+            {"index": 0, "rowId": PLAN})
+    refused(fake, "PUT", {"id": RETRO, "indent": 2}, 400, 1031,
+            {"index": 0, "rowId": RETRO})
+    refused(fake, "PUT", [{"id": RETRO, "toTop": True}, {"id": PLAN}], 400,
+            1123, {"index": 1, "rowId": PLAN})
+    put({"id": BUILD, "toTop": True}, 8)
+    assert outline(fake) == [("Build", None), ("Plan", None),
+                             ("Design", "Plan"), ("Release", None),
+                             ("Retro", None)]
+    put({"id": PLAN, "toBottom": True}, 9)           # with its child
+    assert outline(fake) == [("Build", None), ("Release", None),
+                             ("Retro", None), ("Plan", None),
+                             ("Design", "Plan")]
+    put([{"id": RETRO, "parentId": PLAN, "toBottom": True},
+         {"id": BUILD, "parentId": PLAN, "toBottom": True}], 10)
+    assert outline(fake) == [("Release", None), ("Plan", None),
+                             ("Design", "Plan"), ("Retro", "Plan"),
+                             ("Build", "Plan")]
+    put({"id": RETRO, "outdent": 1}, 11)     # Build follows: now its child
+    assert outline(fake) == [("Release", None), ("Plan", None),
+                             ("Design", "Plan"), ("Retro", None),
+                             ("Build", "Retro")]
+    put({"id": RETRO, "indent": 1}, 12)
+    assert outline(fake) == [("Release", None), ("Plan", None),
+                             ("Design", "Plan"), ("Retro", "Plan"),
+                             ("Build", "Retro")]
+    put({"id": PLAN, "siblingId": RELEASE, "above": True}, 13)
+    assert outline(fake) == [("Plan", None), ("Design", "Plan"),
+                             ("Retro", "Plan"), ("Build", "Retro"),
+                             ("Release", None)]
+    put({"id": DESIGN, "siblingId": RELEASE}, 14)
+    assert outline(fake) == [("Plan", None), ("Retro", "Plan"),
+                             ("Build", "Retro"), ("Release", None),
+                             ("Design", None)]
+
+
+def test_delete_rows(fake):
+    refused(fake, "DELETE", None, 404, 1006, query="?ids=%d,99" % RETRO)
+    refused(fake, "DELETE", None, 403, 1092, query="?ids=%d" % RELEASE)
+    refused(fake, "DELETE", None, 400, 1009)
+    refused(fake, "DELETE", None, 400, 1018, query="?ids=abc")
+    refused(fake, "DELETE", None, 400, 1018,
+            query="?ids=%d&ignoreRowsNotFound=maybe" % RETRO)
+    status, answer = rows_call(fake, "DELETE", query="?ids=%d" % PLAN)
+    assert status == 200
+    assert answer == {"message": "SUCCESS", "resultCode": 0,
+                      "result": [PLAN, DESIGN, BUILD], "version": 8}
+    assert outline(fake) == [("Release", None), ("Retro", None)]
+    status, answer = rows_call(fake, "DELETE", query="?ids=99,%d"
+                               "&ignoreRowsNotFound=true" % RETRO)
+    assert answer["result"] == [RETRO] and answer["version"] == 9
+    status, answer = rows_call(fake, "DELETE", query="?ids=99"
+                               "&ignoreRowsNotFound=true")
+    assert status == 200 and answer["result"] == [] and \
+        answer["version"] == 9
+    entry = fake.ok("GET", "log")[-1]
+    assert entry["method"] == "DELETE" and entry["ids"] == [99]
+    assert stored(fake)["totalRowCount"] == 1
+
+
+def test_write_access(fake):
+    for sheet in (S_READONLY, BUDGET_MKT):
+        for method, body, query in (("POST", task_row("x"), ""),
+                                    ("PUT", {"id": 1}, ""),
+                                    ("DELETE", None, "?ids=1")):
+            refused(fake, method, body, 403, 1004, sheet=sheet, query=query)
+    refused(fake, "POST", task_row("x"), 403, 1004, sheet=NO_ACCESS_ID)
+    status, answer = rows_call(fake, "POST", task_row("x"), sheet=42)
+    assert status == 404 and answer["errorCode"] == 1006
+    assert fake.get(ROWS_PATH % S_WRITE)[0] == 405
+    # OAuth: writes need WRITE_SHEETS.
+    read_only = exchange(fake, mint(fake, "READ_SHEETS"))["access_token"]
+    refused(fake, "POST", task_row("x"), 403, 1004, token=read_only)
+    writer = exchange(fake, mint(fake, "READ_SHEETS WRITE_SHEETS"))
+    status, _ = rows_call(fake, "POST", task_row("x"),
+                          token=writer["access_token"])
+    assert status == 200
+    fake.ok("POST", "access", {"sheet": S_WRITE, "accessLevel": "VIEWER"})
+    refused(fake, "POST", task_row("x"), 403, 1004)
+    fake.ok("POST", "access", {"sheet": S_WRITE, "accessLevel": "EDITOR"})
+    assert rows_call(fake, "POST", task_row("x"))[0] == 200
+
+
+def test_overlapping_writes_of_one_token_get_4004(fake):
+    fake.ok("POST", "settings", {"write_delay_ms": 800})
+    fake.ok("POST", "tokens", {"add": ["second-token"]})
+    results = {}
+
+    def write(name, token, delay):
+        time.sleep(delay)
+        results[name] = rows_call(fake, "POST", task_row(name), token=token)
+    threads = [threading.Thread(target=write, args=("first", TOKEN, 0)),
+               threading.Thread(target=write, args=("second", TOKEN, 0.3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results["first"][0] == 200
+    status, answer = results["second"]
+    assert (status, answer["errorCode"]) == (500, 4004)
+    assert answer["message"] == (
+        "Request failed because sheetId %d is currently being updated by "
+        "another request that uses the same access token. Please retry your "
+        "request once the previous request has completed." % S_WRITE)
+    # Other tokens wait their turn; the lock is free afterwards.
+    threads = [threading.Thread(target=write, args=("third", TOKEN, 0)),
+               threading.Thread(target=write, args=("fourth",
+                                                    "second-token", 0.3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results["third"][0] == results["fourth"][0] == 200
+    assert sorted([results["third"][1]["version"],
+                   results["fourth"][1]["version"]]) == [9, 10]
+    assert [t for t, _ in outline(fake)][-3:] == ["first", "third",
+                                                  "fourth"]
+
+
+def test_write_delay_from_command_line(spawn):
+    f = spawn("--write-delay-ms", "300")
+    t0 = time.monotonic()
+    assert rows_call(f, "POST", task_row("slow"))[0] == 200
+    assert time.monotonic() - t0 >= 0.3
+    assert f.ok("GET", "settings")["write_delay_ms"] == 300
+
+
+def test_faults_on_writes_and_the_log(fake):
+    add_fault(fake, path="^/2\\.0/sheets/%d/rows$" % S_WRITE, method="POST",
+              skip=1)
+    answers = [rows_call(fake, "POST", task_row("w%d" % i))
+               for i in range(3)]
+    assert [a[0] for a in answers] == [200, 500, 200]
+    assert answers[1][1]["errorCode"] == 4004
+    assert [answers[0][1]["version"], answers[2][1]["version"]] == [8, 9]
+    assert [t for t, _ in outline(fake)][-2:] == ["w0", "w2"]
+    log = [e for e in fake.ok("GET", "log") if e["method"] == "POST"]
+    assert [e["fault"] for e in log] == [None, "status", None]
+    assert [e["body"] for e in log] == [task_row("w%d" % i) for i in range(3)]
+    # A reset connection: nothing written.
+    add_fault(fake, path="/rows$", method="PUT", kind="reset")
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        rows_call(fake, "PUT", {"id": PLAN, "cells": [cell("Task", "no")]})
+    assert outline(fake)[0] == ("Plan", None)
+    assert fake.get_json("/2.0/sheets/%d/version" % S_WRITE)[1] == \
+        {"version": 9}
+
+
+def test_writes_to_generated_sheets(spawn):
+    f = spawn("--generate", "1")
+    sid = 7000000000000001
+    _, sheet = f.get_json("/2.0/sheets/%d%s" % (sid, FULL))
+    status, answer = rows_call(f, "POST", {"toTop": True, "cells": [
+        {"columnId": sheet["columns"][0]["id"], "value": "First"}]},
+        sheet=sid)
+    assert status == 200 and answer["version"] == 2
+    _, after = f.get_json("/2.0/sheets/%d%s" % (sid, FULL))
+    assert len(after["rows"]) == 6
+    assert after["rows"][1]["siblingId"] == answer["result"]["id"]
+
+    def plain(r):
+        return {k: v for k, v in r.items() if k != "siblingId"}
+    assert [plain(r) for r in after["rows"][1:]] == [
+        plain(dict(r, rowNumber=r["rowNumber"] + 1)) for r in sheet["rows"]]
+    f.ok("POST", "reset")
+    assert f.get_json("/2.0/sheets/%d%s" % (sid, FULL))[1] == sheet
+
+
+# ---------------------------------------------------------------------------
+# spec_render: reports, NDJSON, names in a folder (SPEC §4, §7)
+# ---------------------------------------------------------------------------
+
+REPORT = {
+    "id": 9007199254740997, "name": "Q2 / Status", "totalRowCount": 3,
+    "accessLevel": "OWNER", "permalink": "https://app.smartsheet.com/b/r",
+    "modifiedAt": "2024-06-01T00:00:00Z",
+    "columns": [
+        {"virtualId": 101, "index": 0, "title": "Sheet Name",
+         "type": "TEXT_NUMBER", "sheetNameColumn": True},
+        {"virtualId": 102, "index": 1, "title": "Task", "type": "TEXT_NUMBER",
+         "primary": True},
+        {"virtualId": 103, "index": 2, "title": "Tags",
+         "type": "MULTI_PICKLIST"},
+        {"virtualId": 104, "index": 3, "title": "Task", "type": "CHECKBOX",
+         "hidden": True},
+        {"virtualId": 105, "index": 4, "title": "_sheetId",
+         "type": "TEXT_NUMBER"}],
+    "rows": [
+        {"id": 1, "sheetId": 11, "rowNumber": 1, "cells": [
+            {"virtualColumnId": 101, "value": "Plan", "displayValue": "Plan"},
+            {"columnId": 7, "virtualColumnId": 102, "value": "a,b",
+             "displayValue": "a,b"},
+            {"columnId": 8, "virtualColumnId": 103, "displayValue": "x, y",
+             "objectValue": {"objectType": "MULTI_PICKLIST",
+                             "values": ["x", "y"]}},
+            {"columnId": 9, "virtualColumnId": 104, "value": True},
+            {"columnId": 10, "virtualColumnId": 105, "value": 0.5,
+             "displayValue": "50%"}]},
+        {"id": 9007199254740993, "sheetId": 12, "rowNumber": 2, "cells": [
+            {"virtualColumnId": 101, "value": "Ops", "displayValue": "Ops"},
+            {"virtualColumnId": 102},
+            {"columnId": 8, "virtualColumnId": 103}]},
+        {"id": 3, "sheetId": 12, "rowNumber": 3, "parentId": 2, "cells": [
+            {"virtualColumnId": 101, "value": "Ops", "displayValue": "Ops"},
+            {"columnId": 7, "virtualColumnId": 102, "value": 'say "hi"'}]}]}
+
+
+def test_spec_render_report_csv():
+    assert spec_render.render_report_csv(REPORT) == (
+        b'Sheet Name,Task,Tags,Task,_sheetId\n'
+        b'Plan,"a,b","x, y",true,0.5\n'
+        b'Ops,,,,\n'
+        b'Ops,"say ""hi""",,,\n')
+    assert spec_render.render_report_csv(REPORT, display=True,
+                                         crlf=True) == (
+        b'Sheet Name,Task,Tags,Task,_sheetId\r\n'
+        b'Plan,"a,b","x, y",true,50%\r\n'
+        b'Ops,,,,\r\n'
+        b'Ops,"say ""hi""",,,\r\n')
+
+
+def test_spec_render_report_json():
+    assert spec_render.render_report_json(REPORT) == (
+        b'{"id":9007199254740997,"name":"Q2 / Status","totalRowCount":3,'
+        b'"permalink":"https://app.smartsheet.com/b/r",'
+        b'"modifiedAt":"2024-06-01T00:00:00Z","columns":['
+        b'{"virtualId":101,"title":"Sheet Name","type":"TEXT_NUMBER"},'
+        b'{"virtualId":102,"title":"Task","type":"TEXT_NUMBER",'
+        b'"primary":true},'
+        b'{"virtualId":103,"title":"Tags","type":"MULTI_PICKLIST"},'
+        b'{"virtualId":104,"title":"Task","type":"CHECKBOX","hidden":true},'
+        b'{"virtualId":105,"title":"_sheetId","type":"TEXT_NUMBER"}],'
+        b'"rows":[\n'
+        b'{"id":1,"rowNumber":1,"sheetId":11,"cells":{"Sheet Name":"Plan",'
+        b'"Task":"a,b","Tags":["x","y"],"Task (104)":true,"_sheetId":0.5}},\n'
+        b'{"id":9007199254740993,"rowNumber":2,"sheetId":12,"cells":'
+        b'{"Sheet Name":"Ops"}},\n'
+        b'{"id":3,"rowNumber":3,"sheetId":12,"cells":{"Sheet Name":"Ops",'
+        b'"Task":"say \\"hi\\""}}\n'
+        b']}\n')
+
+
+def test_spec_render_ndjson():
+    # Verbatim from SPEC.md §4 NDJSON (the §4 JSON example's sheet).
+    assert spec_render.render_ndjson(SPEC_EXAMPLE) == (
+        b'{"_rowId":21,"_rowNumber":1,"_parentId":null,"Task":"Design",'
+        b'"Done":true}\n'
+        b'{"_rowId":22,"_rowNumber":2,"_parentId":21,"Task":"Build"}\n')
+    assert spec_render.render_report_ndjson(REPORT) == (
+        b'{"_rowId":1,"_rowNumber":1,"_sheetId":11,"Sheet Name":"Plan",'
+        b'"Task":"a,b","Tags":["x","y"],"Task (104)":true,'
+        b'"_sheetId (105)":0.5}\n'
+        b'{"_rowId":9007199254740993,"_rowNumber":2,"_sheetId":12,'
+        b'"Sheet Name":"Ops"}\n'
+        b'{"_rowId":3,"_rowNumber":3,"_sheetId":12,"Sheet Name":"Ops",'
+        b'"Task":"say \\"hi\\""}\n')
+    reserved = {
+        "columns": [{"id": 1, "title": "_rowId"}, {"id": 2, "title": "Note"},
+                    {"id": 3, "title": "Note"},
+                    {"id": 4, "title": "_parentId"},
+                    {"id": 5, "title": "_sheetId"}],
+        "rows": [{"id": 9, "cells": [
+            {"columnId": 1, "value": "r"}, {"columnId": 2, "value": 1},
+            {"columnId": 3, "value": 2}, {"columnId": 4, "value": "p"},
+            {"columnId": 5, "value": "s"}]}]}
+    assert spec_render.render_ndjson(reserved) == (
+        b'{"_rowId":9,"_rowNumber":1,"_parentId":null,"_rowId (1)":"r",'
+        b'"Note":1,"Note (3)":2,"_parentId (4)":"p","_sheetId":"s"}\n')
+    assert spec_render.render_ndjson(dict(SPEC_EXAMPLE, rows=[])) == b""
+    lines = spec_render.render_ndjson(MINI).decode().splitlines()
+    assert [json.loads(x)["_parentId"] for x in lines] == [None, 10, 11]
+    assert json.loads(lines[0])["Tags"] == ["x", "y"]
+
+
+def test_spec_render_entry_names():
+    def names_of(*entries, ndjson=False):
+        got = spec_render.entry_names(
+            [{"kind": k, "id": i, "name": n} for k, i, n in entries],
+            ndjson=ndjson)
+        return [got[(k, i)] for k, i, _ in entries]
+    # Two sheets of one name; a sheet and a report; a folder named like a
+    # file; a sheet and a folder of one name (no clash).
+    assert names_of(("sheet", 1, "Budget"), ("sheet", 2, "Budget"),
+                    ("sheet", 3, "Plan"), ("report", 4, "Plan"),
+                    ("folder", 5, "Notes.csv"), ("sheet", 6, "Notes"),
+                    ("folder", 7, "Roadmap"), ("sheet", 8, "Roadmap"),
+                    ("folder", 9, "Notes.json"), ("folder", 10, "A"),
+                    ("folder", 11, "A")) == [
+        "Budget (1)", "Budget (2)", "Plan (3)", "Plan (4)", "Notes.csv (5)",
+        "Notes (6)", "Roadmap", "Roadmap", "Notes.json (9)", "A (10)",
+        "A (11)"]
+    # .ndjson only clashes with -o ndjson.
+    assert names_of(("folder", 1, "X.ndjson"), ("sheet", 2, "X")) == \
+        ["X.ndjson", "X"]
+    assert names_of(("folder", 1, "X.ndjson"), ("sheet", 2, "X"),
+                    ndjson=True) == ["X.ndjson (1)", "X (2)"]
+    # Characters; dot folders; sanitizing before comparing.
+    assert names_of(("folder", 1, "a/b"), ("workspace", 2, "t\tx\x7f"),
+                    ("folder", 3, ".."), ("folder", 4, "."),
+                    ("sheet", 5, ".."), ("sheet", 6, "A/B"),
+                    ("report", 7, "A\uff0fB"), ("folder", 8, "")) == [
+        "a\uff0fb", "t_x_", ".. (3)", ". (4)", "..", "A\uff0fB (6)",
+        "A\uff0fB (7)", "_"]
+    # The 255-byte cut: files count the longest extension in use, folders
+    # none.
+    long = "\u00e9" * 126                       # 252 bytes
+    sheet, folder = names_of(("sheet", 77, long), ("folder", 78, long))
+    assert folder == long
+    assert sheet == "\u00e9" * 122 + " (77)"      # 244 + 5 + 5 bytes
+    assert len((sheet + ".json").encode()) <= 255
+    assert len((sheet + ".json").encode()) > 252
+    (nd,) = names_of(("sheet", 77, "x" * 249), ndjson=True)
+    assert nd == "x" * 243 + " (77)" and len(nd + ".ndjson") == 255
+    assert names_of(("sheet", 77, "x" * 249)) == ["x" * 249]
+    assert names_of(("sheet", 77, "x" * 248), ndjson=True) == ["x" * 248]
+    (cut,) = names_of(("folder", 9, "y" * 300))
+    assert cut == "y" * 251 + " (9)" and len(cut) == 255
+    # file_stems is the same rule over sheets alone.
+    items = [{"id": 1, "name": "A/B"}, {"id": 2, "name": "A\uff0fB"},
+             {"id": 3, "name": "C"}]
+    assert file_stems(items) == {1: "A\uff0fB (1)", 2: "A\uff0fB (2)",
+                                 3: "C"}
+
+
+def test_spec_render_report_from_the_fake_parses_back(fake):
+    for rid in (R_ROLLUP, R_STATUS):
+        report = report_json(fake, rid, REPORT_FULL + "&pageSize=10000")
+        data = json.loads(spec_render.render_report_json(report))
+        assert [c["virtualId"] for c in data["columns"]] == \
+            [c["virtualId"] for c in report["columns"]]
+        assert [(r["id"], r["sheetId"], r["rowNumber"])
+                for r in data["rows"]] == \
+            [(r["id"], r["sheetId"], r["rowNumber"]) for r in report["rows"]]
+        lines = spec_render.render_report_ndjson(report).splitlines()
+        assert len(lines) == report["totalRowCount"]
+        assert [json.loads(x)["_sheetId"] for x in lines] == \
+            [r["sheetId"] for r in report["rows"]]
+        table = list(csv.reader(io.StringIO(
+            spec_render.render_report_csv(report).decode())))
+        assert len(table) == 1 + report["totalRowCount"]
+    status_report = report_json(fake, R_STATUS, REPORT_FULL)
+    row = json.loads(spec_render.render_report_json(status_report)
+                     .splitlines()[4].rstrip(b","))
+    assert row["cells"]["Tags"] == ["urgent", "backend"]
+    assert row["cells"]["Reviewers"] == [
+        {"name": "Ana Silva", "email": "ana.silva@example.com"},
+        {"email": "li.wei@example.com"}]
