@@ -12,10 +12,10 @@
 struct diskcache;
 struct model_sheet_list;
 
-/* A listing (refs 1) from the API's list: names assigned, sorted by stem
- * and by id. 0 or -ENOMEM. */
-int cache_listing_build(const struct model_sheet_list *list,
-		  struct cache_listing **out) SSFS_WUR;
+/* A listing (refs 1) from the API's list: names assigned (ext_max as
+ * names_assign takes it), sorted by stem and by id. 0 or -ENOMEM. */
+int cache_listing_build(const struct model_sheet_list *list, size_t ext_max,
+			struct cache_listing **out) SSFS_WUR;
 void cache_listing_free(struct cache_listing *l);
 
 /* The list on disk, so that a mount that starts offline still has names

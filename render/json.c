@@ -300,7 +300,7 @@ int render_json_value(struct sbuf *out, const struct model_cell *c)
 		/* JSON has no NaN or Infinity. */
 		if (isnan(c->num) || isinf(c->num))
 			return RENDER_PUT_LIT(out, "null");
-		return render_put(out, num, render_number(c->num, num));
+		return render_put(out, num, render_number_json(c->num, num));
 	case MODEL_VAL_BOOL:
 		return c->flag ? RENDER_PUT_LIT(out, "true")
 			       : RENDER_PUT_LIT(out, "false");

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The longer of the two extensions, ".json". */
-#define EXT_MAX_BYTES 5
 
 /*
  * The length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when s
@@ -90,16 +88,17 @@ char *names_sanitize(const char *name)
 
 /*
  * Replace e->stem with "<cut> (<id>)", <cut> being the longest prefix of the
- * stem that ends at a character boundary and lets "<cut> (<id>).json" fit.
+ * stem that ends at a character boundary and lets "<cut> (<id>)" and the
+ * longest extension in use (ext_max bytes: ".json", or ".ndjson") fit.
  */
-static int add_id(struct names_entry *e)
+static int add_id(struct names_entry *e, size_t ext_max)
 {
 	char suffix[32];
 	size_t len = strlen(e->stem), sl, budget;
 	char *p;
 
 	sl = (size_t)snprintf(suffix, sizeof(suffix), " (%" PRId64 ")", e->id);
-	budget = NAMES_MAX_BYTES - EXT_MAX_BYTES - sl;
+	budget = NAMES_MAX_BYTES - ext_max - sl;
 	if (len > budget) {
 		len = budget;
 		/* The stem is valid UTF-8: step back off continuation bytes. */
@@ -143,7 +142,8 @@ static int cmp_slot(const void *a, const void *b)
  * a second round.
  */
 static int dedup_round(struct names_entry *entries, size_t n,
-		       struct slot *slots, bool *has_id, bool *changed)
+		       struct slot *slots, bool *has_id, size_t ext_max,
+		       bool *changed)
 {
 	size_t i, j, k, idx;
 	int rc;
@@ -165,7 +165,7 @@ static int dedup_round(struct names_entry *entries, size_t n,
 			idx = slots[k].idx;
 			if (has_id[idx])
 				continue;
-			rc = add_id(&entries[idx]);
+			rc = add_id(&entries[idx], ext_max);
 			if (rc)
 				return rc;
 			has_id[idx] = true;
@@ -175,7 +175,7 @@ static int dedup_round(struct names_entry *entries, size_t n,
 	return 0;
 }
 
-int names_assign(struct names_entry *entries, size_t n)
+int names_assign(struct names_entry *entries, size_t n, size_t ext_max)
 {
 	struct slot *slots = NULL;
 	bool *has_id = NULL;
@@ -197,8 +197,8 @@ int names_assign(struct names_entry *entries, size_t n)
 			rc = -ENOMEM;
 			goto out;
 		}
-		if (strlen(entries[i].stem) + EXT_MAX_BYTES > NAMES_MAX_BYTES) {
-			rc = add_id(&entries[i]);
+		if (strlen(entries[i].stem) + ext_max > NAMES_MAX_BYTES) {
+			rc = add_id(&entries[i], ext_max);
 			if (rc)
 				goto out;
 			has_id[i] = true;
@@ -206,7 +206,7 @@ int names_assign(struct names_entry *entries, size_t n)
 	}
 	rc = 0;
 	while (changed && !rc)
-		rc = dedup_round(entries, n, slots, has_id, &changed);
+		rc = dedup_round(entries, n, slots, has_id, ext_max, &changed);
 out:
 	if (rc)
 		names_release(entries, n);

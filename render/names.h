@@ -13,10 +13,12 @@
  * U+007F) become '_', invalid UTF-8 bytes become U+FFFD (one per byte that
  * starts no well-formed sequence), and ".." / "." keep their dots (so ".."
  * gives "...csv"). An empty name gives "_". When two or more entries have the
- * same stem, every one of them becomes "<stem> (<id>)". When "<stem>.json"
- * would pass 255 bytes, the stem becomes "<cut> (<id>)", cut at a UTF-8
- * character boundary so that "<cut> (<id>).json" fits; the same cut applies
- * when a duplicate's "<stem> (<id>)" would not fit. An entry gets its id once.
+ * same stem, every one of them becomes "<stem> (<id>)". When the stem with
+ * the longest extension in use (".json"; ".ndjson" with -o ndjson) would
+ * pass 255 bytes, the stem becomes "<cut> (<id>)", cut at a UTF-8
+ * character boundary so that "<cut> (<id>)" and that extension fit; the
+ * same cut applies when a duplicate's "<stem> (<id>)" would not fit. An
+ * entry gets its id once.
  *
  * Stems come out unique as long as ids are: when a stem that carries its id
  * equals another entry's plain stem (a sheet named "X (5)" beside two sheets
@@ -32,8 +34,14 @@ struct names_entry {
 	char *stem;	  /* out: new string, freed by names_release */
 };
 
-/* Fill entries[i].stem for all n entries. 0 or -ENOMEM. */
-int names_assign(struct names_entry *entries, size_t n) SSFS_WUR;
+/* The extensions' lengths with the dot, for names_assign's ext_max. */
+#define NAMES_EXT_JSON 5
+#define NAMES_EXT_NDJSON 7
+
+/* Fill entries[i].stem for all n entries; ext_max: the byte length of the
+ * longest extension in use, dot included. 0 or -ENOMEM. */
+int names_assign(struct names_entry *entries, size_t n,
+		 size_t ext_max) SSFS_WUR;
 void names_release(struct names_entry *entries, size_t n);
 
 /* The sanitized stem of one name, without the duplicate/length rules; a new

@@ -7,6 +7,7 @@
 #include "render/number.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ static int short_decimal(double x, char *d, int *e)
 	return 0;
 }
 
-size_t render_number(double x, char *buf)
+static size_t format(double x, char *buf, bool json)
 {
 	char d[17];
 	size_t len = 0;
@@ -160,7 +161,7 @@ size_t render_number(double x, char *buf)
 	if (!k)
 		k = shortest(x, d, &e);
 	n = e + 1; /* x = 0.d1d2...dk * 10^n */
-	if (k <= n && n <= 21) {
+	if (k <= n && n <= 21 && !(json && x >= 9223372036854775808.0)) {
 		memcpy(buf + len, d, (size_t)k);
 		len += (size_t)k;
 		for (i = k; i < n; i++)
@@ -191,4 +192,14 @@ size_t render_number(double x, char *buf)
 	}
 	buf[len] = '\0';
 	return len;
+}
+
+size_t render_number(double x, char *buf)
+{
+	return format(x, buf, false);
+}
+
+size_t render_number_json(double x, char *buf)
+{
+	return format(x, buf, true);
 }

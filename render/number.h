@@ -19,6 +19,14 @@
 size_t render_number(double x, char *buf);
 
 /*
+ * The same for a number of the JSON and NDJSON files, but for one range:
+ * an integer of 2^63 or more (below 1e21) is written with an exponent
+ * ("1e+20", the same double), because JSON readers that hold integers in 64
+ * bits (pandas' ujson, others) refuse longer integer literals.
+ */
+size_t render_number_json(double x, char *buf);
+
+/*
  * An int64 in decimal, exactly (ids never go through a double). Writes no
  * NUL; buf must hold RENDER_INT64_MAX bytes. Returns the length.
  */

@@ -73,7 +73,7 @@ import math
 
 __all__ = [
     "MISSING", "cell_json_value", "cell_text", "entry_names", "file_stems",
-    "number_to_js", "render_csv", "render_json", "render_ndjson",
+    "number_to_js", "number_to_json", "render_csv", "render_json", "render_ndjson",
     "render_report_csv", "render_report_json", "render_report_ndjson",
     "sanitize_name",
 ]
@@ -146,6 +146,22 @@ def number_to_js(x):
     if k == 1:
         return digits + "e" + sign + str(abs(e))
     return digits[0] + "." + digits[1:] + "e" + sign + str(abs(e))
+
+
+def number_to_json(x):
+    """A number of the JSON and NDJSON files: as number_to_js, except that
+    an integer of 2**63 or more (below 1e21) takes the exponent form
+    ("1e+20"): JSON readers that keep integers in 64 bits (pandas) refuse
+    longer integer literals. (A reading of SPEC §4, which says only that
+    values keep their JSON types.)"""
+    text = number_to_js(x)
+    ax = abs(float(x))
+    if 2.0 ** 63 <= ax < 1e21 and "e" not in text and "." not in text:
+        digits = text.lstrip("-").rstrip("0")
+        e = len(text.lstrip("-")) - 1
+        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return ("-" if text.startswith("-") else "") + mant + "e+" + str(e)
+    return text
 
 
 def _scalar_text(v):
@@ -285,7 +301,7 @@ def _jvalue(v):
     if isinstance(v, (int, float)):
         if isinstance(v, float) and not math.isfinite(v):
             return "null"
-        return number_to_js(v)
+        return number_to_json(v)
     if isinstance(v, str):
         return _jstr(v)
     if isinstance(v, list):

@@ -77,7 +77,7 @@ static void check_assign(const struct name_case *c, size_t n)
 			e[i].name = c[k].name;
 			e[i].stem = (char *)1; /* must be overwritten */
 		}
-		CHECK_INT(names_assign(e, n), 0);
+		CHECK_INT(names_assign(e, n, NAMES_EXT_JSON), 0);
 		for (i = 0; i < n; i++) {
 			size_t k = pass ? n - 1 - i : i;
 
@@ -233,7 +233,7 @@ static void test_names_long_cut(void)
 		}
 		e.id = t[i].id;
 		e.name = name;
-		CHECK_INT(names_assign(&e, 1), 0);
+		CHECK_INT(names_assign(&e, 1, NAMES_EXT_JSON), 0);
 		CHECK(stem_ok(e.stem));
 		if (t[i].want_len == 0) {
 			CHECK_STR(e.stem, plain);
@@ -270,7 +270,7 @@ static void test_names_long_and_duplicate(void)
 	CHECK(a && mid);
 	if (!a || !mid)
 		goto out;
-	CHECK_INT(names_assign(e, 4), 0);
+	CHECK_INT(names_assign(e, 4, NAMES_EXT_JSON), 0);
 	for (i = 0; i < 4; i++) {
 		CHECK(stem_ok(e[i].stem));
 		/* The id appears once. */
@@ -317,7 +317,7 @@ static void test_names_many(void)
 		e[i].id = (int64_t)i + 1;
 		e[i].name = "Same/name";
 	}
-	CHECK_INT(names_assign(e, N), 0);
+	CHECK_INT(names_assign(e, N, NAMES_EXT_JSON), 0);
 	for (i = 0; i < N; i++)
 		stems[i] = e[i].stem;
 	qsort(stems, N, sizeof(*stems), cmp_str);
@@ -343,7 +343,7 @@ static void test_names_empty_list(void)
 {
 	struct names_entry e = {.id = 1, .name = "x", .stem = NULL};
 
-	CHECK_INT(names_assign(&e, 0), 0);
+	CHECK_INT(names_assign(&e, 0, NAMES_EXT_JSON), 0);
 	CHECK(e.stem == NULL);
 	names_release(&e, 0);
 }

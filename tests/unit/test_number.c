@@ -206,6 +206,41 @@ static void test_render_number_comma_locale(void)
 
 /* ---- render_int64 ---- */
 
+/* JSON and NDJSON: integers of 2^63 and more take the exponent form (the
+ * same double), everything else prints as render_number does. */
+static void test_render_number_json(void)
+{
+	static const struct {
+		double x;
+		const char *want;
+	} t[] = {
+	    {1e20, "1e+20"},
+	    {-1.5e20, "-1.5e+20"},
+	    {9223372036854775808.0, "9.223372036854776e+18"},
+	    {9223372036854774784.0, "9223372036854775000"},
+	    {123456789012345678901.0, "1.2345678901234568e+20"},
+	    {1e21, "1e+21"},
+	    {9007199254740991.0, "9007199254740991"},
+	    {0.1, "0.1"},
+	    {-0.0, "0"},
+	};
+	char buf[RENDER_NUM_MAX], plain[RENDER_NUM_MAX];
+	size_t i, n;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
+		n = render_number_json(t[i].x, buf);
+		buf[n] = '\0';
+		CHECK_STR(buf, t[i].want);
+		CHECK(strtod(buf, NULL) == t[i].x);
+	}
+	/* Below 2^63 the two are the same text. */
+	n = render_number(1e18, plain);
+	plain[n] = '\0';
+	n = render_number_json(1e18, buf);
+	buf[n] = '\0';
+	CHECK_STR(buf, plain);
+}
+
 static void test_render_int64_table(void)
 {
 	static const struct {
@@ -242,6 +277,7 @@ int main(void)
 	T(test_render_number_table);
 	T(test_render_number_shortest_random);
 	T(test_render_number_comma_locale);
+	T(test_render_number_json);
 	T(test_render_int64_table);
 	return t_run();
 }
