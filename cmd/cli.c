@@ -20,6 +20,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "auth/login.h"
+#include "config/values.h"
 #include "http/http.h"
 #include "util/log.h"
 #include "util/sbuf.h"

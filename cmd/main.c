@@ -31,6 +31,7 @@
 #include "auth/auth.h"
 #include "auth/login.h"
 #include "config/config.h"
+#include "config/values.h"
 #include "cache/cache.h"
 #include "cache/diskcache.h"
 #include "cmd/cli.h"
