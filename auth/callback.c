@@ -19,7 +19,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
-#include "config/config.h"
+#include "config/values.h"
 #include "util/sbuf.h"
 
 #define CALLBACK_CONN_TIMEOUT_S 10

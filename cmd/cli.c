@@ -20,12 +20,13 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "auth/login.h"
+#include "config/values.h"
 #include "http/http.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
 /*
- * Our request budget in any 61 s (http/ratelimit.c): Smartsheet allows 300
+ * Our request budget in any 61 s (http/window.c): Smartsheet allows 300
  * a minute per token; ten are left for a CLI command run beside a mount.
  */
 #define CLI_RATE_PER_MIN 290
@@ -98,6 +99,28 @@ static int rate_per_min(void)
 	return (int)v;
 }
 
+/*
+ * SSFS_BACKOFF_SCALE multiplies every retry's backoff (0 to 1000; 0: no
+ * wait). A test knob too, read here so that http/ reads no environment.
+ */
+static void backoff_scale(struct http_opts *ho)
+{
+	const char *env = getenv("SSFS_BACKOFF_SCALE");
+	char *end;
+	double v;
+
+	if (!env || !*env)
+		return;
+	errno = 0;
+	v = strtod(env, &end);
+	if (errno || *end || !(v >= 0.0) || v > 1000.0) {
+		log_warn("ignoring SSFS_BACKOFF_SCALE=%s", env);
+		return;
+	}
+	ho->backoff_scale = v;
+	ho->backoff_scale_set = true;
+}
+
 int session_open(struct session *s, const struct cfg *cfg)
 {
 	struct http_opts ho = {
@@ -112,6 +135,7 @@ int session_open(struct session *s, const struct cfg *cfg)
 	};
 
 	memset(s, 0, sizeof(*s));
+	backoff_scale(&ho);
 	s->http = http_new(&ho);
 	if (s->http)
 		s->auth = cfg->auth_scheme == CFG_AUTH_OAUTH

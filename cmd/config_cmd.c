@@ -145,13 +145,13 @@ static int import_usage(void)
 
 static char *read_stdin_all(void)
 {
-	char *buf = malloc(IMPORT_MAX_BYTES + 1);
+	char *buf = malloc(CFG_IMPORT_MAX_BYTES + 1);
 	size_t n = 0, r;
 
 	if (!buf)
 		return NULL;
-	while (n < IMPORT_MAX_BYTES) {
-		r = fread(buf + n, 1, IMPORT_MAX_BYTES - n, stdin);
+	while (n < CFG_IMPORT_MAX_BYTES) {
+		r = fread(buf + n, 1, CFG_IMPORT_MAX_BYTES - n, stdin);
 		if (!r)
 			break;
 		n += r;
@@ -165,7 +165,7 @@ static char *read_stdin_all(void)
 
 int config_command(int argc, char **argv)
 {
-	struct sbuf ini = SBUF_INIT(IMPORT_INI_MAX_BYTES);
+	struct sbuf ini = SBUF_INIT(CFG_IMPORT_INI_MAX_BYTES);
 	const char *output = NULL;
 	char *conn = NULL, *path = NULL;
 	char err[CFG_ERRBUF_SIZE] = "";
@@ -217,7 +217,7 @@ int config_command(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rc = config_import_string(conn, path, &ini, &secret, err, sizeof(err));
+	rc = cfg_import_string(conn, path, &ini, &secret, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "smartsheetfs: config import: %s\n", err);
 		rc = EXIT_CONFIG;

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <yajl/yajl_version.h>
 
+#include "config/values.h"
 #include "cmd/cli.h"
 #include "cmd/mount.h"
 #include "config/config.h"

@@ -104,28 +104,4 @@ int cfg_finish(struct cfg *c, char *errbuf, size_t errlen) SSFS_WUR;
  */
 char *cfg_default_path(void);
 
-/* Parse helpers shared with the command line; 0 or -EINVAL. */
-int cfg_parse_values(const char *s, enum cfg_values *out);
-int cfg_parse_seconds(const char *s, long min, long max, long *out);
-
-/*
- * Whether host, as curl's URL API gives it (CURLUPART_HOST: an IPv6
- * address in brackets, an IPv4 one already normalised, 127.1 ->
- * 127.0.0.1), is this machine: "localhost" (any case), 127.0.0.0/8 or
- * [::1]. Nothing else, not even ::ffff:127.0.0.1.
- */
-bool cfg_host_is_loopback(const char *host);
-
-/* The known property name closest to name (edit distance <= 3), or NULL. */
-const char *cfg_suggest(const char *name);
-
-/*
- * The property called name (any case): its canonical spelling, the section
- * it belongs in ("connection" or "mount") and whether it holds a secret.
- * 0, or -ENOENT for an unknown name. Outputs may be NULL; the strings are
- * static.
- */
-int cfg_property(const char *name, const char **canonical, const char **section,
-		 bool *secret);
-
 #endif /* SSFS_CONFIG_CONFIG_H */

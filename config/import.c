@@ -21,11 +21,12 @@
 #include <openssl/crypto.h>
 
 #include "config/config.h"
+#include "config/props_i.h"
 #include "util/file.h"
 #include "util/io.h"
 #include "util/sbuf.h"
 
-#define IMPORT_MAX_ITEMS 40
+#define CFG_IMPORT_MAX_ITEMS 40
 
 struct import_item {
 	const char *name;    /* canonical spelling (static) */
@@ -35,7 +36,7 @@ struct import_item {
 };
 
 struct import {
-	struct import_item items[IMPORT_MAX_ITEMS];
+	struct import_item items[CFG_IMPORT_MAX_ITEMS];
 	size_t n;
 	bool secret; /* some value is a secret */
 };
@@ -146,7 +147,7 @@ static int add_item(struct import *im, const char *name, size_t name_len,
 			return -EINVAL;
 		}
 	}
-	if (im->n == IMPORT_MAX_ITEMS) {
+	if (im->n == CFG_IMPORT_MAX_ITEMS) {
 		io_say(err, errlen, "too many properties");
 		return -EINVAL;
 	}
@@ -335,8 +336,8 @@ static void drop_location(char *err, const char *path)
 		memmove(err, p, strlen(p) + 1);
 }
 
-int config_import_string(const char *conn, const char *path, struct sbuf *ini,
-			 bool *secret, char *err, size_t errlen)
+int cfg_import_string(const char *conn, const char *path, struct sbuf *ini,
+		      bool *secret, char *err, size_t errlen)
 {
 	struct import im = {.n = 0};
 	struct cfg cfg;
@@ -355,7 +356,7 @@ int config_import_string(const char *conn, const char *path, struct sbuf *ini,
 	}
 	/* Room for everything up front: a realloc would leave copies of
 	 * the secrets behind. */
-	rc = sbuf_grow(ini, IMPORT_INI_MAX_BYTES - 1);
+	rc = sbuf_grow(ini, CFG_IMPORT_INI_MAX_BYTES - 1);
 	if (!rc)
 		rc = write_ini(&im, ini);
 	if (rc) {

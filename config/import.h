@@ -11,9 +11,9 @@
 struct sbuf;
 
 /* Longer than any real connection string; the INI is about as long. */
-#define IMPORT_MAX_BYTES 16384
+#define CFG_IMPORT_MAX_BYTES 16384
 /* The INI text: the values, the names, absolute paths; never grown past. */
-#define IMPORT_INI_MAX_BYTES (3 * IMPORT_MAX_BYTES + 8192)
+#define CFG_IMPORT_INI_MAX_BYTES (3 * CFG_IMPORT_MAX_BYTES + 8192)
 
 /*
  * Convert a connection string ("Name=Value;Name='a;b'") into INI text
@@ -21,7 +21,7 @@ struct sbuf;
  * *secret: the string set a secret property. 0, or -EINVAL/-ENOMEM with a
  * message in err that never holds a value.
  */
-int config_import_string(const char *conn, const char *path, struct sbuf *ini,
-			 bool *secret, char *err, size_t errlen);
+int cfg_import_string(const char *conn, const char *path, struct sbuf *ini,
+		      bool *secret, char *err, size_t errlen);
 
 #endif /* SSFS_CONFIG_IMPORT_H */

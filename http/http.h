@@ -5,8 +5,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
-
 #include "util/compat.h"
 
 /*
@@ -16,7 +14,7 @@
  * transient errorCodes (4001-4004), 429 and connection failures, a sliding
  * window that keeps the client under Smartsheet's request limit with three
  * priorities (each request's own, struct http_request.priority), and the
- * mapping of every failure to one errno (SPEC §5).
+ * mapping of every failure to one errno (SPEC §5, http/errors.h).
  *
  * Call curl_global_init() before http_new() and before any thread starts.
  * All functions are thread-safe. The Authorization header is built per
@@ -41,6 +39,9 @@ struct http_opts {
 	const char *proxy_password; /* optional secret (borrowed; the copy
 				     * is wiped by http_free) */
 	bool trace;              /* log requests at debug level */
+	bool backoff_scale_set;  /* test knob: use backoff_scale ... */
+	double backoff_scale;    /* ... times every backoff, 0 to 1000
+				  * (0: no wait); unset: 1 */
 };
 
 /*
@@ -106,7 +107,8 @@ void http_free(struct http *h);
  * Perform a request. The body of a 2xx answer goes to sink (which may be
  * NULL to discard it); an error answer's body is parsed for errorCode,
  * message and refId into *res. Retries happen inside. Returns 0 or a negative
- * errno (see http_status_to_errno / http_curlcode_to_errno). res may be NULL.
+ * errno (http_status_to_errno / http_curlcode_to_errno in http/errors.h, or
+ * -ECANCELED, or the sink's). res may be NULL.
  */
 int http_perform(struct http *h, const struct http_request *req,
 		 const struct http_sink *sink, struct http_result *res) SSFS_WUR;
@@ -118,22 +120,6 @@ int http_fetch(struct http *h, const struct http_request *req, char **body,
 
 /* URL-encode s into a new string (caller frees); NULL when out of memory. */
 char *http_escape(const char *s);
-
-/* Error mapping (STYLE E3). is_write selects 400 -> -EINVAL. */
-int http_status_to_errno(long status, bool is_write);
-int http_curlcode_to_errno(CURLcode code);
-
-/* Whether an answer is worth another attempt: errorCode 4001..4004, a 429,
- * a 502/503/504 without a JSON body, or a connection-level failure. */
-bool http_is_retryable(long status, int error_code, CURLcode code);
-
-/* Backoff before retry n (n >= 1) in ms: 2^n * 1000 + jitter 0..999,
- * capped; rnd is a value in [0, 1). Pure, for tests. */
-long http_backoff_ms(int n, double rnd);
-
-/* Parse a Smartsheet error body (JSON or not) into res fields. */
-void http_parse_error_body(const char *body, size_t len,
-			   struct http_result *res);
 
 /* Requests made so far (for tests and benchmarks). */
 uint64_t http_request_count(struct http *h);
@@ -161,33 +147,5 @@ void http_cancel_speculative(struct http *h, bool on);
 /* Requests sent in the last window (for the status file); -1 when there
  * is no limit. */
 int http_window_count(struct http *h);
-
-/*
- * The sliding window alone, exposed for unit tests with a fake clock.
- * take returns 0 when the request may go (and records it), the number of
- * milliseconds to wait before asking again, or -1 when the priority may
- * not send at all (BACKGROUND with no pace).
- */
-struct http_window {
-	int64_t *sent;	     /* ring of send times in the window, oldest first */
-	int limit;	     /* slots; 0: unlimited */
-	int head, count;
-	int64_t span_ms;
-	int64_t bg_gap_ms;   /* -1: no background requests */
-	int64_t bg_last_ms;
-	int64_t hold_until_ms; /* after a 429, nobody sends before this */
-};
-int http_window_init(struct http_window *w, int limit, long span_ms,
-		     int bg_per_min) SSFS_WUR;
-void http_window_release(struct http_window *w);
-void http_window_set_background(struct http_window *w, int per_min);
-int http_window_allowed(const struct http_window *w, enum http_priority p);
-long http_window_take(struct http_window *w, enum http_priority p,
-		      int64_t now_ms);
-/* As take, but records no slot: only the background pace is stamped. */
-long http_window_room(struct http_window *w, enum http_priority p,
-		      int64_t now_ms);
-void http_window_hold(struct http_window *w, int64_t until_ms);
-int http_window_used(struct http_window *w, int64_t now_ms);
 
 #endif /* SSFS_HTTP_HTTP_H */

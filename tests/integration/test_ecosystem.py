@@ -268,7 +268,7 @@ def test_man_page_renders_without_warnings():
 
 def test_man_page_lists_every_configuration_key():
     man = normalized_man()
-    with open(os.path.join(ROOT, "config", "config.c")) as f:
+    with open(os.path.join(ROOT, "config", "props.c")) as f:
         keys = re.findall(r'\{"(\w+)", CFG_PROP_', f.read())
     assert len(keys) > 20
     assert [k for k in keys if k not in man] == []

@@ -823,98 +823,6 @@ static void test_config_release_twice(void)
 	CHECK(c.token == NULL);
 }
 
-static void test_config_parse_seconds(void)
-{
-	static const struct {
-		const char *s;
-		long min, max;
-		int rc;
-		long want;
-	} cases[] = {
-	    {"0", 0, 86400, 0, 0},
-	    {"86400", 0, 86400, 0, 86400},
-	    {"007", 0, 10, 0, 7},
-	    {"86401", 0, 86400, -EINVAL, 0},
-	    {"0", 1, 3600, -EINVAL, 0},
-	    {"", 0, 10, -EINVAL, 0},
-	    {"+1", 0, 10, -EINVAL, 0},
-	    {"-1", -5, 10, -EINVAL, 0},
-	    {" 1", 0, 10, -EINVAL, 0},
-	    {"1 ", 0, 10, -EINVAL, 0},
-	    {"1e3", 0, 10000, -EINVAL, 0},
-	    {"0x10", 0, 100, -EINVAL, 0},
-	    {"99999999999999999999", 0, 100, -EINVAL, 0},
-	};
-	size_t i;
-	long out;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		out = 77;
-		CHECK_INT(cfg_parse_seconds(cases[i].s, cases[i].min,
-					    cases[i].max, &out),
-			  cases[i].rc);
-		CHECK_INT(out, cases[i].rc ? 77 : cases[i].want);
-	}
-	CHECK_INT(cfg_parse_seconds(NULL, 0, 1, &out), -EINVAL);
-}
-
-static void test_config_parse_values(void)
-{
-	static const struct {
-		const char *s;
-		int rc;
-		enum cfg_values want;
-	} cases[] = {
-	    {"raw", 0, CFG_VALUES_RAW},
-	    {"RAW", 0, CFG_VALUES_RAW},
-	    {"display", 0, CFG_VALUES_DISPLAY},
-	    {"Display", 0, CFG_VALUES_DISPLAY},
-	    {"", -EINVAL, CFG_VALUES_DISPLAY},
-	    {"displayed", -EINVAL, CFG_VALUES_DISPLAY},
-	    {NULL, -EINVAL, CFG_VALUES_DISPLAY},
-	};
-	enum cfg_values v;
-	size_t i;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		v = CFG_VALUES_DISPLAY;
-		if (cases[i].want == CFG_VALUES_DISPLAY && !cases[i].rc)
-			v = CFG_VALUES_RAW;
-		CHECK_INT(cfg_parse_values(cases[i].s, &v), cases[i].rc);
-		CHECK_INT(v, cases[i].want);
-	}
-}
-
-static void test_config_suggest(void)
-{
-	static const struct {
-		const char *in, *want;
-	} cases[] = {
-	    {"PersonalAccesToken", "PersonalAccessToken"},
-	    {"timout", "Timeout"},
-	    {"TIMEOUT", "Timeout"},
-	    {"cachetl", "CacheTTL"},
-	    {"Valeus", "Values"},
-	    {"regoin", "Region"},
-	    {"BaseUrl", "BaseURL"},
-	    {"OAuthClientID", "OAuthClientId"},
-	    {"OAuthSecret", NULL},
-	    {"ProxyPasswd", "ProxyPassword"},
-	    {"xyzzyplugh", NULL},
-	    {"", NULL},
-	    {"ThisNameIsFarLongerThanAnyKnownPropertyName", NULL},
-	};
-	size_t i;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		if (cases[i].want)
-			CHECK_STR(cfg_suggest(cases[i].in), cases[i].want);
-		else
-			CHECK(cfg_suggest(cases[i].in) == NULL);
-	}
-	CHECK(cfg_suggest(NULL) == NULL);
-}
-
 static void test_config_default_path(void)
 {
 	char *p;
@@ -1124,9 +1032,6 @@ int main(void)
 	T(test_config_no_secret_in_errors);
 	T(test_config_errbuf_truncation);
 	T(test_config_release_twice);
-	T(test_config_parse_seconds);
-	T(test_config_parse_values);
-	T(test_config_suggest);
 	T(test_config_default_path);
 	T(test_config_file_permissions);
 	T(test_config_file_errors);

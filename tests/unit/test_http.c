@@ -1,7 +1,13 @@
+/*
+ * http/http.c and http/transport.c without a network: options, the life
+ * cycle, requests that fail before they leave the machine, the window and
+ * cancel around them, and the per-thread handles (run under TSan too).
+ */
 #include "http/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -11,569 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
+#include "http/window.h"
 #include "tests/unit/testlib.h"
 
 /* Rejected by CURLOPT_PROTOCOLS_STR before anything is opened: exercises the
  * whole request path without any network. */
 #define LOCAL_URL "file:///nonexistent/smartsheetfs-test"
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- error mapping tables (STYLE E3) ---- */
-
-static void test_http_status_to_errno(void)
-{
-	static const struct {
-		long status;
-		bool is_write;
-		int want;
-	} cases[] = {
-	    {200, false, 0},	   {200, true, 0},	  {201, false, 0},
-	    {204, false, 0},	   {299, false, 0},	  {400, false, -EIO},
-	    {400, true, -EINVAL},  {401, false, -EACCES}, {401, true, -EACCES},
-	    {403, false, -EACCES}, {403, true, -EACCES},  {404, false, -ENOENT},
-	    {404, true, -ENOENT},  {410, false, -EIO},	  {429, false, -EIO},
-	    {429, true, -EIO},	   {500, false, -EIO},	  {502, false, -EIO},
-	    {503, false, -EIO},	   {504, false, -EIO},	  {302, false, -EIO},
-	    {405, false, -EIO},	   {414, false, -EIO},	  {100, false, -EIO},
-	    {0, false, -EIO},	   {-1, false, -EIO},	  {999, false, -EIO},
-	};
-	size_t i;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		int got =
-		    http_status_to_errno(cases[i].status, cases[i].is_write);
-
-		if (got != cases[i].want)
-			fprintf(stderr, "  status %ld write %d\n",
-				cases[i].status, cases[i].is_write);
-		CHECK_INT(got, cases[i].want);
-	}
-}
-
-static void test_http_curlcode_to_errno(void)
-{
-	static const struct {
-		CURLcode code;
-		int want;
-	} cases[] = {
-	    {CURLE_OK, 0},
-	    {CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT},
-	    {CURLE_COULDNT_RESOLVE_HOST, -EIO},
-	    {CURLE_COULDNT_CONNECT, -EIO},
-	    {CURLE_OUT_OF_MEMORY, -ENOMEM},
-	    {CURLE_FILESIZE_EXCEEDED, -EFBIG},
-	    {CURLE_WRITE_ERROR, -EIO},
-	    {CURLE_RECV_ERROR, -EIO},
-	    {CURLE_SEND_ERROR, -EIO},
-	    {CURLE_GOT_NOTHING, -EIO},
-	    {CURLE_SSL_CONNECT_ERROR, -EIO},
-	    {CURLE_PEER_FAILED_VERIFICATION, -EIO},
-	    {CURLE_UNSUPPORTED_PROTOCOL, -EIO},
-	    {CURLE_URL_MALFORMAT, -EIO},
-	    {CURLE_BAD_CONTENT_ENCODING, -EIO},
-	};
-	size_t i;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		int got = http_curlcode_to_errno(cases[i].code);
-
-		if (got != cases[i].want)
-			fprintf(stderr, "  curl code %d\n", (int)cases[i].code);
-		CHECK_INT(got, cases[i].want);
-	}
-}
-
-/* ---- retry policy ---- */
-
-static void test_http_is_retryable(void)
-{
-	static const struct {
-		long status;
-		int error_code;
-		CURLcode code;
-		bool want;
-	} cases[] = {
-	    /* Smartsheet's transient errorCodes, whatever the status. */
-	    {503, 4001, CURLE_OK, true},
-	    {500, 4002, CURLE_OK, true},
-	    {429, 4003, CURLE_OK, true},
-	    {500, 4004, CURLE_OK, true},
-	    /* Final errorCodes. */
-	    {500, 4000, CURLE_OK, false},
-	    {410, 4005, CURLE_OK, false},
-	    {503, 4000, CURLE_OK, false},
-	    {401, 1002, CURLE_OK, false},
-	    {404, 1006, CURLE_OK, false},
-	    {400, 1071, CURLE_OK, false},
-	    /* 429 even without a body. */
-	    {429, 0, CURLE_OK, true},
-	    /* Gateways without a Smartsheet body. */
-	    {502, 0, CURLE_OK, true},
-	    {503, 0, CURLE_OK, true},
-	    {504, 0, CURLE_OK, true},
-	    /* A bare 500 is a server bug, not a transient state. */
-	    {500, 0, CURLE_OK, false},
-	    {501, 0, CURLE_OK, false},
-	    {404, 0, CURLE_OK, false},
-	    {400, 0, CURLE_OK, false},
-	    {403, 0, CURLE_OK, false},
-	    {200, 0, CURLE_OK, false},
-	    /* Connection-level failures. */
-	    {0, 0, CURLE_COULDNT_CONNECT, true},
-	    {0, 0, CURLE_COULDNT_RESOLVE_HOST, true},
-	    {0, 0, CURLE_SEND_ERROR, true},
-	    {0, 0, CURLE_RECV_ERROR, true},
-	    {0, 0, CURLE_GOT_NOTHING, true},
-	    {200, 0, CURLE_PARTIAL_FILE, true},
-	    {0, 0, CURLE_OPERATION_TIMEDOUT, true},
-	    {200, 0, CURLE_BAD_CONTENT_ENCODING, true},
-	    {0, 0, CURLE_HTTP2_STREAM, true},
-	    /* Not transient. */
-	    {0, 0, CURLE_PEER_FAILED_VERIFICATION, false},
-	    {0, 0, CURLE_UNSUPPORTED_PROTOCOL, false},
-	    {0, 0, CURLE_URL_MALFORMAT, false},
-	    {0, 0, CURLE_OUT_OF_MEMORY, false},
-	    {200, 0, CURLE_WRITE_ERROR, false},
-	    {0, 0, CURLE_FILESIZE_EXCEEDED, false},
-	};
-	size_t i;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		bool got = http_is_retryable(
-		    cases[i].status, cases[i].error_code, cases[i].code);
-
-		if (got != cases[i].want)
-			fprintf(stderr, "  status %ld errorCode %d curl %d\n",
-				cases[i].status, cases[i].error_code,
-				(int)cases[i].code);
-		CHECK_INT(got, cases[i].want);
-	}
-}
-
-static void test_http_backoff_ms(void)
-{
-	static const struct {
-		int n;
-		double rnd;
-		long want;
-	} cases[] = {
-	    {1, 0.0, 2000},  {1, 0.5, 2500},	{1, 0.9999, 2999},
-	    {2, 0.0, 4000},  {2, 0.123, 4123},	{3, 0.25, 8250},
-	    {4, 0.0, 16000}, {4, 0.999, 16999}, {5, 0.0, 30000},
-	    {5, 0.9, 30000}, {10, 0.5, 30000},	{1000, 0.0, 30000},
-	    {0, 0.0, 2000},  {-3, 0.0, 2000},	{1, -0.5, 2000},
-	    {1, 1.0, 2999},  {1, 7.0, 2999},
-	};
-	size_t i;
-	int n;
-
-	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
-		long got = http_backoff_ms(cases[i].n, cases[i].rnd);
-
-		if (got != cases[i].want)
-			fprintf(stderr, "  n %d rnd %g\n", cases[i].n,
-				cases[i].rnd);
-		CHECK_INT(got, cases[i].want);
-	}
-	/* Never decreasing in n, never above the cap. */
-	for (n = 1; n < 70; n++) {
-		CHECK(http_backoff_ms(n + 1, 0.3) >= http_backoff_ms(n, 0.3));
-		CHECK(http_backoff_ms(n, 0.999) <= 30000);
-	}
-}
-
-/* ---- the sliding window with a fake clock ---- */
-
-static void test_http_window_fills_then_slides(void)
-{
-	struct http_window w;
-	int i;
-
-	CHECK_INT(http_window_init(&w, 300, 60000, 0), 0);
-	/* Smartsheet allows the whole minute's budget at once. */
-	for (i = 0; i < 300; i++)
-		CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1000), 0);
-	CHECK_INT(http_window_used(&w, 1000), 300);
-	/* The next one waits until the first leaves the window. */
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1000), 60000);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 60999), 1);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 61000), 0);
-	CHECK_INT(http_window_used(&w, 61000), 1);
-	http_window_release(&w);
-}
-
-static void test_http_window_priorities(void)
-{
-	struct http_window w;
-	int i, n;
-
-	CHECK_INT(http_window_init(&w, 100, 60000, 60000), 0);
-	CHECK_INT(http_window_allowed(&w, HTTP_PRIO_USER), 100);
-	CHECK_INT(http_window_allowed(&w, HTTP_PRIO_AHEAD), 75);
-	CHECK_INT(http_window_allowed(&w, HTTP_PRIO_BACKGROUND), 50);
-	/* Background: half the window, at its pace (here 1/ms). */
-	for (n = 0, i = 0; i < 200; i++)
-		if (http_window_take(&w, HTTP_PRIO_BACKGROUND, i) == 0)
-			n++;
-	CHECK_INT(n, 50);
-	/* Read-ahead fills up to three quarters... */
-	for (n = 0; http_window_take(&w, HTTP_PRIO_AHEAD, 200) == 0; n++)
-		;
-	CHECK_INT(n, 25);
-	/* ... and a user still has a quarter of the budget. */
-	for (n = 0; http_window_take(&w, HTTP_PRIO_USER, 200) == 0; n++)
-		;
-	CHECK_INT(n, 25);
-	/* Background waits until the window is back under half: until
-	 * the requests sent at 200 leave it. */
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_BACKGROUND, 200), 60000);
-	http_window_release(&w);
-}
-
-static void test_http_window_background_pace(void)
-{
-	struct http_window w;
-	int64_t now = 0, last = -1;
-	int grants = 0, gaps_ok = 0;
-	long t;
-
-	/* 120 a minute: one every 500 ms, never two at once. */
-	CHECK_INT(http_window_init(&w, 290, 61000, 120), 0);
-	while (grants < 41) {
-		t = http_window_take(&w, HTTP_PRIO_BACKGROUND, now);
-		if (t) {
-			CHECK(t > 0);
-			now += t;
-			continue;
-		}
-		if (last >= 0 && now - last == 500)
-			gaps_ok++;
-		last = now;
-		grants++;
-	}
-	CHECK_INT(gaps_ok, 40);
-	/* Users are not paced. */
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, now), 0);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, now), 0);
-	/* No pace: no background request at all. */
-	http_window_set_background(&w, 0);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_BACKGROUND, now + 99999), -1);
-	http_window_release(&w);
-}
-
-/* The warm-up waits for room at its pace, then sends at AHEAD: the room
- * takes no slot but uses the pace up; share and hold apply to it too. */
-static void test_http_window_room_takes_no_slot(void)
-{
-	struct http_window w;
-	int i;
-
-	CHECK_INT(http_window_init(&w, 8, 60000, 600), 0);
-	CHECK_INT(http_window_room(&w, HTTP_PRIO_BACKGROUND, 0), 0);
-	CHECK_INT(http_window_used(&w, 0), 0);
-	/* The pace is used up: the next room is 100 ms later. */
-	CHECK_INT(http_window_room(&w, HTTP_PRIO_BACKGROUND, 0), 100);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_AHEAD, 0), 0);
-	CHECK_INT(http_window_used(&w, 0), 1);
-	/* Half the window full: no room for the warm-up, whatever the pace;
-	 * AHEAD (three quarters) and USER still have some. */
-	for (i = 0; i < 3; i++)
-		CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1), 0);
-	CHECK_INT(http_window_room(&w, HTTP_PRIO_BACKGROUND, 500), 59500);
-	CHECK_INT(http_window_room(&w, HTTP_PRIO_AHEAD, 500), 0);
-	CHECK_INT(http_window_room(&w, HTTP_PRIO_USER, 500), 0);
-	CHECK_INT(http_window_used(&w, 500), 4);
-	/* A hold after a 429 holds the room too. */
-	http_window_hold(&w, 2000);
-	CHECK_INT(http_window_room(&w, HTTP_PRIO_USER, 1000), 1000);
-	http_window_release(&w);
-}
-
-static void test_http_window_unlimited_and_hold(void)
-{
-	struct http_window w;
-	int i;
-
-	CHECK_INT(http_window_init(&w, 0, 60000, 0), 0);
-	for (i = 0; i < 100000; i++)
-		if (http_window_take(&w, HTTP_PRIO_USER, 0) != 0)
-			break;
-	CHECK_INT(i, 100000);
-	/* After a 429 nobody sends until the hold ends. */
-	http_window_hold(&w, 5000);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 1000), 4000);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_AHEAD, 4999), 1);
-	CHECK_INT(http_window_take(&w, HTTP_PRIO_USER, 5000), 0);
-	http_window_release(&w);
-}
-
-#define SIM_MAX_GRANTS 4096
-#define SIM_TAKERS 8
-#define SIM_DURATION_MS (5 * 60000)
-
-struct sim {
-	int64_t grant[SIM_MAX_GRANTS];
-	enum http_priority prio[SIM_MAX_GRANTS];
-	int n;
-};
-
-/* Greedy takers of mixed priorities sharing one window for five simulated
- * minutes. work_ms is how long a taker is busy after a grant. */
-static void simulate(struct sim *s, int limit, int bg_per_min, int work_ms)
-{
-	struct http_window w;
-	int64_t next[SIM_TAKERS] = {0};
-	int64_t now;
-	int i, k;
-	long t;
-
-	s->n = 0;
-	if (http_window_init(&w, limit, 61000, bg_per_min))
-		return;
-	for (;;) {
-		enum http_priority p;
-
-		k = 0;
-		for (i = 1; i < SIM_TAKERS; i++)
-			if (next[i] < next[k])
-				k = i;
-		now = next[k];
-		if (now >= SIM_DURATION_MS || s->n == SIM_MAX_GRANTS)
-			break;
-		p = (enum http_priority)(k % 3);
-		t = http_window_take(&w, p, now);
-		if (t) {
-			next[k] = now + (t > 0 ? t : 1000);
-			continue;
-		}
-		s->prio[s->n] = p;
-		s->grant[s->n++] = now;
-		next[k] = now + (work_ms ? (k * 7 + s->n) % work_ms : 0);
-	}
-	http_window_release(&w);
-}
-
-/* The most grants (of priority p, or any when p < 0) in any 60 s window
- * [t, t + 60000) starting at a grant. */
-static int max_window(const struct sim *s, int p)
-{
-	int i, j = 0, best = 0, in = 0;
-
-	for (i = 0; i < s->n; i++) {
-		while (j < s->n && s->grant[j] < s->grant[i] + 60000) {
-			if (p < 0 || (int)s->prio[j] == p)
-				in++;
-			j++;
-		}
-		if (in > best)
-			best = in;
-		if (p < 0 || (int)s->prio[i] == p)
-			in--;
-	}
-	return best;
-}
-
-static void test_http_window_never_exceeds_the_limit(void)
-{
-	static struct sim s;
-
-	simulate(&s, 290, 100, 0);
-	CHECK(max_window(&s, -1) <= 290);
-	/* The budget is used: about 290 per 61 s over five minutes. */
-	CHECK(s.n >= 290 * 300 / 61 - 1);
-	CHECK(max_window(&s, HTTP_PRIO_BACKGROUND) <= 100);
-
-	simulate(&s, 300, 150, 13);
-	CHECK(max_window(&s, -1) <= 300);
-	CHECK(max_window(&s, HTTP_PRIO_BACKGROUND) <= 150);
-	CHECK(s.n >= 300 * 300 / 61 - 1);
-}
-
-/* ---- error bodies ---- */
-
-static void test_http_parse_error_documented(void)
-{
-	static const char body[] =
-	    "{ \"errorCode\": 1006, \"message\": \"Not Found\", "
-	    "\"refId\": \"123abc\",\n  \"detail\": { \"index\": 4, "
-	    "\"rowId\": 6572427401553796 } }";
-	struct http_result r;
-
-	memset(&r, 0, sizeof(r));
-	r.status = 404;
-	r.attempts = 1;
-	snprintf(r.oauth_error, sizeof(r.oauth_error), "stale");
-	http_parse_error_body(body, strlen(body), &r);
-	CHECK_INT(r.error_code, 1006);
-	CHECK_STR(r.message, "Not Found");
-	CHECK_STR(r.ref_id, "123abc");
-	CHECK_STR(r.oauth_error, "");
-	/* Only the body's fields are touched. */
-	CHECK_INT(r.status, 404);
-	CHECK_INT(r.attempts, 1);
-}
-
-static void test_http_parse_error_ref_id_number(void)
-{
-	static const char body[] = "{\"errorCode\":4003,\"message\":"
-				   "\"Rate limit exceeded.\",\"refId\":"
-				   "1234567890123}";
-	struct http_result r;
-
-	memset(&r, 0, sizeof(r));
-	http_parse_error_body(body, strlen(body), &r);
-	CHECK_INT(r.error_code, 4003);
-	CHECK_STR(r.message, "Rate limit exceeded.");
-	CHECK_STR(r.ref_id, "1234567890123");
-}
-
-static void test_http_parse_error_oauth(void)
-{
-	static const char body[] = "{\"error\":\"invalid_grant\","
-				   "\"error_description\":\"Invalid Grant\"}";
-	static const char both[] = "{\"errorCode\":1071,\"error\":"
-				   "\"invalid_grant\",\"message\":\"m\","
-				   "\"error_description\":\"d\"}";
-	struct http_result r;
-
-	memset(&r, 0, sizeof(r));
-	http_parse_error_body(body, strlen(body), &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.oauth_error, "invalid_grant");
-	CHECK_STR(r.message, "Invalid Grant");
-	CHECK_STR(r.ref_id, "");
-
-	/* message wins over error_description. */
-	http_parse_error_body(both, strlen(both), &r);
-	CHECK_INT(r.error_code, 1071);
-	CHECK_STR(r.oauth_error, "invalid_grant");
-	CHECK_STR(r.message, "m");
-}
-
-static void test_http_parse_error_html(void)
-{
-	static const char body[] =
-	    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-	    "<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
-	    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
-	const char *want = "non-JSON answer: <html> <head><title>502 Bad "
-			   "Gateway</title></head> <body> <center><h1>502 "
-			   "Bad Ga";
-	struct http_result r;
-
-	memset(&r, 0, sizeof(r));
-	r.error_code = 99;
-	http_parse_error_body(body, strlen(body), &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.message, want);
-	CHECK_INT(strlen(r.message), strlen("non-JSON answer: ") + 80);
-	CHECK(strchr(r.message, '\n') == NULL);
-	CHECK(strchr(r.message, '\r') == NULL);
-}
-
-static void test_http_parse_error_truncated_json(void)
-{
-	static const char body[] = "{\"errorCode\": 4003, \"message\": \"Rate";
-	struct http_result r;
-
-	memset(&r, 0, sizeof(r));
-	http_parse_error_body(body, strlen(body), &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.message,
-		  "non-JSON answer: {\"errorCode\": 4003, \"message\": \"Rate");
-
-	/* len is honoured: the bytes after it are not part of the body. */
-	http_parse_error_body("{\"errorCode\":4001}garbage", 18, &r);
-	CHECK_INT(r.error_code, 4001);
-	CHECK_STR(r.message, "");
-}
-
-static void test_http_parse_error_empty(void)
-{
-	struct http_result r;
-
-	memset(&r, 'x', sizeof(r));
-	r.error_code = 5;
-	http_parse_error_body("", 0, &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.message, "");
-	CHECK_STR(r.ref_id, "");
-	CHECK_STR(r.oauth_error, "");
-	http_parse_error_body(NULL, 0, &r);
-	CHECK_STR(r.message, "");
-	/* Whitespace only is not JSON, but there is nothing to show. */
-	http_parse_error_body(" \r\n", 3, &r);
-	CHECK_STR(r.message, "non-JSON answer");
-}
-
-static void test_http_parse_error_huge_fields(void)
-{
-	struct http_result r;
-	size_t n = 10000, i;
-	char *body = malloc(n + 200);
-	int off;
-
-	CHECK(body != NULL);
-	if (!body)
-		return;
-	memset(&r, 0, sizeof(r));
-	off = snprintf(body, 200, "{\"errorCode\":4000,\"refId\":\"");
-	for (i = 0; i < 100; i++)
-		body[off++] = 'r';
-	off += snprintf(body + off, 200, "\",\"message\":\"");
-	for (i = 0; i < n; i++)
-		body[off++] = 'x';
-	off += snprintf(body + off, 200, "\"}");
-	http_parse_error_body(body, (size_t)off, &r);
-	CHECK_INT(r.error_code, 4000);
-	CHECK_INT(strlen(r.message), sizeof(r.message) - 1);
-	CHECK(r.message[0] == 'x' && r.message[254] == 'x');
-	CHECK_INT(strlen(r.ref_id), sizeof(r.ref_id) - 1);
-
-	/* A multi-byte character is never cut in half; controls become
-	 * spaces. */
-	off = snprintf(body, 200, "{\"message\":\"ab\\nc");
-	for (i = 0; i < 300; i++) {
-		body[off++] = (char)0xc3;
-		body[off++] = (char)0xa9;
-	}
-	off += snprintf(body + off, 200, "\"}");
-	http_parse_error_body(body, (size_t)off, &r);
-	CHECK(strncmp(r.message, "ab c\xc3\xa9", 6) == 0);
-	/* "ab c" + 125 two-byte characters: the 126th would be cut. */
-	CHECK_INT(strlen(r.message), 254);
-	free(body);
-}
-
-static void test_http_parse_error_not_an_object(void)
-{
-	static const char arr[] = "[{\"errorCode\":4003}]";
-	static const char str_code[] = "{\"errorCode\":\"4003\","
-				       "\"message\":42,\"refId\":null}";
-	struct http_result r;
-
-	memset(&r, 0, sizeof(r));
-	http_parse_error_body(arr, strlen(arr), &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.message, "unexpected JSON answer: [{\"errorCode\":4003}]");
-
-	http_parse_error_body("42", 2, &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.message, "unexpected JSON answer: 42");
-
-	/* Fields of the wrong type are ignored. */
-	http_parse_error_body(str_code, strlen(str_code), &r);
-	CHECK_INT(r.error_code, 0);
-	CHECK_STR(r.message, "");
-	CHECK_STR(r.ref_id, "");
-}
 
 /* ---- life cycle and the request path without network ---- */
 
@@ -744,6 +195,38 @@ static void scribble_free(char *s)
 
 #define NEW_FREE_CA "/nonexistent/smartsheetfs-test-ca.pem"
 
+/* The backoff scale (SSFS_BACKOFF_SCALE, read in cmd/): 0 to 1000 when
+ * set; anything goes when it is not. */
+static void test_http_new_backoff_scale(void)
+{
+	static const struct {
+		bool set;
+		double scale;
+		bool ok;
+	} cases[] = {
+	    {false, 0.0, true},		{false, -1.0, true},
+	    {true, 0.0, true},		{true, 0.01, true},
+	    {true, 1.0, true},		{true, 1000.0, true},
+	    {true, -0.001, false},	{true, 1000.5, false},
+	    {true, (double)NAN, false}, {true, (double)INFINITY, false},
+	};
+	struct http_opts o;
+	struct http *h;
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		o = default_opts();
+		o.backoff_scale_set = cases[i].set;
+		o.backoff_scale = cases[i].scale;
+		h = http_new(&o);
+		if ((h != NULL) != cases[i].ok)
+			fprintf(stderr, "  set %d scale %g\n", cases[i].set,
+				cases[i].scale);
+		CHECK_INT(h != NULL, cases[i].ok);
+		http_free(h);
+	}
+}
+
 static void test_http_new_free(void)
 {
 	struct http_opts o = default_opts();
@@ -889,19 +372,19 @@ static void test_http_perform_rate_limited(void)
 	CHECK(h != NULL);
 	if (!h)
 		return;
-	t0 = mono_ms();
+	t0 = http_now_ms();
 	for (i = 0; i < 4; i++)
 		CHECK_INT(http_perform(h, &req, NULL, NULL), -EIO);
-	dt = mono_ms() - t0;
+	dt = http_now_ms() - t0;
 	CHECK(dt >= 290);
 	CHECK(dt < 2000);
 	CHECK_INT(http_request_count(h), 4);
 	CHECK_INT(http_window_count(h), 4);
 	/* Cancelled: speculative requests fail at once, users go on. */
 	http_cancel_speculative(h, true);
-	t0 = mono_ms();
+	t0 = http_now_ms();
 	CHECK_INT(http_perform(h, &req, NULL, NULL), -ECANCELED);
-	CHECK(mono_ms() - t0 < 50);
+	CHECK(http_now_ms() - t0 < 50);
 	/* Waiting for room takes no slot, only the pace. */
 	CHECK_INT(http_wait_room(h, HTTP_PRIO_BACKGROUND), -ECANCELED);
 	CHECK_INT(http_wait_room(h, HTTP_PRIO_USER), 0);
@@ -1031,25 +514,8 @@ static void test_http_escape(void)
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	T(test_http_status_to_errno);
-	T(test_http_curlcode_to_errno);
-	T(test_http_is_retryable);
-	T(test_http_backoff_ms);
-	T(test_http_window_fills_then_slides);
-	T(test_http_window_priorities);
-	T(test_http_window_background_pace);
-	T(test_http_window_room_takes_no_slot);
-	T(test_http_window_unlimited_and_hold);
-	T(test_http_window_never_exceeds_the_limit);
-	T(test_http_parse_error_documented);
-	T(test_http_parse_error_ref_id_number);
-	T(test_http_parse_error_oauth);
-	T(test_http_parse_error_html);
-	T(test_http_parse_error_truncated_json);
-	T(test_http_parse_error_empty);
-	T(test_http_parse_error_huge_fields);
-	T(test_http_parse_error_not_an_object);
 	T(test_http_new_rejects_bad_opts);
+	T(test_http_new_backoff_scale);
 	T(test_http_new_free);
 	T(test_http_perform_local_failures);
 	T(test_http_perform_rate_limited);

@@ -1,7 +1,15 @@
-#include "http/http.h"
+/*
+ * The request budget: a sliding window of send times that three priorities
+ * share, and the clock it runs on. Pure data, no lock of its own: struct
+ * http calls it under its mutex from any request thread; the unit tests
+ * drive it with a fake clock (tests/unit/test_window.c).
+ */
+#include "http/window.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 /*
  * The request budget as Smartsheet counts it: at most `limit` requests in
@@ -122,14 +130,12 @@ take:
 	return 0;
 }
 
-long http_window_take(struct http_window *w, enum http_priority p,
-		      int64_t now)
+long http_window_take(struct http_window *w, enum http_priority p, int64_t now)
 {
 	return take(w, p, now, true);
 }
 
-long http_window_room(struct http_window *w, enum http_priority p,
-		      int64_t now)
+long http_window_room(struct http_window *w, enum http_priority p, int64_t now)
 {
 	return take(w, p, now, false);
 }
@@ -145,4 +151,12 @@ int http_window_used(struct http_window *w, int64_t now)
 	if (w->limit)
 		expire(w, now);
 	return w->count;
+}
+
+int64_t http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
