@@ -11,6 +11,7 @@
 #include "api/model.h"
 #include "cache/listing.h"
 #include "cache/diskcache.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define FMT_COUNT 2
@@ -51,22 +52,6 @@ struct cache {
 	char last_error[512];
 	double last_error_at;
 };
-
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double now_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 struct cache *cache_new(struct api *api, const struct cache_opts *o)
 {
@@ -216,12 +201,12 @@ void cache_note_result(struct cache *c, int rc, const struct http_result *res)
 		c->retry_at = 0;
 	} else {
 		if (is_network_error(rc) && c->offline_since == 0)
-			c->offline_since = now_wall();
+			c->offline_since = clock_wall_s();
 		if (unreachable(rc, res)) {
 			c->retry_gap = c->retry_gap > 0 ? c->retry_gap * 2 : 1.0;
 			if (c->retry_gap > retry_cap(c))
 				c->retry_gap = retry_cap(c);
-			c->retry_at = now_mono() + c->retry_gap;
+			c->retry_at = clock_mono_s() + c->retry_gap;
 		}
 		if (res && res->status)
 			snprintf(c->last_error, sizeof(c->last_error),
@@ -235,7 +220,7 @@ void cache_note_result(struct cache *c, int rc, const struct http_result *res)
 		else
 			snprintf(c->last_error, sizeof(c->last_error), "%s",
 				 strerror(-rc));
-		c->last_error_at = now_wall();
+		c->last_error_at = clock_wall_s();
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -251,7 +236,7 @@ static bool may_try(struct cache *c)
 	bool ok;
 
 	pthread_mutex_lock(&c->lock);
-	ok = c->retry_at == 0 || now_mono() >= c->retry_at;
+	ok = c->retry_at == 0 || clock_mono_s() >= c->retry_at;
 	pthread_mutex_unlock(&c->lock);
 	return ok;
 }
@@ -268,7 +253,7 @@ int cache_get_listing(struct cache *c, enum http_priority prio,
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		if (c->listing &&
-		    now_mono() - c->listed_at < (double)c->opts.ttl_s) {
+		    clock_mono_s() - c->listed_at < (double)c->opts.ttl_s) {
 			c->listing->refs++;
 			*out = c->listing;
 			pthread_mutex_unlock(&c->lock);
@@ -318,7 +303,7 @@ int cache_get_listing(struct cache *c, enum http_priority prio,
 		if (c->listing && --c->listing->refs == 0)
 			listing_free(c->listing);
 		c->listing = fresh;
-		c->listed_at = from_disk ? -1e18 : now_mono();
+		c->listed_at = from_disk ? -1e18 : clock_mono_s();
 	} else if (c->listing && is_network_error(rc)) {
 		/* Offline: keep serving the list we have. */
 		if (tried)
@@ -639,7 +624,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	}
 	while (s->busy)
 		pthread_cond_wait(&c->cond, &c->lock);
-	stale = now_mono() - s->checked_at >= (double)c->opts.ttl_s;
+	stale = clock_mono_s() - s->checked_at >= (double)c->opts.ttl_s;
 	if (!stale && s->content[fmt]) {
 		*out = content_get(s->content[fmt]);
 		*keep_cache = true;
@@ -673,7 +658,7 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 			s->version = ct->version;
 		}
 		if (asked)
-			s->checked_at = now_mono();
+			s->checked_at = clock_mono_s();
 		if (unchanged && s->content[fmt] && !ct) {
 			/* Same version: keep the bytes the kernel has. */
 			*keep_cache = true;
@@ -756,7 +741,8 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 	}
 	s->busy = true;
 	/* A reader fetched it within the TTL: only a format is missing. */
-	fresh = s->model && now_mono() - s->checked_at < (double)c->opts.ttl_s;
+	fresh =
+	    s->model && clock_mono_s() - s->checked_at < (double)c->opts.ttl_s;
 	pthread_mutex_unlock(&c->lock);
 
 	if (!fresh && !may_try(c)) {
@@ -782,7 +768,7 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 		if (!fresh) {
 			sheet_clear(s);
 			s->version = model->version;
-			s->checked_at = now_mono();
+			s->checked_at = clock_mono_s();
 		}
 		for (f = 0; f < FMT_COUNT; f++) {
 			if (s->shown[f] >= 0 &&

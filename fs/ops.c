@@ -488,6 +488,7 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 	const char *name =
 	    h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH;
 	char err[512] = "";
+	enum auth_status st;
 	int rc;
 
 	if (size > AUTH_WRITE_MAX)
@@ -497,14 +498,15 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 	if (rc)
 		return rc;
 	if (h->kind == NODE_AUTH_VERIFIER)
-		rc = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
+		st = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
 	else
-		rc = auth_refresh_now(x->auth, NULL, err, sizeof(err));
-	/* auth_* leave err to us: this is its one log line (-EROFS too:
-	 * tokens in use but not saved). */
-	if (rc)
+		st = auth_refresh_now(x->auth, NULL, err, sizeof(err));
+	/* auth_* leave err to us: this is its one log line (AUTH_OK_UNSAVED
+	 * too: tokens in use but not saved). */
+	if (st != AUTH_OK)
 		log_err("%s: %s", name, err);
-	if (rc == 0 || rc == -EROFS) {
+	rc = auth_status_to_errno(st);
+	if (rc == 0) {
 		/* New credential: what was cached under the old one (or
 		 * refused without one) is stale, and the user may differ. */
 		cache_drop_all(x->cache);
@@ -514,11 +516,7 @@ static int auth_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		return (int)size;
 	}
 	sbuf_reset(&h->in);
-	if (rc == -ENOLCK)
-		return -EIO; /* our settings file: the status says which */
-	if (rc == -EIO || rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EPERM)
-		return rc;
-	return -EACCES;
+	return rc;
 }
 
 static int fsops_open(const char *path, struct fuse_file_info *fi)

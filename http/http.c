@@ -14,8 +14,10 @@
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/sbuf.h"
+#include "util/secret.h"
 
 #define HTTP_DEFAULT_BUDGET_MS 15000L
 #define HTTP_DEFAULT_ATTEMPTS 6
@@ -97,14 +99,6 @@ struct xfer {
 	bool err_full;	   /* the cap was hit; the callback stopped */
 	bool speculative;  /* a cancel stops it */
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -375,8 +369,8 @@ static int rate_wait(struct http *h, enum http_priority p, bool slot)
 			rc = -ECANCELED;
 			break;
 		}
-		wait = slot ? http_window_take(&h->window, p, now_ms())
-			    : http_window_room(&h->window, p, now_ms());
+		wait = slot ? http_window_take(&h->window, p, clock_mono_ms())
+			    : http_window_room(&h->window, p, clock_mono_ms());
 		if (!wait)
 			break;
 		/* No background pace: wait for one to be set (or cancel). */
@@ -405,7 +399,7 @@ int http_wait_room(struct http *h, enum http_priority p)
 static void rate_hold(struct http *h)
 {
 	pthread_mutex_lock(&h->lock);
-	http_window_hold(&h->window, now_ms() + HTTP_HOLD_AFTER_429_MS);
+	http_window_hold(&h->window, clock_mono_ms() + HTTP_HOLD_AFTER_429_MS);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -430,7 +424,8 @@ int http_window_count(struct http *h)
 	int n;
 
 	pthread_mutex_lock(&h->lock);
-	n = h->window.limit ? http_window_used(&h->window, now_ms()) : -1;
+	n = h->window.limit ? http_window_used(&h->window, clock_mono_ms())
+			    : -1;
 	pthread_mutex_unlock(&h->lock);
 	return n;
 }
@@ -751,7 +746,7 @@ static int attempt_once(struct http *h, CURL *curl,
 	};
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
-	int64_t t0 = now_ms();
+	int64_t t0 = clock_mono_ms();
 	CURLcode cc;
 	long status = 0;
 	int rc;
@@ -803,7 +798,7 @@ static int attempt_once(struct http *h, CURL *curl,
 	if (h->trace)
 		log_debug("http: %s %s -> %ld (curl %d) in %lld ms",
 			  method_name(req->method), req->url, status, (int)cc,
-			  (long long)(now_ms() - t0));
+			  (long long)(clock_mono_ms() - t0));
 out:
 	headers_free(headers);
 	sbuf_release(&x.err);
@@ -830,7 +825,7 @@ int http_perform(struct http *h, const struct http_request *req,
 {
 	struct http_result local = {0};
 	struct http_result *r = res ? res : &local;
-	int64_t start = now_ms();
+	int64_t start = clock_mono_ms();
 	int attempt, timeouts = 0, rc;
 	bool final = false;
 	CURL *curl;
@@ -876,7 +871,7 @@ int http_perform(struct http *h, const struct http_request *req,
 		}
 		wait = (long)(h->backoff_scale *
 			      (double)http_backoff_ms(attempt, rnd_unit()));
-		if (now_ms() - start + wait > h->budget_ms)
+		if (clock_mono_ms() - start + wait > h->budget_ms)
 			break;
 		log_retry(req, wait, attempt + 1, r);
 		sleep_ms(wait);
@@ -954,13 +949,6 @@ static bool opts_valid(const struct http_opts *o)
 	       o->rate_per_min >= 0 && o->background_per_min >= 0 &&
 	       o->retry_budget_ms >= 0 && o->max_attempts >= 0 &&
 	       o->proxy_port >= 0 && o->proxy_port <= 65535;
-}
-
-static void free_secret(char *s)
-{
-	if (s)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
 }
 
 static double backoff_scale_from_env(void)
@@ -1052,7 +1040,7 @@ fail:
 			pthread_cond_destroy(&h->wake);
 		}
 		http_window_release(&h->window);
-		free_secret(h->proxy_password);
+		secret_free(h->proxy_password);
 		free(h->proxy_user);
 		free(h->proxy);
 		free(h->ca_file);
@@ -1092,7 +1080,7 @@ void http_free(struct http *h)
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->wake);
 	http_window_release(&h->window);
-	free_secret(h->proxy_password);
+	secret_free(h->proxy_password);
 	free(h->proxy_user);
 	free(h->proxy);
 	free(h->ca_file);
