@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/status.h"
 #include "util/compat.h"
 
 /*
@@ -52,18 +53,24 @@ void auth_free(struct auth *a);
  * Obtain a credential at start, as InitiateOAuth says (SPEC §2): the
  * settings file, else OAuthAccessToken/OAuthRefreshToken, else an
  * OAuthVerifier code to exchange; a refresh when the expiry is unknown or
- * near. 0: a usable token is held. -EACCES: none yet (the state says why;
- * a mount comes up waiting). -EBADMSG: the settings file cannot be
- * decrypted. -EIO/-ETIMEDOUT: the token endpoint is unreachable (tokens
- * held are kept). A one-line reason in err. No-op for a personal token.
+ * near. AUTH_OK: a usable token is held (tokens that could not be saved
+ * are logged, not returned). AUTH_REFUSED: none yet (the state says why; a
+ * mount comes up waiting). AUTH_BAD_SETTINGS: the settings file cannot be
+ * used (not decryptable, refused, unreadable). AUTH_UNREACHABLE/
+ * AUTH_TIMEOUT: the token endpoint (or the settings lock, or the disk) did
+ * not answer in time; tokens held are kept. Also AUTH_NO_LOCK, AUTH_NOMEM,
+ * and the outcomes of auth_exchange for an OAuthVerifier. A one-line reason
+ * in err. AUTH_OK at once for a personal token.
  */
-int auth_start(struct auth *a, char *err, size_t errlen) SSFS_WUR;
+enum auth_status auth_start(struct auth *a, char *err, size_t errlen) SSFS_WUR;
 
 /*
  * A copy of the current access token for one request (caller releases it
  * with auth_bearer_free, which wipes it). Refreshes first when the token is
  * about to expire. -EACCES when there is no usable credential, -EIO or
- * -ETIMEDOUT when a needed refresh could not reach the endpoint, -ENOMEM.
+ * -ETIMEDOUT when a needed refresh could not reach the endpoint (or could
+ * not lock or claim room beside the settings file), -ENOMEM: the api's
+ * errno contract, auth_status_to_errno() of the refresh's outcome.
  */
 int auth_get_bearer(struct auth *a, char **bearer) SSFS_WUR;
 void auth_bearer_free(char *bearer);
@@ -71,8 +78,9 @@ void auth_bearer_free(char *bearer);
 /*
  * The API answered 401 (errorCode 1001-1003) to a request made with bearer.
  * Returns 0 when a new token is now available (retry the request), -EIO
- * or -ETIMEDOUT when the token endpoint cannot be reached (a network
- * failure: held content may be served), or -EACCES (the state says why).
+ * or -ETIMEDOUT when the token endpoint cannot be reached, or the settings
+ * file cannot be locked or claim room (a passing failure: held content may
+ * be served), or -EACCES (the state says why).
  */
 int auth_rejected(struct auth *a, const char *bearer) SSFS_WUR;
 
@@ -97,8 +105,10 @@ int auth_authorize_url(struct auth *a, char **url) SSFS_WUR;
 const char *auth_url_state(const struct auth *a);
 
 /* Remember this auth's state beside the settings file for `auth exchange`
- * in another process (`auth url`). */
-int auth_remember_state(struct auth *a, char *err, size_t errlen) SSFS_WUR;
+ * in another process (`auth url`). AUTH_OK, AUTH_NO_LOCK (not written,
+ * err says why) or AUTH_NOMEM. */
+enum auth_status auth_remember_state(struct auth *a, char *err,
+				     size_t errlen) SSFS_WUR;
 /* Expect the state remembered by `auth url` (at most 10 minutes old)
  * instead of this object's own. */
 void auth_expect_remembered_state(struct auth *a);
@@ -106,24 +116,28 @@ void auth_expect_remembered_state(struct auth *a);
 /*
  * Exchange what the user pasted (a code or the redirect URL) for tokens,
  * persist them, then use them. A pasted URL must carry the expected state;
- * error=access_denied is reported as such. 0, or -EACCES (refused, with the
- * reason also kept for the status), -EIO/-ETIMEDOUT (endpoint unreachable),
- * -EINVAL (not a code), -ENOLCK (the settings file cannot be locked, so
- * the code was not spent), -EROFS (tokens in use but not saved). With
- * InitiateOAuth = OFF: -EPERM.
+ * error=access_denied is reported as such. AUTH_OK, AUTH_OK_UNSAVED
+ * (tokens in use but not saved), AUTH_REFUSED (refused, or the state does
+ * not match; the reason is also kept for the status), AUTH_UNREACHABLE/
+ * AUTH_TIMEOUT (endpoint), AUTH_BAD_INPUT (not a code, not OAuth),
+ * AUTH_NO_LOCK (the settings file cannot be locked or has no room, so the
+ * code was not spent), AUTH_OFF (InitiateOAuth = OFF), AUTH_NOMEM.
  */
-int auth_exchange(struct auth *a, const char *pasted, char *err,
-		  size_t errlen) SSFS_WUR;
+enum auth_status auth_exchange(struct auth *a, const char *pasted, char *err,
+			       size_t errlen) SSFS_WUR;
 
 /*
  * Refresh now (`auth refresh`, a write to .auth/refresh): under the lock,
  * with the settings file's refresh token, or refresh_token when given.
- * Errors as auth_exchange: -ENOLCK when the settings file cannot be locked
- * or has no room (nothing was refreshed), -EROFS when the new pair is in
- * use but could not be saved.
+ * Outcomes as auth_exchange: AUTH_NO_LOCK when the settings file cannot be
+ * locked or has no room (nothing was refreshed; AUTH_TIMEOUT when another
+ * process held the lock too long), AUTH_OK_UNSAVED when the new pair is in
+ * use but could not be saved, AUTH_REFUSED (invalid_grant: the state
+ * becomes AUTH_STATE_REFRESH_FAILED, a new code recovers), and
+ * AUTH_BAD_SETTINGS for a settings file that cannot be used.
  */
-int auth_refresh_now(struct auth *a, const char *refresh_token, char *err,
-		     size_t errlen) SSFS_WUR;
+enum auth_status auth_refresh_now(struct auth *a, const char *refresh_token,
+				  char *err, size_t errlen) SSFS_WUR;
 
 /* When the access token expires (Unix ms), 0 when unknown or none. */
 int64_t auth_expires_at_ms(struct auth *a);

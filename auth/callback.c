@@ -1,3 +1,9 @@
+/*
+ * The loopback listener of the desktop OAuth flow (auth/callback.h): a
+ * libmicrohttpd server whose handler runs in MHD's own thread and hands
+ * the first matching redirect to callback_wait(), which one caller thread
+ * runs; callback_cancel() may come from a signal handler.
+ */
 #include "auth/callback.h"
 
 #include <arpa/inet.h>
@@ -20,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "config/values.h"
+#include "util/clock.h"
 #include "util/sbuf.h"
 
 #define CALLBACK_CONN_TIMEOUT_S 10
@@ -77,14 +84,6 @@ void callback_query_release(struct callback_query *q)
 	free(q->error);
 	free(q->expires_in);
 	memset(q, 0, sizeof(*q));
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the HTTP side (runs in libmicrohttpd's thread) ---- */
@@ -530,7 +529,7 @@ int callback_port(const struct callback *cb)
 
 int callback_wait(struct callback *cb, int timeout_ms, struct callback_query *q)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	int rc;
 
 	pthread_mutex_lock(&cb->lock);
@@ -550,7 +549,7 @@ int callback_wait(struct callback *cb, int timeout_ms, struct callback_query *q)
 			rc = 0;
 			break;
 		}
-		at = mono_ms();
+		at = clock_mono_ms();
 		if (timeout_ms >= 0 && at >= deadline) {
 			rc = -ETIMEDOUT;
 			break;

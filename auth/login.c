@@ -1,3 +1,9 @@
+/*
+ * The desktop OAuth flow (auth/login.h): the loopback listener, the URL
+ * for the user (and xdg-open), the wait for the browser, and the exchange
+ * of what it brings back. Runs on the thread that calls login_run (the
+ * subcommand's or the mount's main thread); login_cancel from a signal.
+ */
 #include "auth/login.h"
 
 #include <errno.h>
@@ -16,6 +22,7 @@
 #include "auth/auth.h"
 #include "auth/callback.h"
 #include "util/log.h"
+#include "util/secret.h"
 
 extern char **environ;
 
@@ -97,18 +104,35 @@ static char *as_query(const struct callback_query *q)
 	return s;
 }
 
-int login_run(struct auth *a, const char *callback_url, int timeout_s,
-	      bool open_browser, FILE *tell, char *err, size_t errlen)
+/* A failure of the login's own steps (the listener, the URL, the wait). */
+static enum auth_status step_status(int rc)
+{
+	switch (rc) {
+	case -ENOMEM:
+		return AUTH_NOMEM;
+	case -EINVAL:
+		return AUTH_BAD_INPUT;
+	case -ETIMEDOUT:
+		return AUTH_TIMEOUT;
+	default:
+		return AUTH_REFUSED; /* no credential came of it */
+	}
+}
+
+enum auth_status login_run(struct auth *a, const char *callback_url,
+			   int timeout_s, bool open_browser, FILE *tell,
+			   char *err, size_t errlen)
 {
 	struct callback_query q;
 	struct callback *cb = NULL;
 	char *url = NULL, *pasted = NULL;
+	enum auth_status st;
 	int rc;
 
 	memset(&q, 0, sizeof(q));
 	rc = callback_start(callback_url, auth_url_state(a), &cb, err, errlen);
 	if (rc)
-		return rc;
+		return step_status(rc);
 	rc = auth_authorize_url(a, &url);
 	if (rc) {
 		snprintf(err, errlen, "cannot build the authorization URL");
@@ -145,17 +169,13 @@ int login_run(struct auth *a, const char *callback_url, int timeout_s,
 	if (!pasted) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
-		goto out;
 	}
-	rc = auth_exchange(a, pasted, err, errlen);
 out:
 	running = NULL;
-	if (pasted) {
-		OPENSSL_cleanse(pasted, strlen(pasted));
-		free(pasted);
-	}
+	st = rc ? step_status(rc) : auth_exchange(a, pasted, err, errlen);
+	secret_free(pasted);
 	callback_query_release(&q);
 	callback_stop(cb);
 	free(url);
-	return rc;
+	return st;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "auth/status.h"
 #include "util/compat.h"
 
 /*
@@ -17,16 +18,20 @@
  * (which checks the state again and saves the tokens). Messages for the
  * user go to tell.
  *
- * 0, -ETIMEDOUT (nobody came back in time), -EINTR (cancelled), or the
- * errors of callback_start and auth_exchange, with a reason in err.
+ * The outcomes of auth_exchange, or, with a reason in err: AUTH_TIMEOUT
+ * (nobody came back in time), AUTH_REFUSED (cancelled, or the listener
+ * cannot start: the port is taken), AUTH_BAD_INPUT (a bad CallbackURL),
+ * AUTH_NOMEM.
  */
 
 struct auth;
 
-int login_run(struct auth *a, const char *callback_url, int timeout_s,
-	      bool open_browser, FILE *tell, char *err, size_t errlen) SSFS_WUR;
+enum auth_status login_run(struct auth *a, const char *callback_url,
+			   int timeout_s, bool open_browser, FILE *tell,
+			   char *err, size_t errlen) SSFS_WUR;
 
-/* Make a running login_run return -EINTR (async-signal-safe). */
+/* Make a running login_run return AUTH_REFUSED, "login cancelled"
+ * (async-signal-safe). */
 void login_cancel(void);
 
 #endif /* SSFS_AUTH_LOGIN_H */

@@ -1,3 +1,9 @@
+/*
+ * OAuth 2.0 on the wire (auth/oauth.h): the authorization URL, the `hash`,
+ * what a user pastes back, POST /token and its strict answer parser. No
+ * state: auth.c calls it from whichever thread refreshes or exchanges.
+ * Codes, tokens, bodies and answers are wiped before they are freed.
+ */
 #include "auth/oauth.h"
 
 #include <ctype.h>
@@ -16,17 +22,10 @@
 #include "auth/store.h"
 #include "http/http.h"
 #include "util/io.h"
+#include "util/secret.h"
 
 /* Codes and tokens are short opaque strings; anything longer is not one. */
 #define OAUTH_MAX_CODE 2048
-
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 int oauth_new_state(char out[OAUTH_STATE_LEN + 1])
 {
@@ -81,7 +80,7 @@ void oauth_hash(const char *secret, const char *value,
 
 void oauth_pasted_release(struct oauth_pasted *p)
 {
-	wipe_free(p->code);
+	secret_free(p->code);
 	free(p->state);
 	free(p->error);
 	memset(p, 0, sizeof(*p));
@@ -202,8 +201,8 @@ int oauth_parse_pasted(const char *text, struct oauth_pasted *p, char *err,
 out:
 	if (rc)
 		oauth_pasted_release(p);
-	wipe_free(query);
-	wipe_free(trimmed);
+	secret_free(query);
+	secret_free(trimmed);
 	return rc;
 }
 
@@ -345,9 +344,9 @@ static int token_request(struct http *h, const char *api_base,
 	rc = oauth_parse_token(answer, len, now_ms, t, err, errlen);
 out:
 	OPENSSL_cleanse(digest, sizeof(digest));
-	wipe_free(answer);
-	wipe_free(body);
-	wipe_free(val);
+	secret_free(answer);
+	secret_free(body);
+	secret_free(val);
 	free(id);
 	free(url);
 	return rc;

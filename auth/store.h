@@ -107,6 +107,8 @@ const char *store_location(const struct store *s);
  *             STORE_MAX_FILE_BYTES, or cannot be decrypted/authenticated
  *             (wrong OAuthClientSecret, truncated, garbled, tampered), or
  *             its decrypted content is not exactly the expected object;
+ *   -ELOOP    it is a symbolic link (never followed: see store_reserve);
+ *   -EACCES   it belongs to another uid (or cannot be read);
  *   -ENOMEM, or another -errno from reading it.
  * On failure err gets a message and *t is untouched. Does not take the
  * store lock: call it under store_lock() for a read-refresh-write.
@@ -118,13 +120,13 @@ int store_load(struct store *s, struct store_tokens *t, char *err,
  * Replace the file atomically with t, stored with saved_at_ms = now (t's own
  * saved_at_ms is ignored). Missing parent folders are created 0700; the file
  * is 0600; the salt and nonce are fresh on every save. An existing file
- * that does not load with this secret (store_load() -EBADMSG) is never
- * replaced: -EBADMSG. -EINVAL for a time outside 0..STORE_MAX_MS, -EFBIG
- * when the file would pass STORE_MAX_FILE_BYTES, else 0 or -errno. On any
- * failure the previous file is intact, no temporary file is left behind,
- * and err says why; the one exception is -EIO from the fsync of the folder
- * after the rename: the new file is in place, but may not survive a crash.
- * Does not take the store lock.
+ * that does not load with this secret (store_load() -EBADMSG), or cannot be
+ * read (a link, another uid's), is never replaced: store_load()'s error.
+ * -EINVAL for a time outside 0..STORE_MAX_MS, -EFBIG when the file would pass
+ * STORE_MAX_FILE_BYTES, else 0 or -errno. On any failure the previous file is
+ * intact, no temporary file is left behind, and err says why; the one exception
+ * is -EIO from the fsync of the folder after the rename: the new file is in
+ * place, but may not survive a crash. Does not take the store lock.
  */
 int store_save(struct store *s, const struct store_tokens *t, char *err,
 	       size_t errlen) SSFS_WUR;
@@ -141,16 +143,16 @@ int store_seal(const struct store *s, const void *payload, size_t n,
 	       struct sbuf *out) SSFS_WUR;
 
 /*
- * Serialise read-refresh-write between threads and processes: a mutex in
- * the store, then an exclusive fcntl(F_SETLK) write lock on "<path>.lock"
- * (created 0600 with its missing folders), tried every 20 ms. Both waits
- * share one deadline of timeout_ms (>= 0): -ETIMEDOUT with a message when it
- * passes; other -errno (with a message) when the lock file cannot be
- * opened or is refused (as for store_reserve()). memory:// uses only the
- * mutex. Not recursive: a thread must not
- * lock twice. POSIX record locks belong to the process, so use one store
- * object per settings file in a process (a second one would not exclude the
- * first, and its unlock would drop the first's lock).
+ * Serialise read-refresh-write between threads and processes: a lock
+ * between the threads in the store, then an exclusive fcntl(F_SETLK) write
+ * lock on "<path>.lock" (created 0600 with its missing folders), tried
+ * every 20 ms. Both waits share one deadline of timeout_ms (>= 0):
+ * -ETIMEDOUT with a message when it passes; other -errno (with a message)
+ * when the lock file cannot be opened or is refused (as for
+ * store_reserve()). memory:// uses only the threads' lock. Not recursive:
+ * a thread must not lock twice. POSIX record locks belong to the process, so
+ * use one store object per settings file in a process (a second one would not
+ * exclude the first, and its unlock would drop the first's lock).
  */
 int store_lock(struct store *s, int timeout_ms, char *err,
 	       size_t errlen) SSFS_WUR;
@@ -170,7 +172,9 @@ void store_unlock(struct store *s);
  * locked unless it is a regular file of the effective uid with one name:
  * -ELOOP for a symbolic link, -EMLINK for a file with hard links, -EACCES
  * for another uid's file, -EINVAL for anything else; the message names the
- * file and says to remove it. The settings file is not touched.
+ * file and says to remove it. The settings file is not touched. The
+ * settings file and "<path>.state" are read only as regular files of the
+ * effective uid (hard links allowed: reading through one does no harm).
  */
 int store_reserve(struct store *s, char *err, size_t errlen) SSFS_WUR;
 
@@ -184,13 +188,15 @@ int store_reserve(struct store *s, char *err, size_t errlen) SSFS_WUR;
  * store_get_state: 0 and a new string in *state (caller frees) when a state
  * issued less than max_age_s seconds ago is stored; -ENOENT when there is
  * none, it is older (or from the future), or the file is garbled; -ENOMEM;
- * other -errno when the file cannot be read. It is not deleted (a user may
- * paste the redirect URL twice).
+ * other -errno, with err naming the file, when it cannot be read or is
+ * refused (-ELOOP, -EACCES as for store_load). It is not deleted (a user
+ * may paste the redirect URL twice).
  * store_clear_state: forget it (no error when there is none).
  */
 int store_put_state(struct store *s, const char *state, char *err,
 		    size_t errlen) SSFS_WUR;
-int store_get_state(struct store *s, long max_age_s, char **state) SSFS_WUR;
+int store_get_state(struct store *s, long max_age_s, char **state, char *err,
+		    size_t errlen) SSFS_WUR;
 void store_clear_state(struct store *s);
 
 #endif /* SSFS_AUTH_STORE_H */

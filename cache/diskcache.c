@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "util/file.h"
 #include "util/io.h"
 #include "util/log.h"
 
@@ -27,8 +27,7 @@
 #define HDR_MAX 256
 /* "<id>.<variant>": at most 20 + 1 + DISKCACHE_VARIANT_MAX bytes. */
 #define NAME_LEN 64
-#define TMP_LEN (NAME_LEN + 48)
-#define TMP_TAG ".tmp."
+#define TMP_TAG FILE_TMP_TAG
 /* Read and hash in pieces that stay in the CPU cache between the two. */
 #define READ_CHUNK (1u << 20)
 
@@ -40,9 +39,6 @@ struct diskcache {
 	uint64_t entries; /* protected by lock */
 	int64_t last_ns;  /* protected by lock: the last LRU stamp given */
 };
-
-/* Numbers temporary files; shared by every handle of the process. */
-static atomic_uint tmp_seq;
 
 /* One entry file as found by scan(). */
 struct entry {
@@ -412,7 +408,7 @@ struct diskcache *diskcache_open(const char *dir, const char *ns,
 {
 	struct diskcache *d = NULL;
 	struct entry *list = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX], failed[PATH_MAX] = "";
 	size_t n = 0, i;
 	int rc, topfd = -1;
 
@@ -427,19 +423,13 @@ struct diskcache *diskcache_open(const char *dir, const char *ns,
 		io_say(err, errlen, "cache folder %s: name too long", dir);
 		goto out;
 	}
-	/* mkdir -p: each missing folder up to dir/<ns> is made 0700. */
-	for (i = 1; path[i]; i++) {
-		if (path[i] != '/' || path[i - 1] == '/')
-			continue;
-		path[i] = '\0';
-		rc = mkdir(path, 0700) && errno != EEXIST ? -errno : 0;
-		path[i] = '/';
-		if (rc) {
-			io_say(err, errlen,
-			       "cannot create cache folder %.*s: %s", (int)i,
-			       path, strerror(-rc));
-			goto out;
-		}
+	/* mkdir -p: each missing folder up to dir is made 0700 (dir itself
+	 * not a folder: open_folder says so below). */
+	rc = file_mkdirs(dir, failed, sizeof(failed));
+	if (rc && !(rc == -ENOTDIR && strcmp(failed, dir) == 0)) {
+		io_say(err, errlen, "cannot create cache folder %s: %s", failed,
+		       strerror(-rc));
+		goto out;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -588,12 +578,12 @@ int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 		  const struct diskcache_meta *meta, const char *data)
 {
 	unsigned char sha[EVP_MAX_MD_SIZE];
-	char name[NAME_LEN], tmp[TMP_LEN], hdr[HDR_MAX], hex[2 * SHA_LEN + 1];
+	char name[NAME_LEN], hdr[HDR_MAX], hex[2 * SHA_LEN + 1];
+	struct file_tmp tmp;
 	uint64_t total, old = 0;
 	struct stat st;
 	bool had_old;
-	int tries = 0;
-	int rc, fd = -1, hdrlen;
+	int rc, hdrlen;
 
 	rc = entry_name(name, id, variant);
 	if (rc)
@@ -609,25 +599,17 @@ int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 	if (d->max_bytes && total > d->max_bytes)
 		return -EFBIG;
 
-	/* Unique among handles of this process; a left-over of a dead
-	 * process that had our pid is stepped over. */
-	do {
-		snprintf(tmp, sizeof(tmp), "%s" TMP_TAG "%ld.%u", name,
-			 (long)getpid(), atomic_fetch_add(&tmp_seq, 1u));
-		fd = openat(
-		    d->dirfd, tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	} while (fd < 0 && errno == EEXIST && ++tries < 8);
-	if (fd < 0)
-		return -errno;
-	rc = io_write_all(fd, hdr, (size_t)hdrlen);
+	/* No fsync: a cache entry lost in a crash is fetched again. */
+	rc = file_tmp_open(&tmp, d->dirfd, name, 0600);
+	if (rc)
+		return rc;
+	rc = io_write_all(tmp.fd, hdr, (size_t)hdrlen);
 	if (!rc)
-		rc = io_write_all(fd, data, (size_t)meta->size);
+		rc = io_write_all(tmp.fd, data, (size_t)meta->size);
 	if (!rc)
-		rc = touch(d, fd);
-	/* close() is where NFS and quotas report a failed write. */
-	if (close(fd) && !rc)
-		rc = -errno;
+		rc = touch(d, tmp.fd);
+	if (!rc)
+		rc = file_tmp_close(&tmp, false);
 	if (rc)
 		goto out;
 
@@ -635,8 +617,8 @@ int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 	had_old = !fstatat(d->dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
 	if (had_old)
 		old = (uint64_t)st.st_size;
-	if (renameat(d->dirfd, tmp, d->dirfd, name)) {
-		rc = -errno;
+	rc = file_tmp_commit(&tmp, name);
+	if (rc) {
 		pthread_mutex_unlock(&d->lock);
 		goto out;
 	}
@@ -650,7 +632,7 @@ int diskcache_put(struct diskcache *d, int64_t id, const char *variant,
 	pthread_mutex_unlock(&d->lock);
 	return 0;
 out:
-	unlinkat(d->dirfd, tmp, 0);
+	file_tmp_discard(&tmp);
 	return rc;
 }
 

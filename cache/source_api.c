@@ -5,9 +5,8 @@
  */
 #include "cache/source.h"
 
-#include <time.h>
-
 #include "api/api.h"
+#include "util/clock.h"
 
 static int list_sheets(void *ctx, enum http_priority prio,
 		       struct model_sheet_list *out, struct http_result *res)
@@ -69,24 +68,16 @@ static int window_count(void *ctx)
 	return http_window_count(s->http);
 }
 
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double mono_s(void *ctx)
 {
 	(void)ctx;
-	return clock_s(CLOCK_MONOTONIC);
+	return clock_mono_s();
 }
 
 static double wall_s(void *ctx)
 {
 	(void)ctx;
-	return clock_s(CLOCK_REALTIME);
+	return clock_wall_s();
 }
 
 static const struct cache_source_ops api_ops = {

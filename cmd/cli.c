@@ -24,6 +24,7 @@
 #include "http/http.h"
 #include "util/log.h"
 #include "util/sbuf.h"
+#include "util/secret.h"
 
 /*
  * Our request budget in any 61 s (http/window.c): Smartsheet allows 300
@@ -320,25 +321,11 @@ static void print_expiry(struct auth *a)
 	printf("authorized; the access token expires %s\n", when);
 }
 
-/* Exit status for an auth_* failure. */
-static int auth_failure(int rc, const char *err)
+/* Say why an auth_* step failed; its exit status. */
+static int auth_failure(enum auth_status st, const char *err)
 {
 	fprintf(stderr, "smartsheetfs: %s\n", err);
-	switch (rc) {
-	case -EBADMSG:
-	case -EPERM:
-	case -EROFS:
-		return EXIT_CONFIG;
-	case -ENOLCK:
-		return EXIT_CONFIG;
-	case -EIO:
-	case -ETIMEDOUT:
-		return EXIT_UNREACHABLE;
-	case -EINVAL:
-		return EXIT_USAGE;
-	default:
-		return EXIT_AUTH;
-	}
+	return auth_status_to_exit(st);
 }
 
 static int show_tokens(struct auth *a)
@@ -365,25 +352,24 @@ static int cmd_login(struct session *s, const struct cfg *cfg,
 {
 	struct sigaction sa, old_int, old_term;
 	char err[CLI_ERR] = "";
-	int rc;
+	enum auth_status st;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_interrupt;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	rc = login_run(s->auth, cfg->callback_url, (int)aa->timeout_s,
+	st = login_run(s->auth, cfg->callback_url, (int)aa->timeout_s,
 		       !aa->no_browser, stdout, err, sizeof(err));
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (rc && rc != -EROFS)
-		return rc == -ETIMEDOUT
-			   ? (fprintf(stderr, "smartsheetfs: %s\n", err),
-			      EXIT_AUTH)
-			   : auth_failure(rc, err);
+	/* A login that timed out got no credential, whichever wait it was. */
+	if (st != AUTH_OK && st != AUTH_OK_UNSAVED)
+		return auth_failure(st == AUTH_TIMEOUT ? AUTH_REFUSED : st,
+				    err);
 	print_expiry(s->auth);
-	if (rc == -EROFS)
-		return auth_failure(rc, err);
+	if (st == AUTH_OK_UNSAVED)
+		return auth_failure(st, err);
 	return EXIT_OK;
 }
 
@@ -392,20 +378,22 @@ static int cmd_status(struct session *s, const struct cfg *cfg)
 	struct sbuf sb = SBUF_INIT(1 << 16);
 	char err[CLI_ERR] = "";
 	char *user = NULL;
-	int rc, src;
+	enum auth_status st;
+	int rc;
 
 	printf("scheme: %s%s\napi: %s\n", auth_scheme_name(s->auth),
 	       cfg->token_from_env ? " (from SMARTSHEET_ACCESS_TOKEN)" : "",
 	       cfg->base_url);
-	src = auth_start(s->auth, err, sizeof(err));
-	if (src == -EBADMSG)
-		return auth_failure(src, err);
+	st = auth_start(s->auth, err, sizeof(err));
+	if (st == AUTH_BAD_SETTINGS)
+		return auth_failure(st, err);
 	/* auth_start does not log its reason: this is the one line. */
-	if (src)
+	if (st != AUTH_OK)
 		fprintf(stderr, "smartsheetfs: %s\n", err);
-	rc = src && src != -EIO && src != -ETIMEDOUT
-		 ? EXIT_AUTH
-		 : cli_preflight(s->api, &user, NULL, true);
+	/* Unreachable: the tokens held may still work. */
+	rc = st == AUTH_OK || auth_status_to_exit(st) == EXIT_UNREACHABLE
+		 ? cli_preflight(s->api, &user, NULL, true)
+		 : EXIT_AUTH;
 	if (rc == EXIT_OK)
 		printf("state: authorized\nuser: %s\n", user ? user : "");
 	else if (rc == EXIT_UNREACHABLE)
@@ -428,7 +416,8 @@ static int run_auth(struct session *s, const struct cfg *cfg,
 {
 	char err[CLI_ERR] = "";
 	char *url = NULL, *code = NULL;
-	int rc;
+	enum auth_status st;
+	int rc = EXIT_OK;
 
 	if (strcmp(aa->cmd, "status") == 0)
 		return cmd_status(s, cfg);
@@ -440,9 +429,9 @@ static int run_auth(struct session *s, const struct cfg *cfg,
 		return EXIT_CONFIG;
 	}
 	if (strcmp(aa->cmd, "url") == 0) {
-		rc = auth_remember_state(s->auth, err, sizeof(err));
-		if (rc)
-			return auth_failure(rc, err);
+		st = auth_remember_state(s->auth, err, sizeof(err));
+		if (st != AUTH_OK)
+			return auth_failure(st, err);
 		if (auth_authorize_url(s->auth, &url))
 			return EXIT_MOUNT;
 		printf("%s\n", url);
@@ -459,19 +448,18 @@ static int run_auth(struct session *s, const struct cfg *cfg,
 		if (!code)
 			return auth_usage();
 		auth_expect_remembered_state(s->auth);
-		rc = auth_exchange(s->auth, code, err, sizeof(err));
-		OPENSSL_cleanse(code, strlen(code));
-		free(code);
-		if (rc && rc != -EROFS)
-			return auth_failure(rc, err);
+		st = auth_exchange(s->auth, code, err, sizeof(err));
+		secret_free(code);
+		if (st != AUTH_OK && st != AUTH_OK_UNSAVED)
+			return auth_failure(st, err);
 		print_expiry(s->auth);
-		if (rc)
-			return auth_failure(rc, err);
+		if (st != AUTH_OK)
+			return auth_failure(st, err);
 	} else if (strcmp(aa->cmd, "refresh") == 0) {
-		rc = auth_refresh_now(s->auth, aa->refresh_token, err,
+		st = auth_refresh_now(s->auth, aa->refresh_token, err,
 				      sizeof(err));
-		if (rc)
-			return auth_failure(rc, err);
+		if (st != AUTH_OK)
+			return auth_failure(st, err);
 		print_expiry(s->auth);
 	} else {
 		return auth_usage();
@@ -518,9 +506,6 @@ out_curl:
 out_cfg:
 	cfg_release(&cfg);
 out_args:
-	if (aa.refresh_token) {
-		OPENSSL_cleanse(aa.refresh_token, strlen(aa.refresh_token));
-		free(aa.refresh_token);
-	}
+	secret_free(aa.refresh_token);
 	return rc;
 }

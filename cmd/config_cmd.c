@@ -20,109 +20,37 @@
 #include "util/file.h"
 #include "util/io.h"
 #include "util/sbuf.h"
+#include "util/secret.h"
 
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
-/* mkdir -p with mode 0700 for the folders it creates. */
-static int make_dirs(const char *dir)
-{
-	char *d = strdup(dir), *p;
-	char c;
-	int rc = 0;
-
-	if (!d)
-		return -ENOMEM;
-	for (p = d + 1;; p++) {
-		if (*p != '/' && *p)
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(d);
-	return rc;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return fsync(fd) ? -errno : 0;
-}
-
-/* Create path 0600, refusing to replace a file unless force (then write a
- * temporary file beside it and rename it over). */
+/* Create path 0600, refusing to replace a file unless force (then through
+ * a temporary file beside it, renamed over it). */
 static int save(const char *path, const struct sbuf *ini, bool force)
 {
-	char *tmp = NULL, *dir = file_dirname(path);
-	int fd = -1, dfd, rc;
+	char *dir = file_dirname(path);
+	int fd = -1, rc;
 
 	if (!dir)
 		return -ENOMEM;
-	rc = make_dirs(dir);
+	rc = file_mkdirs(dir, NULL, 0);
 	if (rc)
 		goto out;
-	if (!force) {
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			rc = -errno;
-			goto out;
-		}
-		rc = fchmod(fd, 0600) ? -errno
-				      : write_all(fd, ini->buf, ini->len);
-		if (close(fd) && !rc)
-			rc = -errno;
-		if (rc)
-			unlink(path);
+	if (force) {
+		rc = file_write_atomic(path, ini->buf, ini->len, 0600, NULL, 0);
 		goto out;
 	}
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-		goto out;
-	}
-	fd = mkstemp(tmp); /* mode 0600 */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
-	rc = fchmod(fd, 0600) ? -errno : write_all(fd, ini->buf, ini->len);
+	rc = fchmod(fd, 0600) ? -errno : io_write_all(fd, ini->buf, ini->len);
+	if (!rc && fsync(fd))
+		rc = -errno;
 	if (close(fd) && !rc)
 		rc = -errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	if (rc)
+		unlink(path);
 out:
-	free(tmp);
 	free(dir);
 	return rc;
 }
@@ -249,7 +177,7 @@ out:
 	if (ini.alloc)
 		OPENSSL_cleanse(ini.buf, ini.alloc);
 	sbuf_release(&ini);
-	wipe_free(conn);
+	secret_free(conn);
 	free(path);
 	return rc;
 }

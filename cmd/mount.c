@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "auth/login.h"
+#include "auth/status.h"
 #include "cache/cache.h"
 #include "cache/diskcache.h"
 #include "cache/prefetch.h"
@@ -60,29 +61,32 @@ static int mount_credential(struct session *s, const struct cfg *cfg,
 			    struct http_result *pre)
 {
 	char err[512] = "";
+	enum auth_status st;
 	int rc;
 
 	memset(pre, 0, sizeof(*pre));
-	rc = auth_start(s->auth, err, sizeof(err));
-	if (rc == -EACCES && want_desktop_login(cfg, s->auth)) {
-		rc = login_run(s->auth, cfg->callback_url, 180, true, stderr,
+	st = auth_start(s->auth, err, sizeof(err));
+	if (st == AUTH_REFUSED && want_desktop_login(cfg, s->auth)) {
+		st = login_run(s->auth, cfg->callback_url, 180, true, stderr,
 			       err, sizeof(err));
-		if (rc == -EROFS) {
+		if (st == AUTH_OK_UNSAVED) {
 			/* In use, not saved: mount, but say so. */
 			fprintf(stderr, "smartsheetfs: warning: %s\n", err);
-			rc = 0;
+			st = AUTH_OK;
 		}
-		if (rc && rc != -EIO && rc != -ETIMEDOUT)
-			rc = -EACCES;
+		if (st != AUTH_OK &&
+		    auth_status_to_exit(st) != EXIT_UNREACHABLE)
+			st = AUTH_REFUSED;
 	}
-	if (rc == -EACCES) {
+	if (st == AUTH_REFUSED) {
 		fprintf(stderr,
 			"smartsheetfs: %s; mounting without access to the "
 			"sheets: see %s/.auth/status\n",
 			err, mountpoint);
 		return EXIT_OK;
 	}
-	if (rc == -EIO || rc == -ETIMEDOUT) {
+	rc = auth_status_to_exit(st);
+	if (rc == EXIT_UNREACHABLE) {
 		fprintf(stderr, "smartsheetfs: warning: %s; mounting offline\n",
 			err);
 		snprintf(pre->message, sizeof(pre->message), "%.*s",
@@ -90,6 +94,7 @@ static int mount_credential(struct session *s, const struct cfg *cfg,
 		return EXIT_UNREACHABLE;
 	}
 	if (rc) {
+		/* Whatever else went wrong, the mount stops on it. */
 		fprintf(stderr, "smartsheetfs: %s\n", err);
 		return EXIT_CONFIG;
 	}

@@ -25,6 +25,7 @@
 #include "util/file.h"
 #include "util/io.h"
 #include "util/sbuf.h"
+#include "util/secret.h"
 
 #define CFG_IMPORT_MAX_ITEMS 40
 
@@ -45,18 +46,9 @@ static void import_release(struct import *im)
 {
 	size_t i;
 
-	for (i = 0; i < im->n; i++) {
-		OPENSSL_cleanse(im->items[i].value, strlen(im->items[i].value));
-		free(im->items[i].value);
-	}
+	for (i = 0; i < im->n; i++)
+		secret_free(im->items[i].value);
 	im->n = 0;
-}
-
-static void wipe_free(char *s)
-{
-	if (s)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
 }
 
 static const char *skip_blank(const char *p)
@@ -259,7 +251,7 @@ static int parse_conn(struct import *im, const char *s, char *err,
 			}
 			p = skip_blank(p);
 			if (*p && *p != ';') {
-				wipe_free(quoted);
+				secret_free(quoted);
 				io_say(err, errlen,
 				       "item %zu: text after a closing quote",
 				       im->n + 1);
@@ -267,7 +259,7 @@ static int parse_conn(struct import *im, const char *s, char *err,
 			}
 			rc = add_item(im, name, (size_t)(name_end - name),
 				      quoted, qlen, err, errlen);
-			wipe_free(quoted);
+			secret_free(quoted);
 			quoted = NULL;
 		} else {
 			v = p;

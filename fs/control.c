@@ -9,16 +9,17 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <fuse.h>
 
 #include "auth/auth.h"
+#include "auth/status.h"
 #include "cache/cache.h"
 #include "cache/prefetch.h"
 #include "fs/ops.h"
 #include "util/log.h"
+#include "util/clock.h"
 #include "util/compat.h"
 #include "util/sbuf.h"
 
@@ -96,6 +97,7 @@ int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 	const char *name =
 	    h->kind == NODE_AUTH_VERIFIER ? AUTH_VERIFIER : AUTH_REFRESH;
 	char err[512] = "";
+	enum auth_status st;
 	int rc;
 
 	if (size > AUTH_WRITE_MAX)
@@ -105,14 +107,15 @@ int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 	if (rc)
 		return rc;
 	if (h->kind == NODE_AUTH_VERIFIER)
-		rc = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
+		st = auth_exchange(x->auth, h->in.buf, err, sizeof(err));
 	else
-		rc = auth_refresh_now(x->auth, NULL, err, sizeof(err));
-	/* auth_* leave err to us: this is its one log line (-EROFS too:
-	 * tokens in use but not saved). */
-	if (rc)
+		st = auth_refresh_now(x->auth, NULL, err, sizeof(err));
+	/* auth_* leave err to us: this is its one log line (AUTH_OK_UNSAVED
+	 * too: tokens in use but not saved). */
+	if (st != AUTH_OK)
 		log_err("%s: %s", name, err);
-	if (rc == 0 || rc == -EROFS) {
+	rc = auth_status_to_errno(st);
+	if (rc == 0) {
 		/* New credential: what was cached under the old one (or
 		 * refused without one) is stale, and the user may differ. */
 		cache_drop_all(x->cache);
@@ -122,11 +125,7 @@ int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 		return (int)size;
 	}
 	sbuf_reset(&h->in);
-	if (rc == -ENOLCK)
-		return -EIO; /* our settings file: the status says which */
-	if (rc == -EIO || rc == -ETIMEDOUT || rc == -ENOMEM || rc == -EPERM)
-		return rc;
-	return -EACCES;
+	return rc;
 }
 
 /*
@@ -142,14 +141,6 @@ static struct snapshot {
 	size_t len;
 	double at; /* monotonic seconds */
 } snaps[2];   /* status, url */
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int render(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb)
 {
@@ -174,7 +165,7 @@ int control_size(struct fsops_ctx *x, enum node_kind k, int64_t *size)
 	free(sn->text);
 	sn->text = text;
 	sn->len = len;
-	sn->at = mono_s();
+	sn->at = clock_mono_s();
 	pthread_mutex_unlock(&snap_lock);
 	*size = (int64_t)len;
 	return 0;
@@ -186,7 +177,7 @@ int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb)
 	int rc = 1;
 
 	pthread_mutex_lock(&snap_lock);
-	if (sn->text && mono_s() - sn->at < SNAPSHOT_MAX_AGE_S)
+	if (sn->text && clock_mono_s() - sn->at < SNAPSHOT_MAX_AGE_S)
 		rc = sbuf_add(sb, sn->text, sn->len);
 	pthread_mutex_unlock(&snap_lock);
 	return rc == 1 ? render(x, k, sb) : rc;

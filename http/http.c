@@ -19,6 +19,7 @@
 #include "http/errors.h"
 #include "http/transport_i.h"
 #include "http/window.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
@@ -123,8 +124,8 @@ static int rate_wait(struct http *h, enum http_priority p, bool slot)
 			rc = -ECANCELED;
 			break;
 		}
-		wait = slot ? http_window_take(&h->window, p, http_now_ms())
-			    : http_window_room(&h->window, p, http_now_ms());
+		wait = slot ? http_window_take(&h->window, p, clock_mono_ms())
+			    : http_window_room(&h->window, p, clock_mono_ms());
 		if (!wait)
 			break;
 		/* No background pace: wait for one to be set (or cancel). */
@@ -153,7 +154,7 @@ int http_wait_room(struct http *h, enum http_priority p)
 static void rate_hold(struct http *h)
 {
 	pthread_mutex_lock(&h->lock);
-	http_window_hold(&h->window, http_now_ms() + HTTP_HOLD_AFTER_429_MS);
+	http_window_hold(&h->window, clock_mono_ms() + HTTP_HOLD_AFTER_429_MS);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -178,7 +179,7 @@ int http_window_count(struct http *h)
 	int n;
 
 	pthread_mutex_lock(&h->lock);
-	n = h->window.limit ? http_window_used(&h->window, http_now_ms()) : -1;
+	n = h->window.limit ? http_window_used(&h->window, clock_mono_ms()) : -1;
 	pthread_mutex_unlock(&h->lock);
 	return n;
 }
@@ -267,7 +268,7 @@ int http_perform(struct http *h, const struct http_request *req,
 {
 	struct http_result local = {0};
 	struct http_result *r = res ? res : &local;
-	int64_t start = http_now_ms();
+	int64_t start = clock_mono_ms();
 	int attempt, timeouts = 0, rc;
 	bool final = false;
 	CURL *curl;
@@ -313,7 +314,7 @@ int http_perform(struct http *h, const struct http_request *req,
 		}
 		wait = (long)(h->backoff_scale *
 			      (double)http_backoff_ms(attempt, rnd_unit()));
-		if (http_now_ms() - start + wait > h->budget_ms)
+		if (clock_mono_ms() - start + wait > h->budget_ms)
 			break;
 		log_retry(req, wait, attempt + 1, r);
 		sleep_ms(wait);

@@ -18,7 +18,9 @@
 
 #include "http/errors.h"
 #include "http/window.h"
+#include "util/clock.h"
 #include "util/log.h"
+#include "util/secret.h"
 #include "util/sbuf.h"
 
 #define HTTP_DEFAULT_MAX_BODY_BYTES ((size_t)64 << 20)
@@ -293,7 +295,7 @@ int http_transport_attempt(struct http_transport *t, CURL *curl,
 	};
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
-	int64_t t0 = http_now_ms();
+	int64_t t0 = clock_mono_ms();
 	CURLcode cc;
 	long status = 0;
 	int rc;
@@ -346,18 +348,11 @@ int http_transport_attempt(struct http_transport *t, CURL *curl,
 	if (t->trace)
 		log_debug("http: %s %s -> %ld (curl %d) in %lld ms",
 			  http_method_name(req->method), req->url, status,
-			  (int)cc, (long long)(http_now_ms() - t0));
+			  (int)cc, (long long)(clock_mono_ms() - t0));
 out:
 	headers_free(headers);
 	sbuf_release(&x.err);
 	return rc;
-}
-
-static void free_secret(char *s)
-{
-	if (s)
-		OPENSSL_cleanse(s, strlen(s));
-	free(s);
 }
 
 static int dup_opt(char **dst, const char *s)
@@ -402,7 +397,7 @@ int http_transport_init(struct http_transport *t, const struct http_opts *opts)
 
 void http_transport_release(struct http_transport *t)
 {
-	free_secret(t->proxy_password);
+	secret_free(t->proxy_password);
 	free(t->proxy_user);
 	free(t->proxy);
 	free(t->ca_file);

@@ -152,11 +152,3 @@ int http_window_used(struct http_window *w, int64_t now)
 		expire(w, now);
 	return w->count;
 }
-
-int64_t http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

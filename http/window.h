@@ -11,7 +11,7 @@
  * priorities of enum http_priority sharing it (http/window.c says how).
  * Plain data under the caller's lock: struct http keeps one under its
  * mutex; the unit tests drive one with a fake clock. Times are milliseconds
- * on http_now_ms()'s clock.
+ * on clock_mono_ms()'s clock (util/clock.h).
  */
 
 /*
@@ -54,7 +54,5 @@ void http_window_hold(struct http_window *w, int64_t until_ms);
 /* The requests inside the window at now_ms. */
 int http_window_used(struct http_window *w, int64_t now_ms);
 
-/* CLOCK_MONOTONIC in milliseconds: the clock of the window's times. */
-int64_t http_now_ms(void);
 
 #endif /* SSFS_HTTP_WINDOW_H */

@@ -1,3 +1,9 @@
+/*
+ * The bump allocator one sheet's model lives in (util/arena.h): chunks of
+ * 256 KiB, strings packed without alignment, everything freed at once by
+ * arena_free(). Not thread-safe: an arena belongs to the one thread that
+ * builds its sheet, then is only read.
+ */
 #include "util/arena.h"
 
 #include <stdalign.h>

@@ -1,3 +1,8 @@
+/*
+ * Small byte-level helpers the layers share (util/io.h): write(2) all of a
+ * buffer, hex, and a one-line message into a caller's buffer. No state:
+ * any thread.
+ */
 #include "util/io.h"
 
 #include <errno.h>

@@ -1,3 +1,9 @@
+/*
+ * Logging (util/log.h): stderr with a "smartsheetfs: <level>: " prefix until
+ * log_use_syslog(), then syslog. Level and destination are atomics and each
+ * message is one write, so every thread may log at once. The only place
+ * that writes to stderr or syslog.
+ */
 #include "util/log.h"
 
 #include <stdio.h>

@@ -1,3 +1,9 @@
+/*
+ * The growable byte buffer (util/sbuf.h): git strbuf's invariants (buf is
+ * never NULL, always NUL-terminated) and curl dynbuf's cap (-EFBIG past
+ * max, and any failure releases it). Not locked: an sbuf belongs to one
+ * thread at a time.
+ */
 #include "util/sbuf.h"
 
 #include <errno.h>

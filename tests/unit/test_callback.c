@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "tests/unit/testlib.h"
+#include "util/clock.h"
 #include "util/compat.h"
 #include "util/sbuf.h"
 
@@ -26,14 +27,6 @@ struct page {
 	struct sbuf body;
 	struct sbuf headers;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static size_t on_data(char *p, size_t sz, size_t n, void *sb)
 {
@@ -418,9 +411,9 @@ static void test_callback_timeout(void)
 
 	if (!cb)
 		return;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	CHECK_INT(callback_wait(cb, 200, &q), -ETIMEDOUT);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	if (dt < 150 || dt > 2000)
 		fprintf(stderr, "  waited %" PRId64 " ms\n", dt);
 	CHECK(dt >= 150 && dt <= 2000);
@@ -444,10 +437,10 @@ static void test_callback_cancel(void)
 
 	if (!cb)
 		return;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	CHECK_INT(pthread_create(&t, NULL, cancel_later, cb), 0);
 	CHECK_INT(callback_wait(cb, 5000, &q), -EINTR);
-	dt = mono_ms() - t0;
+	dt = clock_mono_ms() - t0;
 	pthread_join(t, NULL);
 	CHECK(dt >= 90 && dt < 1000);
 	/* Sticky: the next wait ends at once too. */

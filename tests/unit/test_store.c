@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,6 +20,7 @@
 #include <openssl/kdf.h>
 
 #include "tests/unit/testlib.h"
+#include "util/clock.h"
 #include "util/sbuf.h"
 
 #define SECRET "client-secret-A"
@@ -40,12 +40,7 @@ static char *tpath(char *buf, const char *name)
 /* A fresh empty folder tmpdir/name; returns the path of "name/file". */
 static char *fresh_dir(char *buf, const char *name, const char *file)
 {
-	char dir[PATHLEN / 2];
-
-	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
-	CHECK_INT(mkdir(dir, 0700), 0);
-	snprintf(buf, PATHLEN, "%s/%s", dir, file);
-	return buf;
+	return t_fresh_dir(buf, PATHLEN, tmpdir, name, file);
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -108,14 +103,6 @@ static void sample(struct store_tokens *t)
 	t->scope = strdup("READ_SHEETS WRITE_SHEETS");
 	t->api_base = strdup("https://api.smartsheet.com/2.0");
 	t->saved_at_ms = 42; /* ignored by store_save */
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Saves sample() to path with SECRET. */
@@ -404,7 +391,7 @@ static void test_store_round_trip(void)
 	struct stat st;
 	char *a, *b, *pt;
 	size_t alen, blen;
-	int64_t before = now_ms(), after;
+	int64_t before = clock_wall_ms(), after;
 
 	fresh_dir(path, "rt", "OAuthSettings.txt");
 	s = store_open(path, SECRET);
@@ -417,7 +404,7 @@ static void test_store_round_trip(void)
 	memset(&out, 0, sizeof(out));
 	CHECK_INT(store_save(s, &in, err, sizeof(err)), 0);
 	CHECK_INT(store_load(s, &out, err, sizeof(err)), 0);
-	after = now_ms();
+	after = clock_wall_ms();
 	CHECK_STR(out.access_token, ACCESS);
 	CHECK_STR(out.refresh_token, REFRESH);
 	CHECK_INT(out.expires_at_ms, 4102444800123LL);
@@ -962,14 +949,14 @@ static void test_store_memory(void)
 	CHECK_INT(store_lock(s, 100, err, sizeof(err)), 0);
 	store_unlock(s);
 
-	CHECK_INT(store_get_state(s, 600, &st), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &st, NULL, 0), -ENOENT);
 	CHECK_INT(store_put_state(s, "abc123", err, sizeof(err)), 0);
-	CHECK_INT(store_get_state(s, 600, &st), 0);
+	CHECK_INT(store_get_state(s, 600, &st, NULL, 0), 0);
 	CHECK_STR(st, "abc123");
 	free(st);
-	CHECK_INT(store_get_state(s, 0, &st), -ENOENT);
+	CHECK_INT(store_get_state(s, 0, &st, NULL, 0), -ENOENT);
 	store_clear_state(s);
-	CHECK_INT(store_get_state(s, 600, &st), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &st, NULL, 0), -ENOENT);
 	CHECK_INT(store_put_state(s, "again", err, sizeof(err)), 0);
 	store_close(s); /* frees the state */
 	store_close(u);
@@ -1003,7 +990,7 @@ static void test_store_tokens_copy_release(void)
 static void test_store_lock_processes(void)
 {
 	char path[PATHLEN], lock[PATHLEN + 8], err[512] = "";
-	struct timespec t0, t1;
+	int64_t t0;
 	struct store *s;
 	struct stat st;
 	int fds[2], status = -1;
@@ -1034,11 +1021,9 @@ static void test_store_lock_processes(void)
 	CHECK_INT(store_lock(s, 50, err, sizeof(err)), -ETIMEDOUT);
 	CHECK(strstr(err, "timed out") != NULL);
 	CHECK(strstr(err, path) != NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = clock_mono_ms();
 	CHECK_INT(store_lock(s, 2000, err, sizeof(err)), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	waited_ms = (long)(clock_mono_ms() - t0);
 	CHECK(waited_ms < 1900);
 	/* We hold it now: the child has let go and exited cleanly. */
 	CHECK_INT(waitpid(pid, &status, 0), pid);
@@ -1150,50 +1135,50 @@ static void test_store_state(void)
 	fresh_dir(path, "state", "OAuthSettings.txt");
 	snprintf(spath, sizeof(spath), "%s.state", path);
 	s = store_open(path, SECRET);
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 	CHECK_INT(store_put_state(s, "0123456789abcdef0123456789abcdef", err,
 				  sizeof(err)),
 		  0);
 	CHECK_INT(stat(spath, &st), 0);
 	CHECK_INT(st.st_mode & 07777, 0600);
-	CHECK_INT(store_get_state(s, 600, &got), 0);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), 0);
 	CHECK_STR(got, "0123456789abcdef0123456789abcdef");
 	free(got);
 	got = NULL;
 	/* Not consumed: the same URL may be pasted twice. */
-	CHECK_INT(store_get_state(s, 600, &got), 0);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), 0);
 	free(got);
 	got = NULL;
-	CHECK_INT(store_get_state(s, 0, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 0, &got, NULL, 0), -ENOENT);
 	CHECK(got == NULL);
 
 	/* Issued 11 minutes ago: too old for 10 minutes, fine for 20. */
 	snprintf(text, sizeof(text), "oldstate %lld\n",
 		 (long long)time(NULL) - 660);
 	write_all(spath, text, strlen(text));
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
-	CHECK_INT(store_get_state(s, 1200, &got), 0);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
+	CHECK_INT(store_get_state(s, 1200, &got, NULL, 0), 0);
 	CHECK_STR(got, "oldstate");
 	free(got);
 	got = NULL;
 	/* From the future, or garbled: none. */
 	snprintf(text, sizeof(text), "x %lld\n", (long long)time(NULL) + 3600);
 	write_all(spath, text, strlen(text));
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 	write_all(spath, "garbage\n", 8);
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 	write_all(spath, "x 12abc\n", 8);
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 	snprintf(text, sizeof(text), "x -9223372036854775807\n");
 	write_all(spath, text, strlen(text));
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 	write_all(spath, "x 99999999999999999999\n", 23);
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 
 	CHECK_INT(store_put_state(s, "again", err, sizeof(err)), 0);
 	store_clear_state(s);
 	CHECK_INT(stat(spath, &st), -1);
-	CHECK_INT(store_get_state(s, 600, &got), -ENOENT);
+	CHECK_INT(store_get_state(s, 600, &got, NULL, 0), -ENOENT);
 	store_clear_state(s); /* nothing to clear: fine */
 
 	CHECK_INT(store_put_state(s, "", err, sizeof(err)), -EINVAL);
@@ -1201,15 +1186,6 @@ static void test_store_state(void)
 	CHECK_INT(store_put_state(s, "a\n", err, sizeof(err)), -EINVAL);
 	CHECK(got == NULL);
 	store_close(s);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 /* A temporary file a killed writer left behind is swept by the next save
@@ -1423,15 +1399,93 @@ static void test_store_refuses_foreign_beside(void)
 	free(before);
 }
 
+/* store_load() (state: store_get_state()) refuses path: want, nothing
+ * read, and one line that names it and says why. */
+static void expect_read_refused(struct store *s, bool state, const char *path,
+				int want, const char *why)
+{
+	struct store_tokens t;
+	char err[512] = "", *got = NULL;
+
+	memset(&t, 0, sizeof(t));
+	if (state)
+		CHECK_INT(store_get_state(s, 600, &got, err, sizeof(err)),
+			  want);
+	else
+		CHECK_INT(store_load(s, &t, err, sizeof(err)), want);
+	CHECK(t.access_token == NULL && got == NULL);
+	if (!strstr(err, path) || !strstr(err, why) || strchr(err, '\n')) {
+		fprintf(stderr, "message \"%s\" lacks \"%s\"\n", err, why);
+		CHECK(0);
+	}
+	store_tokens_release(&t);
+	free(got);
+}
+
+/*
+ * The settings file and the `auth url` state file are read only when they
+ * are regular files of the effective uid, opened without following a
+ * link: whoever can write the folder could otherwise point them at a file
+ * of their choosing (to make us adopt their tokens or state) or have a save
+ * silently replace a user's link. Refused with a message naming the file;
+ * what the link points to is neither read nor replaced.
+ */
+static void test_store_refuses_links_and_foreign_files(void)
+{
+	char path[PATHLEN], spath[PATHLEN + 8], real[PATHLEN], err[512];
+	char text[128];
+	struct store_tokens t;
+	struct store *s;
+	struct stat st;
+	size_t blen;
+	char *before;
+
+	/* A symbolic link to a good settings file, and to a state someone
+	 * else chose. */
+	fresh_dir(path, "sfollow", "OAuthSettings.txt");
+	snprintf(spath, sizeof(spath), "%s.state", path);
+	save_sample(tpath(real, "sfollow/real.txt"));
+	before = read_all(real, &blen);
+	CHECK_INT(symlink(real, path), 0);
+	snprintf(text, sizeof(text), "planted %lld\n", (long long)time(NULL));
+	write_all(tpath(real, "sfollow/planted"), text, strlen(text));
+	CHECK_INT(symlink(real, spath), 0);
+	s = store_open(path, SECRET);
+	expect_read_refused(s, false, path, -ELOOP, "symbolic link");
+	expect_read_refused(s, true, spath, -ELOOP, "symbolic link");
+	/* Never replaced through, nor the link replaced. */
+	sample(&t);
+	err[0] = '\0';
+	CHECK(store_save(s, &t, err, sizeof(err)) < 0);
+	CHECK(strstr(err, path) != NULL);
+	store_tokens_release(&t);
+	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+	check_content(tpath(real, "sfollow/real.txt"), before, blen);
+	free(before);
+	store_close(s);
+
+	/* Both, as files of another user (root can make them). */
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_store_refuses_links_and_foreign_files: "
+				"not root, files of another uid not tried\n");
+		return;
+	}
+	fresh_dir(path, "sforeign", "OAuthSettings.txt");
+	snprintf(spath, sizeof(spath), "%s.state", path);
+	save_sample(path);
+	write_all(spath, text, strlen(text));
+	CHECK_INT(chown(path, 65534, 65534), 0);
+	CHECK_INT(chown(spath, 65534, 65534), 0);
+	s = store_open(path, SECRET);
+	expect_read_refused(s, false, path, -EACCES, "uid 65534");
+	expect_read_refused(s, true, spath, -EACCES, "uid 65534");
+	store_close(s);
+}
+
 int main(void)
 {
-	char tmpl[] = "/tmp/ssfs-store-XXXXXX";
-
-	if (!mkdtemp(tmpl)) {
-		perror("mkdtemp");
+	if (!t_mkdtemp(tmpdir, sizeof(tmpdir), "store"))
 		return 1;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
 
 	T(test_store_b64_decode_bounds);
 	T(test_store_round_trip);
@@ -1455,8 +1509,8 @@ int main(void)
 	T(test_store_reserve);
 	T(test_store_refuses_links_beside);
 	T(test_store_refuses_foreign_beside);
+	T(test_store_refuses_links_and_foreign_files);
 
-	if (nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS))
-		perror("nftw");
+	t_rmtree(tmpdir);
 	return t_run();
 }

@@ -10,9 +10,13 @@
  *   int main(void) { T(test_sbuf_add); return t_run(); }
  */
 
+#include <ftw.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int t_checks_failed;
 static int t_tests_passed;
@@ -61,6 +65,44 @@ static int t_tests_failed;
 			fprintf(stderr, "FAIL %s\n", #fn);                   \
 		}                                                            \
 	} while (0)
+
+/* A new folder /tmp/ssfs-<name>-XXXXXX in buf (len >= 64 bytes), for a
+ * test program's files; false (with a message) when it cannot be made. */
+static inline bool t_mkdtemp(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "/tmp/ssfs-%s-XXXXXX", name);
+	if (mkdtemp(buf))
+		return true;
+	perror("mkdtemp");
+	return false;
+}
+
+static inline int t_rm_one(const char *path, const struct stat *st, int flag,
+			   struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove dir and everything in it (links are removed, not followed). */
+static inline void t_rmtree(const char *dir)
+{
+	if (nftw(dir, t_rm_one, 16, FTW_DEPTH | FTW_PHYS))
+		perror("nftw");
+}
+
+/* A new folder top/name (0700; a check fails when it cannot be made), and
+ * the path of top/name/file in buf, len bytes. */
+static inline char *t_fresh_dir(char *buf, size_t len, const char *top,
+				const char *name, const char *file)
+{
+	snprintf(buf, len, "%s/%s", top, name);
+	CHECK_INT(mkdir(buf, 0700), 0);
+	snprintf(buf + strlen(buf), len - strlen(buf), "/%s", file);
+	return buf;
+}
 
 static inline int t_run(void)
 {
