@@ -102,6 +102,8 @@ int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 
 	if (size > AUTH_WRITE_MAX)
 		return -EFBIG;
+	/* What stat measured is the state before this write. */
+	control_release();
 	sbuf_reset(&h->in);
 	rc = sbuf_add(&h->in, buf, size);
 	if (rc)
@@ -131,7 +133,8 @@ int control_write(struct fsops_ctx *x, struct handle *h, const char *buf,
 /*
  * The text of a control file as stat showed it, so that the open right
  * after (rsync, tar: stat, then open and read st_size bytes) serves the
- * same bytes. One session per process, like the open handles in ops.c.
+ * same bytes: taken by that open only, and dropped by a write to .auth/.
+ * One session per process, like the open handles in ops.c.
  */
 #define SNAPSHOT_MAX_AGE_S 2.0
 
@@ -176,10 +179,22 @@ int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb)
 	struct snapshot *sn = &snaps[k == NODE_AUTH_STATUS ? 0 : 1];
 	int rc = 1;
 
+	char *text = NULL;
+	size_t len = 0;
+
+	/* Taken once: the open right after the stat that measured it. */
 	pthread_mutex_lock(&snap_lock);
-	if (sn->text && clock_mono_s() - sn->at < SNAPSHOT_MAX_AGE_S)
-		rc = sbuf_add(sb, sn->text, sn->len);
+	if (sn->text && clock_mono_s() - sn->at < SNAPSHOT_MAX_AGE_S) {
+		text = sn->text;
+		len = sn->len;
+	} else {
+		free(sn->text);
+	}
+	sn->text = NULL;
 	pthread_mutex_unlock(&snap_lock);
+	if (text)
+		rc = sbuf_add(sb, text, len);
+	free(text);
 	return rc == 1 ? render(x, k, sb) : rc;
 }
 

@@ -22,9 +22,10 @@ int control_may_write(void);
 
 /*
  * The text of .auth/status or .auth/url (k) for an open: the one the last
- * stat measured when that was less than 2 s ago (so a stat and the open
- * after it agree), else rendered now. control_size renders it for stat
- * and keeps it. 0 or -errno. control_release frees what is kept.
+ * stat measured when that was less than 2 s ago and no open took it yet
+ * (so a stat and the open after it agree), else rendered now.
+ * control_size renders it for stat and keeps it. 0 or -errno.
+ * control_release drops what is kept (a write to .auth/, the end).
  */
 int control_text(struct fsops_ctx *x, enum node_kind k, struct sbuf *sb);
 int control_size(struct fsops_ctx *x, enum node_kind k, int64_t *size);
