@@ -50,8 +50,8 @@ static int cmp_id(const void *a, const void *b)
 }
 
 /* Build a listing from the API's list. */
-int cache_listing_build(const struct model_sheet_list *list, size_t ext_max,
-			struct cache_listing **out)
+int cache_listing_build(const struct model_sheet_list *list,
+			const char *const *exts, struct cache_listing **out)
 {
 	struct cache_listing *l = NULL;
 	struct names_entry *ne = NULL;
@@ -71,7 +71,7 @@ int cache_listing_build(const struct model_sheet_list *list, size_t ext_max,
 		ne[i].id = list->items[i].id;
 		ne[i].name = list->items[i].name;
 	}
-	rc = names_assign(ne, n, ext_max);
+	rc = names_assign(ne, n, exts);
 	if (rc)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -289,8 +289,8 @@ int cache_get_listing(struct cache *c, enum http_priority prio,
 	}
 	if (rc == 0)
 		rc = cache_listing_build(&list,
-					 c->opts.ndjson ? NAMES_EXT_NDJSON
-						       : NAMES_EXT_JSON,
+					 c->opts.ndjson ? names_exts_ndjson
+							: names_exts_default,
 					 &fresh);
 	model_sheet_list_release(&list);
 

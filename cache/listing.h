@@ -12,9 +12,11 @@
 struct diskcache;
 struct model_sheet_list;
 
-/* A listing (refs 1) from the API's list: names assigned (ext_max as
- * names_assign takes it), sorted by stem and by id. 0 or -ENOMEM. */
-int cache_listing_build(const struct model_sheet_list *list, size_t ext_max,
+/* A listing (refs 1) from the API's list: names assigned (with the file
+ * extensions in use, exts, as names_assign takes them), sorted by stem and
+ * by id. 0 or -ENOMEM. */
+int cache_listing_build(const struct model_sheet_list *list,
+			const char *const *exts,
 			struct cache_listing **out) SSFS_WUR;
 void cache_listing_free(struct cache_listing *l);
 

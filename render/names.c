@@ -1,6 +1,7 @@
 /*
- * Sheet names -> file names (SPEC §3): sanitized stems, made unique with the
- * sheet id and cut to fit 255 bytes; and back from a by-id name to its id.
+ * Names on the server -> names in a folder (SPEC §3, §7): sanitized, made
+ * unique over the folder's files and folders with the id, cut to fit 255
+ * bytes; and back from a by-id name to its id.
  * Pure: no I/O, no locks, no state; any thread may call it.
  */
 #include "render/names.h"
@@ -86,19 +87,33 @@ char *names_sanitize(const char *name)
 	return out;
 }
 
+/* The length of the longest extension in use (with its dot). */
+static size_t ext_max_of(const char *const *exts)
+{
+	size_t m = 0, l;
+
+	for (; exts && *exts; exts++) {
+		l = strlen(*exts);
+		if (l > m)
+			m = l;
+	}
+	return m;
+}
+
 /*
  * Replace e->stem with "<cut> (<id>)", <cut> being the longest prefix of the
- * stem that ends at a character boundary and lets "<cut> (<id>)" and the
- * longest extension in use (ext_max bytes: ".json", or ".ndjson") fit.
+ * stem that ends at a character boundary and lets "<cut> (<id>)" fit in 255
+ * bytes with room bytes to spare (the longest extension of a file; 0 for a
+ * folder).
  */
-static int add_id(struct names_entry *e, size_t ext_max)
+static int add_id(struct names_entry *e, size_t room)
 {
 	char suffix[32];
 	size_t len = strlen(e->stem), sl, budget;
 	char *p;
 
 	sl = (size_t)snprintf(suffix, sizeof(suffix), " (%" PRId64 ")", e->id);
-	budget = NAMES_MAX_BYTES - ext_max - sl;
+	budget = NAMES_MAX_BYTES - room - sl;
 	if (len > budget) {
 		len = budget;
 		/* The stem is valid UTF-8: step back off continuation bytes. */
@@ -115,79 +130,138 @@ static int add_id(struct names_entry *e, size_t ext_max)
 	return 0;
 }
 
-/* One entry in a round's sort: its stem and where it sits in entries[]. */
+/* One name an entry takes in its folder (a file takes one per extension),
+ * and which entry takes it. */
 struct slot {
-	const char *stem;
+	char *name;
 	size_t idx;
 };
 
 static int cmp_slot(const void *a, const void *b)
 {
 	const struct slot *x = a, *y = b;
-	int c = strcmp(x->stem, y->stem);
+	int c = strcmp(x->name, y->name);
 
 	if (c)
 		return c;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/*
- * One round: sort by stem, and in every group of equal stems give each
- * entry that does not carry its id yet " (<id>)". Sets *changed when it
- * renamed any. Entries that already carry their id are left alone, so a
- * round never undoes an earlier one and the rounds end: each renames at least
- * one of the finite number of entries without an id, or stops. Renamed stems
- * of distinct ids differ, so only a name that happens to look like a renamed
- * one (a sheet named "X (5)" beside two sheets named "X", one with id 5) takes
- * a second round.
- */
-static int dedup_round(struct names_entry *entries, size_t n,
-		       struct slot *slots, bool *has_id, size_t ext_max,
-		       bool *changed)
+static void free_slots(struct slot *slots, size_t n)
 {
-	size_t i, j, k, idx;
-	int rc;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
-		slots[i].stem = entries[i].stem;
-		slots[i].idx = i;
+		free(slots[i].name);
+		slots[i].name = NULL;
 	}
-	qsort(slots, n, sizeof(*slots), cmp_slot);
-	*changed = false;
-	for (i = 0; i < n; i = j) {
-		j = i + 1;
-		while (j < n && strcmp(slots[i].stem, slots[j].stem) == 0)
-			j++;
-		if (j - i < 2)
-			continue;
-		/* add_id() frees stems: this group's slots are done with. */
-		for (k = i; k < j; k++) {
-			idx = slots[k].idx;
-			if (has_id[idx])
-				continue;
-			rc = add_id(&entries[idx], ext_max);
-			if (rc)
-				return rc;
-			has_id[idx] = true;
-			*changed = true;
-		}
-	}
-	return 0;
 }
 
-int names_assign(struct names_entry *entries, size_t n, size_t ext_max)
+/* The names every entry takes now: a folder its stem, a file its stem with
+ * each extension. *count: how many slots were filled. 0 or -ENOMEM. */
+static int fill_slots(const struct names_entry *entries, size_t n,
+		      const char *const *exts, struct slot *slots,
+		      size_t *count)
+{
+	size_t i, k = 0;
+	const char *const *x;
+
+	for (i = 0; i < n; i++) {
+		if (entries[i].folder) {
+			slots[k].name = strdup(entries[i].stem);
+			slots[k].idx = i;
+			if (!slots[k++].name)
+				goto nomem;
+			continue;
+		}
+		for (x = exts; *x; x++) {
+			if (asprintf(&slots[k].name, "%s%s", entries[i].stem,
+				     *x) < 0) {
+				slots[k].name = NULL;
+				goto nomem;
+			}
+			slots[k++].idx = i;
+		}
+	}
+	*count = k;
+	return 0;
+nomem:
+	free_slots(slots, k);
+	return -ENOMEM;
+}
+
+/*
+ * One round: sort every name the entries take, and where two entries take
+ * the same name give each of them that does not carry its id yet
+ * " (<id>)". Sets *changed when it renamed any. Entries that already carry
+ * their id are left alone, so a round never undoes an earlier one and the
+ * rounds end: each renames at least one of the finite number of entries
+ * without an id, or stops. Renamed stems of distinct ids differ, so only a
+ * name that happens to look like a renamed one (a sheet named "X (5)"
+ * beside two sheets named "X", one with id 5) takes a second round.
+ */
+static int dedup_round(struct names_entry *entries, size_t n,
+		       const char *const *exts, struct slot *slots,
+		       bool *has_id, bool *changed)
+{
+	size_t i, j, k, idx, count = 0, room = ext_max_of(exts);
+	bool *hit = NULL;
+	int rc;
+
+	rc = fill_slots(entries, n, exts, slots, &count);
+	if (rc)
+		return rc;
+	hit = calloc(n, sizeof(*hit));
+	if (!hit) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	qsort(slots, count, sizeof(*slots), cmp_slot);
+	for (i = 0; i < count; i = j) {
+		j = i + 1;
+		while (j < count && strcmp(slots[i].name, slots[j].name) == 0)
+			j++;
+		/* Two entries or more on one name (one file takes each of
+		 * its names once, so a group of one entry cannot happen). */
+		for (k = i; j - i > 1 && k < j; k++)
+			hit[slots[k].idx] = true;
+	}
+	*changed = false;
+	for (idx = 0; idx < n && !rc; idx++) {
+		if (!hit[idx] || has_id[idx])
+			continue;
+		rc = add_id(&entries[idx], entries[idx].folder ? 0 : room);
+		has_id[idx] = true;
+		*changed = true;
+	}
+out:
+	free(hit);
+	free_slots(slots, count);
+	return rc;
+}
+
+const char *const names_exts_default[] = {".csv", ".json", NULL};
+const char *const names_exts_ndjson[] = {".csv", ".json", ".ndjson", NULL};
+
+int names_assign(struct names_entry *entries, size_t n,
+		 const char *const *exts)
 {
 	struct slot *slots = NULL;
 	bool *has_id = NULL;
 	bool changed = true;
-	size_t i;
+	size_t i, nexts = 0, room, len;
 	int rc = -ENOMEM;
 
+	if (!exts)
+		exts = names_exts_default;
+	while (exts[nexts])
+		nexts++;
+	room = ext_max_of(exts);
 	for (i = 0; i < n; i++)
 		entries[i].stem = NULL;
 	if (n == 0)
 		return 0;
-	slots = calloc(n, sizeof(*slots));
+	slots = calloc(n * (nexts ? nexts : 1), sizeof(*slots));
 	has_id = calloc(n, sizeof(*has_id));
 	if (!slots || !has_id)
 		goto out;
@@ -197,8 +271,16 @@ int names_assign(struct names_entry *entries, size_t n, size_t ext_max)
 			rc = -ENOMEM;
 			goto out;
 		}
-		if (strlen(entries[i].stem) + ext_max > NAMES_MAX_BYTES) {
-			rc = add_id(&entries[i], ext_max);
+		len = strlen(entries[i].stem);
+		/* A folder named "." or ".." would be this folder or its
+		 * parent; one too long for 255 bytes cannot be: the id. */
+		if (entries[i].folder
+			? (strcmp(entries[i].stem, ".") == 0 ||
+			   strcmp(entries[i].stem, "..") == 0 ||
+			   len > NAMES_MAX_BYTES)
+			: len + room > NAMES_MAX_BYTES) {
+			rc = add_id(&entries[i],
+				    entries[i].folder ? 0 : room);
 			if (rc)
 				goto out;
 			has_id[i] = true;
@@ -206,7 +288,7 @@ int names_assign(struct names_entry *entries, size_t n, size_t ext_max)
 	}
 	rc = 0;
 	while (changed && !rc)
-		rc = dedup_round(entries, n, slots, has_id, ext_max, &changed);
+		rc = dedup_round(entries, n, exts, slots, has_id, &changed);
 out:
 	if (rc)
 		names_release(entries, n);

@@ -36,7 +36,7 @@ static void check_names(const struct model_sheet_list *l)
 		e[n].name = l->items[i].name ? l->items[i].name : "";
 		n++;
 	}
-	if (names_assign(e, n, NAMES_EXT_JSON) == 0) {
+	if (names_assign(e, n, NULL) == 0) {
 		for (i = 0; i < n; i++) {
 			const unsigned char *s = (const unsigned char *)e[i].stem;
 			size_t n = strlen(e[i].stem);

@@ -77,7 +77,7 @@ static void check_assign(const struct name_case *c, size_t n)
 			e[i].name = c[k].name;
 			e[i].stem = (char *)1; /* must be overwritten */
 		}
-		CHECK_INT(names_assign(e, n, NAMES_EXT_JSON), 0);
+		CHECK_INT(names_assign(e, n, NULL), 0);
 		for (i = 0; i < n; i++) {
 			size_t k = pass ? n - 1 - i : i;
 
@@ -112,6 +112,74 @@ static void test_names_assign_basic(void)
 	};
 
 	check_assign(c, SSFS_ARRAY_SIZE(c));
+}
+
+/* SPEC §7: names are unique over a folder's files and folders. */
+static void test_names_folders_and_files(void)
+{
+	static const struct {
+		int64_t id;
+		const char *name;
+		bool folder;
+		const char *want;
+	} c[] = {
+	    {1, "Notes", false, "Notes (1)"},	       /* Notes.csv ... */
+	    {2, "Notes.csv", true, "Notes.csv (2)"}, /* ... is a folder */
+	    {3, "Roadmap", true, "Roadmap"},	       /* no clash with ... */
+	    {4, "Roadmap", false, "Roadmap"},	       /* ... Roadmap.csv */
+	    {5, "Status", false, "Status (5)"},    /* a sheet and ... */
+	    {6, "Status", false, "Status (6)"},    /* ... a report */
+	    {7, "Level", true, "Level (7)"},	       /* two folders */
+	    {8, "Level", true, "Level (8)"},
+	    {9, ".", true, ". (9)"},		       /* not this folder */
+	    {10, "..", true, ".. (10)"},	       /* nor its parent */
+	    {11, "..", false, ".."},		       /* a file: "...csv" */
+	    {12, "Data.ndjson", true, "Data.ndjson"}, /* no ndjson here */
+	    {13, "Data", false, "Data"},
+	};
+	const size_t n = SSFS_ARRAY_SIZE(c);
+	struct names_entry e[SSFS_ARRAY_SIZE(c)];
+	size_t i;
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < n; i++) {
+		e[i].id = c[i].id;
+		e[i].name = c[i].name;
+		e[i].folder = c[i].folder;
+	}
+	CHECK_INT(names_assign(e, n, NULL), 0);
+	for (i = 0; i < n; i++)
+		CHECK_STR(e[i].stem, c[i].want);
+	names_release(e, n);
+	/* With -o ndjson, Data.ndjson is a file name too. */
+	CHECK_INT(names_assign(e, n, names_exts_ndjson), 0);
+	CHECK_STR(e[11].stem, "Data.ndjson (12)");
+	CHECK_STR(e[12].stem, "Data (13)");
+	names_release(e, n);
+}
+
+/* The 255-byte cut counts the longest extension in use. */
+static void test_names_cut_counts_the_longest_extension(void)
+{
+	char name[300];
+	struct names_entry e = {.id = 7, .name = name};
+
+	memset(name, 'a', 249);
+	name[249] = '\0'; /* 249 + ".json" = 254: fits; + ".ndjson" = 256 */
+	CHECK_INT(names_assign(&e, 1, NULL), 0);
+	CHECK_INT((long long)strlen(e.stem), 249);
+	names_release(&e, 1);
+	CHECK_INT(names_assign(&e, 1, names_exts_ndjson), 0);
+	CHECK(strlen(e.stem) + strlen(".ndjson") <= 255);
+	CHECK(strstr(e.stem, " (7)") != NULL);
+	names_release(&e, 1);
+	/* A folder has no extension: 255 bytes fit. */
+	memset(name, 'b', 255);
+	name[255] = '\0';
+	e.folder = true;
+	CHECK_INT(names_assign(&e, 1, NULL), 0);
+	CHECK_INT((long long)strlen(e.stem), 255);
+	names_release(&e, 1);
 }
 
 static void test_names_assign_renamed_collides(void)
@@ -217,7 +285,7 @@ static void test_names_long_cut(void)
 	    /* Slashes count 3 bytes each once sanitized. */
 	    {"/", 84, "", 1, 246 + 4},
 	};
-	struct names_entry e;
+	struct names_entry e = {0};
 	size_t i;
 
 	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
@@ -233,7 +301,7 @@ static void test_names_long_cut(void)
 		}
 		e.id = t[i].id;
 		e.name = name;
-		CHECK_INT(names_assign(&e, 1, NAMES_EXT_JSON), 0);
+		CHECK_INT(names_assign(&e, 1, NULL), 0);
 		CHECK(stem_ok(e.stem));
 		if (t[i].want_len == 0) {
 			CHECK_STR(e.stem, plain);
@@ -270,7 +338,7 @@ static void test_names_long_and_duplicate(void)
 	CHECK(a && mid);
 	if (!a || !mid)
 		goto out;
-	CHECK_INT(names_assign(e, 4, NAMES_EXT_JSON), 0);
+	CHECK_INT(names_assign(e, 4, NULL), 0);
 	for (i = 0; i < 4; i++) {
 		CHECK(stem_ok(e[i].stem));
 		/* The id appears once. */
@@ -317,7 +385,7 @@ static void test_names_many(void)
 		e[i].id = (int64_t)i + 1;
 		e[i].name = "Same/name";
 	}
-	CHECK_INT(names_assign(e, N, NAMES_EXT_JSON), 0);
+	CHECK_INT(names_assign(e, N, NULL), 0);
 	for (i = 0; i < N; i++)
 		stems[i] = e[i].stem;
 	qsort(stems, N, sizeof(*stems), cmp_str);
@@ -343,7 +411,7 @@ static void test_names_empty_list(void)
 {
 	struct names_entry e = {.id = 1, .name = "x", .stem = NULL};
 
-	CHECK_INT(names_assign(&e, 0, NAMES_EXT_JSON), 0);
+	CHECK_INT(names_assign(&e, 0, NULL), 0);
 	CHECK(e.stem == NULL);
 	names_release(&e, 0);
 }
@@ -417,6 +485,8 @@ int main(void)
 {
 	T(test_names_sanitize_table);
 	T(test_names_assign_basic);
+	T(test_names_folders_and_files);
+	T(test_names_cut_counts_the_longest_extension);
 	T(test_names_assign_renamed_collides);
 	T(test_names_long_cut);
 	T(test_names_long_and_duplicate);
