@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -187,7 +188,7 @@ static bool is_network_error(int rc)
  * (5xx, 429) through the retries. A malformed answer is not: the server is
  * there, and the next request may well get a good one.
  */
-static bool unreachable(int rc, const struct http_result *res)
+static bool unreachable(int rc, const struct api_result *res)
 {
 	return is_network_error(rc) &&
 	       (!res || res->status == 0 || res->status == 429 ||
@@ -205,7 +206,7 @@ static double retry_cap(const struct cache *c)
 					       : cap;
 }
 
-void cache_note_result(struct cache *c, int rc, const struct http_result *res)
+void cache_note_result(struct cache *c, int rc, const struct api_result *res)
 {
 	if (rc == -ECANCELED)
 		return; /* an unmount, not an answer */
@@ -256,11 +257,11 @@ static bool may_try(struct cache *c)
 	return ok;
 }
 
-int cache_get_listing(struct cache *c, enum http_priority prio,
+int cache_get_listing(struct cache *c, enum api_prio prio,
 		      struct cache_listing **out)
 {
 	struct model_sheet_list list = {0};
-	struct http_result res;
+	struct api_result res;
 	struct cache_listing *fresh = NULL;
 	bool from_disk = false, tried;
 	int rc;
@@ -503,7 +504,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 			     struct content **out, bool *asked)
 {
 	struct diskcache_meta meta;
-	struct http_result res;
+	struct api_result res;
 	int64_t version = -1;
 	bool tried;
 	int rc;
@@ -515,7 +516,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	memset(&res, 0, sizeof(res));
 	tried = may_try(c);
 	if (tried) {
-		rc = api_get_sheet_version(c->api, s->id, HTTP_PRIO_USER,
+		rc = api_get_sheet_version(c->api, s->id, API_PRIO_USER,
 					   &version, &res);
 		cache_note_result(c, rc, &res);
 		*asked = rc == 0;
@@ -572,7 +573,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 			 struct content **new_content, bool *unchanged,
 			 bool *asked, bool *tried)
 {
-	struct http_result res;
+	struct api_result res;
 	int64_t version = -1;
 	int rc = 0;
 
@@ -591,7 +592,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 		*tried = true;
 	}
 	if (validate && s->version >= 0) {
-		rc = api_get_sheet_version(c->api, s->id, HTTP_PRIO_USER,
+		rc = api_get_sheet_version(c->api, s->id, API_PRIO_USER,
 					   &version, &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
@@ -604,7 +605,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	}
 	if (!*unchanged || !s->model) {
 		memset(&res, 0, sizeof(res));
-		rc = api_get_sheet(c->api, s->id, HTTP_PRIO_USER, new_model,
+		rc = api_get_sheet(c->api, s->id, API_PRIO_USER, new_model,
 				   &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
@@ -730,12 +731,12 @@ bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s)
 }
 
 int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
-		   enum http_priority prio)
+		   enum api_prio prio)
 {
 	struct content *ct[FMT_COUNT] = {NULL, NULL};
 	struct model_sheet *model = NULL;
 	const struct model_sheet *use;
-	struct http_result res;
+	struct api_result res;
 	struct sheet_state *s;
 	bool on_disk = true, resized = false, fresh;
 	int f, rc = 0;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "cache/cache.h"
-#include "http/http.h"
 #include "util/log.h"
 
 /* Sheets waiting for read-ahead or for a refetch after a change. */
@@ -19,7 +19,7 @@
 
 struct prefetch {
 	struct cache *cache;
-	struct http *http;
+	struct api *api;
 	struct prefetch_opts o;
 	pthread_t *threads;
 	int nthreads;
@@ -77,7 +77,7 @@ static int64_t listed_mtime(const struct prefetch *p, int64_t id)
 /* One job for a worker. Caller holds p->lock; it may be dropped while the
  * list is read. False when there is nothing to do. */
 static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
-		     enum http_priority *prio)
+		     enum api_prio *prio)
 {
 	struct cache_listing *l;
 
@@ -89,7 +89,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		l = NULL;
 		/* AHEAD: cancellable at unmount, and never paced, since a
 		 * reader may be waiting for the same list. */
-		if (cache_get_listing(p->cache, HTTP_PRIO_AHEAD, &l) == 0)
+		if (cache_get_listing(p->cache, API_PRIO_AHEAD, &l) == 0)
 			cache_put_listing(p->cache, l);
 		pthread_mutex_lock(&p->lock);
 	}
@@ -109,7 +109,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		p->qhead = (p->qhead + 1) % QUEUE_SLOTS;
 		p->qlen--;
 		*mtime = listed_mtime(p, *id);
-		*prio = HTTP_PRIO_AHEAD;
+		*prio = API_PRIO_AHEAD;
 		return true;
 	}
 	if (p->o.per_min > 0 && p->listing && !p->paused &&
@@ -130,7 +130,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 
 		*id = it->id;
 		*mtime = it->mtime_s;
-		*prio = HTTP_PRIO_BACKGROUND;
+		*prio = API_PRIO_BACKGROUND;
 		return true;
 	}
 	if (p->listing && p->cursor == p->listing->count && !p->pass_ended &&
@@ -142,7 +142,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 static void *worker_main(void *arg)
 {
 	struct prefetch *p = arg;
-	enum http_priority prio;
+	enum api_prio prio;
 	int64_t id, mtime;
 	int rc;
 
@@ -153,7 +153,7 @@ static void *worker_main(void *arg)
 				pthread_cond_wait(&p->cond, &p->lock);
 			continue;
 		}
-		if (prio == HTTP_PRIO_BACKGROUND)
+		if (prio == API_PRIO_BACKGROUND)
 			p->warming++;
 		pthread_mutex_unlock(&p->lock);
 
@@ -166,15 +166,15 @@ static void *worker_main(void *arg)
 		 */
 		if (cache_held(p->cache, id, mtime))
 			rc = 0;
-		else if ((rc = http_wait_room(p->http, prio)) == 0)
+		else if ((rc = api_wait_room(p->api, prio)) == 0)
 			rc = cache_prefetch(p->cache, id, mtime,
-					    HTTP_PRIO_AHEAD);
+					    API_PRIO_AHEAD);
 		if (rc && rc != -ECANCELED)
 			log_debug("prefetch of sheet %lld: %s", (long long)id,
 				  strerror(-rc));
 
 		pthread_mutex_lock(&p->lock);
-		if (prio == HTTP_PRIO_BACKGROUND) {
+		if (prio == API_PRIO_BACKGROUND) {
 			p->warming--;
 			/* Another thread may now take a warm-up item. */
 			pthread_cond_signal(&p->cond);
@@ -190,7 +190,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct prefetch *prefetch_new(struct cache *c, struct http *h,
+struct prefetch *prefetch_new(struct cache *c, struct api *api,
 			      const struct prefetch_opts *o)
 {
 	struct prefetch *p = calloc(1, sizeof(*p));
@@ -198,7 +198,7 @@ struct prefetch *prefetch_new(struct cache *c, struct http *h,
 	if (!p)
 		return NULL;
 	p->cache = c;
-	p->http = h;
+	p->api = api;
 	p->o = *o;
 	if (p->o.workers < 1)
 		p->o.workers = 1;
@@ -219,8 +219,8 @@ int prefetch_start(struct prefetch *p)
 {
 	int i;
 
-	http_set_background_rate(p->http, p->o.per_min);
-	http_cancel_speculative(p->http, false);
+	api_set_background_rate(p->api, p->o.per_min);
+	api_cancel_speculative(p->api, false);
 	for (i = 0; i < p->o.workers; i++) {
 		if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0)
 			break;
@@ -240,7 +240,7 @@ void prefetch_stop(struct prefetch *p)
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	/* Requests waiting for the window or downloading give up now. */
-	http_cancel_speculative(p->http, true);
+	api_cancel_speculative(p->api, true);
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
 	if (p->listing)
@@ -343,7 +343,7 @@ int prefetch_status(struct prefetch *p, struct sbuf *out)
 			       p->o.per_min, p->done, p->failed, p->o.ahead,
 			       p->ahead_done);
 	pthread_mutex_unlock(&p->lock);
-	n = http_window_count(p->http);
+	n = api_window_count(p->api);
 	if (!rc && n >= 0)
 		rc = sbuf_addf(out, "requests in the last minute: %d\n", n);
 	return rc;

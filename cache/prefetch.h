@@ -11,23 +11,23 @@
  * first read (rsync and tar trust them) and a reader walking the sheets in
  * order finds them fetched (grep -r). A small pool of threads works on:
  *
- * - read-ahead (HTTP_PRIO_AHEAD): when a reader opens the sheets in list
+ * - read-ahead (API_PRIO_AHEAD): when a reader opens the sheets in list
  *   order, the next `ahead` sheets; and sheets whose listed modifiedAt is
  *   newer than what is held (getattr noticed), so their sizes are right
  *   soon after a change;
- * - the warm-up (HTTP_PRIO_BACKGROUND): after the mount and after each new
+ * - the warm-up (API_PRIO_BACKGROUND): after the mount and after each new
  *   sheet list, every sheet whose two files are not held for the listed
  *   modifiedAt, paced at per_min sheets a minute.
  *
  * Both go through cache_prefetch: single-flight with readers, nothing
  * requested for what the memory or disk cache holds, and the kernel told
- * when a size it showed changes. The request window (http/ratelimit.c)
+ * when a size it showed changes. The request window (api_wait_room)
  * keeps a quarter of the budget for readers at all times, half while the
  * warm-up runs.
  */
 
 struct cache;
-struct http;
+struct api;
 struct prefetch;
 
 struct prefetch_opts {
@@ -36,8 +36,9 @@ struct prefetch_opts {
 	int ahead;   /* read-ahead depth in sheets; 0: no read-ahead */
 };
 
-/* A prefetcher with no thread yet; NULL when out of memory. */
-struct prefetch *prefetch_new(struct cache *c, struct http *h,
+/* A prefetcher with no thread yet (c and api borrowed: they outlive it);
+ * NULL when out of memory. */
+struct prefetch *prefetch_new(struct cache *c, struct api *api,
 			      const struct prefetch_opts *o);
 
 /* Start the threads (after daemonizing, and once the hooks can reach p).

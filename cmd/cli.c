@@ -146,11 +146,11 @@ static char *user_label(const struct model_user *u)
 	return s;
 }
 
-int cli_preflight(struct api *api, char **user, struct http_result *res_out,
+int cli_preflight(struct api *api, char **user, struct api_result *res_out,
 		  bool quiet)
 {
 	struct model_user u = {0};
-	struct http_result res;
+	struct api_result res;
 	int rc;
 
 	memset(&res, 0, sizeof(res));

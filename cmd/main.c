@@ -363,7 +363,7 @@ static bool want_desktop_login(const struct cfg *cfg, struct auth *a)
  */
 static int mount_credential(struct session *s, const struct cfg *cfg,
 			    const char *mountpoint, char **user,
-			    struct http_result *pre)
+			    struct api_result *pre)
 {
 	char err[512] = "";
 	int rc;
@@ -657,7 +657,7 @@ int main(int argc, char **argv)
 	struct disk_setup disk = {0};
 	struct fsops_ctx x;
 	struct cache_opts co;
-	struct http_result pre;
+	struct api_result pre;
 	const char *config = NULL, *mountpoint = NULL;
 	int rc;
 
@@ -766,7 +766,6 @@ int main(int argc, char **argv)
 	x.api_base = cfg.base_url;
 	x.ttl_s = cfg.cache_ttl_s;
 	x.mounted_at = time(NULL);
-	x.http = s.http;
 
 	if (access(mountpoint, F_OK) != 0) {
 		fprintf(stderr, "smartsheetfs: %s: %s\n", mountpoint,

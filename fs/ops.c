@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "api/api.h"
+#include "api/parse.h"
 #include "auth/auth.h"
 #include "cache/cache.h"
 #include "cache/prefetch.h"
@@ -198,7 +199,7 @@ static int resolve_sheet(const char *name, bool by_id, struct node *n)
 		return -ENOENT;
 	memcpy(stem, name, len);
 	stem[len] = '\0';
-	rc = cache_get_listing(the_cache(), HTTP_PRIO_USER, &l);
+	rc = cache_get_listing(the_cache(), API_PRIO_USER, &l);
 	if (rc)
 		return rc;
 	if (by_id) {
@@ -337,7 +338,7 @@ static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 	size_t i;
 	int rc, f;
 
-	rc = cache_get_listing(the_cache(), HTTP_PRIO_USER, &l);
+	rc = cache_get_listing(the_cache(), API_PRIO_USER, &l);
 	/* The folder exists: a 404 for the list is a server failure (and the
 	 * kernel would take ENOENT from READDIR as an empty folder). */
 	if (rc == -ENOENT)
@@ -459,7 +460,7 @@ static int url_text(struct fsops_ctx *x, struct sbuf *sb)
 static void refresh_user(struct fsops_ctx *x)
 {
 	struct model_user u = {0};
-	struct http_result res;
+	struct api_result res;
 	char *label = NULL;
 
 	if (api_get_user(x->api, &u, &res) != 0)
@@ -810,10 +811,10 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	 * time to set the hooks and start threads. */
 	x->fuse = fuse_get_context()->fuse;
 	cache_set_hooks(x->cache, &hooks);
-	if (x->http && (x->prefetch_opts.per_min > 0 ||
-			x->prefetch_opts.ahead > 0)) {
+	if (x->api && (x->prefetch_opts.per_min > 0 ||
+		       x->prefetch_opts.ahead > 0)) {
 		/* The hooks reach it through x: set before any thread runs. */
-		x->prefetch = prefetch_new(x->cache, x->http,
+		x->prefetch = prefetch_new(x->cache, x->api,
 					   &x->prefetch_opts);
 		if (!x->prefetch || prefetch_start(x->prefetch)) {
 			log_warn("warm-up and read-ahead are off: cannot "

@@ -21,7 +21,6 @@ struct fuse_operations;
 struct cache;
 struct auth;
 struct api;
-struct http;
 
 struct fsops_ctx {
 	struct cache *cache;   /* borrowed */
@@ -34,7 +33,6 @@ struct fsops_ctx {
 				* authorization) */
 	long ttl_s;
 	time_t mounted_at;
-	struct http *http;     /* borrowed */
 	struct prefetch_opts prefetch_opts; /* warm-up and read-ahead */
 	bool single_thread;    /* -s: one thread serves every request */
 	/* set by init, for the session's life */

@@ -9,8 +9,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "api/api.h"
 #include "api/model.h"
+#include "api/parse.h"
+#include "api/sheet_parser.h"
 #include "render/render.h"
 #include "util/sbuf.h"
 
