@@ -3,7 +3,7 @@
  * retries, errno mapping) and auth_ (the bearer token). Each public call
  * logs its failure once, here: the method, the path without the base URL
  * (never the token), the HTTP status, Smartsheet's errorCode, refId and
- * message.
+ * message. Called from FUSE workers, prefetch workers and the main thread.
  */
 #include "api/api.h"
 
@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/feed.h"
+#include "api/parse.h"
+#include "api/sheet_parser.h"
 #include "auth/auth.h"
+#include "http/http.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
@@ -52,6 +56,29 @@ void api_free(struct api *a)
 		return;
 	free(a->base);
 	free(a);
+}
+
+static enum http_priority to_http_prio(enum api_prio p)
+{
+	switch (p) {
+	case API_PRIO_AHEAD:
+		return HTTP_PRIO_AHEAD;
+	case API_PRIO_BACKGROUND:
+		return HTTP_PRIO_BACKGROUND;
+	default:
+		return HTTP_PRIO_USER;
+	}
+}
+
+/* What callers see of a request's result (res may be NULL). */
+static void put_result(struct api_result *res, const struct http_result *r)
+{
+	if (!res)
+		return;
+	res->status = r->status;
+	res->error_code = r->error_code;
+	snprintf(res->message, sizeof(res->message), "%s", r->message);
+	snprintf(res->ref_id, sizeof(res->ref_id), "%s", r->ref_id);
 }
 
 /* "GET /sheets/1: HTTP 500, errorCode 4000, refId abc: message" */
@@ -99,10 +126,11 @@ static bool token_rejected(int rc, const struct http_result *r)
  * token auth hands out after auth_rejected(). Does not log: the callers do.
  */
 static int get(struct api *a, const char *path, const char *query,
-	       enum http_priority prio, const struct http_sink *sink,
+	       enum api_prio prio, const struct http_sink *sink,
 	       char **body, size_t *len, struct http_result *r)
 {
-	struct http_request req = {.method = HTTP_GET, .priority = prio};
+	struct http_request req = {.method = HTTP_GET,
+				   .priority = to_http_prio(prio)};
 	char url[API_MAX_URL_BYTES];
 	char *bearer = NULL;
 	int rc, arc, n, attempt;
@@ -215,11 +243,11 @@ out:
 	free(drop);
 }
 
-int api_list_sheets(struct api *a, enum http_priority prio,
-		    struct model_sheet_list *out, struct http_result *res)
+int api_list_sheets(struct api *a, enum api_prio prio,
+		    struct model_sheet_list *out, struct api_result *res)
 {
 	struct model_sheet_list acc = {NULL, 0};
-	struct http_result local = {0}, *r = res ? res : &local;
+	struct http_result hr = {0}, *r = &hr;
 	int64_t page, got_page = 0, total = 0;
 	char query[64];
 	char *body = NULL;
@@ -263,6 +291,7 @@ int api_list_sheets(struct api *a, enum http_priority prio,
 	acc.count = 0;
 out:
 	model_sheet_list_release(&acc);
+	put_result(res, r);
 	return rc;
 }
 
@@ -290,10 +319,10 @@ static int sink_write(void *ctx, const char *data, size_t n)
 	return rc;
 }
 
-int api_get_sheet(struct api *a, int64_t id, enum http_priority prio,
-		  struct model_sheet **out, struct http_result *res)
+int api_get_sheet(struct api *a, int64_t id, enum api_prio prio,
+		  struct model_sheet **out, struct api_result *res)
 {
-	struct http_result local = {0}, *r = res ? res : &local;
+	struct http_result hr = {0}, *r = &hr;
 	struct sheet_sink ss = {NULL, 0};
 	struct http_sink sink = {sink_reset, sink_write, &ss};
 	struct sheet_parser *p;
@@ -331,13 +360,14 @@ int api_get_sheet(struct api *a, int64_t id, enum http_priority prio,
 out:
 	feed_free(ss.f);
 	sheet_parser_free(p);
+	put_result(res, r);
 	return rc;
 }
 
-int api_get_sheet_version(struct api *a, int64_t id, enum http_priority prio,
-			  int64_t *version, struct http_result *res)
+int api_get_sheet_version(struct api *a, int64_t id, enum api_prio prio,
+			  int64_t *version, struct api_result *res)
 {
-	struct http_result local = {0}, *r = res ? res : &local;
+	struct http_result hr = {0}, *r = &hr;
 	char path[64];
 	char *body = NULL;
 	size_t len = 0;
@@ -354,17 +384,18 @@ int api_get_sheet_version(struct api *a, int64_t id, enum http_priority prio,
 		log_failure(path, rc, r, "malformed answer");
 out:
 	free(body);
+	put_result(res, r);
 	return rc;
 }
 
-int api_get_user(struct api *a, struct model_user *out, struct http_result *res)
+int api_get_user(struct api *a, struct model_user *out, struct api_result *res)
 {
-	struct http_result local = {0}, *r = res ? res : &local;
+	struct http_result hr = {0}, *r = &hr;
 	char *body = NULL;
 	size_t len = 0;
 	int rc;
 
-	rc = get(a, "/users/me", NULL, HTTP_PRIO_USER, NULL, &body, &len, r);
+	rc = get(a, "/users/me", NULL, API_PRIO_USER, NULL, &body, &len, r);
 	if (rc) {
 		log_failure("/users/me", rc, r, NULL);
 		goto out;
@@ -376,5 +407,26 @@ int api_get_user(struct api *a, struct model_user *out, struct http_result *res)
 					  : "malformed answer");
 out:
 	free(body);
+	put_result(res, r);
 	return rc;
+}
+
+int api_wait_room(struct api *a, enum api_prio prio)
+{
+	return http_wait_room(a->http, to_http_prio(prio));
+}
+
+void api_set_background_rate(struct api *a, int per_min)
+{
+	http_set_background_rate(a->http, per_min);
+}
+
+void api_cancel_speculative(struct api *a, bool on)
+{
+	http_cancel_speculative(a->http, on);
+}
+
+int api_window_count(struct api *a)
+{
+	return http_window_count(a->http);
 }

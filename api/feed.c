@@ -1,4 +1,11 @@
-#include "api/api.h"
+/*
+ * The sheet parser fed on a thread of its own, so that a big sheet costs
+ * about the longer of the transfer (with libcurl's inflate, on the
+ * caller's thread) and the parse, not their sum. The transfer's thread (a
+ * FUSE or prefetch worker, the main thread) writes, resets and finishes;
+ * the feed's own thread only parses.
+ */
+#include "api/feed.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -6,17 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/sheet_parser.h"
+
 /*
- * The sheet parser fed on a thread of its own, so that a big sheet costs
- * about the longer of the transfer (with libcurl's inflate, on the
- * caller's thread) and the parse, not their sum.
- *
  * The body is gathered in FEED_CHUNK pieces; a small sheet (one piece or
  * less) is parsed on the caller's thread at the end and never starts the
  * thread. At most FEED_SLOTS pieces wait for the parser: a parser slower
  * than the network holds the transfer back instead of buffering the body.
  */
-
 #define FEED_CHUNK ((size_t)256 << 10)
 #define FEED_SLOTS 8
 
@@ -40,7 +44,7 @@ struct feed {
 	int nspare;
 };
 
-static void *feed_main(void *arg)
+static void *parse_thread(void *arg)
 {
 	struct feed *f = arg;
 	char *piece;
@@ -127,7 +131,7 @@ static int hand_over(struct feed *f)
 	int rc;
 
 	if (!f->started) {
-		if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
+		if (pthread_create(&f->thread, NULL, parse_thread, f) != 0) {
 			/* No thread: parse here, as without a feed. */
 			rc = sheet_parser_feed(f->p, f->fill, f->fill_len);
 			f->fill_len = 0;

@@ -1,3 +1,9 @@
+/*
+ * The model's small helpers: freeing a sheet (its arena and two arrays),
+ * column types by name, a row's cell by column (binary search), releasing
+ * a sheet list or user, and ISO-8601 times. Pure; any thread (renderers,
+ * the cache, the parsers).
+ */
 #include "api/model.h"
 
 #include <errno.h>

@@ -1,64 +1,47 @@
 /*
- * Parsers for the small documents: a sheet list page (GET /sheets), the
- * current user (GET /users/me) and a sheet version, plus exact int64s.
- *
- * Why two JSON libraries: cJSON 1.7.15 keeps a number only as a double and
- * throws its digits away, so an id above 2^53 (Smartsheet ids run to 16
- * digits, and the API documents them as int64) would come back rounded.
- * Every document that carries ids is therefore read with yajl, whose number
- * callback hands over the digits (api_parse_int64 makes them exact). cJSON
- * is used only where no id is involved: the version document.
+ * Parsers for whole documents: a sheet list page (GET /sheets), the user
+ * (GET /users/me), a sheet version, a whole sheet; exact int64s. Wrong
+ * shapes are -EIO with a debug line. No shared state: called on the
+ * threads that call api.c (FUSE and prefetch workers, the main thread).
  */
-#include "api/api.h"
+#include "api/parse.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <yajl/yajl_parse.h>
 
+#include "api/jsonwalk.h"
+#include "api/model.h"
+#include "api/sheet_parser.h"
 #include "util/log.h"
 
+/*
+ * Why two JSON libraries: cJSON 1.7.15 keeps a number only as a double and
+ * throws its digits away, so an id above 2^53 (Smartsheet ids run to 16
+ * digits, and the API documents them as int64) would come back rounded.
+ * Every document that carries ids is therefore read with yajl (through
+ * api/jsonwalk.c, which hands over a number's digits). cJSON is used only
+ * where no id is involved: the version document.
+ */
 #define MINI_MAX_DEPTH 64
 #define MAX_VERSION ((double)((int64_t)1 << 53))
 
 int api_parse_int64(const char *digits, size_t len, int64_t *out)
 {
-	uint64_t v = 0, limit = INT64_MAX;
-	size_t i = 0;
-	bool neg = false;
-
-	if (len > 0 && digits[0] == '-') {
-		neg = true;
-		limit = (uint64_t)INT64_MAX + 1;
-		i = 1;
-	}
-	if (i >= len)
-		return -EINVAL;
-	for (; i < len; i++) {
-		unsigned d = (unsigned char)digits[i] - (unsigned)'0';
-
-		if (d > 9)
-			return -EINVAL;
-		if (v > (limit - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	if (!neg)
-		*out = (int64_t)v;
-	else if (v == (uint64_t)INT64_MAX + 1)
-		*out = INT64_MIN;
-	else
-		*out = -(int64_t)v;
-	return 0;
+	return jsonwalk_parse_int64(digits, len, out);
 }
 
-/* ---- the small yajl reader for list pages and the user ---- */
+/* ---- list pages and the user, on jsonwalk ---- */
 
-enum mini_doc { MINI_LIST, MINI_USER };
+enum mini_frame {
+	MF_LIST = 1, /* the top object of a list page */
+	MF_DATA,     /* its "data": [ */
+	MF_ITEM,     /* one sheet in it */
+	MF_USER,     /* the top object of the user */
+};
 
 enum mini_key {
 	MK_OTHER = 0,
@@ -80,20 +63,8 @@ static const char *const mini_key_names[] = {
 	"accessLevel", "version", "email", "firstName", "lastName",
 };
 
-enum mini_jt { MJ_NULL, MJ_BOOL, MJ_NUM, MJ_STR, MJ_MAP, MJ_ARR };
-
-static const char *const mini_jt_names[] = {
-	"null", "a boolean", "a number", "a string", "an object", "an array",
-};
-
 struct mini {
-	enum mini_doc doc;
-	int err;
-	/* 0: before the top object, 1: in it, 2: in "data", 3: in an item */
-	int level;
-	int skip;          /* containers open inside a skipped value */
-	enum mini_key key; /* the key of the value that comes next */
-	bool done;
+	struct jsonwalk *w;
 
 	/* list page */
 	bool has_page, has_total, has_data;
@@ -109,160 +80,63 @@ struct mini {
 	char *email, *first, *last;
 };
 
-static int mfail(struct mini *m, int err, const char *fmt, ...)
-	SSFS_PRINTF(3, 4);
-
-static int mfail(struct mini *m, int err, const char *fmt, ...)
+static int wrong_type(struct mini *m, enum mini_key key,
+		      const struct jsonwalk_value *v, const char *want)
 {
-	char msg[160];
-	va_list ap;
-
-	if (m->err)
-		return 0;
-	m->err = err;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	log_debug("%s JSON: %s", m->doc == MINI_LIST ? "sheet list" : "user",
-		  msg);
-	return 0;
+	return jsonwalk_fail(m->w, -EIO, "\"%s\" is %s, expected %s",
+			     mini_key_names[key], jsonwalk_type_name(v->type),
+			     want);
 }
 
-/* A malloc'd copy; \u0000 and lone surrogates become U+FFFD. */
-static char *dup_text(const char *s, size_t len)
+static int mstr(struct mini *m, enum mini_key key,
+		const struct jsonwalk_value *v, char **out)
 {
-	static const char repl[] = "\xEF\xBF\xBD";
-	size_t nul = 0, i, o;
-	char *d;
-
-	for (i = 0; i < len; i++)
-		nul += s[i] == '\0';
-	d = malloc(len + 2 * nul + 1);
-	if (!d)
-		return NULL;
-	for (i = 0, o = 0; i < len; i++) {
-		if (s[i] == '\0') {
-			memcpy(d + o, repl, 3);
-			o += 3;
-		} else {
-			d[o++] = s[i];
-		}
-	}
-	d[o] = '\0';
-	for (i = 0; i + 2 < o; i++) {
-		if ((unsigned char)d[i] == 0xED &&
-		    ((unsigned char)d[i + 1] & 0xE0) == 0xA0) {
-			memcpy(d + i, repl, 3);
-			i += 2;
-		}
-	}
-	return d;
-}
-
-static int mstr(struct mini *m, enum mini_jt t, const char *s, size_t len,
-		char **out)
-{
+	size_t dlen;
 	char *d = NULL;
 
-	if (t != MJ_STR && t != MJ_NULL)
-		return mfail(m, -EIO, "\"%s\" is %s, expected a string",
-			     mini_key_names[m->key], mini_jt_names[t]);
-	if (t == MJ_STR) {
-		d = dup_text(s, len);
+	if (v->type != JSONWALK_TYPE_STRING && v->type != JSONWALK_TYPE_NULL)
+		return wrong_type(m, key, v, "a string");
+	if (v->type == JSONWALK_TYPE_STRING) {
+		dlen = jsonwalk_text_len(v->s, v->len);
+		d = malloc(dlen + 1);
 		if (!d)
-			return mfail(m, -ENOMEM, "out of memory");
+			return jsonwalk_fail(m->w, -ENOMEM, "out of memory");
+		jsonwalk_text_copy(d, v->s, v->len, dlen);
 	}
 	free(*out);
 	*out = d;
 	return 1;
 }
 
-static int mint(struct mini *m, enum mini_jt t, const char *s, size_t len,
-		int64_t *out)
+static int mint(struct mini *m, enum mini_key key,
+		const struct jsonwalk_value *v, int64_t *out)
 {
-	int rc;
-
-	if (t != MJ_NUM)
-		return mfail(m, -EIO, "\"%s\" is %s, expected an integer",
-			     mini_key_names[m->key], mini_jt_names[t]);
-	rc = api_parse_int64(s, len, out);
-	if (rc)
-		return mfail(m, -EIO, "\"%s\": %.*s is not an int64",
-			     mini_key_names[m->key],
-			     (int)(len > 40 ? 40 : len), s);
+	if (v->type != JSONWALK_TYPE_NUMBER)
+		return wrong_type(m, key, v, "an integer");
+	if (jsonwalk_parse_int64(v->s, v->len, out))
+		return jsonwalk_fail(m->w, -EIO, "\"%s\": %.*s is not an int64",
+				     mini_key_names[key],
+				     (int)(v->len > 40 ? 40 : v->len), v->s);
 	return 1;
 }
 
-static int mskip(struct mini *m, enum mini_jt t)
+static int list_top_value(struct mini *m, int key,
+			  const struct jsonwalk_value *v)
 {
-	if (t != MJ_MAP && t != MJ_ARR)
-		return 1;
-	if (m->level + m->skip >= MINI_MAX_DEPTH)
-		return mfail(m, -EIO, "nested deeper than %d", MINI_MAX_DEPTH);
-	m->skip = 1;
-	return 1;
-}
-
-static int list_top_value(struct mini *m, enum mini_jt t, const char *s,
-			  size_t len)
-{
-	switch (m->key) {
+	switch (key) {
 	case MK_PAGE_NUMBER:
 		m->has_page = true;
-		return mint(m, t, s, len, &m->page);
+		return mint(m, MK_PAGE_NUMBER, v, &m->page);
 	case MK_TOTAL_PAGES:
 		m->has_total = true;
-		return mint(m, t, s, len, &m->total);
+		return mint(m, MK_TOTAL_PAGES, v, &m->total);
 	case MK_DATA:
-		if (t != MJ_ARR)
-			return mfail(m, -EIO,
-				     "\"data\" is %s, expected an array",
-				     mini_jt_names[t]);
+		if (v->type != JSONWALK_TYPE_ARRAY)
+			return wrong_type(m, MK_DATA, v, "an array");
 		m->has_data = true;
-		m->level = 2;
-		return 1;
+		return jsonwalk_enter(m->w, MF_DATA);
 	default:
-		return mskip(m, t);
-	}
-}
-
-static int list_item_value(struct mini *m, enum mini_jt t, const char *s,
-			   size_t len)
-{
-	switch (m->key) {
-	case MK_ID:
-		m->cur_has_id = true;
-		return mint(m, t, s, len, &m->cur.id);
-	case MK_NAME:
-		return mstr(m, t, s, len, &m->cur.name);
-	case MK_MODIFIED_AT:
-		return mstr(m, t, s, len, &m->cur.modified_at);
-	case MK_ACCESS_LEVEL:
-		return mstr(m, t, s, len, &m->cur.access_level);
-	case MK_VERSION:
-		if (t == MJ_NULL)
-			return 1;
-		return mint(m, t, s, len, &m->cur.version);
-	default:
-		return mskip(m, t);
-	}
-}
-
-static int user_value(struct mini *m, enum mini_jt t, const char *s,
-		      size_t len)
-{
-	switch (m->key) {
-	case MK_ID:
-		m->has_id = true;
-		return mint(m, t, s, len, &m->id);
-	case MK_EMAIL:
-		return mstr(m, t, s, len, &m->email);
-	case MK_FIRST_NAME:
-		return mstr(m, t, s, len, &m->first);
-	case MK_LAST_NAME:
-		return mstr(m, t, s, len, &m->last);
-	default:
-		return mskip(m, t);
+		return 1; /* skipped */
 	}
 }
 
@@ -274,39 +148,73 @@ static void info_release(struct model_sheet_info *i)
 	memset(i, 0, sizeof(*i));
 }
 
-static int mvalue(struct mini *m, enum mini_jt t, const char *s, size_t len)
+static int list_item_start(struct mini *m, const struct jsonwalk_value *v)
 {
-	if (m->skip) {
-		if (t == MJ_MAP || t == MJ_ARR) {
-			if (m->level + m->skip >= MINI_MAX_DEPTH)
-				return mfail(m, -EIO, "nested deeper than %d",
-					     MINI_MAX_DEPTH);
-			m->skip++;
-		}
+	if (v->type != JSONWALK_TYPE_MAP)
+		return jsonwalk_fail(m->w, -EIO,
+				     "data[%zu] is %s, not an object", m->n,
+				     jsonwalk_type_name(v->type));
+	info_release(&m->cur);
+	m->cur.version = -1;
+	m->cur_has_id = false;
+	return jsonwalk_enter(m->w, MF_ITEM);
+}
+
+static int list_item_value(struct mini *m, int key,
+			   const struct jsonwalk_value *v)
+{
+	switch (key) {
+	case MK_ID:
+		m->cur_has_id = true;
+		return mint(m, MK_ID, v, &m->cur.id);
+	case MK_NAME:
+		return mstr(m, MK_NAME, v, &m->cur.name);
+	case MK_MODIFIED_AT:
+		return mstr(m, MK_MODIFIED_AT, v, &m->cur.modified_at);
+	case MK_ACCESS_LEVEL:
+		return mstr(m, MK_ACCESS_LEVEL, v, &m->cur.access_level);
+	case MK_VERSION:
+		if (v->type == JSONWALK_TYPE_NULL)
+			return 1;
+		return mint(m, MK_VERSION, v, &m->cur.version);
+	default:
 		return 1;
 	}
-	switch (m->level) {
-	case 0:
-		if (t != MJ_MAP)
-			return mfail(m, -EIO, "top level is %s, not an object",
-				     mini_jt_names[t]);
-		m->level = 1;
-		return 1;
-	case 1:
-		if (m->doc == MINI_USER)
-			return user_value(m, t, s, len);
-		return list_top_value(m, t, s, len);
-	case 2:
-		if (t != MJ_MAP)
-			return mfail(m, -EIO, "data[%zu] is %s, not an object",
-				     m->n, mini_jt_names[t]);
-		info_release(&m->cur);
-		m->cur.version = -1;
-		m->cur_has_id = false;
-		m->level = 3;
-		return 1;
+}
+
+static int user_value(struct mini *m, int key, const struct jsonwalk_value *v)
+{
+	switch (key) {
+	case MK_ID:
+		m->has_id = true;
+		return mint(m, MK_ID, v, &m->id);
+	case MK_EMAIL:
+		return mstr(m, MK_EMAIL, v, &m->email);
+	case MK_FIRST_NAME:
+		return mstr(m, MK_FIRST_NAME, v, &m->first);
+	case MK_LAST_NAME:
+		return mstr(m, MK_LAST_NAME, v, &m->last);
 	default:
-		return list_item_value(m, t, s, len);
+		return 1;
+	}
+}
+
+static int on_value(void *ctx, int frame, int key,
+		    const struct jsonwalk_value *v)
+{
+	struct mini *m = ctx;
+
+	switch (frame) {
+	case MF_LIST:
+		return list_top_value(m, key, v);
+	case MF_DATA:
+		return list_item_start(m, v);
+	case MF_ITEM:
+		return list_item_value(m, key, v);
+	case MF_USER:
+		return user_value(m, key, v);
+	default:
+		return jsonwalk_fail(m->w, -EIO, "bad state");
 	}
 }
 
@@ -315,18 +223,19 @@ static int end_item(struct mini *m)
 	struct model_sheet_info *n;
 
 	if (!m->cur_has_id)
-		return mfail(m, -EIO, "data[%zu] has no \"id\"", m->n);
+		return jsonwalk_fail(m->w, -EIO, "data[%zu] has no \"id\"",
+				     m->n);
 	if (!m->cur.name) {
 		m->cur.name = strdup("");
 		if (!m->cur.name)
-			return mfail(m, -ENOMEM, "out of memory");
+			return jsonwalk_fail(m->w, -ENOMEM, "out of memory");
 	}
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
 
 		n = realloc(m->items, cap * sizeof(*n));
 		if (!n)
-			return mfail(m, -ENOMEM, "out of memory");
+			return jsonwalk_fail(m->w, -ENOMEM, "out of memory");
 		m->items = n;
 		m->cap = cap;
 	}
@@ -335,103 +244,56 @@ static int end_item(struct mini *m)
 	return 1;
 }
 
-static int mc_end(void *ctx)
+static int on_end(void *ctx, int frame)
 {
-	struct mini *m = ctx;
-
-	if (m->skip) {
-		m->skip--;
-		return 1;
-	}
-	switch (m->level) {
-	case 3:
-		m->level = 2;
-		return end_item(m);
-	case 2:
-		m->level = 1;
-		return 1;
-	case 1:
-		m->level = 0;
-		m->done = true;
-		return 1;
-	default:
-		return mfail(m, -EIO, "bad state");
-	}
-}
-
-static int mc_null(void *ctx)
-{
-	return mvalue(ctx, MJ_NULL, NULL, 0);
-}
-
-static int mc_boolean(void *ctx, int b)
-{
-	(void)b;
-	return mvalue(ctx, MJ_BOOL, NULL, 0);
-}
-
-static int mc_number(void *ctx, const char *s, size_t len)
-{
-	return mvalue(ctx, MJ_NUM, s, len);
-}
-
-static int mc_string(void *ctx, const unsigned char *s, size_t len)
-{
-	return mvalue(ctx, MJ_STR, (const char *)s, len);
-}
-
-static int mc_start_map(void *ctx)
-{
-	return mvalue(ctx, MJ_MAP, NULL, 0);
-}
-
-static int mc_start_array(void *ctx)
-{
-	return mvalue(ctx, MJ_ARR, NULL, 0);
+	return frame == MF_ITEM ? end_item(ctx) : 1;
 }
 
 #define KEY(lit) (len == sizeof(lit) - 1 && memcmp(k, lit, len) == 0)
 
-static int mc_map_key(void *ctx, const unsigned char *key, size_t len)
+static int on_key(void *ctx, int frame, const char *k, size_t len)
 {
-	struct mini *m = ctx;
-	const char *k = (const char *)key;
-
-	if (m->skip)
-		return 1;
-	if (m->doc == MINI_USER)
-		m->key = KEY("id")          ? MK_ID
-			 : KEY("email")     ? MK_EMAIL
-			 : KEY("firstName") ? MK_FIRST_NAME
-			 : KEY("lastName")  ? MK_LAST_NAME
+	(void)ctx;
+	switch (frame) {
+	case MF_USER:
+		return KEY("id")          ? MK_ID
+		       : KEY("email")     ? MK_EMAIL
+		       : KEY("firstName") ? MK_FIRST_NAME
+		       : KEY("lastName")  ? MK_LAST_NAME
+					  : MK_OTHER;
+	case MF_LIST:
+		return KEY("pageNumber")   ? MK_PAGE_NUMBER
+		       : KEY("totalPages") ? MK_TOTAL_PAGES
+		       : KEY("data")       ? MK_DATA
+					   : MK_OTHER;
+	default:
+		return KEY("id")            ? MK_ID
+		       : KEY("name")        ? MK_NAME
+		       : KEY("modifiedAt")  ? MK_MODIFIED_AT
+		       : KEY("accessLevel") ? MK_ACCESS_LEVEL
+		       : KEY("version")     ? MK_VERSION
 					    : MK_OTHER;
-	else if (m->level == 1)
-		m->key = KEY("pageNumber")   ? MK_PAGE_NUMBER
-			 : KEY("totalPages") ? MK_TOTAL_PAGES
-			 : KEY("data")       ? MK_DATA
-					     : MK_OTHER;
-	else
-		m->key = KEY("id")            ? MK_ID
-			 : KEY("name")        ? MK_NAME
-			 : KEY("modifiedAt")  ? MK_MODIFIED_AT
-			 : KEY("accessLevel") ? MK_ACCESS_LEVEL
-			 : KEY("version")     ? MK_VERSION
-					      : MK_OTHER;
-	return 1;
+	}
 }
 
 #undef KEY
 
-static const yajl_callbacks mini_callbacks = {
-	.yajl_null = mc_null,
-	.yajl_boolean = mc_boolean,
-	.yajl_number = mc_number,
-	.yajl_string = mc_string,
-	.yajl_start_map = mc_start_map,
-	.yajl_map_key = mc_map_key,
-	.yajl_end_map = mc_end,
-	.yajl_start_array = mc_start_array,
-	.yajl_end_array = mc_end,
+static const struct jsonwalk_ops list_ops = {
+	.key = on_key,
+	.value = on_value,
+	.end = on_end,
+	.root = MF_LIST,
+	.name = "sheet list",
+	.max_depth = MINI_MAX_DEPTH,
+};
+
+static const struct jsonwalk_ops user_ops = {
+	.key = on_key,
+	.value = on_value,
+	.end = on_end,
+	.root = MF_USER,
+	.name = "user",
+	.max_depth = MINI_MAX_DEPTH,
 };
 
 static void mini_release(struct mini *m)
@@ -445,50 +307,41 @@ static void mini_release(struct mini *m)
 	free(m->email);
 	free(m->first);
 	free(m->last);
+	jsonwalk_free(m->w);
 }
 
-/* Run the reader over a whole document; 0 or a negative errno. */
-static int mini_parse(struct mini *m, const char *json, size_t len)
+/* Walk a whole document; 0 or a negative errno. */
+static int mini_parse(struct mini *m, const struct jsonwalk_ops *ops,
+		      const char *json, size_t len)
 {
-	yajl_handle h = yajl_alloc(&mini_callbacks, NULL, m);
-	yajl_status st;
-	unsigned char *msg;
+	int rc;
 
-	if (!h)
+	m->w = jsonwalk_new(ops, m);
+	if (!m->w)
 		return -ENOMEM;
-	st = yajl_parse(h, (const unsigned char *)json, len);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	if (st != yajl_status_ok && !m->err) {
-		msg = yajl_get_error(h, 0, NULL, 0);
-		if (msg)
-			msg[strcspn((char *)msg, "\n")] = '\0';
-		mfail(m, -EIO, "%s", msg ? (const char *)msg : "parse error");
-		if (msg)
-			yajl_free_error(h, msg);
-	}
-	yajl_free(h);
-	if (!m->err && !m->done)
-		mfail(m, -EIO, "incomplete document");
-	return m->err;
+	rc = jsonwalk_feed(m->w, json, len);
+	if (!rc)
+		rc = jsonwalk_finish(m->w);
+	return rc;
 }
 
 int api_parse_sheet_list_page(const char *json, size_t len,
 			      struct model_sheet_list *acc, int64_t *page,
 			      int64_t *total_pages)
 {
-	struct mini m = {.doc = MINI_LIST};
+	struct mini m = {0};
 	struct model_sheet_info *n;
 	int rc;
 
-	rc = mini_parse(&m, json, len);
+	rc = mini_parse(&m, &list_ops, json, len);
 	if (rc)
 		goto out;
 	if (!m.has_page || !m.has_total || !m.has_data) {
-		mfail(&m, -EIO, "no \"%s\"",
-		      !m.has_data ? "data"
-		      : !m.has_page ? "pageNumber" : "totalPages");
-		rc = m.err;
+		jsonwalk_fail(m.w, -EIO, "no \"%s\"",
+			      !m.has_data   ? "data"
+			      : !m.has_page ? "pageNumber"
+					    : "totalPages");
+		rc = jsonwalk_error(m.w);
 		goto out;
 	}
 	if (m.n) {
@@ -539,16 +392,16 @@ static int join_name(const char *first, const char *last, char **out)
 
 int api_parse_user(const char *json, size_t len, struct model_user *out)
 {
-	struct mini m = {.doc = MINI_USER};
+	struct mini m = {0};
 	char *name = NULL;
 	int rc;
 
-	rc = mini_parse(&m, json, len);
+	rc = mini_parse(&m, &user_ops, json, len);
 	if (rc)
 		goto out;
 	if (!m.has_id) {
-		mfail(&m, -EIO, "no \"id\"");
-		rc = m.err;
+		jsonwalk_fail(m.w, -EIO, "no \"id\"");
+		rc = jsonwalk_error(m.w);
 		goto out;
 	}
 	rc = join_name(m.first, m.last, &name);
@@ -590,5 +443,19 @@ int api_parse_version(const char *json, size_t len, int64_t *version)
 	rc = 0;
 out:
 	cJSON_Delete(root);
+	return rc;
+}
+
+int api_parse_sheet(const char *json, size_t len, struct model_sheet **out)
+{
+	struct sheet_parser *p = sheet_parser_new();
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	rc = sheet_parser_feed(p, json, len);
+	if (!rc)
+		rc = sheet_parser_finish(p, out);
+	sheet_parser_free(p);
 	return rc;
 }

@@ -163,7 +163,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 			     struct cache_content **out, bool *asked)
 {
 	struct diskcache_meta meta;
-	struct http_result res;
+	struct api_result res;
 	int64_t version = -1;
 	bool tried;
 	int rc;
@@ -175,7 +175,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	memset(&res, 0, sizeof(res));
 	tried = cache_may_try(c);
 	if (tried) {
-		rc = c->src.ops->get_version(c->src.ctx, s->id, HTTP_PRIO_USER,
+		rc = c->src.ops->get_version(c->src.ctx, s->id, API_PRIO_USER,
 					   &version, &res);
 		cache_note_result(c, rc, &res);
 		*asked = rc == 0;
@@ -224,7 +224,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 			 struct cache_content **new_content, bool *unchanged,
 			 bool *asked, bool *tried)
 {
-	struct http_result res;
+	struct api_result res;
 	int64_t version = -1;
 	int rc = 0;
 
@@ -243,7 +243,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 		*tried = true;
 	}
 	if (validate && s->version >= 0) {
-		rc = c->src.ops->get_version(c->src.ctx, s->id, HTTP_PRIO_USER,
+		rc = c->src.ops->get_version(c->src.ctx, s->id, API_PRIO_USER,
 					   &version, &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
@@ -256,7 +256,7 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	}
 	if (!*unchanged || !s->model) {
 		memset(&res, 0, sizeof(res));
-		rc = c->src.ops->get_sheet(c->src.ctx, s->id, HTTP_PRIO_USER, new_model,
+		rc = c->src.ops->get_sheet(c->src.ctx, s->id, API_PRIO_USER, new_model,
 				   &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
@@ -403,11 +403,11 @@ bool cache_refused(struct cache *c, int64_t id, int64_t listed_mtime_s)
  * shown rendered (and kept on disk when there is a disk cache).
  */
 static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
-		     enum http_priority prio, struct model_sheet **model,
+		     enum api_prio prio, struct model_sheet **model,
 		     struct cache_content **ct, bool *on_disk)
 {
 	const struct model_sheet *use;
-	struct http_result res;
+	struct api_result res;
 	int f, rc = 0;
 
 	*on_disk = true;
@@ -432,7 +432,7 @@ static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
 }
 
 int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
-		   enum http_priority prio, bool wait)
+		   enum api_prio prio, bool wait)
 {
 	struct cache_content *ct[FMT_COUNT] = {NULL};
 	struct model_sheet *model = NULL;

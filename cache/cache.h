@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "render/render.h"
-#include "http/http.h"
+#include "api/api.h"
 #include "util/compat.h"
 #include "util/sbuf.h"
 
@@ -42,7 +42,7 @@
 struct cache;
 struct cache_source;
 struct diskcache;
-struct http_result;
+struct api_result;
 
 struct cache_opts {
 	long ttl_s;
@@ -102,8 +102,8 @@ void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks);
 void cache_free(struct cache *c);
 
 /* A reference to the current listing, refreshed first when stale (the
- * request at prio: HTTP_PRIO_USER when a reader waits). */
-int cache_get_listing(struct cache *c, enum http_priority prio,
+ * request at prio: API_PRIO_USER when a reader waits). */
+int cache_get_listing(struct cache *c, enum api_prio prio,
 		      struct cache_listing **out) SSFS_WUR;
 void cache_put_listing(struct cache *c, struct cache_listing *l);
 
@@ -152,7 +152,7 @@ void cache_content_put(struct cache_content *ct);
  * Returns 0 (also when skipped) or a negative errno.
  */
 int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
-		   enum http_priority prio, bool wait);
+		   enum api_prio prio, bool wait);
 
 /* Whether every rendering of the sheet is held for the listed modifiedAt
  * (in memory or on disk): cache_prefetch would request nothing. */
@@ -192,6 +192,6 @@ int cache_user_text(struct cache *c, struct sbuf *out) SSFS_WUR;
 int cache_status(struct cache *c, struct sbuf *out) SSFS_WUR;
 
 /* Record a request's failure or success for the status (used by ops). */
-void cache_note_result(struct cache *c, int rc, const struct http_result *res);
+void cache_note_result(struct cache *c, int rc, const struct api_result *res);
 
 #endif /* SSFS_CACHE_CACHE_H */

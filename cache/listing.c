@@ -235,11 +235,11 @@ const struct cache_item *cache_find_id(const struct cache_listing *l,
 	return NULL;
 }
 
-int cache_get_listing(struct cache *c, enum http_priority prio,
+int cache_get_listing(struct cache *c, enum api_prio prio,
 		      struct cache_listing **out)
 {
 	struct model_sheet_list list = {0};
-	struct http_result res;
+	struct api_result res;
 	struct cache_listing *fresh = NULL;
 	bool from_disk = false, tried;
 	int rc;

@@ -82,7 +82,7 @@ static int64_t listed_mtime(const struct prefetch *p, int64_t id)
 /* One job for a worker. Caller holds p->lock; it may be dropped while the
  * list is read. False when there is nothing to do. */
 static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
-		     enum http_priority *prio)
+		     enum api_prio *prio)
 {
 	struct cache_listing *l;
 
@@ -94,7 +94,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		l = NULL;
 		/* AHEAD: cancellable at unmount, and never paced, since a
 		 * reader may be waiting for the same list. */
-		if (cache_get_listing(p->cache, HTTP_PRIO_AHEAD, &l) == 0)
+		if (cache_get_listing(p->cache, API_PRIO_AHEAD, &l) == 0)
 			cache_put_listing(p->cache, l);
 		pthread_mutex_lock(&p->lock);
 	}
@@ -114,7 +114,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 
 		*id = it->id;
 		*mtime = it->mtime_s;
-		*prio = HTTP_PRIO_USER;
+		*prio = API_PRIO_USER;
 		p->batch_busy++;
 		return true;
 	}
@@ -123,7 +123,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		p->qhead = (p->qhead + 1) % QUEUE_SLOTS;
 		p->qlen--;
 		*mtime = listed_mtime(p, *id);
-		*prio = HTTP_PRIO_AHEAD;
+		*prio = API_PRIO_AHEAD;
 		return true;
 	}
 	if (p->o.per_min > 0 && p->listing && !p->paused &&
@@ -144,7 +144,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 
 		*id = it->id;
 		*mtime = it->mtime_s;
-		*prio = HTTP_PRIO_BACKGROUND;
+		*prio = API_PRIO_BACKGROUND;
 		return true;
 	}
 	if (p->listing && p->cursor == p->listing->count && !p->pass_ended &&
@@ -156,7 +156,7 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 static void *worker_main(void *arg)
 {
 	struct prefetch *p = arg;
-	enum http_priority prio;
+	enum api_prio prio;
 	int64_t id, mtime;
 	int rc;
 
@@ -167,7 +167,7 @@ static void *worker_main(void *arg)
 				pthread_cond_wait(&p->cond, &p->lock);
 			continue;
 		}
-		if (prio == HTTP_PRIO_BACKGROUND)
+		if (prio == API_PRIO_BACKGROUND)
 			p->warming++;
 		pthread_mutex_unlock(&p->lock);
 
@@ -180,24 +180,24 @@ static void *worker_main(void *arg)
 		 */
 		if (cache_held(p->cache, id, mtime))
 			rc = 0;
-		else if (prio == HTTP_PRIO_USER)
+		else if (prio == API_PRIO_USER)
 			/* A reader waits for the batch: at its priority,
 			 * and after whoever fetches the sheet already. */
 			rc = cache_prefetch(p->cache, id, mtime,
-					    HTTP_PRIO_USER, true);
+					    API_PRIO_USER, true);
 		else if ((rc = p->src.ops->wait_room(p->src.ctx, prio)) == 0)
 			rc = cache_prefetch(p->cache, id, mtime,
-					    HTTP_PRIO_AHEAD, false);
+					    API_PRIO_AHEAD, false);
 		if (rc && rc != -ECANCELED)
 			log_debug("prefetch of sheet %lld: %s", (long long)id,
 				  strerror(-rc));
 
 		pthread_mutex_lock(&p->lock);
-		if (prio == HTTP_PRIO_BACKGROUND) {
+		if (prio == API_PRIO_BACKGROUND) {
 			p->warming--;
 			/* Another thread may now take a warm-up item. */
 			pthread_cond_signal(&p->cond);
-		} else if (prio == HTTP_PRIO_USER) {
+		} else if (prio == API_PRIO_USER) {
 			p->batch_busy--;
 			/* The reader waiting for the batch checks. */
 			pthread_cond_broadcast(&p->cond);

@@ -11,11 +11,11 @@
  * first read (rsync and tar trust them) and a reader walking the sheets in
  * order finds them fetched (grep -r). A small pool of threads works on:
  *
- * - read-ahead (HTTP_PRIO_AHEAD): when a reader opens the sheets in list
+ * - read-ahead (API_PRIO_AHEAD): when a reader opens the sheets in list
  *   order, the next `ahead` sheets; and sheets whose listed modifiedAt is
  *   newer than what is held (getattr noticed), so their sizes are right
  *   soon after a change;
- * - the warm-up (HTTP_PRIO_BACKGROUND): after the mount and after each new
+ * - the warm-up (API_PRIO_BACKGROUND): after the mount and after each new
  *   sheet list, every sheet whose two files are not held for the listed
  *   modifiedAt, paced at per_min sheets a minute.
  *

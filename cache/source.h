@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "http/http.h"
+#include "api/api.h"
 
 /*
  * Where the cache and the prefetcher get what they hold, and their clock:
@@ -21,20 +21,20 @@ struct model_sheet_list;
 struct model_user;
 
 struct cache_source_ops {
-	int (*list_sheets)(void *ctx, enum http_priority prio,
+	int (*list_sheets)(void *ctx, enum api_prio prio,
 			   struct model_sheet_list *out,
-			   struct http_result *res);
-	int (*get_sheet)(void *ctx, int64_t id, enum http_priority prio,
-			 struct model_sheet **out, struct http_result *res);
-	int (*get_version)(void *ctx, int64_t id, enum http_priority prio,
-			   int64_t *version, struct http_result *res);
+			   struct api_result *res);
+	int (*get_sheet)(void *ctx, int64_t id, enum api_prio prio,
+			 struct model_sheet **out, struct api_result *res);
+	int (*get_version)(void *ctx, int64_t id, enum api_prio prio,
+			   int64_t *version, struct api_result *res);
 	int (*get_user)(void *ctx, struct model_user *out,
-			struct http_result *res);
+			struct api_result *res);
 	/* The request window, for the prefetcher: wait until a request of
 	 * prio could go (0 or -ECANCELED), the warm-up's pace, cancel or
 	 * allow speculative requests, requests in the last window (-1: no
 	 * limit). */
-	int (*wait_room)(void *ctx, enum http_priority prio);
+	int (*wait_room)(void *ctx, enum api_prio prio);
 	void (*set_background_rate)(void *ctx, int per_min);
 	void (*cancel_speculative)(void *ctx, bool on);
 	int (*window_count)(void *ctx);
@@ -49,16 +49,14 @@ struct cache_source {
 };
 
 /*
- * The daemon's source: api for the requests, http for the window (both
- * borrowed), the system clocks. The struct is the caller's and must
+ * The daemon's source: api for the requests and the request window
+ * (borrowed), the system clocks. The struct is the caller's and must
  * outlive every user of s->source.
  */
 struct cache_api_source {
 	struct cache_source source;
 	struct api *api;
-	struct http *http;
 };
-void cache_api_source_init(struct cache_api_source *s, struct api *api,
-			   struct http *http);
+void cache_api_source_init(struct cache_api_source *s, struct api *api);
 
 #endif /* SSFS_CACHE_SOURCE_H */

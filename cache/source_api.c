@@ -1,31 +1,31 @@
 /*
  * The cache's source in the daemon: the Smartsheet API (api/) for what it
- * holds, the http request window for the prefetcher's pace, the system
- * clocks. Stateless glue; any thread.
+ * holds and for the request window the prefetcher keeps its pace in, the
+ * system clocks. Stateless glue; any thread.
  */
 #include "cache/source.h"
 
 #include "api/api.h"
 #include "util/clock.h"
 
-static int list_sheets(void *ctx, enum http_priority prio,
-		       struct model_sheet_list *out, struct http_result *res)
+static int list_sheets(void *ctx, enum api_prio prio,
+		       struct model_sheet_list *out, struct api_result *res)
 {
 	const struct cache_api_source *s = ctx;
 
 	return api_list_sheets(s->api, prio, out, res);
 }
 
-static int get_sheet(void *ctx, int64_t id, enum http_priority prio,
-		     struct model_sheet **out, struct http_result *res)
+static int get_sheet(void *ctx, int64_t id, enum api_prio prio,
+		     struct model_sheet **out, struct api_result *res)
 {
 	const struct cache_api_source *s = ctx;
 
 	return api_get_sheet(s->api, id, prio, out, res);
 }
 
-static int get_version(void *ctx, int64_t id, enum http_priority prio,
-		       int64_t *version, struct http_result *res)
+static int get_version(void *ctx, int64_t id, enum api_prio prio,
+		       int64_t *version, struct api_result *res)
 {
 	const struct cache_api_source *s = ctx;
 
@@ -33,39 +33,39 @@ static int get_version(void *ctx, int64_t id, enum http_priority prio,
 }
 
 static int get_user(void *ctx, struct model_user *out,
-		    struct http_result *res)
+		    struct api_result *res)
 {
 	const struct cache_api_source *s = ctx;
 
 	return api_get_user(s->api, out, res);
 }
 
-static int wait_room(void *ctx, enum http_priority prio)
+static int wait_room(void *ctx, enum api_prio prio)
 {
 	const struct cache_api_source *s = ctx;
 
-	return http_wait_room(s->http, prio);
+	return api_wait_room(s->api, prio);
 }
 
 static void set_background_rate(void *ctx, int per_min)
 {
 	const struct cache_api_source *s = ctx;
 
-	http_set_background_rate(s->http, per_min);
+	api_set_background_rate(s->api, per_min);
 }
 
 static void cancel_speculative(void *ctx, bool on)
 {
 	const struct cache_api_source *s = ctx;
 
-	http_cancel_speculative(s->http, on);
+	api_cancel_speculative(s->api, on);
 }
 
 static int window_count(void *ctx)
 {
 	const struct cache_api_source *s = ctx;
 
-	return http_window_count(s->http);
+	return api_window_count(s->api);
 }
 
 static double mono_s(void *ctx)
@@ -93,11 +93,9 @@ static const struct cache_source_ops api_ops = {
     .wall_s = wall_s,
 };
 
-void cache_api_source_init(struct cache_api_source *s, struct api *api,
-			   struct http *http)
+void cache_api_source_init(struct cache_api_source *s, struct api *api)
 {
 	s->source.ops = &api_ops;
 	s->source.ctx = s;
 	s->api = api;
-	s->http = http;
 }

@@ -37,7 +37,7 @@ bool cache_is_network_error(int rc)
  * (5xx, 429) through the retries. A malformed answer is not: the server is
  * there, and the next request may well get a good one.
  */
-static bool unreachable(int rc, const struct http_result *res)
+static bool unreachable(int rc, const struct api_result *res)
 {
 	return cache_is_network_error(rc) &&
 	       (!res || res->status == 0 || res->status == 429 ||
@@ -55,7 +55,7 @@ static double retry_cap(const struct cache *c)
 					       : cap;
 }
 
-void cache_note_result(struct cache *c, int rc, const struct http_result *res)
+void cache_note_result(struct cache *c, int rc, const struct api_result *res)
 {
 	if (rc == -ECANCELED)
 		return; /* an unmount, not an answer */
@@ -116,7 +116,7 @@ int cache_set_user(struct cache *c, const char *label)
 void cache_refresh_user(struct cache *c)
 {
 	struct model_user u = {0};
-	struct http_result res;
+	struct api_result res;
 	char *label;
 
 	memset(&res, 0, sizeof(res));

@@ -160,11 +160,11 @@ void session_close(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int cli_preflight(struct api *api, char **user, struct http_result *res_out,
+int cli_preflight(struct api *api, char **user, struct api_result *res_out,
 		  bool quiet)
 {
 	struct model_user u = {0};
-	struct http_result res;
+	struct api_result res;
 	int rc;
 
 	memset(&res, 0, sizeof(res));

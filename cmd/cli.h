@@ -15,7 +15,7 @@
 struct http;
 struct auth;
 struct api;
-struct http_result;
+struct api_result;
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -54,7 +54,7 @@ void session_close(struct session *s);
  * Check the credential once (GET /users/me). EXIT_OK with *user set,
  * EXIT_AUTH (rejected), EXIT_UNREACHABLE. quiet: no message on stderr.
  */
-int cli_preflight(struct api *api, char **user, struct http_result *res,
+int cli_preflight(struct api *api, char **user, struct api_result *res,
 		  bool quiet);
 
 /* `smartsheetfs auth ...`; argv[0] is the subcommand. */

@@ -58,7 +58,7 @@ static bool want_desktop_login(const struct cfg *cfg, struct auth *a)
  */
 static int mount_credential(struct session *s, const struct cfg *cfg,
 			    const char *mountpoint, char **user,
-			    struct http_result *pre)
+			    struct api_result *pre)
 {
 	char err[512] = "";
 	enum auth_status st;
@@ -444,7 +444,7 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	struct disk_setup disk = {0};
 	struct fsops_ctx x;
 	struct cache_opts co;
-	struct http_result pre;
+	struct api_result pre;
 	char *user = NULL;
 	int rc;
 
@@ -466,7 +466,7 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	co.render.crlf = cfg->crlf;
 	co.render.bom = mo->bom;
 	co.ndjson = mo->ndjson;
-	cache_api_source_init(&src, s.api, s.http);
+	cache_api_source_init(&src, s.api);
 	cache = cache_new(&src.source, &co);
 	if (!cache) {
 		rc = EXIT_MOUNT;

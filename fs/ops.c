@@ -155,7 +155,7 @@ static int resolve_sheet(const char *name, bool by_id, struct node *n)
 		return -ENOENT;
 	memcpy(stem, name, len);
 	stem[len] = '\0';
-	rc = cache_get_listing(the_cache(), HTTP_PRIO_USER, &l);
+	rc = cache_get_listing(the_cache(), API_PRIO_USER, &l);
 	if (rc)
 		return rc;
 	if (by_id) {
@@ -284,7 +284,7 @@ static int fsops_getattr(const char *path, struct stat *st,
 		if (size < 0 && x->sizes_exact) {
 			/* sizes=exact: wait for the content (SPEC §3). */
 			rc = cache_prefetch(x->cache, n.id, n.mtime_s,
-					    HTTP_PRIO_USER, true);
+					    API_PRIO_USER, true);
 			if (rc)
 				return rc;
 			cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size,
@@ -310,7 +310,7 @@ static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 	size_t i;
 	int rc, f;
 
-	rc = cache_get_listing(the_cache(), HTTP_PRIO_USER, &l);
+	rc = cache_get_listing(the_cache(), API_PRIO_USER, &l);
 	/* The folder exists: a 404 for the list is a server failure (and the
 	 * kernel would take ENOENT from READDIR as an empty folder). */
 	if (rc == -ENOENT)

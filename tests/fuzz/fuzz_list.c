@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "api/model.h"
+#include "api/parse.h"
 #include "render/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,10 +9,12 @@
 
 #include <cjson/cJSON.h>
 
-#include "api/api.h"
 #include "api/model.h"
+#include "api/parse.h"
+#include "api/sheet_parser.h"
 #include "render/csv.h"
 #include "render/json.h"
+#include "render/render.h"
 #include "util/sbuf.h"
 
 static int parse_in_pieces(const char *d, size_t n, size_t step,

@@ -21,6 +21,7 @@
 
 #include "api/api.h"
 #include "api/model.h"
+#include "api/parse.h"
 #include "cache/source.h"
 
 #define FAKE_MAX_SHEETS 16
@@ -79,7 +80,7 @@ static inline struct fake_sheet *fake_find(struct fake *f, int64_t id)
 
 /* Caller holds f->mu. Fills res as a failed request would. */
 static inline int fake_fail(struct fake *f, const struct fake_sheet *s,
-			    struct http_result *res)
+			    struct api_result *res)
 {
 	int rc = f->fail_rc ? f->fail_rc : s ? s->rc : 0;
 
@@ -105,9 +106,9 @@ static inline void fake_time(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static inline int fake_list_sheets(void *ctx, enum http_priority prio,
+static inline int fake_list_sheets(void *ctx, enum api_prio prio,
 				   struct model_sheet_list *out,
-				   struct http_result *res)
+				   struct api_result *res)
 {
 	struct fake *f = ctx;
 	char when[32];
@@ -137,9 +138,9 @@ static inline int fake_list_sheets(void *ctx, enum http_priority prio,
 }
 
 static inline int fake_get_sheet(void *ctx, int64_t id,
-				 enum http_priority prio,
+				 enum api_prio prio,
 				 struct model_sheet **out,
-				 struct http_result *res)
+				 struct api_result *res)
 {
 	struct fake *f = ctx;
 	struct fake_sheet *s;
@@ -175,8 +176,8 @@ static inline int fake_get_sheet(void *ctx, int64_t id,
 }
 
 static inline int fake_get_version(void *ctx, int64_t id,
-				   enum http_priority prio, int64_t *version,
-				   struct http_result *res)
+				   enum api_prio prio, int64_t *version,
+				   struct api_result *res)
 {
 	struct fake *f = ctx;
 	struct fake_sheet *s;
@@ -194,7 +195,7 @@ static inline int fake_get_version(void *ctx, int64_t id,
 }
 
 static inline int fake_get_user(void *ctx, struct model_user *out,
-				struct http_result *res)
+				struct api_result *res)
 {
 	struct fake *f = ctx;
 	int rc;
@@ -210,7 +211,7 @@ static inline int fake_get_user(void *ctx, struct model_user *out,
 	return 0;
 }
 
-static inline int fake_wait_room(void *ctx, enum http_priority prio)
+static inline int fake_wait_room(void *ctx, enum api_prio prio)
 {
 	struct fake *f = ctx;
 	int rc = 0;
@@ -218,13 +219,13 @@ static inline int fake_wait_room(void *ctx, enum http_priority prio)
 	struct timespec dl;
 
 	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += 3; /* a test that never cancels fails, not hangs */
+	dl.tv_sec += 10; /* a test that never cancels fails, not hangs */
 	fake_lock(f);
 	f->room_calls++;
-	while (prio != HTTP_PRIO_USER && f->hold_room && !f->cancelled &&
+	while (prio != API_PRIO_USER && f->hold_room && !f->cancelled &&
 	       pthread_cond_timedwait(&f->cv, &f->mu, &dl) == 0)
 		;
-	if (prio != HTTP_PRIO_USER && f->cancelled)
+	if (prio != API_PRIO_USER && f->cancelled)
 		rc = -ECANCELED;
 	fake_unlock(f);
 	return rc;

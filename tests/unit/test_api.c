@@ -1,4 +1,8 @@
-#include "api/api.h"
+#include "api/feed.h"
+#include "api/jsonwalk.h"
+#include "api/model.h"
+#include "api/parse.h"
+#include "api/sheet_parser.h"
 
 #include <errno.h>
 #include <math.h>
@@ -182,6 +186,18 @@ static void test_api_parse_int64_table(void)
 		{"9223372036854775808", -ERANGE, 0},
 		{"-9223372036854775809", -ERANGE, 0},
 		{"99999999999999999999", -ERANGE, 0},
+		/* 18 digits or fewer go unchecked (jsonwalk.c): the edges */
+		{"999999999999999999", 0, 999999999999999999LL},
+		{"-999999999999999999", 0, -999999999999999999LL},
+		{"1000000000000000000", 0, 1000000000000000000LL},
+		{"9223372036854775810", -ERANGE, 0},
+		{"18446744073709551616", -ERANGE, 0},
+		{"0000000000000000000000000001", 0, 1},
+		{"00000000009223372036854775807", 0, INT64_MAX},
+		{"-00000000009223372036854775808", 0, INT64_MIN},
+		{"00000000009223372036854775808", -ERANGE, 0},
+		{"12345678901234567x", -EINVAL, 0},
+		{"1234567890123456789x", -EINVAL, 0},
 		{"", -EINVAL, 0},
 		{"-", -EINVAL, 0},
 		{"+1", -EINVAL, 0},
@@ -216,6 +232,49 @@ static void test_api_parse_int64_length(void)
 	CHECK_INT(v, 123);
 	CHECK_INT(api_parse_int64("12,", 2, &v), 0);
 	CHECK_INT(v, 12);
+}
+
+/* Every length up to 19 digits, signed or not, against strtoll; a bad
+ * byte at any place (the eight-digit blocks test all eight at once). */
+static void test_api_parse_int64_digits(void)
+{
+	static const char bad[] = {'/', ':', ' ', 'a', '.', '\x06', '\x3f',
+				   '\xf9', '\xfa', '\xff'};
+	char buf[24];
+	size_t len, k, b;
+	unsigned seed = 12345;
+	int neg, n;
+
+	for (len = 1; len <= 19; len++) {
+		for (neg = 0; neg < 2; neg++) {
+			for (n = 0; n < 20; n++) {
+				int64_t v = 0;
+
+				buf[0] = '-';
+				for (k = 0; k < len; k++) {
+					seed = seed * 1103515245u + 12345u;
+					buf[neg + k] = (char)('0' + (seed >> 16) % 10);
+				}
+				buf[neg + len] = '\0';
+				if (len == 19)
+					buf[neg] = '1'; /* stay below 2^63 */
+				CHECK_INT(api_parse_int64(buf, neg + len, &v), 0);
+				CHECK_INT(v, strtoll(buf, NULL, 10));
+			}
+			for (k = 0; k < len; k++) {
+				for (b = 0; b < sizeof(bad); b++) {
+					int64_t v = 7;
+
+					memset(buf + neg, '5', len);
+					buf[neg + k] = bad[b];
+					CHECK_INT(api_parse_int64(buf, neg + len,
+								  &v),
+						  -EINVAL);
+					CHECK_INT(v, 7);
+				}
+			}
+		}
+	}
 }
 
 /* ---- the sheet parser ---- */
@@ -1443,12 +1502,351 @@ static void test_api_parse_user_table(void)
 	}
 }
 
+/* ---- the shared skeleton (api/jsonwalk.h) ---- */
+
+/*
+ * A handler that writes down what it sees: "k<frame>:<key>" for a key
+ * (whose number is its length), "v<frame>/<key>:<type>=<text>" for a value,
+ * "e<frame>" for an end. The document is frame 1; it enters objects and
+ * arrays as frame depth + 1 while depth < enter_max, and fails with
+ * -ENOMEM at the string fail_at.
+ */
+struct rec {
+	struct jsonwalk *w;
+	struct sbuf sb;
+	int depth, enter_max;
+	const char *fail_at;
+};
+
+static int rec_key(void *ctx, int frame, const char *k, size_t len)
+{
+	struct rec *r = ctx;
+
+	CHECK_INT(sbuf_addf(&r->sb, "k%d:%.*s ", frame, (int)len, k), 0);
+	return (int)len;
+}
+
+static int rec_value(void *ctx, int frame, int key,
+		     const struct jsonwalk_value *v)
+{
+	struct rec *r = ctx;
+
+	CHECK_INT(sbuf_addf(&r->sb, "v%d/%d:%d=%.*s ", frame, key,
+			    (int)v->type, (int)v->len, v->s ? v->s : ""),
+		  0);
+	if (r->fail_at && v->type == JSONWALK_TYPE_STRING &&
+	    strlen(r->fail_at) == v->len &&
+	    memcmp(r->fail_at, v->s, v->len) == 0)
+		return jsonwalk_fail(r->w, -ENOMEM, "asked to fail");
+	if ((v->type == JSONWALK_TYPE_MAP || v->type == JSONWALK_TYPE_ARRAY) &&
+	    r->depth < r->enter_max) {
+		r->depth++;
+		return jsonwalk_enter(r->w, r->depth);
+	}
+	return 1;
+}
+
+static int rec_end(void *ctx, int frame)
+{
+	struct rec *r = ctx;
+
+	CHECK_INT(frame, r->depth);
+	r->depth--;
+	CHECK_INT(sbuf_addf(&r->sb, "e%d ", frame), 0);
+	return 1;
+}
+
+static const struct jsonwalk_ops rec_ops = {
+	.key = rec_key,
+	.value = rec_value,
+	.end = rec_end,
+	.root = 1,
+	.name = "test",
+	.max_depth = 8,
+	.max_token_bytes = 64,
+};
+
+static const struct jsonwalk_ops rec_deep_ops = {
+	.key = rec_key,
+	.value = rec_value,
+	.end = rec_end,
+	.root = 1,
+	.name = "test",
+	.max_depth = 64,
+};
+
+static void rec_init(struct rec *r, const struct jsonwalk_ops *ops,
+		     int enter_max)
+{
+	memset(r, 0, sizeof(*r));
+	sbuf_init(&r->sb, 0);
+	r->depth = 1; /* the document */
+	r->enter_max = enter_max;
+	r->w = jsonwalk_new(ops, r);
+	CHECK(r->w != NULL);
+}
+
+static void rec_release(struct rec *r)
+{
+	jsonwalk_free(r->w);
+	sbuf_release(&r->sb);
+}
+
+/* Walk json fed in pieces of step bytes; 0 or the walk's error. */
+static int rec_walk(struct rec *r, const char *json, size_t step)
+{
+	size_t n = strlen(json), i, k;
+	int rc = 0;
+
+	for (i = 0; i < n && !rc; i += k) {
+		k = n - i < step ? n - i : step;
+		rc = jsonwalk_feed(r->w, json + i, k);
+	}
+	return rc ? rc : jsonwalk_finish(r->w);
+}
+
+static const char walk_doc[] =
+	"{\"a\":1,\"bb\":[true,null,\"x\"],\"ccc\":{\"d\":-2.5e3},"
+	"\"skip\":{\"e\":[1,{\"f\":2}]},\"longer_key_name\":\"\\u00e9\"}";
+
+static void test_api_jsonwalk_transcript(void)
+{
+	/* Types: 0 null, 1 bool, 2 number, 3 string, 4 object, 5 array.
+	 * Entered two deep: the array under "e" would be a third, so it is
+	 * skipped whole (no "f"). Keys in arrays are 0. */
+	static const char want[] =
+		"k1:a v1/1:2=1 k1:bb v1/2:5= v2/0:1= v2/0:0= "
+		"v2/0:3=x e2 k1:ccc v1/3:4= k2:d v2/1:2=-2.5e3 e2 "
+		"k1:skip v1/4:4= k2:e v2/1:5= e2 "
+		"k1:longer_key_name v1/15:3=\xc3\xa9 e1 ";
+	struct rec r;
+
+	rec_init(&r, &rec_ops, 2);
+	CHECK_INT(rec_walk(&r, walk_doc, sizeof(walk_doc)), 0);
+	CHECK_STR(r.sb.buf, want);
+	CHECK_INT(r.depth, 0);
+	rec_release(&r);
+}
+
+static void test_api_jsonwalk_pieces(void)
+{
+	struct rec whole, r;
+	size_t step;
+
+	rec_init(&whole, &rec_ops, 3);
+	CHECK_INT(rec_walk(&whole, walk_doc, sizeof(walk_doc)), 0);
+	/* Keys, strings and numbers split anywhere come out whole. */
+	for (step = 1; step < sizeof(walk_doc); step++) {
+		rec_init(&r, &rec_ops, 3);
+		CHECK_INT(rec_walk(&r, walk_doc, step), 0);
+		if (strcmp(r.sb.buf, whole.sb.buf) != 0)
+			fprintf(stderr, "  pieces of %zu\n", step);
+		CHECK_STR(r.sb.buf, whole.sb.buf);
+		rec_release(&r);
+	}
+	rec_release(&whole);
+}
+
+/* n containers: the document's object, then n - 1 arrays around a 1. */
+static void nested(struct sbuf *sb, int n)
+{
+	int i, rc = 0;
+
+	sbuf_reset(sb);
+	rc |= sbuf_addstr(sb, "{\"a\":");
+	for (i = 1; i < n; i++)
+		rc |= sbuf_addch(sb, '[');
+	rc |= sbuf_addch(sb, '1');
+	for (i = 1; i < n; i++)
+		rc |= sbuf_addch(sb, ']');
+	rc |= sbuf_addch(sb, '}');
+	CHECK_INT(rc, 0);
+}
+
+static void test_api_jsonwalk_depth(void)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	struct rec r;
+	int enter;
+
+	/* max_depth 8: eight containers open at once, entered or skipped. */
+	for (enter = 0; enter <= 8; enter += 4) {
+		nested(&sb, 8);
+		rec_init(&r, &rec_ops, enter);
+		CHECK_INT(rec_walk(&r, sb.buf, 3), 0);
+		rec_release(&r);
+		nested(&sb, 9);
+		rec_init(&r, &rec_ops, enter);
+		CHECK_INT(rec_walk(&r, sb.buf, 3), -EIO);
+		/* sticky */
+		CHECK_INT(jsonwalk_feed(r.w, "1", 1), -EIO);
+		CHECK_INT(jsonwalk_finish(r.w), -EIO);
+		CHECK_INT(jsonwalk_error(r.w), -EIO);
+		rec_release(&r);
+	}
+	/* Entering is bounded apart from the depth: JSONWALK_MAX_FRAMES. */
+	nested(&sb, JSONWALK_MAX_FRAMES);
+	rec_init(&r, &rec_deep_ops, 64);
+	CHECK_INT(rec_walk(&r, sb.buf, 5), 0);
+	rec_release(&r);
+	nested(&sb, JSONWALK_MAX_FRAMES + 1);
+	rec_init(&r, &rec_deep_ops, 64);
+	CHECK_INT(rec_walk(&r, sb.buf, 5), -EIO);
+	rec_release(&r);
+	/* Skipped, 64 deep is fine and 65 is not. */
+	nested(&sb, 64);
+	rec_init(&r, &rec_deep_ops, 1);
+	CHECK_INT(rec_walk(&r, sb.buf, 7), 0);
+	rec_release(&r);
+	nested(&sb, 65);
+	rec_init(&r, &rec_deep_ops, 1);
+	CHECK_INT(rec_walk(&r, sb.buf, 7), -EIO);
+	rec_release(&r);
+	sbuf_release(&sb);
+}
+
+static void test_api_jsonwalk_malformed(void)
+{
+	static const char *const bad[] = {
+		"", "   ", "{", "{\"a\":[1", "{\"a\":[1,]}", "{\"a\":}",
+		"{\"a\" 1}", "{} {}", "{\"a\":01}", "{\"a\":\"\xff\"}",
+		"{\"a\":tru}", "{'a':1}", "{\"a\":1e}", "}",
+		/* the document is an object */
+		"42", "\"s\"", "null", "[]", "[{}]",
+	};
+	struct rec r;
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(bad); i++) {
+		rec_init(&r, &rec_ops, 8);
+		if (rec_walk(&r, bad[i], 1) != -EIO)
+			fprintf(stderr, "  case %zu: %s\n", i, bad[i]);
+		CHECK_INT(jsonwalk_error(r.w), -EIO);
+		CHECK_INT(jsonwalk_finish(r.w), -EIO);
+		rec_release(&r);
+	}
+	/* The smallest document. */
+	rec_init(&r, &rec_ops, 8);
+	CHECK_INT(rec_walk(&r, " {} ", 1), 0);
+	CHECK_STR(r.sb.buf, "e1 ");
+	rec_release(&r);
+}
+
+static void test_api_jsonwalk_handler_error(void)
+{
+	struct rec r;
+
+	rec_init(&r, &rec_ops, 8);
+	r.fail_at = "boom";
+	CHECK_INT(rec_walk(&r, "{\"a\":[\"ok\",\"boom\",\"later\"]}", 4),
+		  -ENOMEM);
+	CHECK(strstr(r.sb.buf, "later") == NULL);
+	CHECK_INT(jsonwalk_feed(r.w, "]", 1), -ENOMEM);
+	CHECK_INT(jsonwalk_finish(r.w), -ENOMEM);
+	/* The first error wins. */
+	CHECK_INT(jsonwalk_fail(r.w, -EIO, "second"), 0);
+	CHECK_INT(jsonwalk_error(r.w), -ENOMEM);
+	/* reset starts over with no error and an empty path */
+	CHECK_INT(jsonwalk_reset(r.w), 0);
+	r.depth = 1;
+	sbuf_reset(&r.sb);
+	CHECK_INT(rec_walk(&r, "{\"x\":[\"y\"]}", 2), 0);
+	CHECK_STR(r.sb.buf, "k1:x v1/1:5= v2/0:3=y e2 e1 ");
+	rec_release(&r);
+}
+
+static void test_api_jsonwalk_token_bound(void)
+{
+	struct sbuf sb = SBUF_INIT(0);
+	struct rec r;
+	int i, rc = 0;
+
+	rc |= sbuf_addstr(&sb, "{\"a\":\"");
+	for (i = 0; i < 100; i++)
+		rc |= sbuf_addch(&sb, 'x');
+	rc |= sbuf_addstr(&sb, "\"}");
+	CHECK_INT(rc, 0);
+	/* In small pieces no callback runs for more than 64 bytes. */
+	rec_init(&r, &rec_ops, 8);
+	CHECK_INT(rec_walk(&r, sb.buf, 10), -EIO);
+	CHECK(strstr(r.sb.buf, "xxx") == NULL);
+	rec_release(&r);
+	/* Whole, the string reaches the handler. */
+	rec_init(&r, &rec_ops, 8);
+	CHECK_INT(rec_walk(&r, sb.buf, sb.len), 0);
+	rec_release(&r);
+	/* No bound at all: */
+	rec_init(&r, &rec_deep_ops, 8);
+	CHECK_INT(rec_walk(&r, sb.buf, 10), 0);
+	rec_release(&r);
+	sbuf_release(&sb);
+}
+
+static void test_api_jsonwalk_double(void)
+{
+	static const char *const t[] = {
+		"0", "-0", "0.1", "-2.5e3", "1e22", "1e23", "9007199254740993",
+		"123456789012345678901234567890", "4.9e-324",
+		"1.7976931348623157e308",
+		("0.00000000000000000000000000000000000000000000000000000000000"
+		 "000000000001"), /* past the 64-byte buffer */
+	};
+	locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	size_t i;
+	double d;
+
+	CHECK(c != (locale_t)0);
+	if (!c)
+		return;
+	/* Exactly what strtod says, fast path or not. */
+	for (i = 0; i < SSFS_ARRAY_SIZE(t); i++) {
+		d = -1;
+		CHECK_INT(jsonwalk_parse_double(t[i], strlen(t[i]), c, &d), 0);
+		if (d != strtod_l(t[i], NULL, c))
+			fprintf(stderr, "  case %s\n", t[i]);
+		CHECK(d == strtod_l(t[i], NULL, c));
+	}
+	d = 5;
+	CHECK_INT(jsonwalk_parse_double("1e400", 5, c, &d), -ERANGE);
+	CHECK_INT(jsonwalk_parse_double("-1e400", 6, c, &d), -ERANGE);
+	CHECK(d == 5);
+	/* Only len bytes count. */
+	CHECK_INT(jsonwalk_parse_double("125", 2, c, &d), 0);
+	CHECK(d == 12);
+	freelocale(c);
+}
+
+static void test_api_jsonwalk_text(void)
+{
+	char d[32];
+	size_t n;
+
+	n = jsonwalk_text_len("abc", 3);
+	CHECK_INT(n, 3);
+	jsonwalk_text_copy(d, "abc", 3, n);
+	CHECK_STR(d, "abc");
+	/* \u0000 and a lone surrogate become U+FFFD; a pair stays. */
+	n = jsonwalk_text_len("a\0b\0", 4);
+	CHECK_INT(n, 8);
+	jsonwalk_text_copy(d, "a\0b\0", 4, n);
+	CHECK_STR(d, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	n = jsonwalk_text_len("x\xed\xa0\x80y", 5);
+	CHECK_INT(n, 5);
+	jsonwalk_text_copy(d, "x\xed\xa0\x80y", 5, n);
+	CHECK_STR(d, "x\xef\xbf\xbdy");
+	memcpy(d, "\xf0\x9f\x98\x80\xed\x9f\xbf", 8);
+	jsonwalk_text_fix(d, 7);
+	CHECK_STR(d, "\xf0\x9f\x98\x80\xed\x9f\xbf");
+	CHECK_STR(jsonwalk_type_name(JSONWALK_TYPE_MAP), "an object");
+}
+
 int main(void)
 {
 	/* Failures are expected here; their debug lines would be noise. */
 	log_set_level(LOG_ERR);
 	T(test_api_parse_int64_table);
 	T(test_api_parse_int64_length);
+	T(test_api_parse_int64_digits);
 	T(test_api_sheet_fields);
 	T(test_api_sheet_column_types);
 	T(test_api_sheet_cells);
@@ -1480,5 +1878,13 @@ int main(void)
 	T(test_api_feed_reset_and_errors);
 	T(test_api_parse_version_table);
 	T(test_api_parse_user_table);
+	T(test_api_jsonwalk_transcript);
+	T(test_api_jsonwalk_pieces);
+	T(test_api_jsonwalk_depth);
+	T(test_api_jsonwalk_malformed);
+	T(test_api_jsonwalk_handler_error);
+	T(test_api_jsonwalk_token_bound);
+	T(test_api_jsonwalk_double);
+	T(test_api_jsonwalk_text);
 	return t_run();
 }

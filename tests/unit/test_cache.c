@@ -351,10 +351,10 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	c = new_cache(&f, 30, NULL);
 	mtime = f.sheets[0].mtime_s;
 	CHECK(!cache_held(c, 101, mtime));
-	CHECK_INT(cache_prefetch(c, 101, mtime, HTTP_PRIO_AHEAD, false), 0);
+	CHECK_INT(cache_prefetch(c, 101, mtime, API_PRIO_AHEAD, false), 0);
 	CHECK(cache_held(c, 101, mtime));
-	CHECK_INT(f.gets_by_prio[HTTP_PRIO_AHEAD], 1);
-	CHECK_INT(cache_prefetch(c, 101, mtime, HTTP_PRIO_AHEAD, false), 0);
+	CHECK_INT(f.gets_by_prio[API_PRIO_AHEAD], 1);
+	CHECK_INT(cache_prefetch(c, 101, mtime, API_PRIO_AHEAD, false), 0);
 	CHECK_INT(f.get_calls, 1);
 	/* Held: a reader within the TTL asks nothing, either format. */
 	free(open_text(c, 101, RENDER_FMT_JSON, &rc));
@@ -362,10 +362,10 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	/* Refused, then unchanged: asked once; modified: asked again. */
 	set_sheet_rc(&f, 102, -EACCES);
 	mtime = f.sheets[1].mtime_s;
-	CHECK_INT(cache_prefetch(c, 102, mtime, HTTP_PRIO_AHEAD, false), -EACCES);
-	CHECK_INT(cache_prefetch(c, 102, mtime, HTTP_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(cache_prefetch(c, 102, mtime, API_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(cache_prefetch(c, 102, mtime, API_PRIO_AHEAD, false), -EACCES);
 	CHECK_INT(f.get_calls, 2);
-	CHECK_INT(cache_prefetch(c, 102, mtime + 60, HTTP_PRIO_AHEAD, false),
+	CHECK_INT(cache_prefetch(c, 102, mtime + 60, API_PRIO_AHEAD, false),
 		  -EACCES);
 	CHECK_INT(f.get_calls, 3);
 	cache_free(c);
@@ -381,7 +381,7 @@ static void test_cache_listing_ttl_and_names(void)
 
 	fake_init(&f, 3);
 	c = new_cache(&f, 30, NULL);
-	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	CHECK_INT(l ? (long long)l->count : -1, 3);
 	it = l ? cache_find_stem(l, "Sheet 2") : NULL;
 	CHECK(it && it->id == 102);
@@ -389,17 +389,17 @@ static void test_cache_listing_ttl_and_names(void)
 	CHECK(l && cache_find_id(l, 104) == NULL);
 	cache_put_listing(c, l);
 	fake_set_time(&f, 1029.0);
-	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	cache_put_listing(c, l);
 	CHECK_INT(f.list_calls, 1);
 	fake_set_time(&f, 1030.0);
-	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	cache_put_listing(c, l);
 	CHECK_INT(f.list_calls, 2);
 	/* Offline: the list held is kept. */
 	set_failure(&f, -EIO, 0);
 	fake_set_time(&f, 1070.0);
-	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	CHECK_INT(l ? (long long)l->count : -1, 3);
 	cache_put_listing(c, l);
 	cache_free(c);

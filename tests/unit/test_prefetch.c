@@ -89,9 +89,9 @@ static void test_prefetch_warmup_fetches_each_sheet_once(void)
 	usleep(50 * 1000); /* nothing more comes */
 	CHECK_INT(f.get_calls, 6);
 	/* Room waited for at the warm-up's priority, fetched at AHEAD. */
-	CHECK_INT(f.gets_by_prio[HTTP_PRIO_AHEAD], 6);
+	CHECK_INT(f.gets_by_prio[API_PRIO_AHEAD], 6);
 	CHECK(f.room_calls >= 6);
-	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	for (i = 0; l && i < l->count; i++)
 		CHECK(cache_held(c, l->items[i].id, l->items[i].mtime_s));
 	cache_put_listing(c, l);
@@ -114,7 +114,7 @@ static void test_prefetch_readahead_follows_a_reader(void)
 
 	fake_init(&f, 8);
 	c = new_cache(&f);
-	CHECK_INT(cache_get_listing(c, HTTP_PRIO_USER, &l), 0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	cache_put_listing(c, l);
 	p = new_prefetch(c, &f, &po);
 	CHECK(p != NULL);
