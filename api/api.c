@@ -236,6 +236,7 @@ static void dedupe(struct model_sheet_list *l)
 		free(l->items[i].name);
 		free(l->items[i].modified_at);
 		free(l->items[i].access_level);
+		free(l->items[i].permalink);
 	}
 	l->count = o;
 out:

@@ -78,6 +78,7 @@ void model_sheet_list_release(struct model_sheet_list *l)
 		free(l->items[i].name);
 		free(l->items[i].modified_at);
 		free(l->items[i].access_level);
+		free(l->items[i].permalink);
 	}
 	free(l->items);
 	l->items = NULL;

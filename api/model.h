@@ -79,6 +79,7 @@ struct model_row {
 	int64_t id;
 	int64_t parent_id; /* 0 when the row has no parent */
 	int64_t row_number;
+	int64_t sheet_id; /* a report row's source sheet; 0 for sheets */
 	/* Cells that carry a value, a displayValue or an objectValue, sorted by
 	 * col, at most one per column. Empty cells are left out. */
 	struct model_cell *cells;
@@ -92,6 +93,7 @@ struct model_sheet {
 	const char *permalink;   /* NULL when absent */
 	const char *modified_at; /* ISO-8601 as sent, NULL when absent */
 	int64_t total_row_count; /* -1 when absent */
+	bool is_report; /* a report: columns' id is the virtualId */
 	struct model_column *cols;
 	size_t ncols;
 	struct model_row *rows;
@@ -108,13 +110,24 @@ enum model_col_type model_col_type_from_name(const char *name);
 const struct model_cell *model_row_cell(const struct model_row *row,
 					uint32_t col);
 
-/* One entry of the sheet list (GET /sheets). */
+/* What a list entry is. */
+enum model_kind {
+	MODEL_KIND_SHEET = 0,
+	MODEL_KIND_REPORT,
+	MODEL_KIND_FOLDER,
+	MODEL_KIND_WORKSPACE,
+};
+
+/* One entry of a list: the sheet list (GET /sheets), the reports, the
+ * workspaces, a workspace's or folder's children. */
 struct model_sheet_info {
 	int64_t id;
 	char *name;        /* never NULL */
 	char *modified_at; /* NULL when absent */
 	char *access_level;/* NULL when absent */
 	int64_t version;   /* -1 unless the list was asked for versions */
+	enum model_kind kind;
+	char *permalink; /* NULL when absent */
 };
 
 struct model_sheet_list {

@@ -81,7 +81,7 @@ def test_warmup_makes_every_size_exact_before_any_read(mk, gfake):
         assert len(read(byid(m, i, ext))) == size, (i, ext)
     assert sheet_gets(gfake, n1) == []
     status = read(m.path(".auth", "status")).decode()
-    assert re.search(r"warm-up: all \d+ sheets done", status), status
+    assert re.search(r"warm-up: all \d+ sheets and \d+ reports done", status), status
 
 
 def test_warmup_keeps_its_pace(mk, gfake):

@@ -48,7 +48,7 @@ def rmnt(request, mount_factory, fresh_fake):
                 status = f.read()
         except OSError:
             break
-        if re.search(r"warm-up: all \d+ sheets done", status):
+        if re.search(r"warm-up: all \d+ sheets and \d+ reports done", status):
             break
         time.sleep(0.2)
     assert m.proc.poll() is None, "daemon died: %s\n%s" % (
