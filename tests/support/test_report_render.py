@@ -218,6 +218,19 @@ def test_tree_as_the_fake_has_it(probe, fake):
     assert count == {}
 
 
+def test_same_id_sheet_and_report(probe, fake):
+    """A sheet and a report may share an id: both are entries."""
+    ws, sid = 1100000000000003, 1300000000000010
+    fake.ok("POST", "reports", {"id": sid, "name": "Write Target",
+                                "sources": [sid], "columns": ["Name"],
+                                "sheetNameColumn": False,
+                                "parent": {"workspace": ws}})
+    _, out, _ = run_probe(probe, fake, "children", "workspace", ws)
+    got = [(e["kind"], e["id"]) for e in lines(out)]
+    assert ("sheet", sid) in got and ("report", sid) in got
+    assert len(got) == len(set(got)) == 3
+
+
 def test_children_errors(probe, fake):
     rc, out, err = run_probe(probe, fake, "children", "folder", 42,
                              check=False)
