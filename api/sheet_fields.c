@@ -17,10 +17,10 @@
 
 static const char *const key_names[] = {
 	"?", "id", "name", "version", "permalink", "modifiedAt",
+	"virtualId", "sheetId", "virtualColumnId",
 	"totalRowCount", "columns", "rows", "title", "type", "primary",
 	"hidden", "parentId", "rowNumber", "cells", "columnId", "value",
 	"displayValue", "objectValue", "objectType", "values", "email",
-	"virtualId", "sheetId", "virtualColumnId",
 };
 
 const char *sheet_fields_key_name(enum sheet_key key)

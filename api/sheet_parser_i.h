@@ -55,6 +55,9 @@ enum sheet_key {
 	SHEET_KEY_VERSION,
 	SHEET_KEY_PERMALINK,
 	SHEET_KEY_MODIFIED_AT,
+	SHEET_KEY_VIRTUAL_ID,        /* a report column's id */
+	SHEET_KEY_SHEET_ID,          /* a report row's source sheet */
+	SHEET_KEY_VIRTUAL_COLUMN_ID, /* a report cell's column */
 	SHEET_KEY_TOTAL_ROW_COUNT,
 	SHEET_KEY_COLUMNS,
 	SHEET_KEY_ROWS,
@@ -72,9 +75,6 @@ enum sheet_key {
 	SHEET_KEY_OBJECT_TYPE,
 	SHEET_KEY_VALUES,
 	SHEET_KEY_EMAIL,
-	SHEET_KEY_VIRTUAL_ID,        /* a report column's id */
-	SHEET_KEY_SHEET_ID,          /* a report row's source sheet */
-	SHEET_KEY_VIRTUAL_COLUMN_ID, /* a report cell's column */
 };
 
 /* A cell waiting for the end of its row. */
