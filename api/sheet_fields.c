@@ -1,13 +1,15 @@
 /*
- * What each value of a sheet means: the jsonwalk key and value handlers of
- * the sheet parser. A key is classified once, by the container it is in;
- * its value is checked for type and stored in the column, row or cell being
- * parsed (strings in the sheet's arena, ids exact), or the container is
- * entered. Called on the thread feeding the parser (see sheet_parser.c).
+ * What each value of a sheet (or a report's page) means: the jsonwalk key
+ * and value handlers of the sheet parser. A key is classified once, by the
+ * container it is in; its value is checked for type and stored in the
+ * column, row or cell being parsed (strings in the sheet's arena, ids
+ * exact), or the container is entered. Called on the thread feeding the
+ * parser (see sheet_parser.c).
  */
 #include "api/sheet_fields_i.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "api/jsonwalk.h"
@@ -15,6 +17,7 @@
 
 static const char *const key_names[] = {
 	"?", "id", "name", "version", "permalink", "modifiedAt",
+	"virtualId", "sheetId", "virtualColumnId",
 	"totalRowCount", "columns", "rows", "title", "type", "primary",
 	"hidden", "parentId", "rowNumber", "cells", "columnId", "value",
 	"displayValue", "objectValue", "objectType", "values", "email",
@@ -72,13 +75,46 @@ static enum sheet_key classify(int frame, const char *k, size_t len)
 	}
 }
 
+/* A report's keys where they differ from a sheet's (sheet_parser_i.h). */
+static enum sheet_key classify_report(int frame, const char *k, size_t len)
+{
+	switch (frame) {
+	case SHEET_FRAME_SHEET:
+		if (KEY("version"))
+			return SHEET_KEY_OTHER; /* a report has none */
+		break;
+	case SHEET_FRAME_COL:
+		if (KEY("virtualId"))
+			return SHEET_KEY_VIRTUAL_ID;
+		if (KEY("id"))
+			return SHEET_KEY_OTHER;
+		break;
+	case SHEET_FRAME_ROW:
+		if (KEY("sheetId"))
+			return SHEET_KEY_SHEET_ID;
+		if (KEY("parentId"))
+			return SHEET_KEY_OTHER;
+		break;
+	case SHEET_FRAME_CELL:
+		if (KEY("virtualColumnId"))
+			return SHEET_KEY_VIRTUAL_COLUMN_ID;
+		if (KEY("columnId"))
+			return SHEET_KEY_OTHER; /* the source sheet's column */
+		break;
+	default:
+		break;
+	}
+	return classify(frame, k, len);
+}
+
 #undef KEY
 
 int sheet_fields_key(void *ctx, int frame, const char *k, size_t len)
 {
 	struct sheet_parser *p = ctx;
 
-	p->key = classify(frame, k, len);
+	p->key = p->report ? classify_report(frame, k, len)
+			   : classify(frame, k, len);
 	return (int)p->key;
 }
 
@@ -186,11 +222,59 @@ static int sheet_value(struct sheet_parser *p, int key,
 	}
 }
 
+/*
+ * The top level of a report's later page: only its rows are new. Its id
+ * must be the first page's (else the answer is wrong: -EIO); a different
+ * totalRowCount or modifiedAt means the report changed between the pages
+ * (-ESTALE: read it again). Name, permalink and columns are skipped.
+ */
+static int later_page_value(struct sheet_parser *p, int key,
+			    const struct jsonwalk_value *v)
+{
+	int64_t n = -1;
+
+	switch (key) {
+	case SHEET_KEY_ID:
+		if (!get_i64(p, v, &n))
+			return 0;
+		if (n != p->id)
+			return jsonwalk_fail(p->w, -EIO,
+					     "%" PRId64 ", the first page's "
+					     "%" PRId64,
+					     n, p->id);
+		return 1;
+	case SHEET_KEY_TOTAL_ROW_COUNT:
+		if (v->type != JSONWALK_TYPE_NULL && !get_i64(p, v, &n))
+			return 0;
+		if (n != p->total_row_count)
+			return jsonwalk_fail(p->w, -ESTALE,
+					     "%" PRId64 " after %" PRId64
+					     " on the first page: the report "
+					     "changed",
+					     n, p->total_row_count);
+		return 1;
+	case SHEET_KEY_MODIFIED_AT:
+		if (v->type != JSONWALK_TYPE_STRING || !p->modified_at)
+			return 1;
+		if (strlen(p->modified_at) != v->len ||
+		    memcmp(p->modified_at, v->s, v->len) != 0)
+			return jsonwalk_fail(p->w, -ESTALE,
+					     "not the first page's: the report "
+					     "changed");
+		return 1;
+	case SHEET_KEY_ROWS:
+		return sheet_value(p, key, v);
+	default:
+		return 1;
+	}
+}
+
 static int column_value(struct sheet_parser *p, int key,
 			const struct jsonwalk_value *v)
 {
 	switch (key) {
 	case SHEET_KEY_ID:
+	case SHEET_KEY_VIRTUAL_ID:
 		if (!get_i64(p, v, &p->col.id))
 			return 0;
 		p->col_has_id = true;
@@ -223,6 +307,12 @@ static int row_value(struct sheet_parser *p, int key,
 			return 1;
 		}
 		return get_i64(p, v, &p->row.parent_id);
+	case SHEET_KEY_SHEET_ID:
+		if (v->type == JSONWALK_TYPE_NULL) {
+			p->row.sheet_id = 0;
+			return 1;
+		}
+		return get_i64(p, v, &p->row.sheet_id);
 	case SHEET_KEY_ROW_NUMBER:
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
@@ -280,6 +370,7 @@ static int cell_value(struct sheet_parser *p, int key,
 
 	switch (key) {
 	case SHEET_KEY_COLUMN_ID:
+	case SHEET_KEY_VIRTUAL_COLUMN_ID:
 		if (!get_i64(p, v, &p->cell.col_id))
 			return 0;
 		p->cell_has_col = true;
@@ -407,7 +498,8 @@ int sheet_fields_value(void *ctx, int frame, int key,
 
 	switch (frame) {
 	case SHEET_FRAME_SHEET:
-		return sheet_value(p, key, v);
+		return p->page ? later_page_value(p, key, v)
+			       : sheet_value(p, key, v);
 	case SHEET_FRAME_COLS:
 	case SHEET_FRAME_ROWS:
 	case SHEET_FRAME_CELLS:

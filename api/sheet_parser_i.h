@@ -18,6 +18,14 @@
  * wait in a scratch array (cs) reused for every row, and are resolved
  * (columnId -> column index), sorted and copied into the arena when the
  * row ends.
+ *
+ * A report (GET /reports/{id}, SPEC §7) is read by the same parser with
+ * report set: a column's id is its "virtualId", a row's link its "sheetId"
+ * (no "parentId"), a cell's column its "virtualColumnId" (its "columnId",
+ * the source sheet's, is ignored). Its pages are documents parsed one after
+ * another into the one model: the first gives the header and the columns,
+ * later ones only add rows (their "columns" are skipped; their id, and
+ * their totalRowCount and modifiedAt, must match the first page's).
  */
 
 #define SHEET_MAX_DEPTH 64                  /* JSON nesting, skipped or not */
@@ -47,6 +55,9 @@ enum sheet_key {
 	SHEET_KEY_VERSION,
 	SHEET_KEY_PERMALINK,
 	SHEET_KEY_MODIFIED_AT,
+	SHEET_KEY_VIRTUAL_ID,        /* a report column's id */
+	SHEET_KEY_SHEET_ID,          /* a report row's source sheet */
+	SHEET_KEY_VIRTUAL_COLUMN_ID, /* a report cell's column */
 	SHEET_KEY_TOTAL_ROW_COUNT,
 	SHEET_KEY_COLUMNS,
 	SHEET_KEY_ROWS,
@@ -95,8 +106,14 @@ struct sheet_colmap_slot {
 struct sheet_parser {
 	struct jsonwalk *w; /* the walk; holds the sticky error */
 	locale_t c_locale;
+	bool report;        /* a report's pages (kept by resets) */
 	bool finished;      /* the sheet was handed out: reset before reuse */
 	enum sheet_key key; /* the last key read, for messages */
+
+	/* report pages: how many ended, the rows held when this one began,
+	 * whether any text of this one was fed */
+	size_t page, page_rows;
+	bool doc_fed;
 
 	struct arena *arena;
 	size_t heap_bytes; /* our malloc'd arrays, for SHEET_MAX_BYTES */

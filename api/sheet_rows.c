@@ -65,7 +65,8 @@ static int end_column(struct sheet_parser *p)
 	struct model_column *c;
 
 	if (!p->col_has_id)
-		return jsonwalk_fail(p->w, -EIO, "column without \"id\"");
+		return jsonwalk_fail(p->w, -EIO, "column without \"%s\"",
+				     p->report ? "virtualId" : "id");
 	if (p->ncols >= UINT32_MAX)
 		return jsonwalk_fail(p->w, -EFBIG, "too many columns");
 	if (!sheet_parser_grow(p, &p->cols, &p->cols_cap, p->ncols + 1,
@@ -87,7 +88,9 @@ static int end_cell(struct sheet_parser *p)
 	int64_t idx = 0;
 
 	if (!p->cell_has_col)
-		return jsonwalk_fail(p->w, -EIO, "cell without \"columnId\"");
+		return jsonwalk_fail(p->w, -EIO, "cell without \"%s\"",
+				     p->report ? "virtualColumnId"
+					       : "columnId");
 	if (pc->c.kind == MODEL_VAL_NONE && !pc->c.display && !pc->c.multi)
 		return 1;
 	if (p->cols_done) {

@@ -17,6 +17,10 @@
 /* An exact int64 in decimal. */
 int render_json_i64(struct sbuf *out, int64_t v);
 
+/* A row's link: its parent's id (a report's row: its sheet's), or null. */
+int render_json_link(struct sbuf *out, const struct model_sheet *s,
+		     const struct model_row *r);
+
 /*
  * The key of each column in a row's cells, written as `"key":` into keys,
  * with its start offset in off[col] (off[ncols] is the end; off has
