@@ -10,8 +10,8 @@
 #   make fuzz            the libFuzzer targets, FUZZ_SECONDS each
 #   make demo            mount a demo account (fake Smartsheet) at ./mnt
 #   make SAN=1 ...       AddressSanitizer + UndefinedBehaviorSanitizer build
-#   make -s print-VAR    a variable for the scripts (PKGS, WARN, SRC_DIRS,
-#                        LIB_SRC, ALL_CFLAGS), so they keep no copy of it
+#   make -s print-VAR    a variable for the scripts (PKGS, EXTRA_LIBS, WARN,
+#                        SRC_DIRS, LIB_SRC, ALL_CFLAGS), so they keep no copy of it
 #   make install PREFIX=/usr/local DESTDIR=
 #                        binary, man page, systemd units, example config
 #   make uninstall       the same PREFIX and DESTDIR
@@ -30,6 +30,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # The one package list (pkg-config names) and, below, the one warning list:
 # every script asks for them with make -s print-PKGS / print-WARN.
 PKGS := fuse3 libcurl libcjson inih openssl yajl libmicrohttpd
+# Libraries without a pkg-config file in Debian 12 (libcsv-dev ships none):
+# linked by name. The scripts ask for them with make -s print-EXTRA_LIBS.
+EXTRA_LIBS := -lcsv
 # One folder a layer, in dependency order (STYLE M1); cmd/main.c is the
 # program, everything else goes into the library the tests link.
 SRC_DIRS := util config http auth api render edit cache fs cmd
@@ -74,7 +77,7 @@ CPPFLAGS += -I. -DFUSE_USE_VERSION=314 -DSSFS_VERSION='"$(VERSION)"' \
 	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 CFLAGS += -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) -pthread -MMD -MP
 LDFLAGS += $(SANLD) -pthread
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS) $(EXTRA_LIBS) -lm
 
 MAIN_SRC := cmd/main.c
 LIB_SRC := $(filter-out $(MAIN_SRC),$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
