@@ -336,7 +336,7 @@ static int from_array(const struct model_column *col, yajl_val arr,
 		      uint32_t line, struct arena *a, struct edit_value *out,
 		      char *err)
 {
-	size_t n = YAJL_GET_ARRAY(arr)->len, i, j;
+	size_t n = arr->u.array.len, i, j;
 	bool contacts = col->type == MODEL_COL_MULTI_CONTACT_LIST;
 	struct edit_value v = {
 		.kind = contacts ? EDIT_VAL_CONTACTS : EDIT_VAL_PICKS};
@@ -355,7 +355,7 @@ static int from_array(const struct model_column *col, yajl_val arr,
 	if (!v.items || (contacts && !v.names))
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		yajl_val e = YAJL_GET_ARRAY(arr)->values[i];
+		yajl_val e = arr->u.array.values[i];
 		const char *s = NULL;
 
 		if (contacts)
@@ -363,9 +363,9 @@ static int from_array(const struct model_column *col, yajl_val arr,
 		if (!contacts && YAJL_IS_STRING(e)) {
 			s = YAJL_GET_STRING(e);
 		} else if (contacts && YAJL_IS_OBJECT(e)) {
-			for (j = 0; j < YAJL_GET_OBJECT(e)->len; j++) {
-				const char *k = YAJL_GET_OBJECT(e)->keys[j];
-				yajl_val x = YAJL_GET_OBJECT(e)->values[j];
+			for (j = 0; j < e->u.object.len; j++) {
+				const char *k = e->u.object.keys[j];
+				yajl_val x = e->u.object.values[j];
 
 				if (!YAJL_IS_STRING(x))
 					continue;

@@ -1,0 +1,229 @@
+#ifndef SSFS_TESTS_UNIT_EDIT_CHECK_H
+#define SSFS_TESTS_UNIT_EDIT_CHECK_H
+
+/*
+ * For the edit/ unit tests and fuzzers: sheets built in memory (freed with
+ * model_sheet_free), texts parsed whole, and the property every diff must
+ * have: applying the plan to the base in the simulator (edit/apply.h) gives
+ * exactly the new text's rows, in order, and every row whose text is a
+ * base row's keeps the id of a base row with that text.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/model.h"
+#include "edit/apply.h"
+#include "edit/csvin.h"
+#include "edit/diff.h"
+#include "edit/jsonin.h"
+#include "edit/plan.h"
+#include "edit/values.h"
+#include "render/number.h"
+#include "util/arena.h"
+#include "util/sbuf.h"
+
+/* A sheet of ncols columns (titles, types; primary: column 0). */
+static inline struct model_sheet *t_sheet_new(const char *const *titles,
+					      const enum model_col_type *types,
+					      size_t ncols)
+{
+	struct model_sheet *s = calloc(1, sizeof(*s));
+	size_t i;
+
+	if (!s)
+		return NULL;
+	s->arena = arena_new();
+	s->cols = calloc(ncols + 1, sizeof(*s->cols));
+	s->name = "Sheet";
+	s->id = 7;
+	s->version = 1;
+	s->access_level = "EDITOR";
+	for (i = 0; i < ncols; i++) {
+		s->cols[i].id = 1000 + (int64_t)i;
+		s->cols[i].title = arena_strdup(s->arena, titles[i]);
+		s->cols[i].type = types ? types[i] : MODEL_COL_TEXT_NUMBER;
+		s->cols[i].type_name = "TEXT_NUMBER";
+		s->cols[i].primary = i == 0;
+	}
+	s->ncols = ncols;
+	return s;
+}
+
+/* Append a row (id, parent id or 0) whose fields are the texts of fields
+ * (NULL or "" for an empty cell): a number in a TEXT_NUMBER column when it
+ * is render_number's text, true/false in a CHECKBOX column, else text. */
+static inline void t_sheet_row(struct model_sheet *s, int64_t id,
+			       int64_t parent, const char *const *fields)
+{
+	struct model_row *r;
+	size_t c;
+
+	s->rows = realloc(s->rows, (s->nrows + 1) * sizeof(*s->rows));
+	r = &s->rows[s->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->parent_id = parent;
+	r->row_number = (int64_t)s->nrows;
+	r->cells = arena_alloc(s->arena, (s->ncols + 1) * sizeof(*r->cells));
+	for (c = 0; c < s->ncols; c++) {
+		const char *f = fields[c];
+		struct model_cell *cell = &r->cells[r->ncells];
+		char num[RENDER_NUM_MAX];
+		char *end;
+		double x;
+
+		if (!f || !*f)
+			continue;
+		memset(cell, 0, sizeof(*cell));
+		cell->col = (uint32_t)c;
+		x = strtod(f, &end);
+		if (s->cols[c].type == MODEL_COL_CHECKBOX &&
+		    (!strcmp(f, "true") || !strcmp(f, "false"))) {
+			cell->kind = MODEL_VAL_BOOL;
+			cell->flag = f[0] == 't';
+		} else if (s->cols[c].type == MODEL_COL_TEXT_NUMBER && !*end &&
+			   (render_number(x, num), strcmp(num, f) == 0)) {
+			cell->kind = MODEL_VAL_NUMBER;
+			cell->num = x;
+		} else {
+			cell->kind = MODEL_VAL_STRING;
+			cell->str = arena_strdup(s->arena, f);
+		}
+		r->ncells++;
+	}
+}
+
+/* Parse text whole (CSV in edit mode, or JSON) into a new doc; the reader
+ * is freed, the doc kept (the caller releases it). rc as the readers. */
+static inline int t_parse(const struct model_sheet *s, const char *text,
+			  size_t len, bool json, struct edit_doc *doc,
+			  char *err)
+{
+	struct edit_csvin *c = json ? NULL : edit_csvin_new(s, EDIT_CSV_EDIT);
+	struct edit_jsonin *j = json ? edit_jsonin_new(s) : NULL;
+	struct edit_doc *d;
+	int rc;
+
+	if (!c && !j)
+		return -ENOMEM;
+	rc = json ? edit_jsonin_feed(j, text, len, err)
+		  : edit_csvin_feed(c, text, len, err);
+	if (!rc)
+		rc = json ? edit_jsonin_finish(j, err) : edit_csvin_finish(c, err);
+	d = json ? edit_jsonin_doc(j) : edit_csvin_doc(c);
+	/* Take the doc over from the reader. */
+	*doc = *d;
+	memset(d, 0, sizeof(*d));
+	edit_csvin_free(c);
+	edit_jsonin_free(j);
+	return rc;
+}
+
+/* The text base row b shows (doc.h's blob form) in out. */
+static inline void t_base_blob(const struct model_sheet *s, size_t b,
+			       enum edit_fmt fmt, bool display,
+			       struct sbuf *out)
+{
+	struct sbuf scratch = SBUF_INIT(0);
+	size_t c;
+
+	sbuf_reset(out);
+	for (c = 0; c < s->ncols; c++) {
+		(void)!edit_value_base_show(
+			model_row_cell(&s->rows[b], (uint32_t)c), fmt, display,
+			out, &scratch);
+		(void)!sbuf_addch(out, '\0');
+	}
+	sbuf_release(&scratch);
+}
+
+static inline bool t_same_field(const struct model_column *col, const char *x,
+				const char *y)
+{
+	if (!strcmp(x, y))
+		return true;
+	return col->type == MODEL_COL_CHECKBOX &&
+	       ((!*x && !strcmp(y, "false")) || (!*y && !strcmp(x, "false")));
+}
+
+/*
+ * The property. 0, or 1 with why (n bytes) saying what is wrong. CSV docs
+ * compare every cell's text; JSON docs only rows whose text is the base's.
+ */
+static inline int t_check(const struct model_sheet *s,
+			  const struct edit_doc *doc, const struct edit_plan *p,
+			  bool display, char *why, size_t n)
+{
+	struct edit_sim *sim = edit_sim_new(s);
+	struct sbuf txt = SBUF_INIT(0), blob = SBUF_INIT(0);
+	size_t k, c, b;
+	int32_t x;
+	int bad = 0;
+
+	if (!sim || edit_sim_run(sim, p)) {
+		snprintf(why, n, "the simulator refused the plan: error %d",
+			 sim ? edit_sim_error(sim) : -1);
+		edit_sim_free(sim);
+		return 1;
+	}
+	if (edit_sim_count(sim) != doc->nrows) {
+		snprintf(why, n, "%zu rows, the text has %zu",
+			 edit_sim_count(sim), doc->nrows);
+		bad = 1;
+	}
+	for (k = 0, x = edit_sim_first(sim); !bad && x >= 0;
+	     k++, x = edit_sim_next(sim, x)) {
+		const char *f = doc->rows[k].fields;
+		int64_t id = edit_sim_id(sim, x);
+		bool in_base = false, id_ok = false;
+
+		for (c = 0; doc->fmt == EDIT_FMT_CSV && c < s->ncols && !bad;
+		     c++, f = edit_next_field(f)) {
+			const struct model_column *col = &s->cols[c];
+
+			if (id < 0 && (col->system_type || col->formula))
+				continue;
+			sbuf_reset(&txt);
+			(void)!edit_sim_show(sim, x, c, doc->fmt, display, &txt);
+			if (!t_same_field(col, f, txt.buf)) {
+				snprintf(why, n,
+					 "row %zu, column %zu: \"%s\", the text "
+					 "has \"%s\"",
+					 k + 1, c + 1, txt.buf, f);
+				bad = 1;
+			}
+		}
+		/* A row whose text is a base row's keeps such a row's id. */
+		for (b = 0; !bad && b < s->nrows; b++) {
+			t_base_blob(s, b, doc->fmt, display, &blob);
+			if (blob.len != doc->rows[k].len ||
+			    memcmp(blob.buf, doc->rows[k].fields, blob.len))
+				continue;
+			in_base = true;
+			id_ok = id_ok || s->rows[b].id == id;
+		}
+		if (!bad && doc->fmt == EDIT_FMT_JSON && doc->rows[k].id &&
+		    doc->rows[k].id != id) {
+			snprintf(why, n, "row %zu has id %" PRId64 ", not %" PRId64,
+				 k + 1, id, doc->rows[k].id);
+			bad = 1;
+		}
+		if (!bad && in_base && !id_ok && doc->fmt == EDIT_FMT_CSV) {
+			snprintf(why, n,
+				 "row %zu is unchanged but has id %" PRId64,
+				 k + 1, id);
+			bad = 1;
+		}
+	}
+	edit_sim_free(sim);
+	sbuf_release(&txt);
+	sbuf_release(&blob);
+	return bad;
+}
+
+#endif /* SSFS_TESTS_UNIT_EDIT_CHECK_H */
