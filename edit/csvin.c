@@ -112,7 +112,7 @@ static int check_header(struct edit_csvin *r)
 		if (strcmp(f, s->cols[i].title) != 0)
 			return edit_errf(r->err, r->rec_line,
 					 "the columns must be the sheet's, in "
-					 "its order: column %zu is \"%s\", not "
+					 "this order: column %zu is \"%s\", not "
 					 "\"%s\"",
 					 i + 1, edit_short(a, f),
 					 edit_short(b, s->cols[i].title));
@@ -120,12 +120,12 @@ static int check_header(struct edit_csvin *r)
 	}
 	if (r->nfields > s->ncols)
 		return edit_errf(r->err, r->rec_line,
-				 "the columns must be the sheet's, in its "
+				 "the columns must be the sheet's, in this "
 				 "order: there are more than its %zu",
 				 s->ncols);
 	if (r->nfields < s->ncols)
 		return edit_errf(r->err, r->rec_line,
-				 "the columns must be the sheet's, in its "
+				 "the columns must be the sheet's, in this "
 				 "order: \"%s\" (column %zu) is missing",
 				 edit_short(a, s->cols[i].title), i + 1);
 	return 0;

@@ -107,8 +107,9 @@ static int changes(struct diff *d, size_t i, size_t b, struct edit_prow *pr)
 			continue;
 		why = computed(s, b, c);
 		if (why)
-			return edit_errf(d->err, r->line,
-					 "column \"%s\": %s; it cannot change",
+			return edit_errf(d->err, 0,
+					 "line %u, column \"%s\": %s; it cannot "
+					 "change", r->line,
 					 edit_short(t, s->cols[c].title), why);
 		rc = d->m.doc->fmt == EDIT_FMT_JSON
 			     ? edit_value_from_json(&s->cols[c], f, r->line,

@@ -569,6 +569,8 @@ static int failed(struct edit_jsonin *r, const char *what)
 	if (r->rc)
 		return r->rc;
 	msg = yajl_get_error(r->h, 0, NULL, 0);
+	if (msg) /* yajl ends its message with a line end */
+		msg[strcspn((char *)msg, "\r\n")] = '\0';
 	r->rc = edit_errf(r->err, line_now(r), "%s: %s", what,
 			  msg ? (const char *)msg : "?");
 	if (msg)

@@ -213,8 +213,9 @@ int edit_plan_new_cells(struct edit_plan *p, const struct model_sheet *s,
 		if (!*f || col->system_type != MODEL_SYS_NONE || col->formula)
 			continue;
 		if (model_locked_for_user(s, col->locked))
-			return edit_errf(err, dr->line,
-					 "column \"%s\" is locked",
+			return edit_errf(err, 0,
+					 "line %u, column \"%s\": the column is "
+					 "locked", dr->line,
 					 edit_short(t, col->title));
 		rc = doc->fmt == EDIT_FMT_JSON
 			     ? edit_value_from_json(col, f, dr->line, p->arena,

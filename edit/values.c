@@ -44,7 +44,7 @@ static int col_err(char *err, uint32_t line, const struct model_column *col,
 	va_start(ap, fmt);
 	(void)vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return edit_errf(err, line, "column \"%s\": %s",
+	return edit_errf(err, 0, "line %u, column \"%s\": %s", line,
 			 edit_short(t, col->title), why);
 }
 
@@ -211,18 +211,18 @@ static int split(const struct model_column *col, const char *text,
 		return -ENOMEM;
 	p = text;
 	while (*p || k == 0) {
-		const char *end = strstr(p, ", "), *best = NULL, *q;
+		const char *q = strstr(p, ", "), *best = NULL, *end;
 
-		if (!end)
-			end = p + strlen(p);
+		end = q ? q : p + strlen(p);
 		/* The longest run of parts from p that is an option. */
-		for (q = end; options; q = strstr(q + 2, ", ")) {
+		while (options) {
 			const char *stop = q ? q : p + strlen(p);
 
 			if (is_option(col, p, (size_t)(stop - p)))
 				best = stop;
 			if (!q)
 				break;
+			q = strstr(q + 2, ", ");
 		}
 		if (best)
 			end = best;
