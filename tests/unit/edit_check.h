@@ -151,24 +151,89 @@ static inline bool t_same_field(const struct model_column *col, const char *x,
 	       ((!*x && !strcmp(y, "false")) || (!*y && !strcmp(x, "false")));
 }
 
+/* Whether doc row k's text equals blob b. */
+static inline bool t_is(const struct edit_doc *doc, size_t k,
+			const struct sbuf *b)
+{
+	return b->len == doc->rows[k].len &&
+	       !memcmp(b->buf, doc->rows[k].fields, b->len);
+}
+
+/*
+ * Rows whose text is a base row's keep ids: for each text, as many of its
+ * rows in the new text keep the id of a base row of that text as both
+ * have copies of it. ids[k]: the id row k ended with. 0 or 1 with why.
+ */
+static inline int t_check_ids(const struct model_sheet *s,
+			      const struct edit_doc *doc, bool display,
+			      const int64_t *ids, char *why, size_t n)
+{
+	struct sbuf *blob = calloc(s->nrows + 1, sizeof(*blob));
+	size_t k, j, b;
+	int bad = 0;
+
+	for (b = 0; b < s->nrows; b++) {
+		sbuf_init(&blob[b], 0);
+		t_base_blob(s, b, doc->fmt, display, &blob[b]);
+	}
+	for (k = 0; k < doc->nrows && !bad; k++) {
+		size_t nnew = 0, nbase = 0, kept = 0;
+
+		for (j = 0; j < k; j++)
+			if (doc->rows[j].len == doc->rows[k].len &&
+			    !memcmp(doc->rows[j].fields, doc->rows[k].fields,
+				    doc->rows[k].len))
+				break;
+		if (j < k)
+			continue; /* that text was counted */
+		for (b = 0; b < s->nrows; b++)
+			nbase += t_is(doc, k, &blob[b]);
+		for (j = k; j < doc->nrows; j++) {
+			if (doc->rows[j].len != doc->rows[k].len ||
+			    memcmp(doc->rows[j].fields, doc->rows[k].fields,
+				   doc->rows[k].len))
+				continue;
+			nnew++;
+			for (b = 0; b < s->nrows; b++)
+				if (s->rows[b].id == ids[j] &&
+				    t_is(doc, k, &blob[b]))
+					kept++;
+		}
+		if (kept != (nnew < nbase ? nnew : nbase)) {
+			snprintf(why, n,
+				 "row %zu: %zu of %zu copies kept a base id "
+				 "(the base has %zu)",
+				 k + 1, kept, nnew, nbase);
+			bad = 1;
+		}
+	}
+	for (b = 0; b < s->nrows; b++)
+		sbuf_release(&blob[b]);
+	free(blob);
+	return bad;
+}
+
 /*
  * The property. 0, or 1 with why (n bytes) saying what is wrong. CSV docs
- * compare every cell's text; JSON docs only rows whose text is the base's.
+ * compare every cell's text and the ids of unchanged rows (t_check_ids);
+ * JSON docs that each row with an id kept it.
  */
 static inline int t_check(const struct model_sheet *s,
 			  const struct edit_doc *doc, const struct edit_plan *p,
 			  bool display, char *why, size_t n)
 {
 	struct edit_sim *sim = edit_sim_new(s);
-	struct sbuf txt = SBUF_INIT(0), blob = SBUF_INIT(0);
-	size_t k, c, b;
+	struct sbuf txt = SBUF_INIT(0);
+	int64_t *ids = calloc(doc->nrows + 1, sizeof(*ids));
+	size_t k, c;
 	int32_t x;
 	int bad = 0;
 
-	if (!sim || edit_sim_run(sim, p)) {
+	if (!sim || !ids || edit_sim_run(sim, p)) {
 		snprintf(why, n, "the simulator refused the plan: error %d",
 			 sim ? edit_sim_error(sim) : -1);
 		edit_sim_free(sim);
+		free(ids);
 		return 1;
 	}
 	if (edit_sim_count(sim) != doc->nrows) {
@@ -180,8 +245,8 @@ static inline int t_check(const struct model_sheet *s,
 	     k++, x = edit_sim_next(sim, x)) {
 		const char *f = doc->rows[k].fields;
 		int64_t id = edit_sim_id(sim, x);
-		bool in_base = false, id_ok = false;
 
+		ids[k] = id;
 		for (c = 0; doc->fmt == EDIT_FMT_CSV && c < s->ncols && !bad;
 		     c++, f = edit_next_field(f)) {
 			const struct model_column *col = &s->cols[c];
@@ -198,31 +263,18 @@ static inline int t_check(const struct model_sheet *s,
 				bad = 1;
 			}
 		}
-		/* A row whose text is a base row's keeps such a row's id. */
-		for (b = 0; !bad && b < s->nrows; b++) {
-			t_base_blob(s, b, doc->fmt, display, &blob);
-			if (blob.len != doc->rows[k].len ||
-			    memcmp(blob.buf, doc->rows[k].fields, blob.len))
-				continue;
-			in_base = true;
-			id_ok = id_ok || s->rows[b].id == id;
-		}
 		if (!bad && doc->fmt == EDIT_FMT_JSON && doc->rows[k].id &&
 		    doc->rows[k].id != id) {
 			snprintf(why, n, "row %zu has id %" PRId64 ", not %" PRId64,
 				 k + 1, id, doc->rows[k].id);
 			bad = 1;
 		}
-		if (!bad && in_base && !id_ok && doc->fmt == EDIT_FMT_CSV) {
-			snprintf(why, n,
-				 "row %zu is unchanged but has id %" PRId64,
-				 k + 1, id);
-			bad = 1;
-		}
 	}
+	if (!bad && doc->fmt == EDIT_FMT_CSV)
+		bad = t_check_ids(s, doc, display, ids, why, n);
 	edit_sim_free(sim);
 	sbuf_release(&txt);
-	sbuf_release(&blob);
+	free(ids);
 	return bad;
 }
 
