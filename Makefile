@@ -7,6 +7,7 @@
 #   make static          clang-tidy, cppcheck, banned functions
 #   make tsan            ThreadSanitizer over the threaded code
 #   make valgrind        the daemon under memcheck
+#   make bench-edit      parse + diff of a 20,000 x 25 save: time, memory
 #   make fuzz            the libFuzzer targets, FUZZ_SECONDS each
 #   make demo            mount a demo account (fake Smartsheet) at ./mnt
 #   make SAN=1 ...       AddressSanitizer + UndefinedBehaviorSanitizer build
@@ -91,7 +92,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check check-unit check-integration demo demo-stop \
-	install uninstall man clean bench fuzz format check-format static \
+	install uninstall man clean bench bench-edit fuzz format check-format static \
 	tsan valgrind
 
 all: $(BIN)
@@ -141,6 +142,14 @@ demo-stop:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/bench
+
+# The speed and memory of a save's parse and diff (edit/), 20,000 x 25.
+bench-edit: $(BUILD)/bench/edit_bench
+	@echo "edit_bench: 20000 rows x 25 columns, best of 5, one case a process"
+	@for c in csv json reversed; do $(BUILD)/bench/edit_bench 20000 25 5 $$c; done
+
+$(BUILD)/bench/edit_bench: $(BUILD)/bench/edit_bench.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # libFuzzer targets (tests/fuzz/) under ASan+UBSan, FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
