@@ -540,7 +540,7 @@ static int sim_put(struct edit_sim *sim, const struct edit_req *r)
 		moved += n;
 	}
 	/* Not inside a moved block (1062 above): the anchor is still there. */
-	if (anchor(sim, &r->loc, &at, &parent))
+	if (nb == 0 || anchor(sim, &r->loc, &at, &parent))
 		return -EIO;
 	for (k = 0; k < nb; k++)
 		sim->rows[heads[k]].parent = parent;

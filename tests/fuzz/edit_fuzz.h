@@ -42,37 +42,6 @@ static inline struct model_sheet *fz_base(void)
 	return s;
 }
 
-/* Parse text in pieces of step bytes into doc (kept by the caller). */
-static inline int fz_parse_pieces(const struct model_sheet *s,
-				  const char *text, size_t len, bool json,
-				  size_t step, struct edit_doc *doc)
-{
-	struct edit_csvin *c = json ? NULL : edit_csvin_new(s, EDIT_CSV_EDIT);
-	struct edit_jsonin *j = json ? edit_jsonin_new(s) : NULL;
-	char err[EDIT_ERR_MAX];
-	struct edit_doc *d;
-	size_t off = 0, k;
-	int rc = 0;
-
-	if (!c && !j)
-		abort();
-	while (!rc && off < len) {
-		k = len - off < step ? len - off : step;
-		rc = json ? edit_jsonin_feed(j, text + off, k, err)
-			  : edit_csvin_feed(c, text + off, k, err);
-		off += k;
-	}
-	if (!rc)
-		rc = json ? edit_jsonin_finish(j, err)
-			  : edit_csvin_finish(c, err);
-	d = json ? edit_jsonin_doc(j) : edit_csvin_doc(c);
-	*doc = *d;
-	memset(d, 0, sizeof(*d));
-	edit_csvin_free(c);
-	edit_jsonin_free(j);
-	return rc;
-}
-
 static inline void fz_diff_check(const struct model_sheet *s,
 				 const char *text, size_t len, bool json,
 				 size_t step)
@@ -84,7 +53,8 @@ static inline void fz_diff_check(const struct model_sheet *s,
 	int rc1, rc2, rc;
 
 	rc1 = t_parse(s, text, len, json, &whole, err);
-	rc2 = fz_parse_pieces(s, text, len, json, step, &pieces);
+	rc2 = t_parse_pieces(s, text, len, json, EDIT_CSV_EDIT, step, &pieces,
+			     err);
 	if (rc1 != rc2 || (rc1 && rc1 != -EINVAL))
 		abort(); /* pieces changed the verdict, or not EINVAL */
 	if (!rc1) {

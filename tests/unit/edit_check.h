@@ -98,30 +98,81 @@ static inline void t_sheet_row(struct model_sheet *s, int64_t id,
 	}
 }
 
-/* Parse text whole (CSV in edit mode, or JSON) into a new doc; the reader
- * is freed, the doc kept (the caller releases it). rc as the readers. */
-static inline int t_parse(const struct model_sheet *s, const char *text,
-			  size_t len, bool json, struct edit_doc *doc,
-			  char *err)
+/*
+ * Parse text in pieces of step bytes (CSV in mode, or JSON) into a new
+ * doc; the reader is freed, the doc kept (the caller releases it). rc as
+ * the readers'.
+ */
+static inline int t_parse_pieces(const struct model_sheet *s, const char *text,
+				 size_t len, bool json, enum edit_csv_mode mode,
+				 size_t step, struct edit_doc *doc, char *err)
 {
-	struct edit_csvin *c = json ? NULL : edit_csvin_new(s, EDIT_CSV_EDIT);
+	struct edit_csvin *c = json ? NULL : edit_csvin_new(s, mode);
 	struct edit_jsonin *j = json ? edit_jsonin_new(s) : NULL;
 	struct edit_doc *d;
-	int rc;
+	size_t off = 0, k;
+	int rc = 0;
 
 	if (!c && !j)
 		return -ENOMEM;
-	rc = json ? edit_jsonin_feed(j, text, len, err)
-		  : edit_csvin_feed(c, text, len, err);
+	while (!rc && off < len) {
+		k = len - off < step ? len - off : step;
+		rc = json ? edit_jsonin_feed(j, text + off, k, err)
+			  : edit_csvin_feed(c, text + off, k, err);
+		off += k;
+	}
 	if (!rc)
 		rc = json ? edit_jsonin_finish(j, err) : edit_csvin_finish(c, err);
 	d = json ? edit_jsonin_doc(j) : edit_csvin_doc(c);
-	/* Take the doc over from the reader. */
-	*doc = *d;
+	*doc = *d; /* the doc is the caller's now */
 	memset(d, 0, sizeof(*d));
 	edit_csvin_free(c);
 	edit_jsonin_free(j);
 	return rc;
+}
+
+/* A whole text, as an edit. */
+static inline int t_parse(const struct model_sheet *s, const char *text,
+			  size_t len, bool json, struct edit_doc *doc,
+			  char *err)
+{
+	return t_parse_pieces(s, text, len, json, EDIT_CSV_EDIT,
+			      len ? len : 1, doc, err);
+}
+
+/* The parse as one string: "ERR <err>", or each row as "[id]@line
+ * f1|f2|...;" (the id with with_id). */
+static inline void t_parse_dump(const struct model_sheet *s, const char *text,
+				bool json, enum edit_csv_mode mode, size_t step,
+				bool with_id, char *out, size_t n)
+{
+	struct edit_doc d = {0};
+	char err[EDIT_ERR_MAX] = "";
+	size_t k, c, used = 0;
+	int rc = t_parse_pieces(s, text, strlen(text), json, mode, step, &d,
+				err);
+
+	out[0] = '\0';
+	if (rc)
+		snprintf(out, n, "ERR %s", err);
+	for (k = 0; !rc && k < d.nrows && used < n; k++) {
+		const char *f = d.rows[k].fields;
+
+		if (with_id)
+			used += (size_t)snprintf(out + used, n - used,
+						 "%" PRId64, d.rows[k].id);
+		if (used < n)
+			used += (size_t)snprintf(out + used, n - used, "@%u ",
+						 d.rows[k].line);
+		for (c = 0; c < s->ncols && used < n; c++) {
+			used += (size_t)snprintf(out + used, n - used, "%s%s",
+						 c ? "|" : "", f);
+			f = edit_next_field(f);
+		}
+		if (used < n)
+			used += (size_t)snprintf(out + used, n - used, ";");
+	}
+	edit_doc_release(&d);
 }
 
 /* The text base row b shows (doc.h's blob form) in out. */

@@ -14,46 +14,6 @@
 
 static const char *const titles3[] = {"A", "B", "C"};
 
-/* Rows read as "f1|f2|f3;" each (with "@line" before), or "ERR <err>". */
-static void read_all(const struct model_sheet *s, enum edit_csv_mode mode,
-		     const char *text, size_t len, size_t step, char *out,
-		     size_t n)
-{
-	struct edit_csvin *r = edit_csvin_new(s, mode);
-	char err[EDIT_ERR_MAX] = "";
-	size_t off = 0, k, c, used = 0;
-	int rc = r ? 0 : -ENOMEM;
-
-	while (!rc && off < len) {
-		k = len - off < step ? len - off : step;
-		rc = edit_csvin_feed(r, text + off, k, err);
-		off += k;
-	}
-	if (!rc)
-		rc = edit_csvin_finish(r, err);
-	if (rc) {
-		snprintf(out, n, "ERR %s", err);
-	} else {
-		struct edit_doc *d = edit_csvin_doc(r);
-
-		out[0] = '\0';
-		for (k = 0; k < d->nrows && used < n; k++) {
-			const char *f = d->rows[k].fields;
-
-			used += (size_t)snprintf(out + used, n - used, "@%u ",
-						 d->rows[k].line);
-			for (c = 0; c < s->ncols && used < n; c++) {
-				used += (size_t)snprintf(out + used, n - used,
-							 "%s%s", c ? "|" : "", f);
-				f = edit_next_field(f);
-			}
-			if (used < n)
-				used += (size_t)snprintf(out + used, n - used, ";");
-		}
-	}
-	edit_csvin_free(r);
-}
-
 struct csv_case {
 	const char *in;
 	const char *want;
@@ -67,10 +27,10 @@ static void check_cases(enum edit_csv_mode mode, const struct csv_case *t,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		read_all(s, mode, t[i].in, strlen(t[i].in), 1 << 20, got,
-			 sizeof(got));
-		read_all(s, mode, t[i].in, strlen(t[i].in), 1, got1,
-			 sizeof(got1));
+		t_parse_dump(s, t[i].in, false, mode, 1 << 20, false, got,
+			     sizeof(got));
+		t_parse_dump(s, t[i].in, false, mode, 1, false, got1,
+			     sizeof(got1));
 		if (strcmp(got, t[i].want) != 0)
 			fprintf(stderr, "case %zu\n", i);
 		CHECK_STR(got, t[i].want);

@@ -22,46 +22,6 @@ static struct model_sheet *sheet(void)
 	return t_sheet_new(titles, types, 4);
 }
 
-/* Rows as "id@line f1|f2|f3|f4;" or "ERR <err>". */
-static void read_all(const struct model_sheet *s, const char *text,
-		     size_t step, char *out, size_t n)
-{
-	struct edit_jsonin *r = edit_jsonin_new(s);
-	char err[EDIT_ERR_MAX] = "";
-	size_t len = strlen(text), off = 0, k, c, used = 0;
-	int rc = r ? 0 : -ENOMEM;
-
-	while (!rc && off < len) {
-		k = len - off < step ? len - off : step;
-		rc = edit_jsonin_feed(r, text + off, k, err);
-		off += k;
-	}
-	if (!rc)
-		rc = edit_jsonin_finish(r, err);
-	if (rc) {
-		snprintf(out, n, "ERR %s", err);
-	} else {
-		struct edit_doc *d = edit_jsonin_doc(r);
-
-		out[0] = '\0';
-		for (k = 0; k < d->nrows && used < n; k++) {
-			const char *f = d->rows[k].fields;
-
-			used += (size_t)snprintf(out + used, n - used,
-						 "%" PRId64 "@%u ", d->rows[k].id,
-						 d->rows[k].line);
-			for (c = 0; c < s->ncols && used < n; c++) {
-				used += (size_t)snprintf(out + used, n - used,
-							 "%s%s", c ? "|" : "", f);
-				f = edit_next_field(f);
-			}
-			if (used < n)
-				used += (size_t)snprintf(out + used, n - used, ";");
-		}
-	}
-	edit_jsonin_free(r);
-}
-
 #define HEAD                                                                 \
 	"{\"id\":7,\"name\":\"S\",\"version\":1,\"columns\":[{\"id\":1000,"  \
 	"\"title\":\"Task\",\"type\":\"TEXT_NUMBER\",\"primary\":true},"     \
@@ -125,8 +85,10 @@ static void test_edit_jsonin_cases(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		read_all(s, t[i].in, 1 << 20, got, sizeof(got));
-		read_all(s, t[i].in, 1, got1, sizeof(got1));
+		t_parse_dump(s, t[i].in, true, EDIT_CSV_EDIT, 1 << 20, true, got,
+			     sizeof(got));
+		t_parse_dump(s, t[i].in, true, EDIT_CSV_EDIT, 1, true, got1,
+			     sizeof(got1));
 		if (strncmp(got, t[i].want, strlen(t[i].want)) != 0 ||
 		    (strncmp(t[i].want, "ERR", 3) && strcmp(got, t[i].want)))
 			fprintf(stderr, "case %zu\n got: %s\nwant: %s\n", i, got,
