@@ -57,6 +57,7 @@ struct edit_req *edit_plan_add_req(struct edit_plan *p, enum edit_req_kind k,
 	r->rows = arena_alloc(p->arena, (cap ? cap : 1) * sizeof(*r->rows));
 	if (!r->rows)
 		return NULL;
+	memset(r->rows, 0, (cap ? cap : 1) * sizeof(*r->rows));
 	p->nreqs++;
 	return r;
 }

@@ -9,6 +9,7 @@
 #include "tests/unit/testlib.h"
 
 #include "edit/lcs.h"
+#include "edit/plan_i.h"
 
 static const char *const titles2[] = {"Task", "Note"};
 
@@ -485,6 +486,97 @@ static void test_edit_diff_json(void)
 	model_sheet_free(s);
 }
 
+/* One request, by hand, on P(C1, C2), Q: the simulator's locations and
+ * refusals as tests/support/fake_rows.py has them. */
+static void sim_case(enum edit_req_kind kind, enum edit_loc_kind lk,
+		     int64_t anchor, int64_t row, const char *want)
+{
+	struct model_sheet *s = mk(tree, tree_parents, 4);
+	struct edit_plan *p = edit_plan_new();
+	struct edit_req *r = edit_plan_add_req(p, kind, 1);
+	char ids[256];
+
+	r->loc.kind = lk;
+	r->loc.ref.id = anchor;
+	r->rows[0].ref.id = row; /* 0: added row 0 */
+	r->nrows = 1;
+	p->nadded = kind == EDIT_REQ_ADD;
+	ids_after(s, p, ids, sizeof(ids));
+	if (strcmp(ids, want) != 0)
+		fprintf(stderr, "  case %d/%d %" PRId64 " %" PRId64 "\n", kind,
+			lk, anchor, row);
+	CHECK_STR(ids, want);
+	edit_plan_free(p);
+	model_sheet_free(s);
+}
+
+static void test_edit_sim_locations(void)
+{
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_TOP, 0, 0,
+		 "-1,101,102^101,103^101,104");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_BOTTOM, 0, 0,
+		 "101,102^101,103^101,104,-1");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_NONE, 0, 0,
+		 "101,102^101,103^101,104,-1");
+	/* Below a sibling means below its children too. */
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_SIBLING, 101, 0,
+		 "101,102^101,103^101,-1,104");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_ABOVE, 102, 0,
+		 "101,-1^101,102^101,103^101,104");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_PARENT, 101, 0,
+		 "101,-1^101,102^101,103^101,104");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_PARENT_BOTTOM, 101, 0,
+		 "101,102^101,103^101,-1^101,104");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_PARENT, 104, 0,
+		 "101,102^101,103^101,104,-1^104");
+	/* A moved row takes its children along. */
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_BOTTOM, 0, 101,
+		 "104,101,102^101,103^101");
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_SIBLING, 104, 101,
+		 "104,101,102^101,103^101");
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_ABOVE, 101, 103,
+		 "103,101,102^101,104");
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_TOP, 0, 104,
+		 "104,101,102^101,103^101");
+	/* A deleted row takes its children along. */
+	sim_case(EDIT_REQ_DELETE, EDIT_LOC_NONE, 0, 101, "104");
+	/* Refusals. */
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_SIBLING, 102, 101, "refused 1062");
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_PARENT, 101, 101, "refused 1062");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_SIBLING, 999, 0, "refused 1064");
+	sim_case(EDIT_REQ_ADD, EDIT_LOC_PARENT, 999, 0, "refused 1063");
+	sim_case(EDIT_REQ_MOVE, EDIT_LOC_TOP, 0, 999, "refused 1006");
+	sim_case(EDIT_REQ_DELETE, EDIT_LOC_NONE, 0, 999, "refused 1006");
+}
+
+static void test_edit_diff_checkbox_empty_is_false(void)
+{
+	static const char *const titles[] = {"Task", "Done"};
+	static const enum model_col_type types[] = {MODEL_COL_TEXT_NUMBER,
+						    MODEL_COL_CHECKBOX};
+	static const char *const r1[] = {"A", "false"};
+	static const char *const r2[] = {"B", "true"};
+	struct model_sheet *s = t_sheet_new(titles, types, 2);
+	char err[EDIT_ERR_MAX];
+	struct edit_plan *p;
+
+	t_sheet_row(s, 101, 0, r1);
+	t_sheet_row(s, 102, 0, r2);
+	/* false -> "": the same value, nothing to send. */
+	p = diff(s, "Task,Done\nA,\nB,true\n", false, 0, err);
+	CHECK(p && p->nreqs == 0);
+	edit_plan_free(p);
+	/* true -> "": cleared, which Smartsheet stores as false. */
+	p = diff(s, "Task,Done\nA,false\nB,\n", false, 0, err);
+	CHECK(p && p->nreqs == 1);
+	if (p && p->nreqs == 1)
+		CHECK_BODY(p, 0, NULL, 0,
+			   "[{\"id\":102,\"cells\":[{\"columnId\":1001,"
+			   "\"value\":\"\"}]}]");
+	edit_plan_free(p);
+	model_sheet_free(s);
+}
+
 static void test_edit_lcs_and_lis(void)
 {
 	static const uint32_t a[] = {0, 1, 2, 3, 4, 5};
@@ -555,6 +647,8 @@ int main(void)
 	T(test_edit_diff_header_and_empty);
 	T(test_edit_diff_many_added_rows);
 	T(test_edit_diff_json);
+	T(test_edit_sim_locations);
+	T(test_edit_diff_checkbox_empty_is_false);
 	T(test_edit_lcs_and_lis);
 	T(test_edit_plan_append);
 	return t_run();
