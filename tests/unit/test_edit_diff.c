@@ -193,6 +193,13 @@ static void test_edit_diff_move_and_swap(void)
 		CHECK_STR(ids, "104,101,102,103");
 	}
 	edit_plan_free(p);
+	/* A to the end: one move of A, not three of the rows that stay
+	 * (a row still to move does not count as the one in a place). */
+	p = diff(s, "Task,Note\nB,2\nC,3\nD,4\nA,1\n", false, 0, err);
+	CHECK(p && p->nreqs == 1 && p->counts.moved == 1);
+	ids_after(s, p, ids, sizeof(ids));
+	CHECK_STR(ids, "102,103,104,101");
+	edit_plan_free(p);
 	/* B and C swapped: one move, no change, no delete. */
 	p = diff(s, "Task,Note\nA,1\nC,3\nB,2\nD,4\n", false, 0, err);
 	CHECK(p && p->nreqs == 1 && p->counts.moved == 1 &&
@@ -593,6 +600,16 @@ static void test_edit_lcs_and_lis(void)
 	CHECK_INT(m[0], 0);
 	CHECK_INT(m[4], EDIT_LCS_NONE);
 	CHECK_INT(m[5], 5);
+	/* Copies: Z A Z B against A Z C matches A and the second Z. */
+	{
+		static const uint32_t za[] = {0, 1, 0, 2}, az[] = {1, 0, 3};
+		uint32_t m2[3];
+
+		CHECK_INT(edit_lcs(za, 4, az, 3, 4, m2), 0);
+		CHECK_INT(m2[0], 1);
+		CHECK_INT(m2[1], 2);
+		CHECK_INT(m2[2], EDIT_LCS_NONE);
+	}
 	CHECK_INT(edit_lis(v, 6, keep), 0);
 	CHECK(!keep[0] && keep[1] && !keep[2] && keep[3] && !keep[4] &&
 	      keep[5]);
