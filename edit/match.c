@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit/cellout.h"
 #include "edit/lcs.h"
 #include "edit/values.h"
 

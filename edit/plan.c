@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edit/cellout.h"
 #include "edit/plan_i.h"
 #include "render/number.h"
 #include "util/arena.h"

@@ -9,9 +9,9 @@
 #include "util/sbuf.h"
 
 /*
- * A written field -> the cell value to send (SPEC §8 "Text to values"),
- * and a value -> the text the file will show for it once Smartsheet holds
- * it, and -> the cell of a request body. Pure; any thread.
+ * A written field -> the cell value to send (SPEC §8 "Text to values").
+ * The way back (a value -> its text, its request cell) is edit/cellout.h.
+ * Pure; any thread.
  *
  * CSV text, by column type:
  * - empty: an empty cell (sent as "value": "", which clears it; Smartsheet
@@ -89,28 +89,5 @@ int edit_value_from_text(const struct model_column *col, const char *text,
 int edit_value_from_json(const struct model_column *col, const char *json,
 			 uint32_t line, struct arena *a, struct edit_value *out,
 			 char *err) SSFS_WUR;
-
-/*
- * Append the text the file of format fmt will show for v once Smartsheet
- * holds it: the CSV field (values=raw) or the canonical JSON. 0 or -ENOMEM
- * / -EFBIG.
- */
-int edit_value_show(const struct edit_value *v, enum edit_fmt fmt,
-		    struct sbuf *out) SSFS_WUR;
-
-/*
- * Append the text the file of format fmt shows for the sheet's cell c
- * (NULL: empty): render_csv_cell_text (values=display when display) or
- * render_json_value ("" for a cell the JSON file leaves out). scratch is
- * the caller's buffer for objectValue arrays.
- */
-int edit_value_base_show(const struct model_cell *c, enum edit_fmt fmt,
-			 bool display, struct sbuf *out,
-			 struct sbuf *scratch) SSFS_WUR;
-
-/* Append the cell of a request body: {"columnId":ID,"value":...} or
- * {"columnId":ID,"objectValue":{...}}. */
-int edit_value_body(int64_t column_id, const struct edit_value *v,
-		    struct sbuf *out) SSFS_WUR;
 
 #endif /* SSFS_EDIT_VALUES_H */

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "api/model.h"
+#include "edit/cellout.h"
 #include "edit/apply.h"
 #include "edit/csvin.h"
 #include "edit/diff.h"

@@ -3,6 +3,7 @@
  * JSON value forms, the text a value shows and the request body cells.
  */
 #include "edit/values.h"
+#include "edit/cellout.h"
 
 #include <errno.h>
 #include <math.h>
