@@ -57,8 +57,8 @@ static struct model_sheet *make(size_t rows, size_t cols)
 		s->cols[c].id = 5000 + (int64_t)c;
 		s->cols[c].title = arena_strdup(s->arena, buf);
 		s->cols[c].type_name = "TEXT_NUMBER";
-		s->cols[c].type = c % 5 == 4 ? MODEL_COL_CHECKBOX
-					     : MODEL_COL_TEXT_NUMBER;
+		s->cols[c].type =
+		    c % 5 == 4 ? MODEL_COL_CHECKBOX : MODEL_COL_TEXT_NUMBER;
 		s->cols[c].primary = c == 0;
 	}
 	s->rows = calloc(rows, sizeof(*s->rows));
@@ -85,8 +85,8 @@ static struct model_sheet *make(size_t rows, size_t cols)
 				cell->kind = MODEL_VAL_NUMBER;
 				cell->num = (double)(x % 1000000) / 100;
 			} else {
-				snprintf(buf, sizeof(buf), "text %zu-%zu %llx", i,
-					 c, (unsigned long long)(x % 65536));
+				snprintf(buf, sizeof(buf), "text %zu-%zu %llx",
+					 i, c, (unsigned long long)(x % 65536));
 				cell->kind = MODEL_VAL_STRING;
 				cell->str = arena_strdup(s->arena, buf);
 			}
@@ -96,8 +96,8 @@ static struct model_sheet *make(size_t rows, size_t cols)
 }
 
 /* Parse text whole and diff it; seconds of each in *tp, *td. */
-static int run(const struct model_sheet *s, const struct sbuf *text,
-	       bool json, double *tp, double *td, size_t *nreqs)
+static int run(const struct model_sheet *s, const struct sbuf *text, bool json,
+	       double *tp, double *td, size_t *nreqs)
 {
 	struct edit_csvin *c = json ? NULL : edit_csvin_new(s, EDIT_CSV_EDIT);
 	struct edit_jsonin *j = json ? edit_jsonin_new(s) : NULL;
@@ -114,7 +114,8 @@ static int run(const struct model_sheet *s, const struct sbuf *text,
 			  : edit_csvin_feed(c, text->buf + off, k, err);
 	}
 	if (!rc)
-		rc = json ? edit_jsonin_finish(j, err) : edit_csvin_finish(c, err);
+		rc = json ? edit_jsonin_finish(j, err)
+			  : edit_csvin_finish(c, err);
 	t1 = now();
 	if (!rc)
 		rc = edit_diff(s, json ? edit_jsonin_doc(j) : edit_csvin_doc(c),

@@ -12,7 +12,6 @@
 
 #include "edit/cellout.h"
 
-
 #define NONE (-1)
 
 static size_t hslot(const struct edit_sim *sim, int64_t id)
@@ -147,9 +146,9 @@ int32_t edit_sim_subtree(struct edit_sim *sim, int32_t i, size_t *k)
 	sim->mark[i] = sim->stamp;
 	*k = 1;
 	while (j != NONE) {
-		int32_t p = sim->rows[j].parent ? edit_sim_find(sim,
-								sim->rows[j].parent)
-						: NONE;
+		int32_t p = sim->rows[j].parent
+				? edit_sim_find(sim, sim->rows[j].parent)
+				: NONE;
 
 		if (p == NONE || sim->mark[p] != sim->stamp)
 			break;

@@ -17,10 +17,10 @@
 struct srow {
 	int64_t id, parent;
 	int32_t prev, next;
-	uint32_t base;               /* base row index; UINT32_MAX: added */
+	uint32_t base;		     /* base row index; UINT32_MAX: added */
 	const struct edit_prow *add; /* an added row: its request row */
-	int32_t ovr;                 /* its newest override, or NONE */
-	bool dead, out;              /* deleted; taken out by a move */
+	int32_t ovr;		     /* its newest override, or NONE */
+	bool dead, out;		     /* deleted; taken out by a move */
 };
 
 struct ovr {

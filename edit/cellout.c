@@ -25,8 +25,8 @@ static int put_number(struct sbuf *out, double x, bool json)
 static int put_contact(struct sbuf *out, const char *name, const char *email,
 		       bool with_type)
 {
-	int rc = sbuf_addstr(out, with_type ? "{\"objectType\":\"CONTACT\","
-					    : "{");
+	int rc =
+	    sbuf_addstr(out, with_type ? "{\"objectType\":\"CONTACT\"," : "{");
 
 	if (!rc && name) {
 		rc = sbuf_addstr(out, "\"name\":");
@@ -104,10 +104,10 @@ int edit_value_body(int64_t column_id, const struct edit_value *v,
 	case EDIT_VAL_PICKS:
 	case EDIT_VAL_CONTACTS:
 		rc = sbuf_addstr(out, v->kind == EDIT_VAL_PICKS
-					      ? ",\"objectValue\":{\"objectType\":"
-						"\"MULTI_PICKLIST\",\"values\":"
-					      : ",\"objectValue\":{\"objectType\":"
-						"\"MULTI_CONTACT\",\"values\":");
+					  ? ",\"objectValue\":{\"objectType\":"
+					    "\"MULTI_PICKLIST\",\"values\":"
+					  : ",\"objectValue\":{\"objectType\":"
+					    "\"MULTI_CONTACT\",\"values\":");
 		if (!rc)
 			rc = put_items(out, v, true, true);
 		if (!rc)
@@ -136,7 +136,8 @@ int edit_value_base_show(const struct model_cell *c, enum edit_fmt fmt,
 		return render_csv_cell_text(out, c, display, scratch);
 	/* The cells render/json.c leaves out of a row. */
 	if (!c->multi && !c->display && c->kind != MODEL_VAL_NUMBER &&
-	    c->kind != MODEL_VAL_BOOL && !(c->kind == MODEL_VAL_STRING && c->str))
+	    c->kind != MODEL_VAL_BOOL &&
+	    !(c->kind == MODEL_VAL_STRING && c->str))
 		return 0;
 	return render_json_value(out, c);
 }

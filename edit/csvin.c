@@ -22,19 +22,19 @@ struct edit_csvin {
 	const struct model_sheet *s;
 	enum edit_csv_mode mode;
 	struct csv_parser p;
-	bool p_ok;         /* csv_init succeeded */
+	bool p_ok; /* csv_init succeeded */
 	struct edit_doc doc;
 	struct sbuf rec;   /* the record being read: NUL-separated fields */
-	size_t nfields;    /* fields in rec */
+	size_t nfields;	   /* fields in rec */
 	bool header_done;  /* EDIT_CSV_EDIT: the header was read */
-	bool any;          /* some record was read (the header too) */
-	bool prev_cr;      /* the last event was a record ended by CR */
-	uint32_t line;     /* the physical line being read (1-based) */
+	bool any;	   /* some record was read (the header too) */
+	bool prev_cr;	   /* the last event was a record ended by CR */
+	uint32_t line;	   /* the physical line being read (1-based) */
 	uint32_t rec_line; /* where the record being read started */
 	unsigned bom_seen; /* bytes of the BOM matched so far */
-	bool bom_done;     /* past the place a BOM could be */
-	int rc;            /* the first failure, or 0 */
-	char *err;         /* the caller's err of the current call */
+	bool bom_done;	   /* past the place a BOM could be */
+	int rc;		   /* the first failure, or 0 */
+	char *err;	   /* the caller's err of the current call */
 };
 
 /* libcsv trims spaces and tabs around unquoted fields; render/ does not
@@ -66,7 +66,8 @@ static uint32_t count_lines(const char *f, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (f[i] == '\n' || (f[i] == '\r' && (i + 1 == n || f[i + 1] != '\n')))
+		if (f[i] == '\n' ||
+		    (f[i] == '\r' && (i + 1 == n || f[i + 1] != '\n')))
 			k++;
 	return k;
 }
@@ -81,7 +82,8 @@ static void on_field(void *data, size_t n, void *arg)
 	if (r->rc)
 		return;
 	if (memchr(f, '\0', n)) {
-		fail(r, edit_errf(r->err, r->rec_line, "a field holds a NUL byte"));
+		fail(r, edit_errf(r->err, r->rec_line,
+				  "a field holds a NUL byte"));
 		return;
 	}
 	/* The header may be longer than the sheet (it is refused whole);
@@ -110,12 +112,13 @@ static int check_header(struct edit_csvin *r)
 
 	for (i = 0; i < s->ncols && i < r->nfields; i++) {
 		if (strcmp(f, s->cols[i].title) != 0)
-			return edit_errf(r->err, r->rec_line,
-					 "the columns must be the sheet's, in "
-					 "this order: column %zu is \"%s\", not "
-					 "\"%s\"",
-					 i + 1, edit_short(a, f),
-					 edit_short(b, s->cols[i].title));
+			return edit_errf(
+			    r->err, r->rec_line,
+			    "the columns must be the sheet's, in "
+			    "this order: column %zu is \"%s\", not "
+			    "\"%s\"",
+			    i + 1, edit_short(a, f),
+			    edit_short(b, s->cols[i].title));
 		f = edit_next_field(f);
 	}
 	if (r->nfields > s->ncols)
@@ -291,9 +294,9 @@ int edit_csvin_finish(struct edit_csvin *r, char *err)
 	}
 	if (csv_fini(&r->p, on_field, on_record, r) != 0 && !r->rc)
 		fail(r, csv_error(&r->p) == CSV_EPARSE
-				? edit_errf(err, r->rec_line,
-					    "a quoted field is not closed")
-				: -EINVAL);
+			    ? edit_errf(err, r->rec_line,
+					"a quoted field is not closed")
+			    : -EINVAL);
 	if (!r->rc && r->mode == EDIT_CSV_EDIT && !r->any)
 		fail(r, edit_errf(err, 0,
 				  "the text is empty: a sheet file needs at "

@@ -28,7 +28,7 @@ struct diff {
 	struct edit_plan *p;
 	struct edit_target *t;
 	bool *gone;
-	bool *updated;  /* doc row: an update or an addition sends cells */
+	bool *updated; /* doc row: an update or an addition sends cells */
 	char *err;
 };
 
@@ -45,8 +45,7 @@ static void base_name(struct diff *d, size_t b, char *buf, size_t n)
 		for (c = 0; c < pcol; c++)
 			g = edit_next_field(g);
 	}
-	(void)snprintf(buf, n, "row %zu (\"%s\")", b + 1,
-		       edit_short(t, g));
+	(void)snprintf(buf, n, "row %zu (\"%s\")", b + 1, edit_short(t, g));
 }
 
 /* CHECKBOX: empty and false are one value (a cleared box is false). */
@@ -92,30 +91,32 @@ static int changes(struct diff *d, size_t i, size_t b, struct edit_prow *pr)
 
 	if (rc)
 		return rc;
-	pr->cells = arena_alloc(d->p->arena, (s->ncols + 1) * sizeof(*pr->cells));
+	pr->cells =
+	    arena_alloc(d->p->arena, (s->ncols + 1) * sizeof(*pr->cells));
 	if (!pr->cells)
 		return -ENOMEM;
 	pr->ncells = 0;
 	pr->line = r->line;
 	pr->ref.id = s->rows[b].id;
 	g = d->m.a.buf;
-	for (c = 0; c < s->ncols; c++, f = edit_next_field(f),
-	    g = edit_next_field(g)) {
+	for (c = 0; c < s->ncols;
+	     c++, f = edit_next_field(f), g = edit_next_field(g)) {
 		struct edit_cell *cell = &pr->cells[pr->ncells];
 
 		if (same_field(&s->cols[c], f, g))
 			continue;
 		why = computed(s, b, c);
 		if (why)
-			return edit_errf(d->err, 0,
-					 "line %u, column \"%s\": %s; it cannot "
-					 "change", r->line,
-					 edit_short(t, s->cols[c].title), why);
+			return edit_errf(
+			    d->err, 0,
+			    "line %u, column \"%s\": %s; it cannot "
+			    "change",
+			    r->line, edit_short(t, s->cols[c].title), why);
 		rc = d->m.doc->fmt == EDIT_FMT_JSON
-			     ? edit_value_from_json(&s->cols[c], f, r->line,
-						    d->p->arena, &cell->v, d->err)
-			     : edit_value_from_text(&s->cols[c], f, r->line,
-						    d->p->arena, &cell->v, d->err);
+			 ? edit_value_from_json(&s->cols[c], f, r->line,
+						d->p->arena, &cell->v, d->err)
+			 : edit_value_from_text(&s->cols[c], f, r->line,
+						d->p->arena, &cell->v, d->err);
 		if (rc)
 			return rc;
 		cell->col = (uint32_t)c;
@@ -184,7 +185,8 @@ static int check_gone(struct diff *d)
 			base_name(d, i, a, sizeof(a));
 			return edit_errf(d->err, 0,
 					 "%s is gone from the text, but it is "
-					 "locked: it cannot be deleted", a);
+					 "locked: it cannot be deleted",
+					 a);
 		}
 	}
 	for (i = 0; i < doc->nrows; i++) {
@@ -198,7 +200,8 @@ static int check_gone(struct diff *d)
 				 "%s stays, but its parent %s is gone: "
 				 "Smartsheet deletes children with their "
 				 "parent (delete the children too, or keep "
-				 "the parent)", b, a);
+				 "the parent)",
+				 b, a);
 	}
 	return 0;
 }
@@ -283,10 +286,12 @@ static int self_check(struct diff *d)
 			const struct model_column *col = &s->cols[c];
 
 			if (t->base == NO &&
-			    (col->system_type != MODEL_SYS_NONE || col->formula))
+			    (col->system_type != MODEL_SYS_NONE ||
+			     col->formula))
 				continue;
 			sbuf_reset(&txt);
-			rc = edit_sim_show(sim, x, c, doc->fmt, d->m.display, &txt);
+			rc = edit_sim_show(sim, x, c, doc->fmt, d->m.display,
+					   &txt);
 			if (!rc && !same_field(col, f, txt.buf) &&
 			    doc->fmt == EDIT_FMT_CSV)
 				rc = -EIO;

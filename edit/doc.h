@@ -34,8 +34,8 @@ struct arena;
 #define EDIT_ERR_MAX 256
 
 /* Caps on outside data (STYLE O3). */
-#define EDIT_MAX_FIELD_BYTES ((size_t)1 << 20)  /* one field / cell */
-#define EDIT_MAX_DOC_BYTES ((size_t)1 << 30)    /* one parsed text */
+#define EDIT_MAX_FIELD_BYTES ((size_t)1 << 20) /* one field / cell */
+#define EDIT_MAX_DOC_BYTES ((size_t)1 << 30)   /* one parsed text */
 
 enum edit_fmt {
 	EDIT_FMT_CSV = 0,
@@ -63,7 +63,7 @@ struct edit_doc {
 	struct edit_doc_row *rows;
 	size_t nrows;
 	size_t cap;
-	size_t bytes;        /* fields held, for EDIT_MAX_DOC_BYTES */
+	size_t bytes;	     /* fields held, for EDIT_MAX_DOC_BYTES */
 	struct arena *arena; /* owns every fields blob */
 };
 
@@ -93,8 +93,7 @@ static inline const char *edit_next_field(const char *f)
 const char *edit_doc_field(const struct edit_doc_row *r, size_t col);
 
 /* Write "line N: <fmt...>" (line 0: no prefix) into err; returns -EINVAL. */
-int edit_errf(char *err, uint32_t line, const char *fmt, ...)
-	SSFS_PRINTF(3, 4);
+int edit_errf(char *err, uint32_t line, const char *fmt, ...) SSFS_PRINTF(3, 4);
 
 /*
  * s for a message: itself when short, else its first bytes (cut at a

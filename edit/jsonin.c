@@ -25,13 +25,29 @@
 #define MAX_FRAMES 8
 
 enum frame {
-	F_NONE, F_TOP, F_COLS, F_COL, F_ROWS, F_ROW, F_CELLS, F_ARR, F_CONTACT
+	F_NONE,
+	F_TOP,
+	F_COLS,
+	F_COL,
+	F_ROWS,
+	F_ROW,
+	F_CELLS,
+	F_ARR,
+	F_CONTACT
 };
 
 /* The key just read, in the frame that has keys. */
 enum key {
-	K_NONE = 0, K_IGNORED, K_COLUMNS, K_ROWS, K_TITLE, K_ID, K_CELLS,
-	K_NAME, K_EMAIL, K_CELL
+	K_NONE = 0,
+	K_IGNORED,
+	K_COLUMNS,
+	K_ROWS,
+	K_TITLE,
+	K_ID,
+	K_CELLS,
+	K_NAME,
+	K_EMAIL,
+	K_CELL
 };
 
 struct edit_jsonin {
@@ -40,22 +56,22 @@ struct edit_jsonin {
 	locale_t c_loc;
 	struct edit_doc doc;
 	enum frame st[MAX_FRAMES];
-	int depth;          /* frames in st */
+	int depth; /* frames in st */
 	enum key key;
-	struct sbuf keys;   /* render/json.c's cell keys: `"key":` each */
-	size_t *off;        /* their offsets, ncols + 1 */
-	struct sbuf *cell;  /* the row being read: canonical JSON per column */
-	bool *seen;         /* which columns the row has */
-	struct sbuf tmp;    /* a key or string, encoded */
-	struct sbuf blob;   /* the row's fields blob */
-	size_t col;         /* the cell being read */
-	size_t ntitles;     /* "columns" seen so far */
+	struct sbuf keys;  /* render/json.c's cell keys: `"key":` each */
+	size_t *off;	   /* their offsets, ncols + 1 */
+	struct sbuf *cell; /* the row being read: canonical JSON per column */
+	bool *seen;	   /* which columns the row has */
+	struct sbuf tmp;   /* a key or string, encoded */
+	struct sbuf blob;  /* the row's fields blob */
+	size_t col;	   /* the cell being read */
+	size_t ntitles;	   /* "columns" seen so far */
 	bool got_cols, got_rows, row_has_id;
-	unsigned row_keys;  /* keys seen in the row (1 << key) */
+	unsigned row_keys; /* keys seen in the row (1 << key) */
 	int64_t row_id;
 	bool arr_contacts, arr_strings; /* what the cell's array holds */
-	char *c_name, *c_email;         /* the contact being read (malloc) */
-	struct sbuf c_buf;  /* a string or key, JSON-encoded */
+	char *c_name, *c_email;		/* the contact being read (malloc) */
+	struct sbuf c_buf;		/* a string or key, JSON-encoded */
 	/* Lines: the piece being parsed and how far it was counted. */
 	const unsigned char *piece;
 	size_t counted;
@@ -81,8 +97,8 @@ static uint32_t line_now(struct edit_jsonin *r)
 /* Refuse: the message names the row's line inside "rows", else the line. */
 static int refuse(struct edit_jsonin *r, const char *what)
 {
-	uint32_t line = r->depth > 2 && r->st[1] == F_ROWS ? r->row_line
-							     : line_now(r);
+	uint32_t line =
+	    r->depth > 2 && r->st[1] == F_ROWS ? r->row_line : line_now(r);
 
 	if (!r->rc)
 		r->rc = edit_errf(r->err, line, "%s", what);
@@ -319,15 +335,24 @@ static enum key classify(enum frame f, const char *k)
 		const char *name;
 		enum key key;
 	} t[] = {
-		{F_TOP, "id", K_IGNORED},	{F_TOP, "name", K_IGNORED},
-		{F_TOP, "version", K_IGNORED},	{F_TOP, "permalink", K_IGNORED},
-		{F_TOP, "modifiedAt", K_IGNORED}, {F_TOP, "columns", K_COLUMNS},
-		{F_TOP, "rows", K_ROWS},	{F_COL, "id", K_IGNORED},
-		{F_COL, "title", K_TITLE},	{F_COL, "type", K_IGNORED},
-		{F_COL, "primary", K_IGNORED},	{F_COL, "hidden", K_IGNORED},
-		{F_ROW, "id", K_ID},		{F_ROW, "rowNumber", K_IGNORED},
-		{F_ROW, "parentId", K_IGNORED}, {F_ROW, "cells", K_CELLS},
-		{F_CONTACT, "name", K_NAME},	{F_CONTACT, "email", K_EMAIL},
+	    {F_TOP, "id", K_IGNORED},
+	    {F_TOP, "name", K_IGNORED},
+	    {F_TOP, "version", K_IGNORED},
+	    {F_TOP, "permalink", K_IGNORED},
+	    {F_TOP, "modifiedAt", K_IGNORED},
+	    {F_TOP, "columns", K_COLUMNS},
+	    {F_TOP, "rows", K_ROWS},
+	    {F_COL, "id", K_IGNORED},
+	    {F_COL, "title", K_TITLE},
+	    {F_COL, "type", K_IGNORED},
+	    {F_COL, "primary", K_IGNORED},
+	    {F_COL, "hidden", K_IGNORED},
+	    {F_ROW, "id", K_ID},
+	    {F_ROW, "rowNumber", K_IGNORED},
+	    {F_ROW, "parentId", K_IGNORED},
+	    {F_ROW, "cells", K_CELLS},
+	    {F_CONTACT, "name", K_NAME},
+	    {F_CONTACT, "email", K_EMAIL},
 	};
 	size_t i;
 
@@ -366,8 +391,8 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t n)
 		if (r->col == r->s->ncols || r->seen[r->col]) {
 			(void)snprintf(msg, sizeof(msg),
 				       r->col == r->s->ncols
-					       ? "no column is keyed \"%s\""
-					       : "the cell \"%s\" is there twice",
+					   ? "no column is keyed \"%s\""
+					   : "the cell \"%s\" is there twice",
 				       edit_short(t, r->tmp.buf));
 			return refuse(r, msg);
 		}
@@ -406,8 +431,8 @@ static int row_end(struct edit_jsonin *r)
 	for (i = 0; i < r->s->ncols; i++)
 		if (sbuf_add(&r->blob, r->cell[i].buf, r->cell[i].len + 1))
 			return oom(r, -ENOMEM);
-	rc = edit_doc_add(&r->doc, r->row_has_id ? r->row_id : 0,
-			  r->row_line, r->blob.buf, r->blob.len);
+	rc = edit_doc_add(&r->doc, r->row_has_id ? r->row_id : 0, r->row_line,
+			  r->blob.buf, r->blob.len);
 	return rc ? oom(r, rc) : 1;
 }
 
@@ -491,15 +516,15 @@ static int cb_end_array(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-	.yajl_null = cb_null,
-	.yajl_boolean = cb_boolean,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_map_key,
-	.yajl_end_map = cb_end_map,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end_array,
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_boolean,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end_map,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end_array,
 };
 
 struct edit_jsonin *edit_jsonin_new(const struct model_sheet *s)

@@ -65,8 +65,8 @@ out:
 
 /* The fallback: the k-th copy of a class in b with its k-th copy in a,
  * then the longest increasing run of those. */
-static int by_copies(const uint32_t *a, size_t na, const uint32_t *b,
-		     size_t nb, const uint32_t *start, const uint32_t *pos,
+static int by_copies(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+		     const uint32_t *start, const uint32_t *pos,
 		     uint32_t nclasses, uint32_t *b_to_a)
 {
 	uint32_t *used = calloc(nclasses ? nclasses : 1, sizeof(*used));

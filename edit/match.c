@@ -56,7 +56,8 @@ static int same(struct edit_match *m, size_t b, size_t d, bool *eq)
 	const struct edit_doc_row *r = &m->doc->rows[d];
 	int rc = edit_match_base(m, b);
 
-	*eq = !rc && m->a.len == r->len && memcmp(m->a.buf, r->fields, r->len) == 0;
+	*eq = !rc && m->a.len == r->len &&
+	      memcmp(m->a.buf, r->fields, r->len) == 0;
 	return rc;
 }
 
@@ -76,9 +77,9 @@ static uint64_t hash(const char *p, size_t n)
  * show, or NO. Counting sort of the base rows by class into by/start.
  */
 struct classes {
-	uint32_t *a, *b;       /* base / doc rows of the middle */
-	uint32_t n;            /* classes */
-	uint32_t *start, *by;  /* base rows of class c: by[start[c]..) */
+	uint32_t *a, *b;      /* base / doc rows of the middle */
+	uint32_t n;	      /* classes */
+	uint32_t *start, *by; /* base rows of class c: by[start[c]..) */
 };
 
 static int classify(struct edit_match *m, size_t head, size_t ma, size_t mb,
@@ -145,7 +146,8 @@ static int classify(struct edit_match *m, size_t head, size_t ma, size_t mb,
 		k->start[i + 1] += k->start[i];
 	for (i = 0; i < ma; i++)
 		if (k->a[i] != NO)
-			k->by[k->start[k->a[i]] + fill[k->a[i]]++] = (uint32_t)i;
+			k->by[k->start[k->a[i]] + fill[k->a[i]]++] =
+			    (uint32_t)i;
 	rc = 0;
 out:
 	free(slot);

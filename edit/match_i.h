@@ -17,9 +17,9 @@
 struct edit_match {
 	const struct model_sheet *s;
 	const struct edit_doc *doc;
-	bool display;     /* values=display (CSV) */
-	uint32_t *d2b;    /* doc row -> base row, or EDIT_LCS_NONE (new) */
-	bool *exact;      /* doc row: its text equals its base row's */
+	bool display;	  /* values=display (CSV) */
+	uint32_t *d2b;	  /* doc row -> base row, or EDIT_LCS_NONE (new) */
+	bool *exact;	  /* doc row: its text equals its base row's */
 	struct sbuf a, b; /* scratch: base fields; objectValue joins */
 };
 

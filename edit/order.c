@@ -25,7 +25,7 @@ struct ctx {
 	size_t nt;
 	const bool *gone;
 	struct edit_sim *sim;
-	bool *floating;   /* target k moves later and has nothing below it */
+	bool *floating;	    /* target k moves later and has nothing below it */
 	uint32_t *of_base;  /* base row -> target, or EDIT_LCS_NONE */
 	uint32_t *of_added; /* added row -> target */
 	char *err;
@@ -100,7 +100,7 @@ static int add_run(struct ctx *c, size_t a, size_t b, struct edit_loc loc)
 
 	while (a < b) {
 		n = b - a < EDIT_MAX_ROWS_PER_REQ ? b - a
-						   : EDIT_MAX_ROWS_PER_REQ;
+						  : EDIT_MAX_ROWS_PER_REQ;
 		r = edit_plan_add_req(c->p, EDIT_REQ_ADD, (uint32_t)n);
 		if (!r)
 			return -ENOMEM;
@@ -142,12 +142,13 @@ static int additions(struct ctx *c)
 		} else {
 			/* The row before moves later: above the next one
 			 * that stays, or at the bottom. */
-			for (nx = b; nx < c->nt && (c->t[nx].moved ||
-						    c->t[nx].base == EDIT_LCS_NONE);
+			for (nx = b;
+			     nx < c->nt &&
+			     (c->t[nx].moved || c->t[nx].base == EDIT_LCS_NONE);
 			     nx++)
 				;
-			loc.kind = nx < c->nt ? EDIT_LOC_ABOVE
-					      : EDIT_LOC_BOTTOM;
+			loc.kind =
+			    nx < c->nt ? EDIT_LOC_ABOVE : EDIT_LOC_BOTTOM;
 			if (nx < c->nt)
 				loc.ref = ref_of(c, nx);
 		}
@@ -188,9 +189,9 @@ static int move(struct ctx *c, size_t k, struct edit_loc loc,
 	       !same_ref(r->loc.ref, pr.ref);
 	if (join) {
 		/* The request's anchor may not be below the row. */
-		anc = edit_sim_find(c->sim, r->loc.ref.id
-						    ? r->loc.ref.id
-						    : -(int64_t)r->loc.ref.added - 1);
+		anc = edit_sim_find(
+		    c->sim, r->loc.ref.id ? r->loc.ref.id
+					  : -(int64_t)r->loc.ref.added - 1);
 		last = edit_sim_last_below(c->sim, i);
 		for (j = i; join; j = edit_sim_next(c->sim, j)) {
 			join = j != anc;
@@ -199,7 +200,8 @@ static int move(struct ctx *c, size_t k, struct edit_loc loc,
 		}
 	}
 	if (!join) {
-		r = edit_plan_add_req(c->p, EDIT_REQ_MOVE, EDIT_MAX_ROWS_PER_REQ);
+		r = edit_plan_add_req(c->p, EDIT_REQ_MOVE,
+				      EDIT_MAX_ROWS_PER_REQ);
 		if (!r)
 			return -ENOMEM;
 		r->loc = loc;

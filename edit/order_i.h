@@ -31,10 +31,10 @@
 
 /* A row of the new text. */
 struct edit_target {
-	uint32_t base;        /* the base row it keeps, or EDIT_LCS_NONE */
+	uint32_t base;	      /* the base row it keeps, or EDIT_LCS_NONE */
 	struct edit_prow add; /* a new row: its cells (line too) */
 	uint32_t line;
-	bool moved;           /* set here: it moved */
+	bool moved; /* set here: it moved */
 };
 
 /*

@@ -157,8 +157,8 @@ static int put_row(struct sbuf *out, const struct edit_req *r,
 	return rc;
 }
 
-int edit_req_body(const struct edit_plan *p, size_t i,
-		  const int64_t *added_ids, size_t nknown, struct sbuf *out)
+int edit_req_body(const struct edit_plan *p, size_t i, const int64_t *added_ids,
+		  size_t nknown, struct sbuf *out)
 {
 	const struct edit_req *r = &p->reqs[i];
 	uint32_t k;
@@ -205,8 +205,8 @@ int edit_plan_new_cells(struct edit_plan *p, const struct model_sheet *s,
 	size_t c;
 	int rc;
 
-	cells = arena_alloc(p->arena, (s->ncols ? s->ncols : 1) *
-					      sizeof(*cells));
+	cells =
+	    arena_alloc(p->arena, (s->ncols ? s->ncols : 1) * sizeof(*cells));
 	if (!cells)
 		return -ENOMEM;
 	for (c = 0; c < s->ncols; c++, f = edit_next_field(f)) {
@@ -215,15 +215,16 @@ int edit_plan_new_cells(struct edit_plan *p, const struct model_sheet *s,
 		if (!*f || col->system_type != MODEL_SYS_NONE || col->formula)
 			continue;
 		if (model_locked_for_user(s, col->locked))
-			return edit_errf(err, 0,
-					 "line %u, column \"%s\": the column is "
-					 "locked", dr->line,
-					 edit_short(t, col->title));
+			return edit_errf(
+			    err, 0,
+			    "line %u, column \"%s\": the column is "
+			    "locked",
+			    dr->line, edit_short(t, col->title));
 		rc = doc->fmt == EDIT_FMT_JSON
-			     ? edit_value_from_json(col, f, dr->line, p->arena,
-						    &cells[n].v, err)
-			     : edit_value_from_text(col, f, dr->line, p->arena,
-						    &cells[n].v, err);
+			 ? edit_value_from_json(col, f, dr->line, p->arena,
+						&cells[n].v, err)
+			 : edit_value_from_text(col, f, dr->line, p->arena,
+						&cells[n].v, err);
 		if (rc)
 			return rc;
 		if (cells[n].v.kind == EDIT_VAL_EMPTY)
@@ -252,8 +253,8 @@ int edit_plan_append(const struct model_sheet *s, const struct edit_doc *doc,
 
 			r = edit_plan_add_req(p, EDIT_REQ_ADD,
 					      left < EDIT_MAX_ROWS_PER_REQ
-						      ? (uint32_t)left
-						      : EDIT_MAX_ROWS_PER_REQ);
+						  ? (uint32_t)left
+						  : EDIT_MAX_ROWS_PER_REQ);
 			if (!r) {
 				rc = -ENOMEM;
 				break;

@@ -38,17 +38,17 @@
 
 /* A row a request names: an existing row, or one this plan adds. */
 struct edit_ref {
-	int64_t id;     /* > 0: an existing row; 0: the added row below */
+	int64_t id;	/* > 0: an existing row; 0: the added row below */
 	uint32_t added; /* id == 0: its index among the plan's added rows */
 };
 
 enum edit_loc_kind {
 	EDIT_LOC_NONE = 0, /* updates; POST without one adds at the bottom */
-	EDIT_LOC_TOP,      /* toTop */
+	EDIT_LOC_TOP,	   /* toTop */
 	EDIT_LOC_BOTTOM,   /* toBottom */
 	EDIT_LOC_SIBLING,  /* siblingId: right below the row (and its
 			    * children), at its level */
-	EDIT_LOC_ABOVE,    /* siblingId + above: right above the row */
+	EDIT_LOC_ABOVE,	   /* siblingId + above: right above the row */
 	EDIT_LOC_PARENT,   /* parentId: first child (never planned) */
 	EDIT_LOC_PARENT_BOTTOM, /* parentId + toBottom: last child (same) */
 };
@@ -60,7 +60,7 @@ struct edit_loc {
 
 /* A cell to send. */
 struct edit_cell {
-	uint32_t col;      /* index in the sheet's columns */
+	uint32_t col;	   /* index in the sheet's columns */
 	int64_t column_id; /* the column's id */
 	struct edit_value v;
 };
@@ -68,15 +68,15 @@ struct edit_cell {
 /* A row of a request. */
 struct edit_prow {
 	struct edit_ref ref; /* UPDATE, MOVE, DELETE: the row; ADD: itself */
-	uint32_t line;       /* where it is in the text (0: not there) */
+	uint32_t line;	     /* where it is in the text (0: not there) */
 	struct edit_cell *cells;
 	uint32_t ncells;
 };
 
 enum edit_req_kind {
 	EDIT_REQ_UPDATE = 0, /* PUT /sheets/{id}/rows */
-	EDIT_REQ_ADD,        /* POST /sheets/{id}/rows */
-	EDIT_REQ_MOVE,       /* PUT /sheets/{id}/rows */
+	EDIT_REQ_ADD,	     /* POST /sheets/{id}/rows */
+	EDIT_REQ_MOVE,	     /* PUT /sheets/{id}/rows */
 	EDIT_REQ_DELETE,     /* DELETE /sheets/{id}/rows?ids=... */
 };
 
@@ -96,9 +96,9 @@ struct edit_plan {
 	struct edit_req *reqs;
 	size_t nreqs;
 	size_t cap;
-	size_t nadded;         /* rows the plan adds (added_ids needed) */
+	size_t nadded; /* rows the plan adds (added_ids needed) */
 	struct edit_counts counts;
-	struct arena *arena;   /* owns everything the requests point to */
+	struct arena *arena; /* owns everything the requests point to */
 };
 
 /* A new empty plan, or NULL (out of memory). */
@@ -116,9 +116,8 @@ const char *edit_req_method(const struct edit_req *r);
  * or -EINVAL when the request names an added row whose id is not known
  * yet (a caller bug).
  */
-int edit_req_body(const struct edit_plan *p, size_t i,
-		  const int64_t *added_ids, size_t nknown,
-		  struct sbuf *out) SSFS_WUR;
+int edit_req_body(const struct edit_plan *p, size_t i, const int64_t *added_ids,
+		  size_t nknown, struct sbuf *out) SSFS_WUR;
 
 /*
  * Appended records (edit/csvin.c, EDIT_CSV_APPEND) -> additions at the

@@ -73,8 +73,8 @@ static int check_cells(struct edit_sim *sim, const struct edit_prow *pr)
 }
 
 /* Where loc puts a request's first block: after *at, under *parent. */
-static int anchor(struct edit_sim *sim, const struct edit_loc *loc,
-		  int32_t *at, int64_t *parent)
+static int anchor(struct edit_sim *sim, const struct edit_loc *loc, int32_t *at,
+		  int64_t *parent)
 {
 	int64_t ref = ref_id(&loc->ref);
 	int32_t i = NONE;
@@ -84,7 +84,7 @@ static int anchor(struct edit_sim *sim, const struct edit_loc *loc,
 		i = edit_sim_find(sim, ref);
 		if (i == NONE || sim->rows[i].out)
 			return refuse(sim, loc->kind >= EDIT_LOC_PARENT ? 1063
-									 : 1064);
+									: 1064);
 	}
 	switch (loc->kind) {
 	case EDIT_LOC_TOP:
@@ -103,7 +103,9 @@ static int anchor(struct edit_sim *sim, const struct edit_loc *loc,
 	case EDIT_LOC_PARENT_BOTTOM:
 		if (!has_data(sim, i))
 			return refuse(sim, 1185);
-		*at = loc->kind == EDIT_LOC_PARENT ? i : edit_sim_subtree(sim, i, &k);
+		*at = loc->kind == EDIT_LOC_PARENT
+			  ? i
+			  : edit_sim_subtree(sim, i, &k);
 		*parent = ref;
 		return 0;
 	default: /* toBottom, or a POST without a location */
@@ -281,7 +283,7 @@ int edit_sim_apply(struct edit_sim *sim, const struct edit_plan *p,
 	if (r->nrows == 0)
 		return refuse(sim, 1008);
 	if (r->nrows > (r->kind == EDIT_REQ_DELETE ? EDIT_MAX_IDS_PER_DELETE
-						  : EDIT_MAX_ROWS_PER_REQ))
+						   : EDIT_MAX_ROWS_PER_REQ))
 		return refuse(sim, 1061);
 	switch (r->kind) {
 	case EDIT_REQ_ADD:

@@ -77,7 +77,8 @@ static long utf8_chars(const char *s)
 				return -1;
 			cp = (cp << 6) | (p[i] & 0x3F);
 		}
-		if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		if ((need == 2 &&
+		     (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
 		    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
 			return -1;
 		p += need + 1;
@@ -178,8 +179,7 @@ static bool is_datetime(const char *s)
 	return num2(s + 11) < 24 && num2(s + 14) < 60 && num2(s + 17) < 60;
 }
 
-static bool is_option(const struct model_column *col, const char *s,
-		      size_t n)
+static bool is_option(const struct model_column *col, const char *s, size_t n)
 {
 	uint32_t i;
 
@@ -195,8 +195,8 @@ static bool is_option(const struct model_column *col, const char *s,
  * (options), a run of parts whose joined text is an option stays whole:
  * the longest run from each place, left to right.
  */
-static int split(const struct model_column *col, const char *text,
-		 bool options, struct arena *a, struct edit_value *v)
+static int split(const struct model_column *col, const char *text, bool options,
+		 struct arena *a, struct edit_value *v)
 {
 	const char *p;
 	const char **items;
@@ -270,8 +270,8 @@ static int from_text(const struct model_column *col, const char *text,
 		}
 		break;
 	case MODEL_COL_CHECKBOX:
-		if (json_string || (strcmp(text, "true") != 0 &&
-				    strcmp(text, "false") != 0))
+		if (json_string ||
+		    (strcmp(text, "true") != 0 && strcmp(text, "false") != 0))
 			return col_err(err, line, col,
 				       "\"%s\": a checkbox takes true, false "
 				       "or nothing",
@@ -296,18 +296,19 @@ static int from_text(const struct model_column *col, const char *text,
 	case MODEL_COL_MULTI_PICKLIST:
 	case MODEL_COL_MULTI_CONTACT_LIST:
 		v.kind = col->type == MODEL_COL_MULTI_PICKLIST
-				 ? EDIT_VAL_PICKS
-				 : EDIT_VAL_CONTACTS;
+			     ? EDIT_VAL_PICKS
+			     : EDIT_VAL_CONTACTS;
 		rc = split(col, text, v.kind == EDIT_VAL_PICKS, a, &v);
 		if (rc)
 			return rc;
 		for (i = 0; v.kind == EDIT_VAL_CONTACTS && i < v.count; i++)
 			if (!strchr(v.items[i], '@'))
-				return col_err(err, line, col,
-					       "\"%s\" is not an email (a "
-					       "multi-contact cell takes emails "
-					       "separated by \", \")",
-					       edit_short(t, v.items[i]));
+				return col_err(
+				    err, line, col,
+				    "\"%s\" is not an email (a "
+				    "multi-contact cell takes emails "
+				    "separated by \", \")",
+				    edit_short(t, v.items[i]));
 		*out = v;
 		return 0;
 	default:
@@ -336,8 +337,8 @@ static int from_array(const struct model_column *col, yajl_val arr,
 {
 	size_t n = arr->u.array.len, i, j;
 	bool contacts = col->type == MODEL_COL_MULTI_CONTACT_LIST;
-	struct edit_value v = {
-		.kind = contacts ? EDIT_VAL_CONTACTS : EDIT_VAL_PICKS};
+	struct edit_value v = {.kind = contacts ? EDIT_VAL_CONTACTS
+						: EDIT_VAL_PICKS};
 
 	if (n == 0) {
 		*out = (struct edit_value){.kind = EDIT_VAL_EMPTY};
@@ -410,8 +411,10 @@ static int from_number(const struct model_column *col, const char *r,
 		return -ENOMEM;
 	x = strtod_l(r, &end, c_loc);
 	if (*end || !isfinite(x))
-		return col_err(err, line, col, "%s is not a number Smartsheet "
-			       "takes", edit_short(t, r));
+		return col_err(err, line, col,
+			       "%s is not a number Smartsheet "
+			       "takes",
+			       edit_short(t, r));
 	if (col->type == MODEL_COL_CHECKBOX)
 		return col_err(err, line, col,
 			       "a number, but a checkbox takes true or false");
@@ -445,17 +448,17 @@ int edit_value_from_json(const struct model_column *col, const char *json,
 	if (YAJL_IS_STRING(j)) {
 		rc = from_text(col, YAJL_GET_STRING(j),
 			       col->type == MODEL_COL_TEXT_NUMBER ||
-				       col->type == MODEL_COL_CHECKBOX,
+				   col->type == MODEL_COL_CHECKBOX,
 			       line, a, out, err);
 	} else if (YAJL_IS_NUMBER(j)) {
 		rc = from_number(col, YAJL_GET_NUMBER(j), line, a, out, err);
 	} else if (YAJL_IS_TRUE(j) || YAJL_IS_FALSE(j)) {
 		rc = col->type == MODEL_COL_CHECKBOX
-			     ? from_text(col, YAJL_IS_TRUE(j) ? "true" : "false",
-					 false, line, a, out, err)
-			     : col_err(err, line, col,
-				       "true or false, but only a checkbox "
-				       "column takes them");
+			 ? from_text(col, YAJL_IS_TRUE(j) ? "true" : "false",
+				     false, line, a, out, err)
+			 : col_err(err, line, col,
+				   "true or false, but only a checkbox "
+				   "column takes them");
 	} else if (YAJL_IS_ARRAY(j)) {
 		rc = from_array(col, j, line, a, out, err);
 	} else {

@@ -63,17 +63,17 @@ enum edit_val_kind {
 	EDIT_VAL_STRING,
 	EDIT_VAL_NUMBER,
 	EDIT_VAL_BOOL,
-	EDIT_VAL_PICKS,    /* objectValue MULTI_PICKLIST: items */
+	EDIT_VAL_PICKS,	   /* objectValue MULTI_PICKLIST: items */
 	EDIT_VAL_CONTACTS, /* objectValue MULTI_CONTACT: items are emails */
 };
 
 /* A value to send. Its strings live in the arena given to the parse. */
 struct edit_value {
 	enum edit_val_kind kind;
-	bool flag;          /* BOOL */
-	double num;         /* NUMBER: finite, |num| <= EDIT_MAX_NUMBER */
+	bool flag;	    /* BOOL */
+	double num;	    /* NUMBER: finite, |num| <= EDIT_MAX_NUMBER */
 	const char *str;    /* STRING */
-	uint32_t count;     /* PICKS, CONTACTS: at least 1 */
+	uint32_t count;	    /* PICKS, CONTACTS: at least 1 */
 	const char **items; /* PICKS: the values; CONTACTS: the emails */
 	const char **names; /* CONTACTS: a name or NULL each; NULL: no names */
 };

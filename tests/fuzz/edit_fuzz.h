@@ -19,15 +19,15 @@ static inline struct model_sheet *fz_base(void)
 	static const char *const titles[] = {"Task", "Done", "Tags", "Auto",
 					     "Due"};
 	static const enum model_col_type types[] = {
-		MODEL_COL_TEXT_NUMBER, MODEL_COL_CHECKBOX,
-		MODEL_COL_MULTI_PICKLIST, MODEL_COL_TEXT_NUMBER, MODEL_COL_DATE};
+	    MODEL_COL_TEXT_NUMBER, MODEL_COL_CHECKBOX, MODEL_COL_MULTI_PICKLIST,
+	    MODEL_COL_TEXT_NUMBER, MODEL_COL_DATE};
 	static const char *const rows[][5] = {
-		{"Plan", "true", "a, b", "N-1", "2024-01-02"},
-		{"Design", "false", "", "N-2", ""},
-		{"Build", "", "a", "N-3", "2024-02-29"},
-		{"Plan", "true", "a, b", "N-4", "2024-01-02"},
-		{"7", "", "", "N-5", ""},
-		{"x,\"y\"\nz", "", "", "N-6", ""},
+	    {"Plan", "true", "a, b", "N-1", "2024-01-02"},
+	    {"Design", "false", "", "N-2", ""},
+	    {"Build", "", "a", "N-3", "2024-02-29"},
+	    {"Plan", "true", "a, b", "N-4", "2024-01-02"},
+	    {"7", "", "", "N-5", ""},
+	    {"x,\"y\"\nz", "", "", "N-6", ""},
 	};
 	static const int parents[] = {-1, 0, 0, -1, 3, -1};
 	struct model_sheet *s = t_sheet_new(titles, types, 5);
@@ -42,9 +42,8 @@ static inline struct model_sheet *fz_base(void)
 	return s;
 }
 
-static inline void fz_diff_check(const struct model_sheet *s,
-				 const char *text, size_t len, bool json,
-				 size_t step)
+static inline void fz_diff_check(const struct model_sheet *s, const char *text,
+				 size_t len, bool json, size_t step)
 {
 	struct edit_doc whole = {0}, pieces = {0};
 	struct edit_plan *p = NULL;

@@ -12,9 +12,9 @@
 #include "render/csv.h"
 #include "tests/fuzz/edit_fuzz.h"
 
-static const char *const vocab[] = {"",	"a",	 "b",	"A",	  "1",
-				    "2.5",	"x,y",	 "q\"q", "true", "false",
-				    "l1\nl2", " s ",	 "a, b", "007",  "2024-01-02"};
+static const char *const vocab[] = {
+    "",	    "a",     "b",      "A",   "1",    "2.5", "x,y",	  "q\"q",
+    "true", "false", "l1\nl2", " s ", "a, b", "007", "2024-01-02"};
 #define NV (sizeof(vocab) / sizeof(vocab[0]))
 #define MAX_ROWS 40
 
@@ -38,8 +38,8 @@ static struct model_sheet *base(struct input *in)
 {
 	static const char *const titles[] = {"Task", "B", "C", "D"};
 	static const enum model_col_type kinds[] = {
-		MODEL_COL_TEXT_NUMBER, MODEL_COL_CHECKBOX,
-		MODEL_COL_MULTI_PICKLIST, MODEL_COL_TEXT_NUMBER};
+	    MODEL_COL_TEXT_NUMBER, MODEL_COL_CHECKBOX, MODEL_COL_MULTI_PICKLIST,
+	    MODEL_COL_TEXT_NUMBER};
 	enum model_col_type types[4];
 	size_t ncols = 1 + next(in) % 4, nrows = next(in) % MAX_ROWS, i, c;
 	int64_t parent[MAX_ROWS];
@@ -113,8 +113,10 @@ static void mutate(struct recs *r, struct input *in)
 			char *row[4];
 
 			for (c = 0; c < r->ncols; c++)
-				row[c] = op == 1 && r->n ? r->f[i][c]
-					 : (char *)(uintptr_t)vocab[next(in) % NV];
+				row[c] = op == 1 && r->n
+					     ? r->f[i][c]
+					     : (char *)(uintptr_t)
+						   vocab[next(in) % NV];
 			memmove(&r->f[j + 1], &r->f[j],
 				(r->n - j) * sizeof(r->f[0]));
 			memcpy(r->f[j], row, sizeof(row));

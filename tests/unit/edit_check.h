@@ -123,7 +123,8 @@ static inline int t_parse_pieces(const struct model_sheet *s, const char *text,
 		off += k;
 	}
 	if (!rc)
-		rc = json ? edit_jsonin_finish(j, err) : edit_csvin_finish(c, err);
+		rc = json ? edit_jsonin_finish(j, err)
+			  : edit_csvin_finish(c, err);
 	d = json ? edit_jsonin_doc(j) : edit_csvin_doc(c);
 	*doc = *d; /* the doc is the caller's now */
 	memset(d, 0, sizeof(*d));
@@ -137,8 +138,8 @@ static inline int t_parse(const struct model_sheet *s, const char *text,
 			  size_t len, bool json, struct edit_doc *doc,
 			  char *err)
 {
-	return t_parse_pieces(s, text, len, json, EDIT_CSV_EDIT,
-			      len ? len : 1, doc, err);
+	return t_parse_pieces(s, text, len, json, EDIT_CSV_EDIT, len ? len : 1,
+			      doc, err);
 }
 
 /* The parse as one string: "ERR <err>", or each row as "[id]@line
@@ -150,8 +151,8 @@ static inline void t_parse_dump(const struct model_sheet *s, const char *text,
 	struct edit_doc d = {0};
 	char err[EDIT_ERR_MAX] = "";
 	size_t k, c, used = 0;
-	int rc = t_parse_pieces(s, text, strlen(text), json, mode, step, &d,
-				err);
+	int rc =
+	    t_parse_pieces(s, text, strlen(text), json, mode, step, &d, err);
 
 	out[0] = '\0';
 	if (rc)
@@ -187,8 +188,8 @@ static inline void t_base_blob(const struct model_sheet *s, size_t b,
 	sbuf_reset(out);
 	for (c = 0; c < s->ncols; c++) {
 		(void)!edit_value_base_show(
-			model_row_cell(&s->rows[b], (uint32_t)c), fmt, display,
-			out, &scratch);
+		    model_row_cell(&s->rows[b], (uint32_t)c), fmt, display, out,
+		    &scratch);
 		(void)!sbuf_addch(out, '\0');
 	}
 	sbuf_release(&scratch);
@@ -306,18 +307,21 @@ static inline int t_check(const struct model_sheet *s,
 			if (id < 0 && (col->system_type || col->formula))
 				continue;
 			sbuf_reset(&txt);
-			(void)!edit_sim_show(sim, x, c, doc->fmt, display, &txt);
+			(void)!edit_sim_show(sim, x, c, doc->fmt, display,
+					     &txt);
 			if (!t_same_field(col, f, txt.buf)) {
-				snprintf(why, n,
-					 "row %zu, column %zu: \"%s\", the text "
-					 "has \"%s\"",
-					 k + 1, c + 1, txt.buf, f);
+				snprintf(
+				    why, n,
+				    "row %zu, column %zu: \"%s\", the text "
+				    "has \"%s\"",
+				    k + 1, c + 1, txt.buf, f);
 				bad = 1;
 			}
 		}
 		if (!bad && doc->fmt == EDIT_FMT_JSON && doc->rows[k].id &&
 		    doc->rows[k].id != id) {
-			snprintf(why, n, "row %zu has id %" PRId64 ", not %" PRId64,
+			snprintf(why, n,
+				 "row %zu has id %" PRId64 ", not %" PRId64,
 				 k + 1, id, doc->rows[k].id);
 			bad = 1;
 		}

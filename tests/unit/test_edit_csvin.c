@@ -42,28 +42,33 @@ static void check_cases(enum edit_csv_mode mode, const struct csv_case *t,
 static void test_edit_csvin_append(void)
 {
 	static const struct csv_case t[] = {
-		{"a,b,c\n", "@1 a|b|c;"},
-		{"a,b,c", "@1 a|b|c;"},     /* no final line end */
-		{"a,b,c\r\nd,e,f\r\n", "@1 a|b|c;@2 d|e|f;"},
-		{"a\n", "@1 a||;"},        /* fewer fields: empty */
-		{"\n", "@1 ||;"},           /* an empty line: an empty record */
-		{"a\r\n\r\nb", "@1 a||;@2 ||;@3 b||;"},
-		{"\"x,y\",\"say \"\"hi\"\"\",\"\"\n", "@1 x,y|say \"hi\"|;"},
-		{"\"l1\nl2\",b\nc\n", "@1 l1\nl2|b|;@3 c||;"},
-		{"\"l1\r\nl2\"\r\nc\r\n", "@1 l1\r\nl2||;@3 c||;"},
-		{" a , b ,c\t\n", "@1  a | b |c\t;"}, /* nothing trimmed */
-		{"\xEF\xBB\xBF" "a,b\n", "@1 a|b|;"},   /* BOM skipped */
-		{"\xEF\xBB" "a\n", "@1 \xEF\xBB" "a||;"}, /* not a BOM */
-		{"a,b,c,d\n", "ERR line 1: more fields than the sheet's 3 "
-			      "columns"},
-		{"a\nb,\"open\n\nx", "ERR line 2: a quoted field is not closed"},
-		{"a\nb\"c\n", "ERR line 2: a quote inside an unquoted field, "
-			      "or text after a closing quote"},
-		{"\"a\"b\n", "ERR line 1: a quote inside an unquoted field, or "
-			     "text after a closing quote"},
-		{"\"a\" ,b\n", "ERR line 1: a quote inside an unquoted field, "
-			       "or text after a closing quote"},
-		{"", ""},
+	    {"a,b,c\n", "@1 a|b|c;"},
+	    {"a,b,c", "@1 a|b|c;"}, /* no final line end */
+	    {"a,b,c\r\nd,e,f\r\n", "@1 a|b|c;@2 d|e|f;"},
+	    {"a\n", "@1 a||;"}, /* fewer fields: empty */
+	    {"\n", "@1 ||;"},	/* an empty line: an empty record */
+	    {"a\r\n\r\nb", "@1 a||;@2 ||;@3 b||;"},
+	    {"\"x,y\",\"say \"\"hi\"\"\",\"\"\n", "@1 x,y|say \"hi\"|;"},
+	    {"\"l1\nl2\",b\nc\n", "@1 l1\nl2|b|;@3 c||;"},
+	    {"\"l1\r\nl2\"\r\nc\r\n", "@1 l1\r\nl2||;@3 c||;"},
+	    {" a , b ,c\t\n", "@1  a | b |c\t;"}, /* nothing trimmed */
+	    {"\xEF\xBB\xBF"
+	     "a,b\n",
+	     "@1 a|b|;"}, /* BOM skipped */
+	    {"\xEF\xBB"
+	     "a\n",
+	     "@1 \xEF\xBB"
+	     "a||;"}, /* not a BOM */
+	    {"a,b,c,d\n", "ERR line 1: more fields than the sheet's 3 "
+			  "columns"},
+	    {"a\nb,\"open\n\nx", "ERR line 2: a quoted field is not closed"},
+	    {"a\nb\"c\n", "ERR line 2: a quote inside an unquoted field, "
+			  "or text after a closing quote"},
+	    {"\"a\"b\n", "ERR line 1: a quote inside an unquoted field, or "
+			 "text after a closing quote"},
+	    {"\"a\" ,b\n", "ERR line 1: a quote inside an unquoted field, "
+			   "or text after a closing quote"},
+	    {"", ""},
 	};
 
 	check_cases(EDIT_CSV_APPEND, t, sizeof(t) / sizeof(t[0]));
@@ -72,23 +77,24 @@ static void test_edit_csvin_append(void)
 static void test_edit_csvin_edit(void)
 {
 	static const struct csv_case t[] = {
-		{"A,B,C\n1,2,3\n", "@2 1|2|3;"},
-		{"A,B,C\n", ""},
-		{"A,B,C", ""},
-		{"\xEF\xBB\xBF" "A,B,C\r\n1,\"2\n2\",3\r\n4,5,6",
-		 "@2 1|2\n2|3;@4 4|5|6;"},
-		{"", "ERR the text is empty: a sheet file needs at least its "
-		     "header line"},
-		{"A,X,C\n", "ERR line 1: the columns must be the sheet's, in "
-			    "this order: column 2 is \"X\", not \"B\""},
-		{"A,B\n", "ERR line 1: the columns must be the sheet's, in "
-			  "this order: \"C\" (column 3) is missing"},
-		{"A,B,C,D\n", "ERR line 1: the columns must be the sheet's, in "
-			      "this order: there are more than its 3"},
-		{"A,B,C\n1,2\n", "ERR line 2: 2 fields, but the sheet has 3 "
+	    {"A,B,C\n1,2,3\n", "@2 1|2|3;"},
+	    {"A,B,C\n", ""},
+	    {"A,B,C", ""},
+	    {"\xEF\xBB\xBF"
+	     "A,B,C\r\n1,\"2\n2\",3\r\n4,5,6",
+	     "@2 1|2\n2|3;@4 4|5|6;"},
+	    {"", "ERR the text is empty: a sheet file needs at least its "
+		 "header line"},
+	    {"A,X,C\n", "ERR line 1: the columns must be the sheet's, in "
+			"this order: column 2 is \"X\", not \"B\""},
+	    {"A,B\n", "ERR line 1: the columns must be the sheet's, in "
+		      "this order: \"C\" (column 3) is missing"},
+	    {"A,B,C,D\n", "ERR line 1: the columns must be the sheet's, in "
+			  "this order: there are more than its 3"},
+	    {"A,B,C\n1,2\n", "ERR line 2: 2 fields, but the sheet has 3 "
+			     "columns (every line needs all of them)"},
+	    {"A,B,C\n1,2,3\n\n", "ERR line 3: 1 field, but the sheet has 3 "
 				 "columns (every line needs all of them)"},
-		{"A,B,C\n1,2,3\n\n", "ERR line 3: 1 field, but the sheet has 3 "
-				     "columns (every line needs all of them)"},
 	};
 
 	check_cases(EDIT_CSV_EDIT, t, sizeof(t) / sizeof(t[0]));

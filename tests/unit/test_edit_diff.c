@@ -80,10 +80,11 @@ static void ids_after(const struct model_sheet *s, const struct edit_plan *p,
 	     x = edit_sim_next(sim, x)) {
 		int64_t pid = edit_sim_parent(sim, x);
 
-		len += (size_t)snprintf(out + len, n - len, "%s%" PRId64, len ? "," : "",
-					edit_sim_id(sim, x));
+		len += (size_t)snprintf(out + len, n - len, "%s%" PRId64,
+					len ? "," : "", edit_sim_id(sim, x));
 		if (pid && len < n)
-			len += (size_t)snprintf(out + len, n - len, "^%" PRId64, pid);
+			len += (size_t)snprintf(out + len, n - len, "^%" PRId64,
+						pid);
 	}
 	edit_sim_free(sim);
 }
@@ -98,11 +99,11 @@ static char *body(const struct edit_plan *p, size_t i, const int64_t *ids,
 	return sbuf_detach(&sb, NULL);
 }
 
-#define CHECK_BODY(p, i, ids, n, want)                                       \
-	do {                                                                 \
-		char *b_ = body((p), (i), (ids), (n));                       \
-		CHECK_STR(b_, (want));                                       \
-		free(b_);                                                    \
+#define CHECK_BODY(p, i, ids, n, want)                                         \
+	do {                                                                   \
+		char *b_ = body((p), (i), (ids), (n));                         \
+		CHECK_STR(b_, (want));                                         \
+		free(b_);                                                      \
 	} while (0)
 
 static const char *const abc[] = {"A|1", "B|2", "C|3", "D|4"};
@@ -111,8 +112,8 @@ static void test_edit_diff_unchanged_sends_nothing(void)
 {
 	struct model_sheet *s = mk(abc, NULL, 4);
 	char err[EDIT_ERR_MAX];
-	struct edit_plan *p = diff(s, "Task,Note\nA,1\nB,2\nC,3\nD,4\n", false,
-				   0, err);
+	struct edit_plan *p =
+	    diff(s, "Task,Note\nA,1\nB,2\nC,3\nD,4\n", false, 0, err);
 
 	CHECK(p && p->nreqs == 0);
 	edit_plan_free(p);
@@ -123,8 +124,8 @@ static void test_edit_diff_change_one_cell(void)
 {
 	struct model_sheet *s = mk(abc, NULL, 4);
 	char err[EDIT_ERR_MAX], ids[256];
-	struct edit_plan *p = diff(s, "Task,Note\nA,1\nB,two\nC,3\nD,4\n",
-				   false, 0, err);
+	struct edit_plan *p =
+	    diff(s, "Task,Note\nA,1\nB,two\nC,3\nD,4\n", false, 0, err);
 
 	CHECK(p && p->nreqs == 1);
 	if (p && p->nreqs == 1) {
@@ -145,15 +146,16 @@ static void test_edit_diff_insert_middle(void)
 	struct model_sheet *s = mk(abc, NULL, 4);
 	char err[EDIT_ERR_MAX], ids[256];
 	int64_t added[] = {555};
-	struct edit_plan *p = diff(s, "Task,Note\nA,1\nB,2\nX,9\nC,3\nD,4\n",
-				   false, 0, err);
+	struct edit_plan *p =
+	    diff(s, "Task,Note\nA,1\nB,2\nX,9\nC,3\nD,4\n", false, 0, err);
 
 	CHECK(p && p->nreqs == 1 && p->nadded == 1);
 	if (p && p->nreqs == 1) {
 		CHECK_INT(p->reqs[0].kind, EDIT_REQ_ADD);
-		CHECK_BODY(p, 0, added, 1,
-			   "[{\"siblingId\":102,\"cells\":[{\"columnId\":1000,"
-			   "\"value\":\"X\"},{\"columnId\":1001,\"value\":9}]}]");
+		CHECK_BODY(
+		    p, 0, added, 1,
+		    "[{\"siblingId\":102,\"cells\":[{\"columnId\":1000,"
+		    "\"value\":\"X\"},{\"columnId\":1001,\"value\":9}]}]");
 		ids_after(s, p, ids, sizeof(ids));
 		CHECK_STR(ids, "101,102,-1,103,104");
 	}
@@ -165,8 +167,8 @@ static void test_edit_diff_delete(void)
 {
 	struct model_sheet *s = mk(abc, NULL, 4);
 	char err[EDIT_ERR_MAX];
-	struct edit_plan *p = diff(s, "Task,Note\nA,1\nC,3\nD,4\n", false, 0,
-				   err);
+	struct edit_plan *p =
+	    diff(s, "Task,Note\nA,1\nC,3\nD,4\n", false, 0, err);
 
 	CHECK(p && p->nreqs == 1);
 	if (p && p->nreqs == 1) {
@@ -432,7 +434,8 @@ static void test_edit_diff_many_added_rows(void)
 		CHECK_INT(p->reqs[1].loc.kind, EDIT_LOC_SIBLING);
 		CHECK_INT(p->reqs[1].loc.ref.id, 0);
 		CHECK_INT(p->reqs[1].loc.ref.added, 499);
-		/* Its id is patched in from the first answer; unknown yet: no. */
+		/* Its id is patched in from the first answer; unknown yet: no.
+		 */
 		{
 			struct sbuf b = SBUF_INIT(0);
 
@@ -460,14 +463,15 @@ static void test_edit_diff_json(void)
 	struct edit_plan *p;
 
 	/* Changed and moved at once; a new row; B gone. */
-	p = diff(s,
-		 "{\"columns\":[{\"title\":\"Task\"},{\"title\":\"Note\"}],"
-		 "\"rows\":[{\"id\":103,\"cells\":{\"Task\":\"C\",\"Note\":33}},"
-		 "{\"id\":101,\"cells\":{\"Task\":\"A\",\"Note\":1}},"
-		 "{\"cells\":{\"Task\":\"N\"}},"
-		 "{\"id\":104,\"rowNumber\":9,\"parentId\":null,"
-		 "\"cells\":{\"Task\":\"D\",\"Note\":4.0}}]}",
-		 true, 0, err);
+	p = diff(
+	    s,
+	    "{\"columns\":[{\"title\":\"Task\"},{\"title\":\"Note\"}],"
+	    "\"rows\":[{\"id\":103,\"cells\":{\"Task\":\"C\",\"Note\":33}},"
+	    "{\"id\":101,\"cells\":{\"Task\":\"A\",\"Note\":1}},"
+	    "{\"cells\":{\"Task\":\"N\"}},"
+	    "{\"id\":104,\"rowNumber\":9,\"parentId\":null,"
+	    "\"cells\":{\"Task\":\"D\",\"Note\":4.0}}]}",
+	    true, 0, err);
 	CHECK(p && p->counts.changed == 1 && p->counts.moved == 1 &&
 	      p->counts.added == 1 && p->counts.deleted == 1);
 	if (p && p->nreqs == 4) {
@@ -482,12 +486,14 @@ static void test_edit_diff_json(void)
 	ids_after(s, p, ids, sizeof(ids));
 	CHECK_STR(ids, "103,101,-1,104");
 	edit_plan_free(p);
-	p = diff(s, "{\"columns\":[{\"title\":\"Task\"},{\"title\":\"Note\"}],"
-		    "\"rows\":[{\"id\":999,\"cells\":{}}]}",
+	p = diff(s,
+		 "{\"columns\":[{\"title\":\"Task\"},{\"title\":\"Note\"}],"
+		 "\"rows\":[{\"id\":999,\"cells\":{}}]}",
 		 true, -EINVAL, err);
 	CHECK(!p && strstr(err, "999"));
-	p = diff(s, "{\"columns\":[{\"title\":\"Task\"},{\"title\":\"Note\"}],"
-		    "\"rows\":[{\"id\":101,\"cells\":{}},\n{\"id\":101}]}",
+	p = diff(s,
+		 "{\"columns\":[{\"title\":\"Task\"},{\"title\":\"Note\"}],"
+		 "\"rows\":[{\"id\":101,\"cells\":{}},\n{\"id\":101}]}",
 		 true, -EINVAL, err);
 	CHECK(!p && strstr(err, "line 2") && strstr(err, "twice"));
 	model_sheet_free(s);
@@ -619,7 +625,7 @@ static void test_edit_plan_append(void)
 {
 	static const char *const titles[] = {"Task", "Auto", "Done"};
 	static const enum model_col_type types[] = {
-		MODEL_COL_TEXT_NUMBER, MODEL_COL_TEXT_NUMBER, MODEL_COL_CHECKBOX};
+	    MODEL_COL_TEXT_NUMBER, MODEL_COL_TEXT_NUMBER, MODEL_COL_CHECKBOX};
 	struct model_sheet *s = t_sheet_new(titles, types, 3);
 	struct edit_csvin *r = edit_csvin_new(s, EDIT_CSV_APPEND);
 	struct edit_plan *p = NULL;
@@ -632,11 +638,12 @@ static void test_edit_plan_append(void)
 	CHECK_INT(edit_plan_append(s, edit_csvin_doc(r), &p, err), 0);
 	CHECK(p && p->nreqs == 1 && p->nadded == 2);
 	if (p && p->nreqs == 1)
-		CHECK_BODY(p, 0, ids, 2,
-			   "[{\"toBottom\":true,\"cells\":[{\"columnId\":1000,"
-			   "\"value\":\"x\"},{\"columnId\":1002,\"value\":true}]},"
-			   "{\"toBottom\":true,\"cells\":[{\"columnId\":1000,"
-			   "\"value\":\"007\"}]}]");
+		CHECK_BODY(
+		    p, 0, ids, 2,
+		    "[{\"toBottom\":true,\"cells\":[{\"columnId\":1000,"
+		    "\"value\":\"x\"},{\"columnId\":1002,\"value\":true}]},"
+		    "{\"toBottom\":true,\"cells\":[{\"columnId\":1000,"
+		    "\"value\":\"007\"}]}]");
 	edit_plan_free(p);
 	edit_csvin_free(r);
 	/* A bad checkbox: EINVAL naming the line and column. */
