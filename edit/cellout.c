@@ -21,27 +21,18 @@ static int put_number(struct sbuf *out, double x, bool json)
 	return sbuf_add(out, buf, n);
 }
 
-/* A contact as render/json.c writes one: name (when any), then email. */
+/* A contact as render/json.c writes one; in a request body it also
+ * says "objectType":"CONTACT". */
 static int put_contact(struct sbuf *out, const char *name, const char *email,
 		       bool with_type)
 {
-	int rc =
-	    sbuf_addstr(out, with_type ? "{\"objectType\":\"CONTACT\"," : "{");
+	struct model_contact ct = {name, email};
+	int rc = render_json_contact(out, &ct);
 
-	if (!rc && name) {
-		rc = sbuf_addstr(out, "\"name\":");
-		if (!rc)
-			rc = render_json_string(out, name);
-		if (!rc)
-			rc = sbuf_addch(out, ',');
-	}
-	if (!rc)
-		rc = sbuf_addstr(out, "\"email\":");
-	if (!rc)
-		rc = render_json_string(out, email);
-	if (!rc)
-		rc = sbuf_addch(out, '}');
-	return rc;
+	if (rc || !with_type)
+		return rc;
+	out->buf[--out->len] = '\0'; /* its closing brace */
+	return sbuf_addstr(out, ",\"objectType\":\"CONTACT\"}");
 }
 
 /* The items of PICKS or CONTACTS: CSV joined by ", "; JSON an array. */

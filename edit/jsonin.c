@@ -438,25 +438,15 @@ static int row_end(struct edit_jsonin *r)
 
 static int contact_end(struct edit_jsonin *r)
 {
+	struct model_contact ct = {r->c_name, r->c_email};
 	struct sbuf *c = &r->cell[r->col];
 	int rc;
 
 	if (!r->c_email)
 		return refuse(r, "a contact without an \"email\"");
-	rc = c->len > 1 ? sbuf_addstr(c, ",{") : sbuf_addch(c, '{');
-	if (!rc && r->c_name) {
-		rc = sbuf_addstr(c, "\"name\":");
-		if (!rc)
-			rc = render_json_string(c, r->c_name);
-		if (!rc)
-			rc = sbuf_addch(c, ',');
-	}
-	if (!rc)
-		rc = sbuf_addstr(c, "\"email\":");
-	if (!rc)
-		rc = render_json_string(c, r->c_email);
-	if (!rc)
-		rc = sbuf_addch(c, '}');
+	rc = c->len > 1 ? sbuf_addch(c, ',') : 0;
+	if (!rc) /* as render/json.c writes one: name first */
+		rc = render_json_contact(c, &ct);
 	return rc ? oom(r, rc) : 1;
 }
 

@@ -46,6 +46,10 @@ int render_json_cell_keys(const struct model_sheet *s,
  * the cells of a written file with it. */
 int render_json_value(struct sbuf *out, const struct model_cell *c);
 
+/* A contact of a multi-contact cell: {"name":..,"email":..}, each left
+ * out when NULL. */
+int render_json_contact(struct sbuf *out, const struct model_contact *ct);
+
 /* Append s as a JSON string literal with escapes (NULL as ""). */
 int render_json_string(struct sbuf *out, const char *s) SSFS_WUR;
 

@@ -119,8 +119,8 @@ static void test_edit_values_text(void)
 		"Dog\"]}")},
 	    {MODEL_COL_MULTI_CONTACT_LIST, "a@x.io, b@y.io", 0,
 	     OV("{\"objectType\":\"MULTI_CONTACT\",\"values\":[{"
-		"\"objectType\":\"CONTACT\",\"email\":\"a@x.io\"},{"
-		"\"objectType\":\"CONTACT\",\"email\":\"b@y.io\"}]}")},
+		"\"email\":\"a@x.io\",\"objectType\":\"CONTACT\"},{"
+		"\"email\":\"b@y.io\",\"objectType\":\"CONTACT\"}]}")},
 	    {MODEL_COL_MULTI_CONTACT_LIST, "a@x.io, Bo", -EINVAL, ""},
 	};
 
@@ -152,9 +152,9 @@ static void test_edit_values_json(void)
 	     "[{\"name\":\"Jo\",\"email\":\"jo@x.io\"},{\"email\":\"b@y.io\"}]",
 	     0,
 	     OV("{\"objectType\":\"MULTI_CONTACT\",\"values\":[{"
-		"\"objectType\":\"CONTACT\",\"name\":\"Jo\",\"email\":"
-		"\"jo@x.io\"},{\"objectType\":\"CONTACT\",\"email\":"
-		"\"b@y.io\"}]}")},
+		"\"name\":\"Jo\",\"email\":\"jo@x.io\",\"objectType\":"
+		"\"CONTACT\"},{\"email\":\"b@y.io\",\"objectType\":"
+		"\"CONTACT\"}]}")},
 	    {MODEL_COL_MULTI_CONTACT_LIST, "[{\"name\":\"Jo\"}]", -EINVAL, ""},
 	};
 
