@@ -260,14 +260,11 @@ static int from_text(const struct model_column *col, const char *text,
 		return rc;
 	switch (col->type) {
 	case MODEL_COL_TEXT_NUMBER:
-		if (!json_string && exact_number(text, &v.num)) {
-			if (fabs(v.num) > EDIT_MAX_NUMBER)
-				return col_err(err, line, col,
-					       "%s is beyond the +-2^53 "
-					       "Smartsheet takes",
-					       edit_short(t, text));
+		/* Beyond +-2^53 Smartsheet keeps no number (strict: 1148):
+		 * such text goes as text, and reads back as typed. */
+		if (!json_string && exact_number(text, &v.num) &&
+		    fabs(v.num) <= EDIT_MAX_NUMBER)
 			v.kind = EDIT_VAL_NUMBER;
-		}
 		break;
 	case MODEL_COL_CHECKBOX:
 		if (json_string ||
@@ -418,14 +415,10 @@ static int from_number(const struct model_column *col, const char *r,
 	if (col->type == MODEL_COL_CHECKBOX)
 		return col_err(err, line, col,
 			       "a number, but a checkbox takes true or false");
-	if (col->type != MODEL_COL_TEXT_NUMBER) {
+	if (col->type != MODEL_COL_TEXT_NUMBER || fabs(x) > EDIT_MAX_NUMBER) {
 		(void)render_number(x, buf);
 		return from_text(col, buf, false, line, a, out, err);
 	}
-	if (fabs(x) > EDIT_MAX_NUMBER)
-		return col_err(err, line, col,
-			       "%s is beyond the +-2^53 Smartsheet takes",
-			       edit_short(t, r));
 	*out = (struct edit_value){.kind = EDIT_VAL_NUMBER, .num = x};
 	return 0;
 }

@@ -18,9 +18,9 @@
  *   turns a cleared CHECKBOX into false).
  * - TEXT_NUMBER: a number only when the text is exactly what render_number
  *   prints for that number (7, -2.5, 0.1, 1e+21), else text: 007, +5, .5,
- *   1E5, 12abc, 1.0 and NaN stay text. A number beyond Smartsheet's
- *   +-9007199254740992 is EINVAL here (Smartsheet would refuse it, 1148,
- *   after earlier requests of the save were sent).
+ *   1E5, 12abc, 1.0 and NaN stay text. So does a number beyond
+ *   Smartsheet's +-9007199254740992 (1e+21): strict mode would refuse it
+ *   as a number (1148), as text it is kept and reads back as typed.
  * - CHECKBOX: true or false, else EINVAL.
  * - DATE: YYYY-MM-DD, a real date, else EINVAL. DATETIME and
  *   ABSTRACT_DATETIME: that, or YYYY-MM-DDTHH:MM:SS with an optional Z
