@@ -135,6 +135,14 @@ static void entry_name(const struct journal_entry *e, const char *ext,
 	snprintf(out, n, "%s.%s", e->key, ext);
 }
 
+void journal_entry_drop(struct journal_entry *e)
+{
+	if (!e)
+		return;
+	free(e->path);
+	free(e);
+}
+
 int journal_begin(struct journal *j, const char *path, const void *text,
 		  size_t len, struct journal_entry **out)
 {
@@ -165,20 +173,11 @@ int journal_begin(struct journal *j, const char *path, const void *text,
 			  strerror(-rc));
 		(void)unlinkat(j->jfd, data, 0);
 		(void)unlinkat(j->jfd, meta, 0);
-		free(e->path);
-		free(e);
+		journal_entry_drop(e);
 		return rc;
 	}
 	*out = e;
 	return 0;
-}
-
-static void entry_free(struct journal_entry *e)
-{
-	if (e) {
-		free(e->path);
-		free(e);
-	}
 }
 
 void journal_commit(struct journal *j, struct journal_entry *e)
@@ -189,7 +188,7 @@ void journal_commit(struct journal *j, struct journal_entry *e)
 	(void)unlinkat(j->jfd, name, 0);
 	entry_name(e, "meta", name, sizeof(name));
 	(void)unlinkat(j->jfd, name, 0);
-	entry_free(e);
+	journal_entry_drop(e);
 }
 
 /* The largest prefix of s of at most max bytes that ends on a UTF-8
@@ -272,7 +271,7 @@ int journal_reject(struct journal *j, struct journal_entry *e, char *name,
 		log_err("journal: cannot move the text of %s to rejected/ "
 			  "(it stays in journal/ for the next mount): %s",
 			  e->path, strerror(-rc));
-	entry_free(e);
+	journal_entry_drop(e);
 	return rc;
 }
 

@@ -46,6 +46,12 @@ void journal_close(struct journal *j);
 int journal_begin(struct journal *j, const char *path, const void *text,
 		  size_t len, struct journal_entry **out) SSFS_WUR;
 
+/*
+ * Forget e and leave its files where they are, as a crash would: the
+ * next journal_recover turns the text into a rejected file. Frees e.
+ */
+void journal_entry_drop(struct journal_entry *e);
+
 /* The save landed: the text is removed. Frees e. */
 void journal_commit(struct journal *j, struct journal_entry *e);
 

@@ -187,7 +187,7 @@ static void test_journal_recovers_what_a_crash_left(void)
 	CHECK_INT(journal_begin(j, "by-id/42.json", "{\"rows\":[]}", 11, &e),
 		  0);
 	/* The daemon dies here: e is never committed. */
-	free(e);
+	journal_entry_drop(e);
 	journal_close(j);
 	/* A .meta alone (killed before the text was written). */
 	snprintf(p, sizeof(p), "%s/journal/1-2-3.meta", dir);
