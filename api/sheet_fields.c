@@ -21,6 +21,7 @@ static const char *const key_names[] = {
 	"totalRowCount", "columns", "rows", "title", "type", "primary",
 	"hidden", "parentId", "rowNumber", "cells", "columnId", "value",
 	"displayValue", "objectValue", "objectType", "values", "email",
+	"accessLevel", "systemColumnType", "formula", "locked", "options",
 };
 
 const char *sheet_fields_key_name(enum sheet_key key)
@@ -42,6 +43,7 @@ static enum sheet_key classify(int frame, const char *k, size_t len)
 		       : KEY("totalRowCount") ? SHEET_KEY_TOTAL_ROW_COUNT
 		       : KEY("columns")       ? SHEET_KEY_COLUMNS
 		       : KEY("rows")          ? SHEET_KEY_ROWS
+		       : KEY("accessLevel")   ? SHEET_KEY_ACCESS_LEVEL
 					      : SHEET_KEY_OTHER;
 	case SHEET_FRAME_COL:
 		return KEY("id")        ? SHEET_KEY_ID
@@ -49,18 +51,24 @@ static enum sheet_key classify(int frame, const char *k, size_t len)
 		       : KEY("type")    ? SHEET_KEY_TYPE
 		       : KEY("primary") ? SHEET_KEY_PRIMARY
 		       : KEY("hidden")  ? SHEET_KEY_HIDDEN
+		       : KEY("systemColumnType") ? SHEET_KEY_SYSTEM_COLUMN_TYPE
+		       : KEY("formula") ? SHEET_KEY_FORMULA
+		       : KEY("locked")  ? SHEET_KEY_LOCKED
+		       : KEY("options") ? SHEET_KEY_OPTIONS
 					: SHEET_KEY_OTHER;
 	case SHEET_FRAME_ROW:
 		return KEY("id")          ? SHEET_KEY_ID
 		       : KEY("cells")     ? SHEET_KEY_CELLS
 		       : KEY("rowNumber") ? SHEET_KEY_ROW_NUMBER
 		       : KEY("parentId")  ? SHEET_KEY_PARENT_ID
+		       : KEY("locked")    ? SHEET_KEY_LOCKED
 					  : SHEET_KEY_OTHER;
 	case SHEET_FRAME_CELL:
 		return KEY("columnId")       ? SHEET_KEY_COLUMN_ID
 		       : KEY("value")        ? SHEET_KEY_VALUE
 		       : KEY("displayValue") ? SHEET_KEY_DISPLAY_VALUE
 		       : KEY("objectValue")  ? SHEET_KEY_OBJECT_VALUE
+		       : KEY("formula")      ? SHEET_KEY_FORMULA
 					     : SHEET_KEY_OTHER;
 	case SHEET_FRAME_OBJV:
 		return KEY("objectType") ? SHEET_KEY_OBJECT_TYPE
@@ -168,6 +176,21 @@ static int get_bool(struct sheet_parser *p, const struct jsonwalk_value *v,
 	return 1;
 }
 
+/* "formula": a string (the formula) when there is one; null or "" is
+ * none. Only whether there is one is kept. */
+static int get_formula(struct sheet_parser *p, const struct jsonwalk_value *v,
+		       bool *out)
+{
+	if (v->type == JSONWALK_TYPE_NULL) {
+		*out = false;
+		return 1;
+	}
+	if (v->type != JSONWALK_TYPE_STRING)
+		return wrong_type(p, v, "a string");
+	*out = v->len > 0;
+	return 1;
+}
+
 static int get_double(struct sheet_parser *p, const struct jsonwalk_value *v,
 		      double *out)
 {
@@ -199,6 +222,8 @@ static int sheet_value(struct sheet_parser *p, int key,
 		return get_str(p, v, &p->permalink);
 	case SHEET_KEY_MODIFIED_AT:
 		return get_str(p, v, &p->modified_at);
+	case SHEET_KEY_ACCESS_LEVEL:
+		return get_str(p, v, &p->access_level);
 	case SHEET_KEY_TOTAL_ROW_COUNT:
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
@@ -287,9 +312,41 @@ static int column_value(struct sheet_parser *p, int key,
 		return get_bool(p, v, &p->col.primary);
 	case SHEET_KEY_HIDDEN:
 		return get_bool(p, v, &p->col.hidden);
+	case SHEET_KEY_SYSTEM_COLUMN_TYPE: {
+		const char *t = NULL;
+
+		if (!get_str(p, v, &t))
+			return 0;
+		p->col.system_type = model_sys_col_from_name(t);
+		return 1;
+	}
+	case SHEET_KEY_FORMULA:
+		return get_formula(p, v, &p->col.formula);
+	case SHEET_KEY_LOCKED:
+		return get_bool(p, v, &p->col.locked);
+	case SHEET_KEY_OPTIONS:
+		if (v->type == JSONWALK_TYPE_NULL)
+			return 1;
+		if (v->type != JSONWALK_TYPE_ARRAY)
+			return wrong_type(p, v, "an array");
+		p->nitems = 0;
+		return jsonwalk_enter(p->w, SHEET_FRAME_OPTIONS);
 	default:
 		return 1;
 	}
+}
+
+/* One of a column's options: a string. Anything else is skipped: options
+ * only guide what a save accepts, and must not make a sheet unreadable. */
+static int option_element(struct sheet_parser *p,
+			  const struct jsonwalk_value *v)
+{
+	const char *s;
+
+	if (v->type != JSONWALK_TYPE_STRING)
+		return 1;
+	s = sheet_parser_str(p, v->s, v->len);
+	return s && sheet_rows_add_item(p, s, NULL, false);
 }
 
 static int row_value(struct sheet_parser *p, int key,
@@ -317,6 +374,8 @@ static int row_value(struct sheet_parser *p, int key,
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
 		return get_i64(p, v, &p->row.row_number);
+	case SHEET_KEY_LOCKED:
+		return get_bool(p, v, &p->row.locked);
 	case SHEET_KEY_CELLS:
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
@@ -377,6 +436,8 @@ static int cell_value(struct sheet_parser *p, int key,
 		return 1;
 	case SHEET_KEY_VALUE:
 		return cell_scalar(p, v);
+	case SHEET_KEY_FORMULA:
+		return get_formula(p, v, &c->formula);
 	case SHEET_KEY_DISPLAY_VALUE:
 		/* Compared raw: a stored string holds no NUL nor surrogate. */
 		if (v->type == JSONWALK_TYPE_STRING &&
@@ -516,6 +577,8 @@ int sheet_fields_value(void *ctx, int frame, int key,
 		return objv_element(p, v);
 	case SHEET_FRAME_CONTACT:
 		return contact_value(p, key, v);
+	case SHEET_FRAME_OPTIONS:
+		return option_element(p, v);
 	default:
 		return jsonwalk_fail(p->w, -EIO, "bad state");
 	}

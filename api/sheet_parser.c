@@ -362,6 +362,7 @@ int sheet_parser_finish(struct sheet_parser *p, struct model_sheet **out)
 	s->version = p->version;
 	s->permalink = p->permalink;
 	s->modified_at = p->modified_at;
+	s->access_level = p->access_level;
 	s->total_row_count = p->total_row_count;
 	s->cols = shrink(p->cols, p->ncols, sizeof(*p->cols));
 	s->ncols = p->ncols;

@@ -45,6 +45,7 @@ enum sheet_frame {
 	SHEET_FRAME_OBJV,      /* a cell's "objectValue": { */
 	SHEET_FRAME_OBJV_VALS, /* its "values": [ */
 	SHEET_FRAME_CONTACT,   /* one contact object in "values" */
+	SHEET_FRAME_OPTIONS,   /* a column's "options": [ */
 };
 
 /* The keys the parser knows (sheet_fields_key_name gives their text). */
@@ -75,6 +76,12 @@ enum sheet_key {
 	SHEET_KEY_OBJECT_TYPE,
 	SHEET_KEY_VALUES,
 	SHEET_KEY_EMAIL,
+	/* what write-back needs to know (SPEC §8) */
+	SHEET_KEY_ACCESS_LEVEL,
+	SHEET_KEY_SYSTEM_COLUMN_TYPE,
+	SHEET_KEY_FORMULA,
+	SHEET_KEY_LOCKED,
+	SHEET_KEY_OPTIONS,
 };
 
 /* A cell waiting for the end of its row. */
@@ -121,7 +128,7 @@ struct sheet_parser {
 	/* the sheet */
 	bool has_id, cols_seen, cols_done;
 	int64_t id, version, total_row_count;
-	const char *name, *permalink, *modified_at;
+	const char *name, *permalink, *modified_at, *access_level;
 	struct model_column *cols;
 	size_t ncols, cols_cap;
 	struct model_row *rows;

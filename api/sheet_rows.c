@@ -60,6 +60,25 @@ static int build_map(struct sheet_parser *p)
 	return sheet_parser_check_cap(p);
 }
 
+/* A column's options, gathered as items: an array in the arena. */
+static int end_options(struct sheet_parser *p)
+{
+	const char **v;
+	size_t i;
+
+	if (p->nitems == 0 || p->nitems > UINT32_MAX)
+		return 1;
+	v = sheet_parser_alloc(p, p->nitems * sizeof(*v));
+	if (!v)
+		return 0;
+	for (i = 0; i < p->nitems; i++)
+		v[i] = p->items[i].a;
+	p->col.options = v;
+	p->col.noptions = (uint32_t)p->nitems;
+	p->nitems = 0;
+	return 1;
+}
+
 static int end_column(struct sheet_parser *p)
 {
 	struct model_column *c;
@@ -288,6 +307,8 @@ int sheet_rows_end(void *ctx, int frame)
 		return end_objv(p);
 	case SHEET_FRAME_CONTACT:
 		return sheet_rows_add_item(p, p->ct_name, p->ct_email, true);
+	case SHEET_FRAME_OPTIONS:
+		return end_options(p);
 	default:
 		return 1;
 	}

@@ -143,9 +143,10 @@ struct cache_listing *cache_listing_ref(struct cache *c,
 					struct cache_listing *l);
 void cache_put_listing(struct cache *c, struct cache_listing *l);
 
-/* Binary searches in a listing; NULL when absent. */
+/* Binary searches in a listing; NULL when absent. A folder and a file may
+ * share a stem ("Roadmap" and "Roadmap.csv"): folder says which. */
 const struct cache_item *cache_find_stem(const struct cache_listing *l,
-					 const char *stem);
+					 const char *stem, bool folder);
 const struct cache_item *cache_find_id(const struct cache_listing *l,
 				       int64_t id);
 

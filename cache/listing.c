@@ -266,22 +266,29 @@ out:
 	return rc;
 }
 
+static bool is_folder(const struct cache_item *it)
+{
+	return it->kind == MODEL_KIND_FOLDER || it->kind == MODEL_KIND_WORKSPACE;
+}
+
 const struct cache_item *cache_find_stem(const struct cache_listing *l,
-					 const char *stem)
+					 const char *stem, bool folder)
 {
 	size_t lo = 0, hi = l->count;
 
+	/* The first item with this stem: a folder and a file may share one
+	 * ("Roadmap" and "Roadmap.csv"). */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(l->items[mid].stem, stem);
 
-		if (d == 0)
-			return &l->items[mid];
-		if (d < 0)
+		if (strcmp(l->items[mid].stem, stem) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	for (; lo < l->count && strcmp(l->items[lo].stem, stem) == 0; lo++)
+		if (is_folder(&l->items[lo]) == folder)
+			return &l->items[lo];
 	return NULL;
 }
 

@@ -106,7 +106,7 @@ static int file_in(struct cache_listing *l, const char *name, bool by_id,
 		it = names_parse_id(stem, len, &id) == 0 ? cache_find_id(l, id)
 							 : NULL;
 	else
-		it = cache_find_stem(l, stem);
+		it = cache_find_stem(l, stem, false);
 	if (!it || (it->kind != MODEL_KIND_SHEET &&
 		    it->kind != MODEL_KIND_REPORT))
 		return -ENOENT;
@@ -223,7 +223,7 @@ static int resolve_tree(const char *path, const char *rest, struct node *n)
 				   &l);
 		if (rc)
 			return rc;
-		it = cache_find_stem(l, comp);
+		it = cache_find_stem(l, comp, true);
 		if (it && it->kind != (dir == CACHE_DIR_WORKSPACES
 					   ? MODEL_KIND_WORKSPACE
 					   : MODEL_KIND_FOLDER))

@@ -390,7 +390,7 @@ static void test_cache_listing_ttl_and_names(void)
 	c = new_cache(&f, 30, NULL);
 	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	CHECK_INT(l ? (long long)l->count : -1, 3);
-	it = l ? cache_find_stem(l, "Sheet 2") : NULL;
+	it = l ? cache_find_stem(l, "Sheet 2", false) : NULL;
 	CHECK(it && it->id == 102);
 	CHECK(l && cache_find_id(l, 103) != NULL);
 	CHECK(l && cache_find_id(l, 104) == NULL);
