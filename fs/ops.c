@@ -336,9 +336,12 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		rc = list_dir(buf, filler, CACHE_DIR_SHEETS, 0, false);
 		break;
 	case NODE_DIR_BYID:
+		/* The sheets' failure is the folder's; the reports' (offline
+		 * before they were ever listed, a token that may not list
+		 * them: logged where it happened) leaves the sheets shown. */
 		rc = list_dir(buf, filler, CACHE_DIR_SHEETS, 0, true);
 		if (!rc)
-			rc = list_dir(buf, filler, CACHE_DIR_REPORTS, 0, true);
+			(void)list_dir(buf, filler, CACHE_DIR_REPORTS, 0, true);
 		break;
 	case NODE_DIR_REPORTS:
 		rc = list_dir(buf, filler, CACHE_DIR_REPORTS, 0, false);
