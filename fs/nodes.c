@@ -2,9 +2,9 @@
  * Paths to nodes (SPEC §3, §7): the fixed folders and control files, a
  * sheet's files in sheets/, a report's in reports/, both in by-id/, and
  * the tree below workspaces/, walked one listing at a time (each held for
- * cache_ttl by the cache). Also the one place a sheet was last seen in the
- * tree, so that its files there can be invalidated. libfuse's workers; the
- * tree paths under their own lock.
+ * cache_ttl by the cache). Also the one place a sheet or report was last
+ * seen in the tree, so that its files there can be invalidated. libfuse's
+ * workers; the tree paths under their own lock.
  */
 #include "fs/ops_i.h"
 
@@ -141,7 +141,7 @@ static int resolve_flat(const char *name, enum cache_dir dir, bool by_id,
 	return rc;
 }
 
-/* ---- where a sheet was seen in the tree (for invalidation) ---- */
+/* ---- where a sheet or report was seen in the tree (for invalidation) ---- */
 
 #define TREE_PATHS 4096
 
@@ -230,7 +230,7 @@ static int resolve_tree(const char *path, const char *rest, struct node *n)
 			it = NULL;
 		if (!slash && !it && dir != CACHE_DIR_WORKSPACES) {
 			rc = file_in(l, comp, false, n);
-			if (rc == 0 && !n->ref.report)
+			if (rc == 0)
 				note_tree_path(n->ref.id, path,
 					       strlen(path) - strlen(comp) +
 						   strlen(l->items[n->idx].stem));

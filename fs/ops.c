@@ -609,6 +609,7 @@ void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 	struct cache_listing *l;
 	const struct cache_item *it;
 	char path[PATH_MAX + NAME_MAX], stem_path[PATH_MAX];
+	const char *dir = SHEETS_DIR;
 	bool tree;
 	int f;
 
@@ -625,6 +626,13 @@ void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 		return;
 	l = cache_listing_now(x->cache);
 	it = l ? cache_find_id(l, id) : NULL;
+	if (!it) {
+		/* A report's: its files in reports/. */
+		cache_put_listing(x->cache, l);
+		l = cache_reports_now(x->cache);
+		it = l ? cache_find_id(l, id) : NULL;
+		dir = REPORTS_DIR;
+	}
 	/* Its files in the tree too, where a lookup last found them. */
 	tree = fsops_tree_path(id, stem_path, sizeof(stem_path));
 	for (f = 0; f < RENDER_FMT_COUNT; f++) {
@@ -633,8 +641,8 @@ void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 		if (!fsops_fmt_shown(x, f))
 			continue;
 		if (it) {
-			snprintf(path, sizeof(path), SHEETS_DIR "/%s.%s",
-				 it->stem, ext);
+			snprintf(path, sizeof(path), "%s/%s.%s", dir, it->stem,
+				 ext);
 			(void)fuse_invalidate_path(x->fuse, path);
 		}
 		snprintf(path, sizeof(path), BYID_DIR "/%" PRId64 ".%s", id,

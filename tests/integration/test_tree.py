@@ -188,6 +188,24 @@ def test_reports_byte_for_byte(tmnt, fresh_fake):
     assert st == csv
 
 
+def test_a_report_read_through_one_path_is_whole_through_the_others(
+        mount_factory, fresh_fake):
+    # The kernel keeps each path's size for cache_ttl. Once a read through
+    # by-id/ fetched the report, reports/ and its workspace folder, listed
+    # before with size 0, must not read it as empty (they did: only by-id/
+    # was told the new size).
+    m = mount_factory("cache_ttl=60,prefetch=0,readahead=0")
+    m.allow(refused_read_line())
+    paths = [m.path("by-id", "1400000000000002.csv"),
+             m.path("reports", "Status.csv"),
+             m.path("workspaces", "Finance", "Status (1400000000000002).csv")]
+    for p in paths:
+        assert os.stat(p).st_size == 0          # not held yet: lazy size
+    data = [open(p, "rb").read() for p in paths]
+    assert data[0] and data[1] == data[0] and data[2] == data[0]
+    assert [os.stat(p).st_size for p in paths] == [len(data[0])] * 3
+
+
 def test_reports_are_read_only_and_refused_ones_leave(tmnt, fresh_fake):
     p = tmnt.path("reports", "Budget Rollup.csv")
     with pytest.raises(OSError) as e:
