@@ -422,6 +422,9 @@ JSON out; bad input -> 400 {"error": "..."})
                                          with no answer (RST), as a
                                          server that dies before it can
                                          answer
+                               "answer"  answer "status" (200) with
+                                         "body" (a string, sent as it is,
+                                         as JSON): any answer a test needs
                                "truncate" headers with the full Content-Length,
                                          half the body, then close
                                "malformed" 200 with a body that is not JSON
@@ -695,7 +698,7 @@ SECRET_CHARS = string.ascii_lowercase + string.digits
 
 FAULT_KINDS = ("status", "reset", "truncate", "malformed", "html",
                "wrong_shape", "deep_nesting", "huge_string", "missing_fields",
-               "delay", "slow", "reset_after")
+               "delay", "slow", "reset_after", "answer")
 # 100,000 nested arrays; a 70 MB string (past a client's 64 MB cap); an
 # object with the right keys missing and the wrong types.
 DEEP_NESTING_BODY = b'{"id":1,"rows":' + b"[" * 100000 + b"]" * 100000 + b"}"
@@ -2689,6 +2692,9 @@ class Handler(BaseHTTPRequestHandler):
                              fault=kind, encoding=encoding)
         if kind == "reset":
             return self.reset_connection(kind)
+        if kind == "answer":
+            return self.send(fault.get("status", 200),
+                             fault.get("body", "").encode(), fault=kind)
         raise AssertionError("unknown fault kind %r" % kind)
 
     def reset_connection(self, kind):
@@ -3193,6 +3199,8 @@ class Handler(BaseHTTPRequestHandler):
         for k in ("status", "errorCode", "delay_ms"):
             if k in f and (not isinstance(f[k], int) or f[k] < 0):
                 raise BadRequest("%s must be a non-negative integer" % k)
+        if not isinstance(f.get("body", ""), str):
+            raise BadRequest("body must be a string")
         return f
 
 
