@@ -163,6 +163,7 @@ fail:
 static void describe(struct http_result *r, int rc)
 {
 	char msg[sizeof(r->message)];
+	size_t n, max = sizeof(msg) - sizeof(ROWS_UNKNOWN_SUFFIX);
 
 	if (!r->message[0]) {
 		if (r->status)
@@ -174,8 +175,14 @@ static void describe(struct http_result *r, int rc)
 	}
 	if (!r->maybe_applied)
 		return;
-	snprintf(msg, sizeof(msg), "%.*s%s",
-		 (int)(sizeof(msg) - sizeof(ROWS_UNKNOWN_SUFFIX)), r->message,
+	/* Room for the suffix, cut between two UTF-8 characters. */
+	n = strlen(r->message);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)r->message[n] & 0xc0) == 0x80)
+			n--;
+	}
+	snprintf(msg, sizeof(msg), "%.*s%s", (int)n, r->message,
 		 ROWS_UNKNOWN_SUFFIX);
 	http_result_set_message(r, msg);
 }
@@ -195,7 +202,10 @@ int api_rows_write(struct api *a, int64_t sheet_id, enum api_rows_op op,
 	memset(ans, 0, sizeof(*ans));
 	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "/sheets/%" PRId64 "/rows", sheet_id);
-	if (sheet_id <= 0) {
+	if (op != API_ROWS_ADD && op != API_ROWS_UPDATE &&
+	    op != API_ROWS_DELETE) {
+		rc = refuse(r, "not a row operation");
+	} else if (sheet_id <= 0) {
 		rc = refuse(r, "not a sheet id");
 	} else if (!body || !len) {
 		rc = refuse(r, "no rows to send");

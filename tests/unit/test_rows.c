@@ -499,6 +499,35 @@ static void test_rows_add_not_retried_when_maybe_applied(void)
 	}
 }
 
+/* A long message keeps the end that says the outcome is unknown, cut
+ * between two characters. */
+static void test_rows_long_message(void)
+{
+	static const char suffix[] = "; it may have been applied";
+	struct sbuf f = SBUF_INIT(0);
+	struct api_rows_answer ans;
+	struct api_result res;
+	size_t n;
+	int i, rc = sbuf_addstr(&f, "{\"path\":\"/rows$\",\"errorCode\":4000,"
+				    "\"message\":\"xy");
+
+	for (i = 0; i < 200; i++)
+		rc |= sbuf_addstr(&f, "\u00e9");
+	rc |= sbuf_addstr(&f, "\"}");
+	CHECK_INT(rc, 0);
+	reset();
+	fault(f.buf);
+	CHECK_INT(add_one("long", &ans, &res), -EIO);
+	CHECK(ans.maybe_applied);
+	n = strlen(res.message);
+	CHECK(n < sizeof(res.message) && n > sizeof(suffix));
+	CHECK_STR(res.message + n - (sizeof(suffix) - 1), suffix);
+	/* "xy" and whole two-byte characters before the suffix. */
+	CHECK_INT((n - (sizeof(suffix) - 1)) % 2, 0);
+	CHECK_INT(res.error_code, 4000);
+	sbuf_release(&f);
+}
+
 /* A timeout after the request went out: ETIMEDOUT, unknown, once. */
 static void test_rows_add_timeout(void)
 {
@@ -830,6 +859,7 @@ int main(void)
 		T(test_rows_add_retried_when_refused);
 		T(test_rows_busy_after_retries);
 		T(test_rows_add_not_retried_when_maybe_applied);
+		T(test_rows_long_message);
 		T(test_rows_add_timeout);
 		T(test_rows_update_retried);
 		T(test_rows_delete_replay_404);

@@ -292,6 +292,10 @@ static void test_rows_bodies_refused(void)
 	}
 	CHECK_INT(api_rows_write(a, 0, API_ROWS_ADD, "[{}]", 4, &ans, &res),
 		  -EINVAL);
+	CHECK_INT(
+	    api_rows_write(a, 7, (enum api_rows_op)3, "[{}]", 4, &ans, &res),
+	    -EINVAL);
+	CHECK_STR(res.message, "not a row operation");
 	CHECK_INT(api_rows_write(a, 7, API_ROWS_ADD, NULL, 0, &ans, NULL),
 		  -EINVAL);
 	/* A NUL inside the DELETE query. */
