@@ -51,6 +51,36 @@ enum model_col_type model_col_type_from_name(const char *name)
 	return MODEL_COL_OTHER;
 }
 
+static const struct {
+	const char *name;
+	enum model_sys_col type;
+} sys_cols[] = {
+	{"AUTO_NUMBER", MODEL_SYS_AUTO_NUMBER},
+	{"CREATED_DATE", MODEL_SYS_CREATED_DATE},
+	{"CREATED_BY", MODEL_SYS_CREATED_BY},
+	{"MODIFIED_DATE", MODEL_SYS_MODIFIED_DATE},
+	{"MODIFIED_BY", MODEL_SYS_MODIFIED_BY},
+};
+
+enum model_sys_col model_sys_col_from_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < sizeof(sys_cols) / sizeof(sys_cols[0]); i++)
+		if (strcmp(name, sys_cols[i].name) == 0)
+			return sys_cols[i].type;
+	return MODEL_SYS_NONE;
+}
+
+bool model_locked_for_user(const struct model_sheet *s, bool locked)
+{
+	const char *a = s->access_level;
+
+	if (!locked)
+		return false;
+	return !a || (strcmp(a, "OWNER") != 0 && strcmp(a, "ADMIN") != 0);
+}
+
 const struct model_cell *model_row_cell(const struct model_row *row,
 					uint32_t col)
 {

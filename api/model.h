@@ -29,6 +29,16 @@ enum model_col_type {
 	MODEL_COL_PREDECESSOR,
 };
 
+/* A column's systemColumnType: Smartsheet computes these cells. */
+enum model_sys_col {
+	MODEL_SYS_NONE = 0, /* not a system column (or a type unknown here) */
+	MODEL_SYS_AUTO_NUMBER,
+	MODEL_SYS_CREATED_DATE,
+	MODEL_SYS_CREATED_BY,
+	MODEL_SYS_MODIFIED_DATE,
+	MODEL_SYS_MODIFIED_BY,
+};
+
 struct model_column {
 	int64_t id;
 	const char *title;     /* never NULL ("" when the API sent none) */
@@ -36,6 +46,12 @@ struct model_column {
 	enum model_col_type type;
 	bool primary;
 	bool hidden;
+	/* For write-back (SPEC §8); zero when the API sent none of them. */
+	enum model_sys_col system_type; /* systemColumnType */
+	bool formula;         /* the column has a column formula */
+	bool locked;          /* "locked" as sent (see model_locked_for_user) */
+	const char **options; /* PICKLIST / MULTI_PICKLIST options, or NULL */
+	uint32_t noptions;
 };
 
 /* The JSON type of a cell's "value". */
@@ -73,6 +89,7 @@ struct model_cell {
 	const char *str;       /* the value when kind == MODEL_VAL_STRING */
 	const char *display;   /* displayValue, or NULL */
 	const struct model_multi *multi; /* objectValue array, or NULL */
+	bool formula;          /* the cell holds a formula (SPEC §8) */
 };
 
 struct model_row {
@@ -83,6 +100,7 @@ struct model_row {
 	 * col, at most one per column. Empty cells are left out. */
 	struct model_cell *cells;
 	uint32_t ncells;
+	bool locked; /* "locked" as sent (see model_locked_for_user) */
 };
 
 struct model_sheet {
@@ -92,6 +110,7 @@ struct model_sheet {
 	const char *permalink;   /* NULL when absent */
 	const char *modified_at; /* ISO-8601 as sent, NULL when absent */
 	int64_t total_row_count; /* -1 when absent */
+	const char *access_level; /* accessLevel as sent, NULL when absent */
 	struct model_column *cols;
 	size_t ncols;
 	struct model_row *rows;
@@ -103,6 +122,16 @@ void model_sheet_free(struct model_sheet *s);
 
 /* Column type from the API's type string; MODEL_COL_OTHER if unknown. */
 enum model_col_type model_col_type_from_name(const char *name);
+
+/* systemColumnType from the API's string; MODEL_SYS_NONE if unknown/NULL. */
+enum model_sys_col model_sys_col_from_name(const char *name);
+
+/*
+ * Whether something marked locked is locked for the sheet's user: Smartsheet
+ * lets OWNER and ADMIN edit locked rows and columns. An unknown access level
+ * counts as neither, so locked stays locked.
+ */
+bool model_locked_for_user(const struct model_sheet *s, bool locked);
 
 /* Borrowed pointer to the row's cell for column index col, or NULL. */
 const struct model_cell *model_row_cell(const struct model_row *row,

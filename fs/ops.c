@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -667,6 +668,23 @@ static void fsops_destroy(void *private_data)
 	}
 }
 
+/*
+ * Files are always ready, as on a disk. Without this op libfuse 3.14's
+ * high-level layer leaks the poll handle it allocated for a poll that asks
+ * to be notified (Go programs such as Miller poll every file they open);
+ * the handle is ours to destroy, and nothing will ever notify it.
+ */
+static int fsops_poll(const char *path, struct fuse_file_info *fi,
+		      struct fuse_pollhandle *ph, unsigned *reventsp)
+{
+	(void)path;
+	(void)fi;
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	*reventsp |= POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+	return 0;
+}
+
 static const struct fuse_operations ops = {
     .init = fsops_init,
     .destroy = fsops_destroy,
@@ -677,6 +695,7 @@ static const struct fuse_operations ops = {
     .read = fsops_read,
     .release = fsops_release,
     .statfs = fsops_statfs,
+    .poll = fsops_poll,
     .write = fsops_write,
     .create = fsops_create,
     .mknod = NULL,

@@ -49,26 +49,10 @@ int render_csv_field(struct sbuf *out, const char *s)
 	return quote_from(out, s, strcspn(s, ",\"\r\n"));
 }
 
-static int put_value(struct sbuf *out, const struct model_cell *c)
-{
-	char num[RENDER_NUM_MAX];
-
-	switch (c->kind) {
-	case MODEL_VAL_STRING:
-		return render_csv_field(out, c->str);
-	case MODEL_VAL_NUMBER:
-		return render_put(out, num, render_number(c->num, num));
-	case MODEL_VAL_BOOL:
-		return c->flag ? RENDER_PUT_LIT(out, "true")
-			       : RENDER_PUT_LIT(out, "false");
-	default:
-		return 0;
-	}
-}
-
-/* Neither value nor displayValue: the objectValue array joined by ", ". */
-static int put_multi(struct sbuf *out, const struct model_multi *m,
-		     bool display, struct sbuf *scratch)
+/* Neither value nor displayValue: the objectValue array joined by ", ",
+ * into scratch. */
+static int put_multi(struct sbuf *scratch, const struct model_multi *m,
+		     bool display)
 {
 	const char *t;
 	uint32_t i;
@@ -89,23 +73,67 @@ static int put_multi(struct sbuf *out, const struct model_multi *m,
 		if (!rc && t)
 			rc = sbuf_addstr(scratch, t);
 	}
-	if (rc)
-		return rc;
-	return render_csv_field(out, scratch->buf);
+	return rc;
+}
+
+/*
+ * The text the file shows for c, before quoting (NUL-terminated): a string
+ * of the cell, num or scratch; NULL for an empty cell, or with *rc set when
+ * joining an objectValue array failed.
+ */
+static const char *cell_text(const struct model_cell *c, bool display,
+			     char *num, struct sbuf *scratch, int *rc)
+{
+	*rc = 0;
+	if (display && c->display)
+		return c->display;
+	if (render_has_value(c)) {
+		switch (c->kind) {
+		case MODEL_VAL_STRING:
+			return c->str;
+		case MODEL_VAL_NUMBER:
+			(void)render_number(c->num, num);
+			return num;
+		default:
+			return c->flag ? "true" : "false";
+		}
+	}
+	if (c->display)
+		return c->display;
+	if (c->multi) {
+		*rc = put_multi(scratch, c->multi, display);
+		return *rc ? NULL : scratch->buf;
+	}
+	return NULL;
 }
 
 static int put_cell(struct sbuf *out, const struct model_cell *c, bool display,
 		    struct sbuf *scratch)
 {
-	if (display && c->display)
-		return render_csv_field(out, c->display);
-	if (render_has_value(c))
-		return put_value(out, c);
-	if (c->display)
-		return render_csv_field(out, c->display);
-	if (c->multi)
-		return put_multi(out, c->multi, display, scratch);
-	return 0;
+	char num[RENDER_NUM_MAX];
+	int rc;
+	const char *t = cell_text(c, display, num, scratch, &rc);
+
+	if (!t)
+		return rc;
+	if (t == num) /* numbers never need quotes */
+		return render_put(out, t, strlen(t));
+	return render_csv_field(out, t);
+}
+
+int render_csv_cell_text(struct sbuf *out, const struct model_cell *c,
+			 bool display, struct sbuf *scratch)
+{
+	char num[RENDER_NUM_MAX];
+	const char *t;
+	int rc = 0;
+
+	if (!c)
+		return 0;
+	t = cell_text(c, display, num, scratch, &rc);
+	if (t)
+		rc = render_put(out, t, strlen(t));
+	return rc;
 }
 
 /*

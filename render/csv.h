@@ -23,6 +23,15 @@
 int render_csv(const struct model_sheet *s, const struct render_opts *o,
 	       struct sbuf *out) SSFS_WUR;
 
+/*
+ * Append the text the file shows for cell c (NULL: an empty cell), before
+ * quoting: what a CSV reader gives back for that field. edit/ compares the
+ * fields of a written file with these. scratch is a buffer of the caller's,
+ * used for objectValue arrays (its content is lost).
+ */
+int render_csv_cell_text(struct sbuf *out, const struct model_cell *c,
+			 bool display, struct sbuf *scratch) SSFS_WUR;
+
 /* Append s as one CSV field (quoted when it holds , " CR or LF). */
 int render_csv_field(struct sbuf *out, const char *s) SSFS_WUR;
 

@@ -247,7 +247,7 @@ static int put_header(const struct model_sheet *s, struct sbuf *out)
 	return rc;
 }
 
-static int put_contact(struct sbuf *out, const struct model_contact *ct)
+int render_json_contact(struct sbuf *out, const struct model_contact *ct)
 {
 	int rc = RENDER_PUT_LIT(out, "{");
 
@@ -278,7 +278,7 @@ static int put_multi(struct sbuf *out, const struct model_multi *m)
 		if (rc)
 			break;
 		if (m->contacts)
-			rc = put_contact(out, &m->v.contacts[i]);
+			rc = render_json_contact(out, &m->v.contacts[i]);
 		else
 			rc = render_json_string(out, m->v.strings[i]);
 	}

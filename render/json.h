@@ -1,6 +1,8 @@
 #ifndef SSFS_RENDER_JSON_H
 #define SSFS_RENDER_JSON_H
 
+#include <stddef.h>
+
 #include "api/model.h"
 #include "util/sbuf.h"
 
@@ -28,6 +30,25 @@
 
 /* The whole file; on failure out is released. */
 int render_json(const struct model_sheet *s, struct sbuf *out) SSFS_WUR;
+
+/*
+ * The key of each column in a row's cells, written as `"key":` into keys,
+ * with its start offset in off[col] (off[ncols] is the end; off has
+ * ncols + 1 slots). The first column with a title keeps it; a later one,
+ * or one whose title is among reserved (a NULL-terminated list, or NULL),
+ * gets " (<column id>)", again until the key is unique.
+ */
+int render_json_cell_keys(const struct model_sheet *s,
+			  const char *const *reserved, struct sbuf *keys,
+			  size_t *off);
+
+/* A cell's value in its JSON type (see above for the rules); edit/ compares
+ * the cells of a written file with it. */
+int render_json_value(struct sbuf *out, const struct model_cell *c);
+
+/* A contact of a multi-contact cell: {"name":..,"email":..}, each left
+ * out when NULL. */
+int render_json_contact(struct sbuf *out, const struct model_contact *ct);
 
 /* Append s as a JSON string literal with escapes (NULL as ""). */
 int render_json_string(struct sbuf *out, const char *s) SSFS_WUR;

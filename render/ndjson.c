@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "render/json.h"
 #include "render/json_i.h"
 #include "render/render_i.h"
 
