@@ -24,7 +24,11 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "edit/csvin.h"
+#include "edit/diff.h"
+#include "edit/plan.h"
 #include "http/http.h"
+#include "render/csv.h"
 #include "tests/unit/testlib.h"
 #include "util/log.h"
 #include "util/sbuf.h"
@@ -726,6 +730,106 @@ static void test_rows_odd_answers(void)
 	CHECK_INT(count_writes("POST"), 3);
 }
 
+/*
+ * The seam with edit/: a whole-file save planned by edit_diff() (an
+ * update, a move, an addition, a deletion), each request's body from
+ * edit_req_body() sent with api_rows_write(), the ids each addition
+ * answers passed on to the requests after it.
+ */
+static void test_rows_carry_an_edit_plan(void)
+{
+	static const char *const want[] = {"Launch", "Plan", "Build", "Design",
+					   "Release"};
+	static const char plan_head[] =
+	    "Plan,true,2024-05-01,Complete,red,ana.silva@example.com,,,";
+	struct model_sheet *base = NULL;
+	struct edit_plan *plan = NULL;
+	struct edit_csvin *in = NULL;
+	struct sbuf csv = SBUF_INIT(0), text = SBUF_INIT(0),
+		    body = SBUF_INIT(0);
+	struct api_rows_answer ans;
+	struct api_result res;
+	int64_t added[8];
+	size_t nadded = 0, i, k;
+	char err[512] = "", *line, *next;
+	struct stored s;
+	int rc = 0;
+
+	reset();
+	CHECK_INT(api_get_sheet(api, S_WRITE, API_PRIO_USER, &base, NULL), 0);
+	if (!base)
+		return;
+	CHECK_INT(render_csv(base, NULL, &csv), 0);
+	/* Launch new at the top, Plan's Estimate 3 -> 4, Build above Design,
+	 * Retro gone. (A new row where one is gone would be that row,
+	 * changed: SPEC §8.) */
+	for (line = csv.buf; *line; line = next) {
+		next = strchr(line, '\n') + 1;
+		if (!strncmp(line, plan_head, strlen(plan_head))) {
+			rc |= sbuf_addstr(&text, "Launch,,,,,,,,,,,,,,,,,\n");
+			rc |= sbuf_addstr(&text, plan_head);
+			rc |= sbuf_addstr(&text, "4,");
+			line += strlen(plan_head) + 2; /* "3," */
+		}
+		if (!strncmp(line, "Retro,", 6))
+			continue;
+		if (!strncmp(line, "Design,", 7)) {
+			k = (size_t)(next - line);
+			line = next;
+			next = strchr(line, '\n') + 1;
+			rc |= sbuf_add(&text, line, (size_t)(next - line));
+			rc |= sbuf_add(&text, line - k, k);
+			continue;
+		}
+		rc |= sbuf_add(&text, line, (size_t)(next - line));
+	}
+	CHECK_INT(rc, 0);
+	in = edit_csvin_new(base, EDIT_CSV_EDIT);
+	CHECK(in != NULL);
+	if (!in)
+		goto out;
+	CHECK_INT(edit_csvin_feed(in, text.buf, text.len, err), 0);
+	CHECK_INT(edit_csvin_finish(in, err), 0);
+	CHECK_INT(edit_diff(base, edit_csvin_doc(in), NULL, &plan, err), 0);
+	if (err[0])
+		fprintf(stderr, "  edit: %s\n", err);
+	if (!plan)
+		goto out;
+	CHECK_INT(plan->nreqs, 4);
+	for (i = 0; i < plan->nreqs; i++) {
+		enum api_rows_op op =
+		    plan->reqs[i].kind == EDIT_REQ_ADD	    ? API_ROWS_ADD
+		    : plan->reqs[i].kind == EDIT_REQ_DELETE ? API_ROWS_DELETE
+							    : API_ROWS_UPDATE;
+
+		sbuf_reset(&body);
+		CHECK_INT(edit_req_body(plan, i, added, nadded, &body), 0);
+		CHECK_INT(api_rows_write(api, S_WRITE, op, body.buf, body.len,
+					 &ans, &res),
+			  0);
+		CHECK_INT(ans.version, 8 + (int64_t)i);
+		for (k = 0; op == API_ROWS_ADD && k < ans.nids && nadded < 8;
+		     k++)
+			added[nadded++] = ans.ids[k];
+		api_rows_answer_release(&ans);
+	}
+	CHECK_INT(nadded, 1);
+	stored(&s);
+	CHECK_INT(s.nrows, 5);
+	for (i = 0; i < 5 && (int)i < s.nrows; i++)
+		CHECK_STR(s.task[i], want[i]);
+	if (nadded == 1 && s.nrows == 5)
+		CHECK_INT(s.ids[0], added[0]);
+	CHECK_INT(s.version, 7 + (int64_t)plan->nreqs);
+out:
+	edit_plan_free(plan);
+	edit_csvin_free(in);
+	model_sheet_free(base);
+	sbuf_release(&body);
+	sbuf_release(&text);
+	sbuf_release(&csv);
+}
+
 /* stderr (where the log goes) into a file, and back; what was written. */
 static int capture_start(const char *path)
 {
@@ -866,6 +970,7 @@ int main(void)
 		T(test_rows_add_retried_when_not_sent);
 		T(test_rows_refusals);
 		T(test_rows_odd_answers);
+		T(test_rows_carry_an_edit_plan);
 		T(test_rows_logged_once);
 	}
 	api_free(api);
