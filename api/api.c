@@ -7,6 +7,7 @@
  * FUSE workers, prefetch workers and the main thread.
  */
 #include "api/api.h"
+#include "api/api_i.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +35,8 @@
 #define API_REPORT_PAGE_ROWS 10000
 /* Reads of a report that changed between its pages, before giving up. */
 #define API_REPORT_READS 2
+/* A DELETE of 400 row ids (SPEC §8) needs about 7 KiB of URL. */
+#define API_MAX_SEND_URL_BYTES 16384
 
 struct api {
 	char *base;
@@ -80,8 +83,12 @@ static enum http_priority to_http_prio(enum api_prio p)
 	}
 }
 
-/* What callers see of a request's result (res may be NULL). */
-static void put_result(struct api_result *res, const struct http_result *r)
+struct auth *api_auth(struct api *a)
+{
+	return a->auth;
+}
+
+void api_put_result(struct api_result *res, const struct http_result *r)
 {
 	if (!res)
 		return;
@@ -91,9 +98,13 @@ static void put_result(struct api_result *res, const struct http_result *r)
 	snprintf(res->ref_id, sizeof(res->ref_id), "%s", r->ref_id);
 }
 
-/* "GET /sheets/1: HTTP 500, errorCode 4000, refId abc: message" */
-static void log_failure(const char *path, int rc, const struct http_result *r,
-			const char *what)
+static void put_result(struct api_result *res, const struct http_result *r)
+{
+	api_put_result(res, r);
+}
+
+void api_log_failure(const char *method, const char *path, int rc,
+		     const struct http_result *r, const char *what)
 {
 	struct sbuf sb = SBUF_INIT(1024);
 	int prio = LOG_ERR;
@@ -118,8 +129,16 @@ static void log_failure(const char *path, int rc, const struct http_result *r,
 		e |= sbuf_addf(&sb, ": %s", r->message);
 	else
 		e |= sbuf_addf(&sb, ": %s", strerror(-rc));
-	log_msg(prio, "GET %s: %s", path, e ? "(out of memory)" : sb.buf);
+	log_msg(prio, "%s %s: %s", method, path,
+		e ? "(out of memory)" : sb.buf);
 	sbuf_release(&sb);
+}
+
+/* "GET /sheets/1: HTTP 500, errorCode 4000, refId abc: message" */
+static void log_failure(const char *path, int rc, const struct http_result *r,
+			const char *what)
+{
+	api_log_failure("GET", path, rc, r, what);
 }
 
 /* The API's "your token is not (or no longer) good" answers. */
@@ -130,29 +149,25 @@ static bool token_rejected(int rc, const struct http_result *r)
 		r->error_code == 1003);
 }
 
-/*
- * One GET of base + path (+ "?" query): streamed to sink, or else collected
- * into *body and *len. A 401 for a rejected token is retried with the
- * token auth hands out after auth_rejected(). Does not log: the callers do.
- */
-static int get(struct api *a, const char *path, const char *query,
-	       enum api_prio prio, const struct http_sink *sink,
-	       char **body, size_t *len, struct http_result *r)
+int api_send(struct api *a, const struct http_request *tmpl, const char *path,
+	     const char *query, const struct http_sink *sink, char **body,
+	     size_t *len, struct http_result *r)
 {
-	struct http_request req = {.method = HTTP_GET,
-				   .priority = to_http_prio(prio)};
-	char url[API_MAX_URL_BYTES];
+	struct http_request req = *tmpl;
+	struct sbuf url = SBUF_INIT(API_MAX_SEND_URL_BYTES);
 	char *bearer = NULL;
-	int rc, arc, n, attempt;
+	bool maybe_applied = false;
+	int rc, arc, attempt;
 
 	memset(r, 0, sizeof(*r));
-	n = snprintf(url, sizeof(url), "%s%s%s%s", a->base, path,
-		     query ? "?" : "", query ? query : "");
-	if (n < 0 || (size_t)n >= sizeof(url)) {
-		snprintf(r->message, sizeof(r->message), "URL too long");
-		return -EINVAL;
+	rc = sbuf_addf(&url, "%s%s%s%s", a->base, path, query ? "?" : "",
+		       query ? query : "");
+	if (rc) {
+		snprintf(r->message, sizeof(r->message), "%s",
+			 rc == -ENOMEM ? "out of memory" : "URL too long");
+		return rc == -ENOMEM ? rc : -EINVAL;
 	}
-	req.url = url;
+	req.url = url.buf;
 	/*
 	 * Up to two renewals: the first may only adopt a token another
 	 * process refreshed, which can itself be stale by now.
@@ -175,6 +190,7 @@ static int get(struct api *a, const char *path, const char *query,
 			rc = http_perform(a->http, &req, sink, r);
 		else
 			rc = http_fetch(a->http, &req, body, len, r);
+		maybe_applied |= r->maybe_applied;
 		if (rc == 0) {
 			auth_accepted(a->auth);
 			goto out;
@@ -196,8 +212,21 @@ static int get(struct api *a, const char *path, const char *query,
 		bearer = NULL;
 	}
 out:
+	r->maybe_applied = rc && maybe_applied;
 	auth_bearer_free(bearer);
+	sbuf_release(&url);
 	return rc;
+}
+
+/* One GET (api_send). Does not log: the callers do. */
+static int get(struct api *a, const char *path, const char *query,
+	       enum api_prio prio, const struct http_sink *sink,
+	       char **body, size_t *len, struct http_result *r)
+{
+	struct http_request req = {.method = HTTP_GET,
+				   .priority = to_http_prio(prio)};
+
+	return api_send(a, &req, path, query, sink, body, len, r);
 }
 
 struct id_pos {
