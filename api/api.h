@@ -60,6 +60,51 @@ int api_list_sheets(struct api *a, enum api_prio prio,
 int api_get_sheet(struct api *a, int64_t id, enum api_prio prio,
 		  struct model_sheet **out, struct api_result *res) SSFS_WUR;
 
+/*
+ * The whole account (SPEC §7). Only the current forms are used: never
+ * /home, /folders/personal, /workspaces/{id}/folders, nor GET
+ * /workspaces/{id} or /folders/{id} (deprecated 2025-08-04). On success
+ * *out holds the entries (release with model_sheet_list_release), an entry
+ * once (kind and id) however the pages overlapped.
+ */
+
+/* GET /workspaces?paginationType=token, every page (lastKey); entries of
+ * kind MODEL_KIND_WORKSPACE. */
+int api_list_workspaces(struct api *a, enum api_prio prio,
+			struct model_sheet_list *out,
+			struct api_result *res) SSFS_WUR;
+
+/*
+ * GET /workspaces/{id}/children (workspace) or /folders/{id}/children with
+ * childrenResourceTypes=sheets,reports,folders, every page: lastKey is
+ * followed until an answer has none, however few items a page holds (none
+ * too). Entries of kind MODEL_KIND_SHEET, _REPORT or _FOLDER (other
+ * resourceTypes, as sights and templates, are skipped). A workspace or
+ * folder that does not exist is -ENOENT, one the token may not read
+ * -EACCES.
+ */
+int api_list_children(struct api *a, bool workspace, int64_t id,
+		      enum api_prio prio, struct model_sheet_list *out,
+		      struct api_result *res) SSFS_WUR;
+
+/* GET /reports, every page; entries of kind MODEL_KIND_REPORT. */
+int api_list_reports(struct api *a, enum api_prio prio,
+		     struct model_sheet_list *out,
+		     struct api_result *res) SSFS_WUR;
+
+/*
+ * GET /reports/{id}?pageSize=10000&page=N&level=3&include=objectValue, page
+ * after page until totalRowCount rows are in, each parsed as a stream while
+ * it downloads into one model: on success *out is a new report
+ * (is_report, exactly totalRowCount rows; model_sheet_free). A report that
+ * changed between its pages is read again from the first page, once. -EIO
+ * when the pages do not add up (no totalRowCount, a page that adds no row
+ * before they are all in, more rows than it says) or the report kept
+ * changing; -ENOENT, -EACCES as for a sheet.
+ */
+int api_get_report(struct api *a, int64_t id, enum api_prio prio,
+		   struct model_sheet **out, struct api_result *res) SSFS_WUR;
+
 /* GET /sheets/{id}/version. */
 int api_get_sheet_version(struct api *a, int64_t id, enum api_prio prio,
 			  int64_t *version, struct api_result *res) SSFS_WUR;

@@ -198,7 +198,8 @@ int feed_reset(struct feed *f)
 	return sheet_parser_reset(f->p);
 }
 
-int feed_finish(struct feed *f, struct model_sheet **out)
+/* Everything written is parsed: 0 or the parser's first error. */
+static int parse_all(struct feed *f)
 {
 	int rc = 0;
 
@@ -212,6 +213,24 @@ int feed_finish(struct feed *f, struct model_sheet **out)
 	if (!rc && f->fill_len)
 		rc = sheet_parser_feed(f->p, f->fill, f->fill_len);
 	f->fill_len = 0;
+	return rc;
+}
+
+int feed_end_page(struct feed *f, int64_t *rows, int64_t *total)
+{
+	int rc = parse_all(f);
+
+	if (!rc)
+		rc = sheet_parser_end_page(f->p);
+	if (!rc)
+		sheet_parser_count(f->p, rows, total);
+	return rc;
+}
+
+int feed_finish(struct feed *f, struct model_sheet **out)
+{
+	int rc = parse_all(f);
+
 	if (!rc)
 		rc = sheet_parser_finish(f->p, out);
 	return rc;

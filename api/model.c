@@ -1,8 +1,8 @@
 /*
  * The model's small helpers: freeing a sheet (its arena and two arrays),
  * column types by name, a row's cell by column (binary search), releasing
- * a sheet list or user, and ISO-8601 times. Pure; any thread (renderers,
- * the cache, the parsers).
+ * a list entry, a list or the user, and ISO-8601 times. Pure; any thread
+ * (renderers, the cache, the parsers).
  */
 #include "api/model.h"
 
@@ -100,15 +100,21 @@ const struct model_cell *model_row_cell(const struct model_row *row,
 	return NULL;
 }
 
+void model_sheet_info_release(struct model_sheet_info *i)
+{
+	free(i->name);
+	free(i->modified_at);
+	free(i->access_level);
+	free(i->permalink);
+	memset(i, 0, sizeof(*i));
+}
+
 void model_sheet_list_release(struct model_sheet_list *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->count; i++) {
-		free(l->items[i].name);
-		free(l->items[i].modified_at);
-		free(l->items[i].access_level);
-	}
+	for (i = 0; i < l->count; i++)
+		model_sheet_info_release(&l->items[i]);
 	free(l->items);
 	l->items = NULL;
 	l->count = 0;

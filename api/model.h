@@ -96,6 +96,7 @@ struct model_row {
 	int64_t id;
 	int64_t parent_id; /* 0 when the row has no parent */
 	int64_t row_number;
+	int64_t sheet_id;  /* a report row's source sheet; 0 in a sheet */
 	/* Cells that carry a value, a displayValue or an objectValue, sorted by
 	 * col, at most one per column. Empty cells are left out. */
 	struct model_cell *cells;
@@ -103,8 +104,14 @@ struct model_row {
 	bool locked; /* "locked" as sent (see model_locked_for_user) */
 };
 
+/*
+ * A sheet, or a report (is_report, SPEC §7): then each column's id is the
+ * report column's virtualId, each row's sheet_id its source sheet (and
+ * parent_id 0), version is -1 and total_row_count is the report's.
+ */
 struct model_sheet {
 	int64_t id;
+	bool is_report;
 	const char *name;        /* never NULL */
 	int64_t version;         /* -1 when the API sent none */
 	const char *permalink;   /* NULL when absent */
@@ -137,14 +144,28 @@ bool model_locked_for_user(const struct model_sheet *s, bool locked);
 const struct model_cell *model_row_cell(const struct model_row *row,
 					uint32_t col);
 
-/* One entry of the sheet list (GET /sheets). */
+/* What a list entry is (SPEC §7): a file (sheet, report) or a folder. */
+enum model_kind {
+	MODEL_KIND_SHEET = 0,
+	MODEL_KIND_REPORT,
+	MODEL_KIND_FOLDER,
+	MODEL_KIND_WORKSPACE,
+};
+
+/* One entry of a list: GET /sheets, /reports, /workspaces, or a
+ * workspace's or folder's children. */
 struct model_sheet_info {
 	int64_t id;
 	char *name;        /* never NULL */
 	char *modified_at; /* NULL when absent */
 	char *access_level;/* NULL when absent */
 	int64_t version;   /* -1 unless the list was asked for versions */
+	enum model_kind kind;
+	char *permalink;   /* NULL when absent */
 };
+
+/* Free an entry's strings (and zero it); a second call does nothing. */
+void model_sheet_info_release(struct model_sheet_info *i);
 
 struct model_sheet_list {
 	struct model_sheet_info *items;

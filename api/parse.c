@@ -1,8 +1,9 @@
 /*
- * Parsers for whole documents: a sheet list page (GET /sheets), the user
- * (GET /users/me), a sheet version, a whole sheet; exact int64s. Wrong
- * shapes are -EIO with a debug line. No shared state: called on the
- * threads that call api.c (FUSE and prefetch workers, the main thread).
+ * Parsers for whole documents: a list page (GET /sheets and /reports by
+ * offset, /workspaces and children lists by lastKey), the user (GET
+ * /users/me), a sheet version, a whole sheet; exact int64s. Wrong shapes
+ * are -EIO with a debug line. No shared state: called on the threads that
+ * call api.c (FUSE and prefetch workers, the main thread).
  */
 #include "api/parse.h"
 
@@ -56,23 +57,35 @@ enum mini_key {
 	MK_EMAIL,
 	MK_FIRST_NAME,
 	MK_LAST_NAME,
+	MK_PERMALINK,
+	MK_RESOURCE_TYPE,
+	MK_LAST_KEY,
 };
 
 static const char *const mini_key_names[] = {
 	"?", "pageNumber", "totalPages", "data", "id", "name", "modifiedAt",
 	"accessLevel", "version", "email", "firstName", "lastName",
+	"permalink", "resourceType", "lastKey",
 };
+
+/* What a children item's resourceType made of it (else an enum model_kind). */
+#define MINI_TYPE_NONE (-1) /* no resourceType yet */
+#define MINI_TYPE_SKIP (-2) /* a kind not shown (sight, template, unknown) */
 
 struct mini {
 	struct jsonwalk *w;
 
 	/* list page */
+	bool typed;            /* items carry a resourceType (children) */
+	enum model_kind kind;  /* the kind of items otherwise */
 	bool has_page, has_total, has_data;
 	int64_t page, total;
+	char *last_key;
 	struct model_sheet_info *items;
-	size_t n, cap;
+	size_t n, cap, seen; /* seen: items read, kept or skipped */
 	struct model_sheet_info cur;
 	bool cur_has_id;
+	int cur_type; /* MINI_TYPE_* or an enum model_kind */
 
 	/* user */
 	bool has_id;
@@ -120,10 +133,29 @@ static int mint(struct mini *m, enum mini_key key,
 	return 1;
 }
 
+/* lastKey: opaque; a string (or a number's text); null or "" ends. */
+static int last_key_value(struct mini *m, const struct jsonwalk_value *v)
+{
+	char *d;
+
+	if (v->type == JSONWALK_TYPE_STRING || v->type == JSONWALK_TYPE_NULL)
+		return mstr(m, MK_LAST_KEY, v, &m->last_key);
+	if (v->type != JSONWALK_TYPE_NUMBER)
+		return wrong_type(m, MK_LAST_KEY, v, "a string");
+	d = strndup(v->s, v->len);
+	if (!d)
+		return jsonwalk_fail(m->w, -ENOMEM, "out of memory");
+	free(m->last_key);
+	m->last_key = d;
+	return 1;
+}
+
 static int list_top_value(struct mini *m, int key,
 			  const struct jsonwalk_value *v)
 {
 	switch (key) {
+	case MK_LAST_KEY:
+		return last_key_value(m, v);
 	case MK_PAGE_NUMBER:
 		m->has_page = true;
 		return mint(m, MK_PAGE_NUMBER, v, &m->page);
@@ -140,24 +172,41 @@ static int list_top_value(struct mini *m, int key,
 	}
 }
 
-static void info_release(struct model_sheet_info *i)
-{
-	free(i->name);
-	free(i->modified_at);
-	free(i->access_level);
-	memset(i, 0, sizeof(*i));
-}
-
 static int list_item_start(struct mini *m, const struct jsonwalk_value *v)
 {
 	if (v->type != JSONWALK_TYPE_MAP)
 		return jsonwalk_fail(m->w, -EIO,
-				     "data[%zu] is %s, not an object", m->n,
+				     "data[%zu] is %s, not an object", m->seen,
 				     jsonwalk_type_name(v->type));
-	info_release(&m->cur);
+	model_sheet_info_release(&m->cur);
 	m->cur.version = -1;
 	m->cur_has_id = false;
+	m->cur_type = MINI_TYPE_NONE;
 	return jsonwalk_enter(m->w, MF_ITEM);
+}
+
+/* A children item's resourceType: the kinds SPEC §7 shows; the others
+ * (sight, template, and any this version does not know) are skipped. */
+static int resource_type(struct mini *m, const struct jsonwalk_value *v)
+{
+	static const struct {
+		const char *name;
+		enum model_kind kind;
+	} types[] = {
+		{"sheet", MODEL_KIND_SHEET},
+		{"report", MODEL_KIND_REPORT},
+		{"folder", MODEL_KIND_FOLDER},
+	};
+	size_t i;
+
+	if (v->type != JSONWALK_TYPE_STRING)
+		return wrong_type(m, MK_RESOURCE_TYPE, v, "a string");
+	m->cur_type = MINI_TYPE_SKIP;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (v->len == strlen(types[i].name) &&
+		    memcmp(v->s, types[i].name, v->len) == 0)
+			m->cur_type = (int)types[i].kind;
+	return 1;
 }
 
 static int list_item_value(struct mini *m, int key,
@@ -177,6 +226,10 @@ static int list_item_value(struct mini *m, int key,
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
 		return mint(m, MK_VERSION, v, &m->cur.version);
+	case MK_PERMALINK:
+		return mstr(m, MK_PERMALINK, v, &m->cur.permalink);
+	case MK_RESOURCE_TYPE:
+		return resource_type(m, v);
 	default:
 		return 1;
 	}
@@ -221,10 +274,23 @@ static int on_value(void *ctx, int frame, int key,
 static int end_item(struct mini *m)
 {
 	struct model_sheet_info *n;
+	size_t at = m->seen++;
 
 	if (!m->cur_has_id)
 		return jsonwalk_fail(m->w, -EIO, "data[%zu] has no \"id\"",
-				     m->n);
+				     at);
+	m->cur.kind = m->kind;
+	if (m->typed) {
+		if (m->cur_type == MINI_TYPE_NONE)
+			return jsonwalk_fail(m->w, -EIO,
+					     "data[%zu] has no \"resourceType\"",
+					     at);
+		if (m->cur_type == MINI_TYPE_SKIP) {
+			model_sheet_info_release(&m->cur);
+			return 1;
+		}
+		m->cur.kind = (enum model_kind)m->cur_type;
+	}
 	if (!m->cur.name) {
 		m->cur.name = strdup("");
 		if (!m->cur.name)
@@ -265,14 +331,17 @@ static int on_key(void *ctx, int frame, const char *k, size_t len)
 		return KEY("pageNumber")   ? MK_PAGE_NUMBER
 		       : KEY("totalPages") ? MK_TOTAL_PAGES
 		       : KEY("data")       ? MK_DATA
+		       : KEY("lastKey")    ? MK_LAST_KEY
 					   : MK_OTHER;
 	default:
-		return KEY("id")            ? MK_ID
-		       : KEY("name")        ? MK_NAME
-		       : KEY("modifiedAt")  ? MK_MODIFIED_AT
-		       : KEY("accessLevel") ? MK_ACCESS_LEVEL
-		       : KEY("version")     ? MK_VERSION
-					    : MK_OTHER;
+		return KEY("id")             ? MK_ID
+		       : KEY("name")         ? MK_NAME
+		       : KEY("modifiedAt")   ? MK_MODIFIED_AT
+		       : KEY("accessLevel")  ? MK_ACCESS_LEVEL
+		       : KEY("version")      ? MK_VERSION
+		       : KEY("permalink")    ? MK_PERMALINK
+		       : KEY("resourceType") ? MK_RESOURCE_TYPE
+					     : MK_OTHER;
 	}
 }
 
@@ -301,9 +370,10 @@ static void mini_release(struct mini *m)
 	size_t i;
 
 	for (i = 0; i < m->n; i++)
-		info_release(&m->items[i]);
+		model_sheet_info_release(&m->items[i]);
 	free(m->items);
-	info_release(&m->cur);
+	model_sheet_info_release(&m->cur);
+	free(m->last_key);
 	free(m->email);
 	free(m->first);
 	free(m->last);
@@ -325,12 +395,30 @@ static int mini_parse(struct mini *m, const struct jsonwalk_ops *ops,
 	return rc;
 }
 
+/* Move the page's items to the end of acc. */
+static int append_items(struct mini *m, struct model_sheet_list *acc)
+{
+	struct model_sheet_info *n;
+
+	if (!m->n)
+		return 0;
+	if (acc->count > SIZE_MAX / sizeof(*n) - m->n)
+		return -ENOMEM;
+	n = realloc(acc->items, (acc->count + m->n) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	memcpy(n + acc->count, m->items, m->n * sizeof(*n));
+	acc->items = n;
+	acc->count += m->n;
+	m->n = 0; /* moved */
+	return 0;
+}
+
 int api_parse_sheet_list_page(const char *json, size_t len,
 			      struct model_sheet_list *acc, int64_t *page,
 			      int64_t *total_pages)
 {
 	struct mini m = {0};
-	struct model_sheet_info *n;
 	int rc;
 
 	rc = mini_parse(&m, &list_ops, json, len);
@@ -344,26 +432,55 @@ int api_parse_sheet_list_page(const char *json, size_t len,
 		rc = jsonwalk_error(m.w);
 		goto out;
 	}
-	if (m.n) {
-		if (acc->count > SIZE_MAX / sizeof(*n) - m.n) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		n = realloc(acc->items, (acc->count + m.n) * sizeof(*n));
-		if (!n) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		memcpy(n + acc->count, m.items, m.n * sizeof(*n));
-		acc->items = n;
-		acc->count += m.n;
-		m.n = 0; /* moved */
-	}
+	rc = append_items(&m, acc);
+	if (rc)
+		goto out;
 	*page = m.page;
 	*total_pages = m.total;
 out:
 	mini_release(&m);
 	return rc;
+}
+
+/* A page of a list paged by lastKey (typed: children, with resourceType). */
+static int token_page(const char *json, size_t len, bool typed,
+		      struct model_sheet_list *acc, char **last_key)
+{
+	struct mini m = {.typed = typed, .kind = MODEL_KIND_WORKSPACE};
+	int rc;
+
+	rc = mini_parse(&m, &list_ops, json, len);
+	if (rc)
+		goto out;
+	if (!m.has_data) {
+		jsonwalk_fail(m.w, -EIO, "no \"data\"");
+		rc = jsonwalk_error(m.w);
+		goto out;
+	}
+	rc = append_items(&m, acc);
+	if (rc)
+		goto out;
+	if (m.last_key && !m.last_key[0]) {
+		free(m.last_key);
+		m.last_key = NULL;
+	}
+	*last_key = m.last_key;
+	m.last_key = NULL;
+out:
+	mini_release(&m);
+	return rc;
+}
+
+int api_parse_workspace_page(const char *json, size_t len,
+			     struct model_sheet_list *acc, char **last_key)
+{
+	return token_page(json, len, false, acc, last_key);
+}
+
+int api_parse_children_page(const char *json, size_t len,
+			    struct model_sheet_list *acc, char **last_key)
+{
+	return token_page(json, len, true, acc, last_key);
 }
 
 /* "First Last", either alone, or NULL; *out untouched on -ENOMEM. */

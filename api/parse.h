@@ -17,11 +17,34 @@ struct model_sheet;
 struct model_sheet_list;
 struct model_user;
 
-/* One page of GET /sheets: its sheets are appended to acc (release with
- * model_sheet_list_release); *page and *total_pages as sent (-1: unknown). */
+/* One page of GET /sheets (or /reports, the same IndexResult): its items
+ * are appended to acc (release with model_sheet_list_release), kind
+ * MODEL_KIND_SHEET; *page and *total_pages as sent (-1: unknown). */
 int api_parse_sheet_list_page(const char *json, size_t len,
 			      struct model_sheet_list *acc, int64_t *page,
 			      int64_t *total_pages) SSFS_WUR;
+
+/*
+ * One page of a list paged by lastKey (smartsheet-api.md §4.0, §9.1):
+ * {"data": [...], "lastKey": K}, K absent, null or "" on the last page (a
+ * page may hold fewer items than asked for, or none, and still have one).
+ * Its items are appended to acc (release with model_sheet_list_release);
+ * *last_key is the key to send for the next page (a new string, caller
+ * frees) or NULL.
+ *   api_parse_workspace_page: GET /workspaces?paginationType=token; every
+ *     item is a workspace (MODEL_KIND_WORKSPACE).
+ *   api_parse_children_page: GET /workspaces/{id}/children and
+ *     /folders/{id}/children; each item's resourceType says what it is:
+ *     "sheet", "report" and "folder" are kept (MODEL_KIND_SHEET, _REPORT,
+ *     _FOLDER), the others ("sight", "template", any this version does not
+ *     know) skipped. An item without resourceType is -EIO.
+ */
+int api_parse_workspace_page(const char *json, size_t len,
+			     struct model_sheet_list *acc,
+			     char **last_key) SSFS_WUR;
+int api_parse_children_page(const char *json, size_t len,
+			    struct model_sheet_list *acc,
+			    char **last_key) SSFS_WUR;
 
 /* GET /sheets/{id}/version. */
 int api_parse_version(const char *json, size_t len, int64_t *version) SSFS_WUR;

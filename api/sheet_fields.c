@@ -1,13 +1,15 @@
 /*
- * What each value of a sheet means: the jsonwalk key and value handlers of
- * the sheet parser. A key is classified once, by the container it is in;
- * its value is checked for type and stored in the column, row or cell being
- * parsed (strings in the sheet's arena, ids exact), or the container is
- * entered. Called on the thread feeding the parser (see sheet_parser.c).
+ * What each value of a sheet (or a report's page) means: the jsonwalk key
+ * and value handlers of the sheet parser. A key is classified once, by the
+ * container it is in; its value is checked for type and stored in the
+ * column, row or cell being parsed (strings in the sheet's arena, ids
+ * exact), or the container is entered. Called on the thread feeding the
+ * parser (see sheet_parser.c).
  */
 #include "api/sheet_fields_i.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "api/jsonwalk.h"
@@ -15,9 +17,11 @@
 
 static const char *const key_names[] = {
 	"?", "id", "name", "version", "permalink", "modifiedAt",
+	"virtualId", "sheetId", "virtualColumnId",
 	"totalRowCount", "columns", "rows", "title", "type", "primary",
 	"hidden", "parentId", "rowNumber", "cells", "columnId", "value",
 	"displayValue", "objectValue", "objectType", "values", "email",
+	"accessLevel", "systemColumnType", "formula", "locked", "options",
 };
 
 const char *sheet_fields_key_name(enum sheet_key key)
@@ -39,6 +43,7 @@ static enum sheet_key classify(int frame, const char *k, size_t len)
 		       : KEY("totalRowCount") ? SHEET_KEY_TOTAL_ROW_COUNT
 		       : KEY("columns")       ? SHEET_KEY_COLUMNS
 		       : KEY("rows")          ? SHEET_KEY_ROWS
+		       : KEY("accessLevel")   ? SHEET_KEY_ACCESS_LEVEL
 					      : SHEET_KEY_OTHER;
 	case SHEET_FRAME_COL:
 		return KEY("id")        ? SHEET_KEY_ID
@@ -46,18 +51,24 @@ static enum sheet_key classify(int frame, const char *k, size_t len)
 		       : KEY("type")    ? SHEET_KEY_TYPE
 		       : KEY("primary") ? SHEET_KEY_PRIMARY
 		       : KEY("hidden")  ? SHEET_KEY_HIDDEN
+		       : KEY("systemColumnType") ? SHEET_KEY_SYSTEM_COLUMN_TYPE
+		       : KEY("formula") ? SHEET_KEY_FORMULA
+		       : KEY("locked")  ? SHEET_KEY_LOCKED
+		       : KEY("options") ? SHEET_KEY_OPTIONS
 					: SHEET_KEY_OTHER;
 	case SHEET_FRAME_ROW:
 		return KEY("id")          ? SHEET_KEY_ID
 		       : KEY("cells")     ? SHEET_KEY_CELLS
 		       : KEY("rowNumber") ? SHEET_KEY_ROW_NUMBER
 		       : KEY("parentId")  ? SHEET_KEY_PARENT_ID
+		       : KEY("locked")    ? SHEET_KEY_LOCKED
 					  : SHEET_KEY_OTHER;
 	case SHEET_FRAME_CELL:
 		return KEY("columnId")       ? SHEET_KEY_COLUMN_ID
 		       : KEY("value")        ? SHEET_KEY_VALUE
 		       : KEY("displayValue") ? SHEET_KEY_DISPLAY_VALUE
 		       : KEY("objectValue")  ? SHEET_KEY_OBJECT_VALUE
+		       : KEY("formula")      ? SHEET_KEY_FORMULA
 					     : SHEET_KEY_OTHER;
 	case SHEET_FRAME_OBJV:
 		return KEY("objectType") ? SHEET_KEY_OBJECT_TYPE
@@ -72,13 +83,46 @@ static enum sheet_key classify(int frame, const char *k, size_t len)
 	}
 }
 
+/* A report's keys where they differ from a sheet's (sheet_parser_i.h). */
+static enum sheet_key classify_report(int frame, const char *k, size_t len)
+{
+	switch (frame) {
+	case SHEET_FRAME_SHEET:
+		if (KEY("version"))
+			return SHEET_KEY_OTHER; /* a report has none */
+		break;
+	case SHEET_FRAME_COL:
+		if (KEY("virtualId"))
+			return SHEET_KEY_VIRTUAL_ID;
+		if (KEY("id"))
+			return SHEET_KEY_OTHER;
+		break;
+	case SHEET_FRAME_ROW:
+		if (KEY("sheetId"))
+			return SHEET_KEY_SHEET_ID;
+		if (KEY("parentId"))
+			return SHEET_KEY_OTHER;
+		break;
+	case SHEET_FRAME_CELL:
+		if (KEY("virtualColumnId"))
+			return SHEET_KEY_VIRTUAL_COLUMN_ID;
+		if (KEY("columnId"))
+			return SHEET_KEY_OTHER; /* the source sheet's column */
+		break;
+	default:
+		break;
+	}
+	return classify(frame, k, len);
+}
+
 #undef KEY
 
 int sheet_fields_key(void *ctx, int frame, const char *k, size_t len)
 {
 	struct sheet_parser *p = ctx;
 
-	p->key = classify(frame, k, len);
+	p->key = p->report ? classify_report(frame, k, len)
+			   : classify(frame, k, len);
 	return (int)p->key;
 }
 
@@ -132,6 +176,21 @@ static int get_bool(struct sheet_parser *p, const struct jsonwalk_value *v,
 	return 1;
 }
 
+/* "formula": a string (the formula) when there is one; null or "" is
+ * none. Only whether there is one is kept. */
+static int get_formula(struct sheet_parser *p, const struct jsonwalk_value *v,
+		       bool *out)
+{
+	if (v->type == JSONWALK_TYPE_NULL) {
+		*out = false;
+		return 1;
+	}
+	if (v->type != JSONWALK_TYPE_STRING)
+		return wrong_type(p, v, "a string");
+	*out = v->len > 0;
+	return 1;
+}
+
 static int get_double(struct sheet_parser *p, const struct jsonwalk_value *v,
 		      double *out)
 {
@@ -163,6 +222,8 @@ static int sheet_value(struct sheet_parser *p, int key,
 		return get_str(p, v, &p->permalink);
 	case SHEET_KEY_MODIFIED_AT:
 		return get_str(p, v, &p->modified_at);
+	case SHEET_KEY_ACCESS_LEVEL:
+		return get_str(p, v, &p->access_level);
 	case SHEET_KEY_TOTAL_ROW_COUNT:
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
@@ -186,11 +247,59 @@ static int sheet_value(struct sheet_parser *p, int key,
 	}
 }
 
+/*
+ * The top level of a report's later page: only its rows are new. Its id
+ * must be the first page's (else the answer is wrong: -EIO); a different
+ * totalRowCount or modifiedAt means the report changed between the pages
+ * (-ESTALE: read it again). Name, permalink and columns are skipped.
+ */
+static int later_page_value(struct sheet_parser *p, int key,
+			    const struct jsonwalk_value *v)
+{
+	int64_t n = -1;
+
+	switch (key) {
+	case SHEET_KEY_ID:
+		if (!get_i64(p, v, &n))
+			return 0;
+		if (n != p->id)
+			return jsonwalk_fail(p->w, -EIO,
+					     "%" PRId64 ", the first page's "
+					     "%" PRId64,
+					     n, p->id);
+		return 1;
+	case SHEET_KEY_TOTAL_ROW_COUNT:
+		if (v->type != JSONWALK_TYPE_NULL && !get_i64(p, v, &n))
+			return 0;
+		if (n != p->total_row_count)
+			return jsonwalk_fail(p->w, -ESTALE,
+					     "%" PRId64 " after %" PRId64
+					     " on the first page: the report "
+					     "changed",
+					     n, p->total_row_count);
+		return 1;
+	case SHEET_KEY_MODIFIED_AT:
+		if (v->type != JSONWALK_TYPE_STRING || !p->modified_at)
+			return 1;
+		if (strlen(p->modified_at) != v->len ||
+		    memcmp(p->modified_at, v->s, v->len) != 0)
+			return jsonwalk_fail(p->w, -ESTALE,
+					     "not the first page's: the report "
+					     "changed");
+		return 1;
+	case SHEET_KEY_ROWS:
+		return sheet_value(p, key, v);
+	default:
+		return 1;
+	}
+}
+
 static int column_value(struct sheet_parser *p, int key,
 			const struct jsonwalk_value *v)
 {
 	switch (key) {
 	case SHEET_KEY_ID:
+	case SHEET_KEY_VIRTUAL_ID:
 		if (!get_i64(p, v, &p->col.id))
 			return 0;
 		p->col_has_id = true;
@@ -203,9 +312,41 @@ static int column_value(struct sheet_parser *p, int key,
 		return get_bool(p, v, &p->col.primary);
 	case SHEET_KEY_HIDDEN:
 		return get_bool(p, v, &p->col.hidden);
+	case SHEET_KEY_SYSTEM_COLUMN_TYPE: {
+		const char *t = NULL;
+
+		if (!get_str(p, v, &t))
+			return 0;
+		p->col.system_type = model_sys_col_from_name(t);
+		return 1;
+	}
+	case SHEET_KEY_FORMULA:
+		return get_formula(p, v, &p->col.formula);
+	case SHEET_KEY_LOCKED:
+		return get_bool(p, v, &p->col.locked);
+	case SHEET_KEY_OPTIONS:
+		if (v->type == JSONWALK_TYPE_NULL)
+			return 1;
+		if (v->type != JSONWALK_TYPE_ARRAY)
+			return wrong_type(p, v, "an array");
+		p->nitems = 0;
+		return jsonwalk_enter(p->w, SHEET_FRAME_OPTIONS);
 	default:
 		return 1;
 	}
+}
+
+/* One of a column's options: a string. Anything else is skipped: options
+ * only guide what a save accepts, and must not make a sheet unreadable. */
+static int option_element(struct sheet_parser *p,
+			  const struct jsonwalk_value *v)
+{
+	const char *s;
+
+	if (v->type != JSONWALK_TYPE_STRING)
+		return 1;
+	s = sheet_parser_str(p, v->s, v->len);
+	return s && sheet_rows_add_item(p, s, NULL, false);
 }
 
 static int row_value(struct sheet_parser *p, int key,
@@ -223,10 +364,18 @@ static int row_value(struct sheet_parser *p, int key,
 			return 1;
 		}
 		return get_i64(p, v, &p->row.parent_id);
+	case SHEET_KEY_SHEET_ID:
+		if (v->type == JSONWALK_TYPE_NULL) {
+			p->row.sheet_id = 0;
+			return 1;
+		}
+		return get_i64(p, v, &p->row.sheet_id);
 	case SHEET_KEY_ROW_NUMBER:
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
 		return get_i64(p, v, &p->row.row_number);
+	case SHEET_KEY_LOCKED:
+		return get_bool(p, v, &p->row.locked);
 	case SHEET_KEY_CELLS:
 		if (v->type == JSONWALK_TYPE_NULL)
 			return 1;
@@ -280,12 +429,15 @@ static int cell_value(struct sheet_parser *p, int key,
 
 	switch (key) {
 	case SHEET_KEY_COLUMN_ID:
+	case SHEET_KEY_VIRTUAL_COLUMN_ID:
 		if (!get_i64(p, v, &p->cell.col_id))
 			return 0;
 		p->cell_has_col = true;
 		return 1;
 	case SHEET_KEY_VALUE:
 		return cell_scalar(p, v);
+	case SHEET_KEY_FORMULA:
+		return get_formula(p, v, &c->formula);
 	case SHEET_KEY_DISPLAY_VALUE:
 		/* Compared raw: a stored string holds no NUL nor surrogate. */
 		if (v->type == JSONWALK_TYPE_STRING &&
@@ -407,7 +559,8 @@ int sheet_fields_value(void *ctx, int frame, int key,
 
 	switch (frame) {
 	case SHEET_FRAME_SHEET:
-		return sheet_value(p, key, v);
+		return p->page ? later_page_value(p, key, v)
+			       : sheet_value(p, key, v);
 	case SHEET_FRAME_COLS:
 	case SHEET_FRAME_ROWS:
 	case SHEET_FRAME_CELLS:
@@ -424,6 +577,8 @@ int sheet_fields_value(void *ctx, int frame, int key,
 		return objv_element(p, v);
 	case SHEET_FRAME_CONTACT:
 		return contact_value(p, key, v);
+	case SHEET_FRAME_OPTIONS:
+		return option_element(p, v);
 	default:
 		return jsonwalk_fail(p->w, -EIO, "bad state");
 	}

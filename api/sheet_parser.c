@@ -1,8 +1,10 @@
 /*
- * The streaming sheet parser's life cycle, memory (the sheet's arena, all
- * under SHEET_MAX_BYTES) and messages ("rows[3].cells[1].value"); the walk
- * is jsonwalk.c, values sheet_fields.c, rows sheet_rows.c. One thread per
- * parser: api_get_sheet's caller (FUSE/prefetch worker, main) or the feed's.
+ * The streaming sheet parser's life cycle (a sheet, or a report's pages),
+ * memory (the sheet's arena, all under SHEET_MAX_BYTES) and messages
+ * ("rows[3].cells[1].value"); the walk is jsonwalk.c, values
+ * sheet_fields.c, rows sheet_rows.c. One thread per parser: the caller of
+ * api_get_sheet or api_get_report (FUSE/prefetch worker, main) or the
+ * feed's.
  */
 #include "api/sheet_parser.h"
 #include "api/sheet_parser_i.h"
@@ -159,11 +161,12 @@ const char *sheet_parser_str(struct sheet_parser *p, const char *s,
 	return d;
 }
 
-/* Free the document's memory; the walk and the locale stay. */
+/* Free the document's memory; the walk, the locale and the kind stay. */
 static void clear(struct sheet_parser *p)
 {
 	struct jsonwalk *w = p->w;
 	locale_t loc = p->c_locale;
+	bool report = p->report;
 
 	arena_free(p->arena);
 	free(p->cols);
@@ -175,6 +178,7 @@ static void clear(struct sheet_parser *p)
 	memset(p, 0, sizeof(*p));
 	p->w = w;
 	p->c_locale = loc;
+	p->report = report;
 }
 
 static int begin(struct sheet_parser *p)
@@ -200,6 +204,15 @@ struct sheet_parser *sheet_parser_new(void)
 	return p;
 }
 
+struct sheet_parser *sheet_parser_new_report(void)
+{
+	struct sheet_parser *p = sheet_parser_new();
+
+	if (p)
+		p->report = true;
+	return p;
+}
+
 void sheet_parser_free(struct sheet_parser *p)
 {
 	if (!p)
@@ -211,10 +224,31 @@ void sheet_parser_free(struct sheet_parser *p)
 	free(p);
 }
 
+/*
+ * A report's later page starts over: its rows go, the earlier pages' stay
+ * (the strings the lost part put in the arena stay there too, unused: a
+ * retry is rare and costs at most a page).
+ */
+static int restart_page(struct sheet_parser *p)
+{
+	int rc = jsonwalk_reset(p->w);
+
+	p->nrows = p->page_rows;
+	p->ncs = 0;
+	p->nitems = 0;
+	p->cells_seen = 0;
+	p->doc_fed = false;
+	if (rc)
+		jsonwalk_set_error(p->w, rc);
+	return rc;
+}
+
 int sheet_parser_reset(struct sheet_parser *p)
 {
 	int rc;
 
+	if (p->page && !p->finished)
+		return restart_page(p);
 	clear(p);
 	rc = jsonwalk_reset(p->w);
 	if (!rc)
@@ -232,7 +266,61 @@ int sheet_parser_feed(struct sheet_parser *p, const char *data, size_t n)
 		return rc;
 	if (p->finished)
 		return -EINVAL;
+	if (n)
+		p->doc_fed = true;
 	return jsonwalk_feed(p->w, data, n);
+}
+
+/* The document fed so far is whole, with an id and columns (a report's
+ * later pages have them from the first). 0 or the walk's error. */
+static int end_document(struct sheet_parser *p)
+{
+	int rc = jsonwalk_error(p->w);
+
+	if (rc)
+		return rc;
+	if (p->finished)
+		return -EINVAL;
+	rc = jsonwalk_finish(p->w);
+	if (rc)
+		return rc;
+	if (!p->has_id || !p->cols_seen) {
+		jsonwalk_fail(p->w, -EIO, "no \"%s\"",
+			      p->has_id ? "columns" : "id");
+		return jsonwalk_error(p->w);
+	}
+	if (!p->cols_done) {
+		rc = jsonwalk_error(p->w);
+		return rc ? rc : -EIO;
+	}
+	return 0;
+}
+
+int sheet_parser_end_page(struct sheet_parser *p)
+{
+	int rc;
+
+	if (!p->report)
+		return -EINVAL;
+	rc = end_document(p);
+	if (rc)
+		return rc;
+	rc = jsonwalk_reset(p->w);
+	if (rc) {
+		jsonwalk_set_error(p->w, rc);
+		return rc;
+	}
+	p->page++;
+	p->page_rows = p->nrows;
+	p->doc_fed = false;
+	return 0;
+}
+
+void sheet_parser_count(const struct sheet_parser *p, int64_t *rows,
+			int64_t *total)
+{
+	*rows = (int64_t)p->nrows;
+	*total = p->total_row_count;
 }
 
 static void *shrink(void *arr, size_t n, size_t elem)
@@ -252,21 +340,16 @@ static void *shrink(void *arr, size_t n, size_t elem)
 int sheet_parser_finish(struct sheet_parser *p, struct model_sheet **out)
 {
 	struct model_sheet *s;
-	int rc = jsonwalk_error(p->w);
+	int rc;
 
+	/* After a report's last page nothing more is fed: the pages are in. */
+	if (!p->page || p->doc_fed)
+		rc = end_document(p);
+	else
+		rc = p->finished ? -EINVAL : jsonwalk_error(p->w);
 	if (rc)
 		return rc;
-	if (p->finished)
-		return -EINVAL;
-	rc = jsonwalk_finish(p->w);
-	if (rc)
-		return rc;
-	if (!p->has_id || !p->cols_seen) {
-		jsonwalk_fail(p->w, -EIO, "no \"%s\"",
-			      p->has_id ? "columns" : "id");
-		return jsonwalk_error(p->w);
-	}
-	if (!p->cols_done || sheet_rows_resolve(p)) {
+	if (sheet_rows_resolve(p)) {
 		rc = jsonwalk_error(p->w);
 		return rc ? rc : -EIO;
 	}
@@ -274,10 +357,12 @@ int sheet_parser_finish(struct sheet_parser *p, struct model_sheet **out)
 	if (!s)
 		return -ENOMEM;
 	s->id = p->id;
+	s->is_report = p->report;
 	s->name = p->name ? p->name : "";
 	s->version = p->version;
 	s->permalink = p->permalink;
 	s->modified_at = p->modified_at;
+	s->access_level = p->access_level;
 	s->total_row_count = p->total_row_count;
 	s->cols = shrink(p->cols, p->ncols, sizeof(*p->cols));
 	s->ncols = p->ncols;

@@ -18,6 +18,14 @@
  * wait in a scratch array (cs) reused for every row, and are resolved
  * (columnId -> column index), sorted and copied into the arena when the
  * row ends.
+ *
+ * A report (GET /reports/{id}, SPEC §7) is read by the same parser with
+ * report set: a column's id is its "virtualId", a row's link its "sheetId"
+ * (no "parentId"), a cell's column its "virtualColumnId" (its "columnId",
+ * the source sheet's, is ignored). Its pages are documents parsed one after
+ * another into the one model: the first gives the header and the columns,
+ * later ones only add rows (their "columns" are skipped; their id, and
+ * their totalRowCount and modifiedAt, must match the first page's).
  */
 
 #define SHEET_MAX_DEPTH 64                  /* JSON nesting, skipped or not */
@@ -37,6 +45,7 @@ enum sheet_frame {
 	SHEET_FRAME_OBJV,      /* a cell's "objectValue": { */
 	SHEET_FRAME_OBJV_VALS, /* its "values": [ */
 	SHEET_FRAME_CONTACT,   /* one contact object in "values" */
+	SHEET_FRAME_OPTIONS,   /* a column's "options": [ */
 };
 
 /* The keys the parser knows (sheet_fields_key_name gives their text). */
@@ -47,6 +56,9 @@ enum sheet_key {
 	SHEET_KEY_VERSION,
 	SHEET_KEY_PERMALINK,
 	SHEET_KEY_MODIFIED_AT,
+	SHEET_KEY_VIRTUAL_ID,        /* a report column's id */
+	SHEET_KEY_SHEET_ID,          /* a report row's source sheet */
+	SHEET_KEY_VIRTUAL_COLUMN_ID, /* a report cell's column */
 	SHEET_KEY_TOTAL_ROW_COUNT,
 	SHEET_KEY_COLUMNS,
 	SHEET_KEY_ROWS,
@@ -64,6 +76,12 @@ enum sheet_key {
 	SHEET_KEY_OBJECT_TYPE,
 	SHEET_KEY_VALUES,
 	SHEET_KEY_EMAIL,
+	/* what write-back needs to know (SPEC §8) */
+	SHEET_KEY_ACCESS_LEVEL,
+	SHEET_KEY_SYSTEM_COLUMN_TYPE,
+	SHEET_KEY_FORMULA,
+	SHEET_KEY_LOCKED,
+	SHEET_KEY_OPTIONS,
 };
 
 /* A cell waiting for the end of its row. */
@@ -95,8 +113,14 @@ struct sheet_colmap_slot {
 struct sheet_parser {
 	struct jsonwalk *w; /* the walk; holds the sticky error */
 	locale_t c_locale;
+	bool report;        /* a report's pages (kept by resets) */
 	bool finished;      /* the sheet was handed out: reset before reuse */
 	enum sheet_key key; /* the last key read, for messages */
+
+	/* report pages: how many ended, the rows held when this one began,
+	 * whether any text of this one was fed */
+	size_t page, page_rows;
+	bool doc_fed;
 
 	struct arena *arena;
 	size_t heap_bytes; /* our malloc'd arrays, for SHEET_MAX_BYTES */
@@ -104,7 +128,7 @@ struct sheet_parser {
 	/* the sheet */
 	bool has_id, cols_seen, cols_done;
 	int64_t id, version, total_row_count;
-	const char *name, *permalink, *modified_at;
+	const char *name, *permalink, *modified_at, *access_level;
 	struct model_column *cols;
 	size_t ncols, cols_cap;
 	struct model_row *rows;

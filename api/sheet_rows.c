@@ -60,12 +60,32 @@ static int build_map(struct sheet_parser *p)
 	return sheet_parser_check_cap(p);
 }
 
+/* A column's options, gathered as items: an array in the arena. */
+static int end_options(struct sheet_parser *p)
+{
+	const char **v;
+	size_t i;
+
+	if (p->nitems == 0 || p->nitems > UINT32_MAX)
+		return 1;
+	v = sheet_parser_alloc(p, p->nitems * sizeof(*v));
+	if (!v)
+		return 0;
+	for (i = 0; i < p->nitems; i++)
+		v[i] = p->items[i].a;
+	p->col.options = v;
+	p->col.noptions = (uint32_t)p->nitems;
+	p->nitems = 0;
+	return 1;
+}
+
 static int end_column(struct sheet_parser *p)
 {
 	struct model_column *c;
 
 	if (!p->col_has_id)
-		return jsonwalk_fail(p->w, -EIO, "column without \"id\"");
+		return jsonwalk_fail(p->w, -EIO, "column without \"%s\"",
+				     p->report ? "virtualId" : "id");
 	if (p->ncols >= UINT32_MAX)
 		return jsonwalk_fail(p->w, -EFBIG, "too many columns");
 	if (!sheet_parser_grow(p, &p->cols, &p->cols_cap, p->ncols + 1,
@@ -87,7 +107,9 @@ static int end_cell(struct sheet_parser *p)
 	int64_t idx = 0;
 
 	if (!p->cell_has_col)
-		return jsonwalk_fail(p->w, -EIO, "cell without \"columnId\"");
+		return jsonwalk_fail(p->w, -EIO, "cell without \"%s\"",
+				     p->report ? "virtualColumnId"
+					       : "columnId");
 	if (pc->c.kind == MODEL_VAL_NONE && !pc->c.display && !pc->c.multi)
 		return 1;
 	if (p->cols_done) {
@@ -285,6 +307,8 @@ int sheet_rows_end(void *ctx, int frame)
 		return end_objv(p);
 	case SHEET_FRAME_CONTACT:
 		return sheet_rows_add_item(p, p->ct_name, p->ct_email, true);
+	case SHEET_FRAME_OPTIONS:
+		return end_options(p);
 	default:
 		return 1;
 	}

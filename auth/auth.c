@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "auth/oauth.h"
@@ -442,6 +443,33 @@ bool auth_is_oauth(const struct auth *a)
 const char *auth_scheme_name(const struct auth *a)
 {
 	return a->oauth ? "OAuth" : "PersonalAccessToken";
+}
+
+/* Whether the space-separated list holds name (any case). */
+static bool scope_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name), k;
+
+	while (list && *list) {
+		list += strspn(list, " ");
+		k = strcspn(list, " ");
+		if (k == n && n && !strncasecmp(list, name, n))
+			return true;
+		list += k;
+	}
+	return false;
+}
+
+bool auth_scope_has(struct auth *a, const char *scope)
+{
+	bool has;
+
+	if (!a->oauth)
+		return true;
+	pthread_mutex_lock(&a->lock);
+	has = scope_listed(a->tok.scope ? a->tok.scope : a->scope, scope);
+	pthread_mutex_unlock(&a->lock);
+	return has;
 }
 
 const char *auth_settings_location(const struct auth *a)

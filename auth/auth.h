@@ -94,6 +94,16 @@ bool auth_is_oauth(const struct auth *a);
 const char *auth_scheme_name(const struct auth *a);
 
 /*
+ * Whether the credential carries the access scope named (such as
+ * "WRITE_SHEETS"; any case). A personal token: always (it may do what its
+ * user may). OAuth: the scopes the settings file records for the tokens
+ * in use, or, when it records none (tokens given in the configuration),
+ * the Scope property they were asked for with. What the user's sharing
+ * allows is the server's to say (403).
+ */
+bool auth_scope_has(struct auth *a, const char *scope);
+
+/*
  * The authorization URL with this auth's `state` (fresh for each auth
  * object, so for each mount). New string in *url. -EINVAL for a personal
  * token.

@@ -1,9 +1,10 @@
 /*
- * The cache's sheets (SPEC §6): a hash table of per-sheet state, the open
- * of a sheet's file (TTL, one GET /version to revalidate, a fetch when it
- * changed, single-flight through the busy flag, offline serving), the
- * warm-up's fetch of both renderings, SIGHUP. Any thread: FUSE workers,
- * prefetch workers.
+ * The cache's sheets and reports (SPEC §6, §7): a hash table of per-sheet
+ * state, the open of a file (TTL; for a sheet one GET /version to
+ * revalidate and a fetch when it changed, for a report, which has no
+ * version, a fetch; single-flight through the busy flag; offline serving),
+ * the warm-up's fetch of every rendering, SIGHUP. Any thread: FUSE
+ * workers, prefetch workers.
  */
 #include "cache/cache.h"
 #include "cache/cache_i.h"
@@ -77,7 +78,7 @@ void cache_free(struct cache *c)
 	}
 	free(c->table);
 	free(c->user);
-	cache_listing_free(c->listing);
+	cache_dirs_free(c);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -90,11 +91,14 @@ static size_t bucket_of(const struct cache *c, int64_t id)
 	return (size_t)(h >> 32) % c->nbuckets;
 }
 
-/* Caller holds c->lock. NULL when out of memory. */
-static struct sheet_state *sheet_get(struct cache *c, int64_t id, bool create)
+/* Caller holds c->lock. NULL when out of memory (or absent: !create).
+ * Ids are unique over sheets and reports. */
+static struct sheet_state *sheet_find(struct cache *c, int64_t id,
+				      bool report, bool create)
 {
 	size_t b = bucket_of(c, id);
 	struct sheet_state *s;
+	int f;
 
 	for (s = c->table[b]; s; s = s->next)
 		if (s->id == id)
@@ -105,24 +109,46 @@ static struct sheet_state *sheet_get(struct cache *c, int64_t id, bool create)
 	if (!s)
 		return NULL;
 	s->id = id;
+	s->report = report;
 	s->version = -1;
-	s->shown[0] = s->shown[1] = -1;
+	for (f = 0; f < FMT_COUNT; f++)
+		s->shown[f] = -1;
 	s->next = c->table[b];
 	c->table[b] = s;
 	c->nsheets++;
 	return s;
 }
 
-void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
-		int64_t listed_mtime_s, int64_t *size, int64_t *mtime_s)
+static struct sheet_state *sheet_get(struct cache *c,
+				     const struct cache_ref *ref, bool create)
 {
+	return sheet_find(c, ref->id, ref->report, create);
+}
+
+int64_t cache_held_version(struct cache *c, int64_t id)
+{
+	struct sheet_state *s;
+	int64_t v = -1;
+
+	pthread_mutex_lock(&c->lock);
+	s = sheet_find(c, id, false, false);
+	if (s && !s->report)
+		v = s->version;
+	pthread_mutex_unlock(&c->lock);
+	return v;
+}
+
+void cache_peek(struct cache *c, const struct cache_ref *ref,
+		enum render_fmt fmt, int64_t *size, int64_t *mtime_s)
+{
+	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct diskcache_meta meta;
 	struct sheet_state *s;
 	bool held, stale = false;
 
 	*size = -1;
 	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, id, true);
+	s = sheet_get(c, ref, true);
 	held = s && s->content[fmt];
 	if (held && cache_current(s->content[fmt]->mtime_s, listed_mtime_s)) {
 		*size = (int64_t)s->content[fmt]->len;
@@ -148,7 +174,7 @@ void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
 	/* What is held is older than the list: fetch it before anyone
 	 * reads, so that sizes become exact (and the kernel is told). */
 	if (stale && c->hooks.stale)
-		c->hooks.stale(c->hooks.ctx, id);
+		c->hooks.stale(c->hooks.ctx, ref);
 }
 
 /*
@@ -172,6 +198,14 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 		return -ENOENT;
 	if (!validate && s->version >= 0 && meta.version == s->version)
 		return cache_content_from_disk(c, s->id, fmt, out) ? -ENOENT : 0;
+	/* A report has no version to check: fetched within the TTL (the
+	 * warm-up wrote it), or fetched again; offline, cache_open serves
+	 * the disk copy. */
+	if (s->report)
+		return !validate && s->checked_at > 0 &&
+			       !cache_content_from_disk(c, s->id, fmt, out)
+			   ? 0
+			   : -ENOENT;
 	memset(&res, 0, sizeof(res));
 	tried = cache_may_try(c);
 	if (tried) {
@@ -209,6 +243,17 @@ static void mark_refused(struct sheet_state *s, int rc, int64_t listed_mtime)
 	}
 }
 
+/* The sheet's or report's model: one GET (a report's pages, for it). */
+static int fetch_model(struct cache *c, const struct sheet_state *s,
+		       enum api_prio prio, struct model_sheet **out,
+		       struct api_result *res)
+{
+	if (s->report)
+		return c->src.ops->get_report(c->src.ctx, s->id, prio, out,
+					      res);
+	return c->src.ops->get_sheet(c->src.ctx, s->id, prio, out, res);
+}
+
 /*
  * The busy owner's work, outside the lock: validate (one GET /version),
  * fetch when the version changed or nothing is held, render fmt.
@@ -237,12 +282,12 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 		if (rc != -ENOENT)
 			return rc;
 	}
-	if ((validate && s->version >= 0) || !s->model) {
+	if ((validate && (s->version >= 0 || s->report)) || !s->model) {
 		if (!cache_may_try(c))
 			return -EIO; /* offline: serve what is held */
 		*tried = true;
 	}
-	if (validate && s->version >= 0) {
+	if (validate && s->version >= 0 && !s->report) {
 		rc = c->src.ops->get_version(c->src.ctx, s->id, API_PRIO_USER,
 					   &version, &res);
 		cache_note_result(c, rc, &res);
@@ -254,10 +299,9 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 		if (*unchanged && s->content[fmt])
 			return 0; /* nothing to fetch or render */
 	}
-	if (!*unchanged || !s->model) {
+	if (!*unchanged || !s->model || (s->report && validate)) {
 		memset(&res, 0, sizeof(res));
-		rc = c->src.ops->get_sheet(c->src.ctx, s->id, API_PRIO_USER, new_model,
-				   &res);
+		rc = fetch_model(c, s, API_PRIO_USER, new_model, &res);
 		cache_note_result(c, rc, &res);
 		if (rc)
 			return rc;
@@ -271,10 +315,11 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	return rc;
 }
 
-int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
-	       int64_t listed_mtime_s, struct cache_content **out,
+int cache_open(struct cache *c, const struct cache_ref *ref,
+	       enum render_fmt fmt, struct cache_content **out,
 	       bool *keep_cache, bool *direct_io)
 {
+	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct model_sheet *model = NULL;
 	struct cache_content *ct = NULL;
 	struct sheet_state *s;
@@ -282,10 +327,8 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	bool asked = false, tried = false;
 	int rc;
 
-	if (c->hooks.opened)
-		c->hooks.opened(c->hooks.ctx, id);
 	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, id, true);
+	s = sheet_get(c, ref, true);
 	if (!s) {
 		pthread_mutex_unlock(&c->lock);
 		return -ENOMEM;
@@ -312,6 +355,15 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	} else {
 		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged,
 				   &asked, &tried);
+	}
+	if (cache_is_network_error(rc) && !s->content[fmt] && !ct &&
+	    c->opts.disk && cache_content_from_disk(c, id, fmt, &ct) == 0) {
+		/* Offline: the copy on disk as it is (a report's: it has no
+		 * version the server could have confirmed). */
+		if (tried)
+			log_warn("report %lld: serving the copy on disk (%s)",
+				 (long long)id, strerror(-rc));
+		rc = 0;
 	}
 
 	pthread_mutex_lock(&c->lock);
@@ -361,14 +413,15 @@ int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
 	return rc;
 }
 
-bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s)
+bool cache_held(struct cache *c, const struct cache_ref *ref)
 {
+	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct diskcache_meta meta;
 	struct sheet_state *s;
 	int f, held = 0;
 
 	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, id, false);
+	s = sheet_get(c, ref, false);
 	for (f = 0; f < FMT_COUNT; f++)
 		if (!cache_fmt_on(c, f) ||
 		    (s && s->content[f] &&
@@ -385,14 +438,14 @@ bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s)
 	return held == (1 << FMT_COUNT) - 1;
 }
 
-bool cache_refused(struct cache *c, int64_t id, int64_t listed_mtime_s)
+bool cache_refused(struct cache *c, const struct cache_ref *ref)
 {
 	struct sheet_state *s;
 	bool refused;
 
 	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, id, false);
-	refused = s && s->refused && s->refused_mtime == listed_mtime_s;
+	s = sheet_get(c, ref, false);
+	refused = s && s->refused && s->refused_mtime == ref->mtime_s;
 	pthread_mutex_unlock(&c->lock);
 	return refused;
 }
@@ -415,9 +468,9 @@ static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
 		return -EIO; /* offline: try again later */
 	} else if (!fresh) {
 		memset(&res, 0, sizeof(res));
-		rc = c->src.ops->get_sheet(c->src.ctx, s->id, prio, model,
-					   &res);
-		cache_note_result(c, rc, &res);
+		rc = fetch_model(c, s, prio, model, &res);
+		if (rc != -ECANCELED)
+			cache_note_result(c, rc, &res);
 	}
 	use = fresh ? s->model : *model;
 	for (f = 0; rc == 0 && f < FMT_COUNT; f++) {
@@ -431,20 +484,21 @@ static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
 	return rc;
 }
 
-int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
+int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 		   enum api_prio prio, bool wait)
 {
+	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct cache_content *ct[FMT_COUNT] = {NULL};
 	struct model_sheet *model = NULL;
 	struct sheet_state *s;
 	bool on_disk = true, resized = false, fresh;
 	int f, rc = 0;
 
-	if (cache_held(c, id, listed_mtime_s))
+	if (cache_held(c, ref))
 		return 0;
 	for (;;) {
 		pthread_mutex_lock(&c->lock);
-		s = sheet_get(c, id, true);
+		s = sheet_get(c, ref, true);
 		if (!s) {
 			pthread_mutex_unlock(&c->lock);
 			return -ENOMEM;
@@ -460,7 +514,7 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 			pthread_cond_wait(&c->cond, &c->lock);
 		pthread_mutex_unlock(&c->lock);
 		/* Whoever was busy has probably fetched it. */
-		if (cache_held(c, id, listed_mtime_s))
+		if (cache_held(c, ref))
 			return 0;
 	}
 	if (s->refused && s->refused_mtime == listed_mtime_s) {
@@ -514,19 +568,20 @@ int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
 	return rc;
 }
 
-size_t cache_refused_count(struct cache *c)
+void cache_refused_count(struct cache *c, size_t *sheets, size_t *reports)
 {
-	size_t b, n = 0;
+	size_t b;
 
+	*sheets = *reports = 0;
 	pthread_mutex_lock(&c->lock);
 	for (b = 0; b < c->nbuckets; b++) {
 		const struct sheet_state *s;
 
 		for (s = c->table[b]; s; s = s->next)
-			n += s->refused;
+			if (s->refused)
+				++*(s->report ? reports : sheets);
 	}
 	pthread_mutex_unlock(&c->lock);
-	return n;
 }
 
 void cache_drop_all(struct cache *c)
@@ -543,7 +598,7 @@ void cache_drop_all(struct cache *c)
 			else
 				s->checked_at = 0;
 	}
-	c->listed_at = -1e18;
+	cache_dirs_expire(c);
 	/* The user asks for fresh data (SIGHUP, a new credential): try the
 	 * network at once, also if it was offline. */
 	c->retry_at = 0;

@@ -52,18 +52,46 @@ struct cache_opts {
 				 * NULL (borrowed) */
 };
 
+/* One entry of a folder as the mount shows it. */
 struct cache_item {
 	int64_t id;
-	char *stem;	 /* file name without extension */
+	enum model_kind kind; /* a sheet or report (files), a folder */
+	char *stem;	 /* a file's name without extension; a folder's name */
 	int64_t mtime_s; /* modifiedAt, 0 when unknown */
+	char *permalink; /* NULL when unknown */
+	char *access;	 /* accessLevel, NULL when unknown */
 };
 
-/* An immutable snapshot of the sheet list. */
+/*
+ * The folders the mount shows from lists: the sheet list (sheets/, and the
+ * sheets of by-id/), the reports (reports/, and the rest of by-id/), the
+ * workspaces (workspaces/), and each workspace's and folder's children.
+ */
+enum cache_dir {
+	CACHE_DIR_SHEETS = 0,
+	CACHE_DIR_REPORTS,
+	CACHE_DIR_WORKSPACES,
+	CACHE_DIR_WORKSPACE, /* with the workspace's id */
+	CACHE_DIR_FOLDER,    /* with the folder's id */
+};
+
+/* An immutable snapshot of one folder's entries (names assigned per SPEC
+ * §3 and §7 over the folder's files and folders). */
 struct cache_listing {
 	struct cache_item *items;  /* sorted by stem (strcmp) */
 	struct cache_item **by_id; /* the same items sorted by id */
 	size_t count;
+	enum cache_dir dir;
+	int64_t dir_id;
 	int refs; /* protected by the cache lock */
+};
+
+/* A file's sheet or report, and the modifiedAt the list it was found in
+ * gives (0 when unknown: a refusal is remembered for it). */
+struct cache_ref {
+	int64_t id;
+	bool report;
+	int64_t mtime_s;
 };
 
 /* Rendered bytes of one sheet in one format, at one version. Immutable. */
@@ -81,13 +109,11 @@ struct cache_content {
  * the work (a FUSE thread or a prefetch worker).
  */
 struct cache_hooks {
-	/* A new sheet list was installed. */
+	/* A new sheet list or report list was installed. */
 	void (*listing_changed)(void *ctx);
-	/* A reader opened a sheet's file (read-ahead watches the order). */
-	void (*opened)(void *ctx, int64_t id);
 	/* getattr saw content held for an older modifiedAt than the list's:
 	 * the sheet should be fetched soon. */
-	void (*stale)(void *ctx, int64_t id);
+	void (*stale)(void *ctx, const struct cache_ref *ref);
 	/* A size the kernel may hold for the sheet's files is now wrong. */
 	void (*size_changed)(void *ctx, int64_t id);
 	void *ctx;
@@ -101,40 +127,56 @@ struct cache *cache_new(const struct cache_source *src,
 void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks);
 void cache_free(struct cache *c);
 
-/* A reference to the current listing, refreshed first when stale (the
- * request at prio: API_PRIO_USER when a reader waits). */
+/*
+ * A reference to a folder's listing (dir, and the workspace's or folder's
+ * id), read when it is not held or older than cache_ttl (the request at
+ * prio: API_PRIO_USER when a reader waits; single-flight per folder; kept
+ * on disk for a remount or an offline start; offline, the listing held is
+ * kept). cache_get_listing is the sheet list's.
+ */
+int cache_get_dir(struct cache *c, enum cache_dir dir, int64_t dir_id,
+		  enum api_prio prio, struct cache_listing **out) SSFS_WUR;
 int cache_get_listing(struct cache *c, enum api_prio prio,
 		      struct cache_listing **out) SSFS_WUR;
+/* Another reference to l (the caller holds one); put releases one. */
+struct cache_listing *cache_listing_ref(struct cache *c,
+					struct cache_listing *l);
 void cache_put_listing(struct cache *c, struct cache_listing *l);
 
-/* Binary searches in a listing; NULL when absent. */
+/* Binary searches in a listing; NULL when absent. A folder and a file may
+ * share a stem ("Roadmap" and "Roadmap.csv"): folder says which. */
 const struct cache_item *cache_find_stem(const struct cache_listing *l,
-					 const char *stem);
+					 const char *stem, bool folder);
 const struct cache_item *cache_find_id(const struct cache_listing *l,
 				       int64_t id);
 
 /*
- * What getattr shows for (id, fmt), without any request: *size is the held
+ * What getattr shows for (ref, fmt), without any request: *size is the held
  * content's length (in memory, or on disk when its modifiedAt matches
- * listed_mtime_s, the list's), or -1 when nothing is held (the caller then
+ * ref->mtime_s, the list's), or -1 when nothing is held (the caller then
  * shows 0). *mtime_s is set only when content is held. The size shown is
  * remembered: cache_open compares it with what it serves.
  */
-void cache_peek(struct cache *c, int64_t id, enum render_fmt fmt,
-		int64_t listed_mtime_s, int64_t *size, int64_t *mtime_s);
+void cache_peek(struct cache *c, const struct cache_ref *ref,
+		enum render_fmt fmt, int64_t *size, int64_t *mtime_s);
+
+/* The version of the content held for a sheet (its xattr); -1 when none
+ * is held or for a report. */
+int64_t cache_held_version(struct cache *c, int64_t id);
 
 /*
- * The content of (id, fmt) for an open file, validated or fetched as the
- * TTL says. *out is a new reference (cache_content_put). listed_mtime_s:
- * the sheet's modifiedAt in the list the file was found in (a refusal is
- * remembered for it, cache_refused).
+ * The content of (ref, fmt) for an open file, validated or fetched as the
+ * TTL says (a sheet: one GET /version after it, a fetch when changed; a
+ * report, which has no version: fetched again after it). *out is a new
+ * reference (cache_content_put). A refusal is remembered for ref->mtime_s
+ * (cache_refused).
  * *keep_cache: the bytes are those of the previous open (the kernel's page
  * cache is still good). *direct_io: the size getattr last showed for this
  * file differs from the content's (the kernel must not trust it), so reads
  * must bypass the page cache.
  */
-int cache_open(struct cache *c, int64_t id, enum render_fmt fmt,
-	       int64_t listed_mtime_s, struct cache_content **out,
+int cache_open(struct cache *c, const struct cache_ref *ref,
+	       enum render_fmt fmt, struct cache_content **out,
 	       bool *keep_cache, bool *direct_io) SSFS_WUR;
 void cache_content_put(struct cache_content *ct);
 
@@ -151,28 +193,31 @@ void cache_content_put(struct cache_content *ct);
  * for the same modifiedAt: -EACCES at once.
  * Returns 0 (also when skipped) or a negative errno.
  */
-int cache_prefetch(struct cache *c, int64_t id, int64_t listed_mtime_s,
+int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 		   enum api_prio prio, bool wait);
 
-/* Whether every rendering of the sheet is held for the listed modifiedAt
- * (in memory or on disk): cache_prefetch would request nothing. */
-bool cache_held(struct cache *c, int64_t id, int64_t listed_mtime_s);
+/* Whether every rendering of the sheet or report is held for the listed
+ * modifiedAt (in memory or on disk): cache_prefetch would request
+ * nothing. */
+bool cache_held(struct cache *c, const struct cache_ref *ref);
 
 /*
  * Whether the server refused the sheet (403, or 404 while listed) at this
  * modifiedAt: listings leave it out until the list shows it modified
  * (SPEC §3), and .auth/status counts such sheets (cache_refused_count).
  */
-bool cache_refused(struct cache *c, int64_t id, int64_t listed_mtime_s);
-size_t cache_refused_count(struct cache *c);
+bool cache_refused(struct cache *c, const struct cache_ref *ref);
+/* Sheets and reports refused. */
+void cache_refused_count(struct cache *c, size_t *sheets, size_t *reports);
 
 /* The disk cache is nearly full (false without one): the warm-up stops
  * rather than evict what readers use. */
 bool cache_disk_nearly_full(struct cache *c);
 
-/* A reference to the listing held now, without any request; NULL when
- * none was read yet. */
+/* A reference to the sheet list (or the report list) held now, without
+ * any request; NULL when none was read yet. */
 struct cache_listing *cache_listing_now(struct cache *c);
+struct cache_listing *cache_reports_now(struct cache *c);
 
 /* Forget everything held (SIGHUP). */
 void cache_drop_all(struct cache *c);

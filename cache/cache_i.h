@@ -24,8 +24,19 @@ struct model_sheet;
  * cache_ttl (at least 1 s, at most this). */
 #define CACHE_OFFLINE_RETRY_MAX_S 60.0
 
+/* One folder's listing and when it was read (cache/dirs.c). */
+struct dir_state {
+	enum cache_dir dir;
+	int64_t id;
+	struct dir_state *next;	       /* hash chain */
+	struct cache_listing *listing; /* NULL: never read */
+	double listed_at;	       /* monotonic; -1e18: from disk */
+	bool busy;		       /* a thread is reading it */
+};
+
 struct sheet_state {
 	int64_t id;
+	bool report;		   /* a report: no version, refetched */
 	struct sheet_state *next;  /* hash chain */
 	struct model_sheet *model; /* newest version fetched, or NULL */
 	struct cache_content *content[FMT_COUNT];
@@ -45,9 +56,8 @@ struct cache {
 	pthread_cond_t cond; /* signalled when a busy flag clears */
 
 	/* protected by lock */
-	struct cache_listing *listing;
-	double listed_at;
-	bool listing_busy;
+	struct dir_state **dirs; /* hash table of folders' listings */
+	size_t ndir_buckets;
 	struct sheet_state **table;
 	size_t nbuckets;
 	size_t nsheets;
@@ -65,6 +75,12 @@ static inline bool cache_fmt_on(const struct cache *c, int fmt)
 {
 	return fmt != RENDER_FMT_NDJSON || c->opts.ndjson;
 }
+
+/* dirs.c */
+void cache_dirs_free(struct cache *c);
+/* Every listing old: the next lookup reads them again (SIGHUP). Caller
+ * holds c->lock. */
+void cache_dirs_expire(struct cache *c);
 
 /* state.c: the clock, and whether the network may be tried */
 double cache_mono(const struct cache *c);

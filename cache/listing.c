@@ -1,8 +1,8 @@
 /*
- * The sheet list: built from the API's (names assigned per SPEC §3, sorted
- * by stem and by id), refcounted snapshots re-read after cache_ttl
- * (single-flight), searched, kept on disk for a mount that starts offline.
- * Any thread; the snapshot pointer and refcounts under c->lock.
+ * A folder's listing as data: built from the API's list (names assigned per
+ * SPEC §3 and §7 over the folder's files and folders, sorted by name and by
+ * id), searched, and kept on disk for a remount or a mount that starts
+ * offline. Pure but for the disk cache's files; any thread.
  */
 #include "cache/listing.h"
 #include "cache/cache_i.h"
@@ -11,15 +11,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "api/model.h"
 #include "cache/diskcache.h"
 #include "render/names.h"
 #include "util/log.h"
 #include "util/sbuf.h"
 
-#define DISK_LIST_ID 0 /* no sheet has id 0: the list's disk entry */
-#define DISK_LIST_VARIANT "list"
+/* The disk cache's name for a folder's listing (with the folder's id, or
+ * 0 for the lists of the whole account). */
+static const char *dir_variant(enum cache_dir dir)
+{
+	switch (dir) {
+	case CACHE_DIR_SHEETS:
+		return "dir-sheets";
+	case CACHE_DIR_REPORTS:
+		return "dir-reports";
+	case CACHE_DIR_WORKSPACES:
+		return "dir-workspaces";
+	case CACHE_DIR_WORKSPACE:
+		return "dir-workspace";
+	case CACHE_DIR_FOLDER:
+		return "dir-folder";
+	}
+	return "dir-unknown";
+}
 
 void cache_listing_free(struct cache_listing *l)
 {
@@ -27,8 +42,11 @@ void cache_listing_free(struct cache_listing *l)
 
 	if (!l)
 		return;
-	for (i = 0; i < l->count; i++)
+	for (i = 0; i < l->count; i++) {
 		free(l->items[i].stem);
+		free(l->items[i].permalink);
+		free(l->items[i].access);
+	}
 	free(l->items);
 	free(l->by_id);
 	free(l);
@@ -47,6 +65,11 @@ static int cmp_id(const void *a, const void *b)
 	const struct cache_item *y = *(struct cache_item *const *)b;
 
 	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
 }
 
 /* Build a listing from the API's list. */
@@ -70,20 +93,32 @@ int cache_listing_build(const struct model_sheet_list *list,
 	for (i = 0; i < n; i++) {
 		ne[i].id = list->items[i].id;
 		ne[i].name = list->items[i].name;
+		ne[i].folder = list->items[i].kind == MODEL_KIND_FOLDER ||
+			       list->items[i].kind == MODEL_KIND_WORKSPACE;
 	}
 	rc = names_assign(ne, n, exts);
 	if (rc)
 		goto out;
 	for (i = 0; i < n; i++) {
+		const struct model_sheet_info *in = &list->items[i];
+		struct cache_item *it = &l->items[i];
 		int64_t t = 0;
 
-		l->items[i].id = list->items[i].id;
-		l->items[i].stem = ne[i].stem;
+		it->id = in->id;
+		it->kind = in->kind;
+		it->stem = ne[i].stem;
 		ne[i].stem = NULL;
-		if (list->items[i].modified_at &&
-		    model_parse_time(list->items[i].modified_at, &t) == 0)
-			l->items[i].mtime_s = t;
+		if (in->modified_at &&
+		    model_parse_time(in->modified_at, &t) == 0)
+			it->mtime_s = t;
+		it->permalink = dup_or_null(in->permalink);
+		it->access = dup_or_null(in->access_level);
 		l->count++;
+		if ((in->permalink && !it->permalink) ||
+		    (in->access_level && !it->access)) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
 	qsort(l->items, l->count, sizeof(*l->items), cmp_stem);
 	for (i = 0; i < l->count; i++)
@@ -102,14 +137,17 @@ out:
 	return rc;
 }
 
-/*
- * The sheet list on disk, so that a mount that starts offline still has
- * names for what the disk cache holds. One line per sheet:
- * "<id> <name bytes> <name>\t<modifiedAt or ->\n" (the length makes any
- * name safe).
- */
-void cache_listing_store(struct diskcache *disk,
-			   const struct model_sheet_list *list)
+/* A field of a disk listing line: "-" for none. */
+static int put_field(struct sbuf *sb, const char *s)
+{
+	return sbuf_addf(sb, "\t%s", s && *s && !strchr(s, '\t') &&
+					  !strchr(s, '\n')
+				       ? s
+				       : "-");
+}
+
+void cache_listing_store(struct diskcache *disk, enum cache_dir dir,
+			 int64_t dir_id, const struct model_sheet_list *list)
 {
 	struct diskcache_meta meta = {.version = 0, .mtime_s = 0};
 	struct sbuf sb = SBUF_INIT(0);
@@ -121,30 +159,58 @@ void cache_listing_store(struct diskcache *disk,
 	for (i = 0; !rc && i < list->count; i++) {
 		const struct model_sheet_info *it = &list->items[i];
 
-		rc = sbuf_addf(&sb, "%lld %zu %s\t%s\n", (long long)it->id,
-			       strlen(it->name), it->name,
-			       it->modified_at ? it->modified_at : "-");
+		rc = sbuf_addf(&sb, "%lld %d %zu %s", (long long)it->id,
+			       (int)it->kind, strlen(it->name), it->name);
+		if (!rc)
+			rc = put_field(&sb, it->modified_at);
+		if (!rc)
+			rc = put_field(&sb, it->access_level);
+		if (!rc)
+			rc = put_field(&sb, it->permalink);
+		if (!rc)
+			rc = sbuf_addstr(&sb, "\n");
 	}
 	meta.size = sb.len;
-	if (!rc && sb.len)
-		rc = diskcache_put(disk, DISK_LIST_ID,
-				   DISK_LIST_VARIANT, &meta, sb.buf);
+	/* An empty folder is a listing too: an empty file. */
+	if (!rc)
+		rc = diskcache_put(disk, dir_id, dir_variant(dir), &meta,
+				   sb.buf);
 	if (rc && rc != -EFBIG)
-		log_warn("disk cache: cannot keep the sheet list: %s",
+		log_warn("disk cache: cannot keep a folder's listing: %s",
 			 strerror(-rc));
 	sbuf_release(&sb);
 }
 
-int cache_listing_load(struct diskcache *disk,
-			   struct model_sheet_list *list)
+/* The next tab-separated field of a line (up to end) as a new string,
+ * NULL for "-"; *p moves past it. -EBADMSG or -ENOMEM. */
+static int take_field(char **p, const char *end, char **out)
+{
+	char *s = *p, *e;
+
+	if (s >= end || *s != '\t')
+		return -EBADMSG;
+	s++;
+	e = s;
+	while (e < end && *e != '\t' && *e != '\n')
+		e++;
+	*p = e;
+	if (e - s == 1 && *s == '-') {
+		*out = NULL;
+		return 0;
+	}
+	*out = strndup(s, (size_t)(e - s));
+	return *out ? 0 : -ENOMEM;
+}
+
+int cache_listing_load(struct diskcache *disk, enum cache_dir dir,
+		       int64_t dir_id, struct model_sheet_list *list)
 {
 	struct diskcache_meta meta;
 	char *data = NULL, *p, *end;
 	size_t n = 0, cap = 0;
 	int rc;
 
-	rc = diskcache_get(disk, DISK_LIST_ID, DISK_LIST_VARIANT, &meta,
-			   &data);
+	rc = diskcache_get(disk, dir_id, dir_variant(dir), &meta, &data);
 	if (rc)
 		return rc;
 	rc = -EBADMSG;
@@ -152,18 +218,19 @@ int cache_listing_load(struct diskcache *disk,
 	end = data + meta.size;
 	while (p < end) {
 		struct model_sheet_info *it;
-		char *e, *tab, *nl;
+		char *e;
 		long long id = strtoll(p, &e, 10);
+		long kind;
 		unsigned long long len;
 
 		if (e == p || *e != ' ')
 			goto out;
+		kind = strtol(e + 1, &e, 10);
+		if (*e != ' ' || kind < MODEL_KIND_SHEET ||
+		    kind > MODEL_KIND_WORKSPACE)
+			goto out;
 		len = strtoull(e + 1, &e, 10);
 		if (*e != ' ' || len > (size_t)(end - e - 1))
-			goto out;
-		tab = e + 1 + len;
-		nl = memchr(tab, '\n', (size_t)(end - tab));
-		if (*tab != '\t' || !nl)
 			goto out;
 		if (n == cap) {
 			size_t ncap = cap ? 2 * cap : 64;
@@ -178,17 +245,18 @@ int cache_listing_load(struct diskcache *disk,
 		}
 		it = &list->items[n];
 		memset(it, 0, sizeof(*it));
+		list->count = ++n;
 		it->id = id;
+		it->kind = (enum model_kind)kind;
 		it->version = -1;
 		it->name = strndup(e + 1, len);
-		it->modified_at =
-		    nl - tab - 1 == 1 && tab[1] == '-'
-			? NULL
-			: strndup(tab + 1, (size_t)(nl - tab - 1));
-		list->count = ++n;
-		if (!it->name)
+		p = e + 1 + len;
+		if (!it->name || take_field(&p, end, &it->modified_at) ||
+		    take_field(&p, end, &it->access_level) ||
+		    take_field(&p, end, &it->permalink) || p >= end ||
+		    *p != '\n')
 			goto out;
-		p = nl + 1;
+		p++;
 	}
 	rc = 0;
 out:
@@ -198,22 +266,29 @@ out:
 	return rc;
 }
 
+static bool is_folder(const struct cache_item *it)
+{
+	return it->kind == MODEL_KIND_FOLDER || it->kind == MODEL_KIND_WORKSPACE;
+}
+
 const struct cache_item *cache_find_stem(const struct cache_listing *l,
-					 const char *stem)
+					 const char *stem, bool folder)
 {
 	size_t lo = 0, hi = l->count;
 
+	/* The first item with this stem: a folder and a file may share one
+	 * ("Roadmap" and "Roadmap.csv"). */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(l->items[mid].stem, stem);
 
-		if (d == 0)
-			return &l->items[mid];
-		if (d < 0)
+		if (strcmp(l->items[mid].stem, stem) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	for (; lo < l->count && strcmp(l->items[lo].stem, stem) == 0; lo++)
+		if (is_folder(&l->items[lo]) == folder)
+			return &l->items[lo];
 	return NULL;
 }
 
@@ -233,116 +308,5 @@ const struct cache_item *cache_find_id(const struct cache_listing *l,
 			hi = mid;
 	}
 	return NULL;
-}
-
-int cache_get_listing(struct cache *c, enum api_prio prio,
-		      struct cache_listing **out)
-{
-	struct model_sheet_list list = {0};
-	struct api_result res;
-	struct cache_listing *fresh = NULL;
-	bool from_disk = false, tried;
-	int rc;
-
-	pthread_mutex_lock(&c->lock);
-	for (;;) {
-		if (c->listing &&
-		    cache_mono(c) - c->listed_at < (double)c->opts.ttl_s) {
-			c->listing->refs++;
-			*out = c->listing;
-			pthread_mutex_unlock(&c->lock);
-			return 0;
-		}
-		if (!c->listing_busy)
-			break;
-		pthread_cond_wait(&c->cond, &c->lock);
-		/* Whoever was busy just finished: use what it got, even at
-		 * ttl 0, rather than asking again. */
-		if (c->listing && !c->listing_busy) {
-			c->listing->refs++;
-			*out = c->listing;
-			pthread_mutex_unlock(&c->lock);
-			return 0;
-		}
-	}
-	c->listing_busy = true;
-	pthread_mutex_unlock(&c->lock);
-
-	memset(&res, 0, sizeof(res));
-	tried = cache_may_try(c);
-	if (tried) {
-		rc = c->src.ops->list_sheets(c->src.ctx, prio, &list, &res);
-		cache_note_result(c, rc, &res);
-	} else {
-		rc = -EIO; /* offline, and not yet time to try again */
-	}
-	if (rc == 0) {
-		cache_listing_store(c->opts.disk, &list);
-	} else if (cache_is_network_error(rc) && !c->listing && c->opts.disk &&
-		   cache_listing_load(c->opts.disk, &list) == 0) {
-		/* Offline from the start: the names of what the disk holds,
-		 * until the API answers again. */
-		log_warn("sheet list: using the one on disk (%s)",
-			 strerror(-rc));
-		from_disk = true;
-		rc = 0;
-	}
-	if (rc == 0)
-		rc = cache_listing_build(&list,
-					 c->opts.ndjson ? names_exts_ndjson
-							: names_exts_default,
-					 &fresh);
-	model_sheet_list_release(&list);
-
-	pthread_mutex_lock(&c->lock);
-	c->listing_busy = false;
-	if (rc == 0) {
-		if (c->listing && --c->listing->refs == 0)
-			cache_listing_free(c->listing);
-		c->listing = fresh;
-		c->listed_at = from_disk ? -1e18 : cache_mono(c);
-	} else if (c->listing && cache_is_network_error(rc)) {
-		/* Offline: keep serving the list we have. */
-		if (tried)
-			log_warn("sheet list: using the list from before (%s)",
-				 strerror(-rc));
-		rc = 0;
-	}
-	if (rc == 0) {
-		c->listing->refs++;
-		*out = c->listing;
-	}
-	pthread_cond_broadcast(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-	if (fresh && c->hooks.listing_changed)
-		c->hooks.listing_changed(c->hooks.ctx);
-	return rc;
-}
-
-bool cache_disk_nearly_full(struct cache *c)
-{
-	return c->opts.disk && diskcache_nearly_full(c->opts.disk);
-}
-
-struct cache_listing *cache_listing_now(struct cache *c)
-{
-	struct cache_listing *l;
-
-	pthread_mutex_lock(&c->lock);
-	l = c->listing;
-	if (l)
-		l->refs++;
-	pthread_mutex_unlock(&c->lock);
-	return l;
-}
-
-void cache_put_listing(struct cache *c, struct cache_listing *l)
-{
-	if (!l)
-		return;
-	pthread_mutex_lock(&c->lock);
-	if (--l->refs == 0)
-		cache_listing_free(l);
-	pthread_mutex_unlock(&c->lock);
 }
 

@@ -20,12 +20,14 @@ int cache_listing_build(const struct model_sheet_list *list,
 			struct cache_listing **out) SSFS_WUR;
 void cache_listing_free(struct cache_listing *l);
 
-/* The list on disk, so that a mount that starts offline still has names
- * for what the disk cache holds (disk may be NULL: nothing is kept). */
-void cache_listing_store(struct diskcache *disk,
-			 const struct model_sheet_list *list);
+/* A folder's list on disk, so that a remount or a mount that starts
+ * offline still has names for what the disk cache holds (disk may be
+ * NULL: nothing is kept). */
+void cache_listing_store(struct diskcache *disk, enum cache_dir dir,
+			 int64_t dir_id, const struct model_sheet_list *list);
 /* 0 with *list filled, or a negative errno (-EBADMSG when damaged). */
-int cache_listing_load(struct diskcache *disk,
+int cache_listing_load(struct diskcache *disk, enum cache_dir dir,
+		       int64_t dir_id,
 		       struct model_sheet_list *list) SSFS_WUR;
 
 #endif /* SSFS_CACHE_LISTING_H */

@@ -28,23 +28,27 @@ struct prefetch {
 	pthread_cond_t cond;
 	/* protected by lock */
 	bool stop;
-	int64_t queue[QUEUE_SLOTS]; /* FIFO of sheet ids */
+	struct cache_ref queue[QUEUE_SLOTS]; /* FIFO */
 	int qhead, qlen;
-	struct cache_listing *listing; /* what the warm-up walks */
-	bool listing_new;	       /* take cache_listing_now() */
-	bool need_list;		       /* read the list first (at start) */
-	size_t cursor;		       /* the warm-up's place in listing */
+	struct cache_listing *listing; /* the sheets the warm-up walks... */
+	struct cache_listing *reports; /* ... then the reports */
+	bool listing_new;	       /* take the lists held now */
+	bool need_list;		       /* read the lists first (at start) */
+	size_t cursor; /* the warm-up's place: sheets, then reports */
 	int warming;		       /* threads on warm-up items */
 	bool paused;		       /* stopped: the disk cache is full */
 	bool said_full;		       /* ... and the log said so once */
-	long last_index, ahead_hi;     /* read-ahead: the reader's place */
+	/* read-ahead: the reader's place (a folder and an index in it) */
+	enum cache_dir last_dir;
+	int64_t last_dir_id;
+	long last_index, ahead_hi;
 	/* sizes=exact: a folder's sheets, fetched at readers' priority */
 	const struct cache_listing *batch; /* borrowed; NULL: none */
 	size_t batch_next;		   /* next item to hand out */
 	int batch_busy;			   /* workers on batch items */
 	unsigned long batch_gen;	   /* + 1 when a batch ends */
 	/* for the status file */
-	unsigned long done, failed, ahead_done;
+	unsigned long done, done_reports, failed, ahead_done;
 	time_t pass_started, pass_ended;
 };
 
@@ -53,48 +57,78 @@ static bool queued(const struct prefetch *p, int64_t id)
 	int i;
 
 	for (i = 0; i < p->qlen; i++)
-		if (p->queue[(p->qhead + i) % QUEUE_SLOTS] == id)
+		if (p->queue[(p->qhead + i) % QUEUE_SLOTS].id == id)
 			return true;
 	return false;
 }
 
 /* Caller holds p->lock. A full queue drops the request: read-ahead is a
  * hint, and a stale sheet is found again by the next getattr. */
-static void enqueue(struct prefetch *p, int64_t id)
+static void enqueue(struct prefetch *p, const struct cache_ref *ref)
 {
-	if (p->qlen == QUEUE_SLOTS || queued(p, id))
+	if (p->qlen == QUEUE_SLOTS || queued(p, ref->id))
 		return;
-	p->queue[(p->qhead + p->qlen) % QUEUE_SLOTS] = id;
+	p->queue[(p->qhead + p->qlen) % QUEUE_SLOTS] = *ref;
 	p->qlen++;
 	pthread_cond_signal(&p->cond);
 }
 
-static int64_t listed_mtime(const struct prefetch *p, int64_t id)
+static bool is_file(const struct cache_item *it)
 {
-	const struct cache_item *it;
+	return it->kind == MODEL_KIND_SHEET || it->kind == MODEL_KIND_REPORT;
+}
 
-	if (!p->listing)
-		return 0;
-	it = cache_find_id(p->listing, id);
-	return it ? it->mtime_s : 0;
+static struct cache_ref ref_of(const struct cache_item *it)
+{
+	struct cache_ref r = {it->id, it->kind == MODEL_KIND_REPORT,
+			      it->mtime_s};
+
+	return r;
+}
+
+static size_t count_of(const struct cache_listing *l)
+{
+	return l ? l->count : 0;
+}
+
+/* The warm-up's item at cursor: the sheets, then the reports. */
+static const struct cache_item *walk_item(const struct prefetch *p,
+					  size_t cursor)
+{
+	size_t ns = count_of(p->listing);
+
+	if (cursor < ns)
+		return &p->listing->items[cursor];
+	if (cursor - ns < count_of(p->reports))
+		return &p->reports->items[cursor - ns];
+	return NULL;
+}
+
+static size_t walk_count(const struct prefetch *p)
+{
+	return count_of(p->listing) + count_of(p->reports);
 }
 
 /* One job for a worker. Caller holds p->lock; it may be dropped while the
  * list is read. False when there is nothing to do. */
-static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
+static bool next_job(struct prefetch *p, struct cache_ref *ref,
 		     enum api_prio *prio)
 {
 	struct cache_listing *l;
 
 	if (p->need_list) {
-		/* The warm-up starts with the list; installing it calls
+		/* The warm-up starts with the lists; installing them calls
 		 * prefetch_listing_changed. */
 		p->need_list = false;
 		pthread_mutex_unlock(&p->lock);
-		l = NULL;
 		/* AHEAD: cancellable at unmount, and never paced, since a
 		 * reader may be waiting for the same list. */
+		l = NULL;
 		if (cache_get_listing(p->cache, API_PRIO_AHEAD, &l) == 0)
+			cache_put_listing(p->cache, l);
+		l = NULL;
+		if (cache_get_dir(p->cache, CACHE_DIR_REPORTS, 0,
+				  API_PRIO_AHEAD, &l) == 0)
 			cache_put_listing(p->cache, l);
 		pthread_mutex_lock(&p->lock);
 	}
@@ -104,50 +138,58 @@ static bool next_job(struct prefetch *p, int64_t *id, int64_t *mtime,
 		if (p->listing)
 			cache_put_listing(p->cache, p->listing);
 		p->listing = l;
+		l = cache_reports_now(p->cache);
+		if (p->reports)
+			cache_put_listing(p->cache, p->reports);
+		p->reports = l;
 		p->cursor = 0;
 		p->pass_started = time(NULL);
 		p->pass_ended = 0;
 		p->paused = false;
 	}
-	if (p->batch && p->batch_next < p->batch->count) {
+	while (p->batch && p->batch_next < p->batch->count) {
 		const struct cache_item *it = &p->batch->items[p->batch_next++];
 
-		*id = it->id;
-		*mtime = it->mtime_s;
+		if (!is_file(it))
+			continue;
+		*ref = ref_of(it);
 		*prio = API_PRIO_USER;
 		p->batch_busy++;
 		return true;
 	}
+	/* The batch's last items were folders: no job ends to wake its
+	 * reader (a folder of workspaces has no file at all). */
+	if (p->batch && p->batch_busy == 0)
+		pthread_cond_broadcast(&p->cond);
 	if (p->qlen) {
-		*id = p->queue[p->qhead];
+		*ref = p->queue[p->qhead];
 		p->qhead = (p->qhead + 1) % QUEUE_SLOTS;
 		p->qlen--;
-		*mtime = listed_mtime(p, *id);
 		*prio = API_PRIO_AHEAD;
 		return true;
 	}
 	if (p->o.per_min > 0 && p->listing && !p->paused &&
-	    p->cursor < p->listing->count &&
-	    cache_disk_nearly_full(p->cache)) {
+	    p->cursor < walk_count(p) && cache_disk_nearly_full(p->cache)) {
 		/* Going on would evict what readers use, then fetch it again
 		 * next pass: stop until the next list. */
 		p->paused = true;
 		if (!p->said_full)
-			log_info("warm-up paused at %zu of %zu sheets: the "
+			log_info("warm-up paused at %zu of %zu files: the "
 				 "disk cache is nearly full (cache_max=)",
-				 p->cursor, p->listing->count);
+				 p->cursor, walk_count(p));
 		p->said_full = true;
 	}
 	if (p->o.per_min > 0 && p->listing && p->warming < WARMUP_THREADS_MAX &&
-	    !p->paused && p->cursor < p->listing->count) {
-		const struct cache_item *it = &p->listing->items[p->cursor++];
+	    !p->paused && p->cursor < walk_count(p)) {
+		const struct cache_item *it = walk_item(p, p->cursor++);
 
-		*id = it->id;
-		*mtime = it->mtime_s;
-		*prio = API_PRIO_BACKGROUND;
-		return true;
+		if (it) {
+			*ref = ref_of(it);
+			*prio = API_PRIO_BACKGROUND;
+			return true;
+		}
 	}
-	if (p->listing && p->cursor == p->listing->count && !p->pass_ended &&
+	if (p->listing && p->cursor == walk_count(p) && !p->pass_ended &&
 	    !p->warming)
 		p->pass_ended = time(NULL);
 	return false;
@@ -157,12 +199,12 @@ static void *worker_main(void *arg)
 {
 	struct prefetch *p = arg;
 	enum api_prio prio;
-	int64_t id, mtime;
+	struct cache_ref ref;
 	int rc;
 
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
-		if (!next_job(p, &id, &mtime, &prio)) {
+		if (!next_job(p, &ref, &prio)) {
 			if (!p->stop && !p->listing_new && !p->need_list)
 				pthread_cond_wait(&p->cond, &p->lock);
 			continue;
@@ -178,19 +220,20 @@ static void *worker_main(void *arg)
 		 * the sheet never waits on the warm-up's pace, not even for a
 		 * retry or the GET after a token refresh.
 		 */
-		if (cache_held(p->cache, id, mtime))
+		if (cache_held(p->cache, &ref))
 			rc = 0;
 		else if (prio == API_PRIO_USER)
 			/* A reader waits for the batch: at its priority,
 			 * and after whoever fetches the sheet already. */
-			rc = cache_prefetch(p->cache, id, mtime,
-					    API_PRIO_USER, true);
+			rc = cache_prefetch(p->cache, &ref, API_PRIO_USER,
+					    true);
 		else if ((rc = p->src.ops->wait_room(p->src.ctx, prio)) == 0)
-			rc = cache_prefetch(p->cache, id, mtime,
-					    API_PRIO_AHEAD, false);
+			rc = cache_prefetch(p->cache, &ref, API_PRIO_AHEAD,
+					    false);
 		if (rc && rc != -ECANCELED)
-			log_debug("prefetch of sheet %lld: %s", (long long)id,
-				  strerror(-rc));
+			log_debug("prefetch of %s %lld: %s",
+				  ref.report ? "report" : "sheet",
+				  (long long)ref.id, strerror(-rc));
 
 		pthread_mutex_lock(&p->lock);
 		if (prio == API_PRIO_BACKGROUND) {
@@ -205,7 +248,7 @@ static void *worker_main(void *arg)
 			p->ahead_done++;
 		}
 		if (rc == 0)
-			p->done++;
+			++*(ref.report ? &p->done_reports : &p->done);
 		else if (rc != -ECANCELED)
 			p->failed++;
 	}
@@ -266,8 +309,8 @@ void prefetch_stop(struct prefetch *p)
 	p->src.ops->cancel_speculative(p->src.ctx, true);
 	for (i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
-	if (p->listing)
-		cache_put_listing(p->cache, p->listing);
+	cache_put_listing(p->cache, p->listing);
+	cache_put_listing(p->cache, p->reports);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p->threads);
@@ -285,9 +328,14 @@ int prefetch_exact(struct prefetch *p, const struct cache_listing *l)
 {
 	unsigned long gen;
 	int rc = 0;
+	size_t i;
 
 	if (!p || !l)
 		return 0;
+	for (i = 0; i < l->count && !is_file(&l->items[i]); i++)
+		;
+	if (i == l->count)
+		return 0; /* only folders: nothing to fetch */
 	pthread_mutex_lock(&p->lock);
 	/* One batch at a time; a second reader of the same folder joins. */
 	while (!p->stop && p->batch && p->batch != l)
@@ -322,34 +370,36 @@ void prefetch_listing_changed(struct prefetch *p)
 }
 
 /*
- * A reader opened a file of sheet id. When it is the sheet at or right
- * after the previous open's place in the list (grep -r, cat *, rsync walk
- * the folder in that order), the next `ahead` sheets are queued; a random
- * open queues nothing.
+ * A reader opened the file of entry k of folder l. When it is the entry at
+ * or right after the previous open's place in the same folder (grep -r,
+ * cat *, rsync walk a folder in that order), the next `ahead` files of the
+ * folder are queued; a random open queues nothing.
  */
-void prefetch_opened(struct prefetch *p, int64_t id)
+void prefetch_opened(struct prefetch *p, const struct cache_listing *l,
+		     size_t index)
 {
-	const struct cache_item *it;
-	long k, from, to;
+	long k = (long)index, from, to;
 
-	if (!p || p->o.ahead <= 0)
+	if (!p || !l || p->o.ahead <= 0 || index >= l->count)
 		return;
 	pthread_mutex_lock(&p->lock);
-	if (!p->listing)
-		p->listing = cache_listing_now(p->cache);
-	it = p->listing ? cache_find_id(p->listing, id) : NULL;
-	if (!it) {
-		pthread_mutex_unlock(&p->lock);
-		return;
+	if (l->dir != p->last_dir || l->dir_id != p->last_dir_id) {
+		p->last_dir = l->dir;
+		p->last_dir_id = l->dir_id;
+		p->last_index = -2;
+		p->ahead_hi = -1;
 	}
-	k = (long)(it - p->listing->items);
 	if (k == p->last_index || k == p->last_index + 1) {
 		from = k + 1 > p->ahead_hi + 1 ? k + 1 : p->ahead_hi + 1;
 		to = k + p->o.ahead;
-		if (to >= (long)p->listing->count)
-			to = (long)p->listing->count - 1;
-		for (; from <= to; from++)
-			enqueue(p, p->listing->items[from].id);
+		if (to >= (long)l->count)
+			to = (long)l->count - 1;
+		for (; from <= to; from++) {
+			struct cache_ref r = ref_of(&l->items[from]);
+
+			if (is_file(&l->items[from]))
+				enqueue(p, &r);
+		}
 		if (to > p->ahead_hi)
 			p->ahead_hi = to;
 	} else {
@@ -359,12 +409,12 @@ void prefetch_opened(struct prefetch *p, int64_t id)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void prefetch_soon(struct prefetch *p, int64_t id)
+void prefetch_soon(struct prefetch *p, const struct cache_ref *ref)
 {
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->lock);
-	enqueue(p, id);
+	enqueue(p, ref);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -387,21 +437,24 @@ int prefetch_status(struct prefetch *p, struct sbuf *out)
 		rc = sbuf_addstr(out, "warm-up: waiting for the sheet list");
 	else if (p->paused)
 		rc = sbuf_addf(out,
-			       "warm-up: paused at %zu of %zu sheets (the disk "
+			       "warm-up: paused at %zu of %zu files (the disk "
 			       "cache is nearly full: raise cache_max=)",
-			       p->cursor, p->listing->count);
+			       p->cursor, walk_count(p));
 	else if (p->pass_ended)
-		rc = sbuf_addf(out, "warm-up: all %zu sheets done at %s",
-			       p->listing->count, when);
+		rc = sbuf_addf(out,
+			       "warm-up: all %zu sheets and %zu reports done "
+			       "at %s",
+			       count_of(p->listing), count_of(p->reports),
+			       when);
 	else
-		rc = sbuf_addf(out, "warm-up: %zu of %zu sheets",
-			       p->cursor, p->listing->count);
+		rc = sbuf_addf(out, "warm-up: %zu of %zu sheets and reports",
+			       p->cursor, walk_count(p));
 	if (!rc)
 		rc = sbuf_addf(out,
-			       " (%d/min); %lu held, %lu failed; "
-			       "read-ahead %d sheets, %lu done\n",
-			       p->o.per_min, p->done, p->failed, p->o.ahead,
-			       p->ahead_done);
+			       " (%d/min); held %lu sheets, %lu reports; %lu "
+			       "failed; read-ahead %d files, %lu done\n",
+			       p->o.per_min, p->done, p->done_reports,
+			       p->failed, p->o.ahead, p->ahead_done);
 	pthread_mutex_unlock(&p->lock);
 	n = p->src.ops->window_count(p->src.ctx);
 	if (!rc && n >= 0)

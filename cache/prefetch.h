@@ -28,6 +28,7 @@
 
 struct cache;
 struct cache_listing;
+struct cache_ref;
 struct cache_source;
 struct prefetch;
 
@@ -62,10 +63,14 @@ void prefetch_stop(struct prefetch *p);
  */
 int prefetch_exact(struct prefetch *p, const struct cache_listing *l);
 
-/* The cache's hooks (struct cache_hooks) forward here. */
+/* The cache's hooks (struct cache_hooks) forward here: a new sheet or
+ * report list; a file whose held content is older than its list. */
 void prefetch_listing_changed(struct prefetch *p);
-void prefetch_opened(struct prefetch *p, int64_t id);
-void prefetch_soon(struct prefetch *p, int64_t id);
+void prefetch_soon(struct prefetch *p, const struct cache_ref *ref);
+/* fs/ tells it a reader opened the file of entry index of folder l
+ * (borrowed for the call): read-ahead follows readers through folders. */
+void prefetch_opened(struct prefetch *p, const struct cache_listing *l,
+		     size_t index);
 
 /* Lines for .auth/status: what the warm-up has done. */
 int prefetch_status(struct prefetch *p, struct sbuf *out) SSFS_WUR;

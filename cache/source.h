@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "cache/cache.h"
 
 /*
  * Where the cache and the prefetcher get what they hold, and their clock:
@@ -21,11 +22,16 @@ struct model_sheet_list;
 struct model_user;
 
 struct cache_source_ops {
-	int (*list_sheets)(void *ctx, enum api_prio prio,
-			   struct model_sheet_list *out,
-			   struct api_result *res);
+	/* A folder's entries: the sheet list, the reports, the workspaces,
+	 * a workspace's or folder's children (dir, with its id). */
+	int (*list_dir)(void *ctx, enum cache_dir dir, int64_t dir_id,
+			enum api_prio prio, struct model_sheet_list *out,
+			struct api_result *res);
 	int (*get_sheet)(void *ctx, int64_t id, enum api_prio prio,
 			 struct model_sheet **out, struct api_result *res);
+	/* A report, every page, as one model (is_report set). */
+	int (*get_report)(void *ctx, int64_t id, enum api_prio prio,
+			  struct model_sheet **out, struct api_result *res);
 	int (*get_version)(void *ctx, int64_t id, enum api_prio prio,
 			   int64_t *version, struct api_result *res);
 	int (*get_user)(void *ctx, struct model_user *out,

@@ -5,15 +5,30 @@
  */
 #include "cache/source.h"
 
+#include <errno.h>
+
 #include "api/api.h"
 #include "util/clock.h"
 
-static int list_sheets(void *ctx, enum api_prio prio,
-		       struct model_sheet_list *out, struct api_result *res)
+static int list_dir(void *ctx, enum cache_dir dir, int64_t dir_id,
+		    enum api_prio prio, struct model_sheet_list *out,
+		    struct api_result *res)
 {
 	const struct cache_api_source *s = ctx;
 
-	return api_list_sheets(s->api, prio, out, res);
+	switch (dir) {
+	case CACHE_DIR_SHEETS:
+		return api_list_sheets(s->api, prio, out, res);
+	case CACHE_DIR_REPORTS:
+		return api_list_reports(s->api, prio, out, res);
+	case CACHE_DIR_WORKSPACES:
+		return api_list_workspaces(s->api, prio, out, res);
+	case CACHE_DIR_WORKSPACE:
+		return api_list_children(s->api, true, dir_id, prio, out, res);
+	case CACHE_DIR_FOLDER:
+		return api_list_children(s->api, false, dir_id, prio, out, res);
+	}
+	return -EINVAL;
 }
 
 static int get_sheet(void *ctx, int64_t id, enum api_prio prio,
@@ -22,6 +37,14 @@ static int get_sheet(void *ctx, int64_t id, enum api_prio prio,
 	const struct cache_api_source *s = ctx;
 
 	return api_get_sheet(s->api, id, prio, out, res);
+}
+
+static int get_report(void *ctx, int64_t id, enum api_prio prio,
+		      struct model_sheet **out, struct api_result *res)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_get_report(s->api, id, prio, out, res);
 }
 
 static int get_version(void *ctx, int64_t id, enum api_prio prio,
@@ -81,8 +104,9 @@ static double wall_s(void *ctx)
 }
 
 static const struct cache_source_ops api_ops = {
-    .list_sheets = list_sheets,
+    .list_dir = list_dir,
     .get_sheet = get_sheet,
+    .get_report = get_report,
     .get_version = get_version,
     .get_user = get_user,
     .wait_room = wait_room,

@@ -144,7 +144,7 @@ int cache_status(struct cache *c, struct sbuf *out)
 	char when[64];
 	time_t t;
 	struct tm tm;
-	size_t n;
+	size_t n, nr;
 	int rc = 0;
 
 	pthread_mutex_lock(&c->lock);
@@ -166,11 +166,11 @@ int cache_status(struct cache *c, struct sbuf *out)
 		rc = sbuf_addstr(out, "last error: none\n");
 	}
 	pthread_mutex_unlock(&c->lock);
-	n = cache_refused_count(c);
-	if (!rc && n)
+	cache_refused_count(c, &n, &nr);
+	if (!rc && (n || nr))
 		rc = sbuf_addf(out,
-			       "refused: %zu sheet%s (no access: left out of "
-			       "listings until modified)\n",
-			       n, n == 1 ? "" : "s");
+			       "refused: %zu sheet%s, %zu report%s (no access: "
+			       "left out of listings until modified)\n",
+			       n, n == 1 ? "" : "s", nr, nr == 1 ? "" : "s");
 	return rc;
 }

@@ -291,18 +291,11 @@ static void hook_listing_changed(void *arg)
 	prefetch_listing_changed(w->prefetch);
 }
 
-static void hook_opened(void *arg, int64_t id)
+static void hook_stale(void *arg, const struct cache_ref *ref)
 {
 	struct wiring *w = arg;
 
-	prefetch_opened(w->prefetch, id);
-}
-
-static void hook_stale(void *arg, int64_t id)
-{
-	struct wiring *w = arg;
-
-	prefetch_soon(w->prefetch, id);
+	prefetch_soon(w->prefetch, ref);
 }
 
 static void hook_size_changed(void *arg, int64_t id)
@@ -322,7 +315,6 @@ static void start_background(struct wiring *w, struct cache *cache,
 {
 	struct cache_hooks hooks = {
 	    .listing_changed = hook_listing_changed,
-	    .opened = hook_opened,
 	    .stale = hook_stale,
 	    .size_changed = hook_size_changed,
 	    .ctx = w,

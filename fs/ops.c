@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -81,12 +82,17 @@ static void handle_unlink_free(struct handle *h)
 	handle_free(h);
 }
 
-static struct fsops_ctx *ctx(void)
+struct fsops_ctx *fsops_ctx_now(void)
 {
 	return fuse_get_context()->private_data;
 }
 
-static struct cache *the_cache(void)
+static struct fsops_ctx *ctx(void)
+{
+	return fsops_ctx_now();
+}
+
+struct cache *fsops_cache(void)
 {
 	struct fsops_ctx *x = ctx();
 
@@ -95,133 +101,31 @@ static struct cache *the_cache(void)
 	return x->cache;
 }
 
-/* Whether this mount shows files of format f (.ndjson with -o ndjson). */
-static bool fmt_shown(const struct fsops_ctx *x, int f)
-{
-	return f != RENDER_FMT_NDJSON || x->ndjson;
-}
-
-/* "name.csv" -> stem length and format; false for other extensions. */
-static bool split_ext(const char *name, size_t *stem_len, enum render_fmt *fmt)
-{
-	size_t n = strlen(name), e;
-	int f;
-
-	for (f = 0; f < RENDER_FMT_COUNT; f++) {
-		const char *ext = render_fmt_ext((enum render_fmt)f);
-
-		e = strlen(ext);
-		if (!fmt_shown(ctx(), f) || n <= e + 1 ||
-		    name[n - e - 1] != '.' || strcmp(name + n - e, ext) != 0)
-			continue;
-		*stem_len = n - e - 1;
-		*fmt = (enum render_fmt)f;
-		return true;
-	}
-	return false;
-}
-
-
 static bool is_auth_writable(enum node_kind k)
 {
 	return k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
 }
 
-/* Until a credential is held, the sheets are out of reach (SPEC §3). */
-static int need_credential(void)
+static bool is_file(enum node_kind k)
+{
+	return k == NODE_FILE || k == NODE_AUTH_STATUS || k == NODE_AUTH_URL ||
+	       k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
+}
+
+/* A folder of sheets (or reports, or the tree): out of reach until a
+ * credential is held (SPEC §3). */
+static bool needs_credential(enum node_kind k)
+{
+	return k == NODE_DIR_SHEETS || k == NODE_DIR_BYID ||
+	       k == NODE_DIR_REPORTS || k == NODE_DIR_WORKSPACES ||
+	       k == NODE_DIR_TREE;
+}
+
+static int credential(void)
 {
 	struct auth *a = ctx()->auth;
 
 	return a && !auth_usable(a) ? -EACCES : 0;
-}
-
-static bool is_file(enum node_kind k)
-{
-	return k == NODE_SHEET || k == NODE_AUTH_STATUS || k == NODE_AUTH_URL ||
-	       k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
-}
-
-static int resolve_sheet(const char *name, bool by_id, struct node *n)
-{
-	struct cache_listing *l = NULL;
-	const struct cache_item *it;
-	char stem[NAME_MAX + 1];
-	size_t len;
-	int rc;
-
-	rc = need_credential();
-	if (rc)
-		return rc;
-	if (!split_ext(name, &len, &n->fmt) || len > NAME_MAX)
-		return -ENOENT;
-	memcpy(stem, name, len);
-	stem[len] = '\0';
-	rc = cache_get_listing(the_cache(), API_PRIO_USER, &l);
-	if (rc)
-		return rc;
-	if (by_id) {
-		int64_t id;
-
-		it = names_parse_id(stem, len, &id) == 0 ? cache_find_id(l, id)
-							 : NULL;
-	} else {
-		it = cache_find_stem(l, stem);
-	}
-	if (it) {
-		n->kind = NODE_SHEET;
-		n->id = it->id;
-		n->mtime_s = it->mtime_s;
-	} else {
-		rc = -ENOENT;
-	}
-	cache_put_listing(the_cache(), l);
-	return rc;
-}
-
-static int resolve(const char *path, struct node *n)
-{
-	memset(n, 0, sizeof(*n));
-	if (strcmp(path, "/") == 0) {
-		n->kind = NODE_ROOT;
-		return 0;
-	}
-	if (strcmp(path, SHEETS_DIR) == 0) {
-		n->kind = NODE_DIR_SHEETS;
-		return 0;
-	}
-	if (strcmp(path, BYID_DIR) == 0) {
-		n->kind = NODE_DIR_BYID;
-		return 0;
-	}
-	if (strcmp(path, AUTH_DIR) == 0) {
-		n->kind = NODE_DIR_AUTH;
-		return 0;
-	}
-	if (strcmp(path, AUTH_STATUS) == 0) {
-		n->kind = NODE_AUTH_STATUS;
-		return 0;
-	}
-	if (ctx()->auth && auth_is_oauth(ctx()->auth)) {
-		if (strcmp(path, AUTH_URL) == 0) {
-			n->kind = NODE_AUTH_URL;
-			return 0;
-		}
-		if (strcmp(path, AUTH_VERIFIER) == 0) {
-			n->kind = NODE_AUTH_VERIFIER;
-			return 0;
-		}
-		if (strcmp(path, AUTH_REFRESH) == 0) {
-			n->kind = NODE_AUTH_REFRESH;
-			return 0;
-		}
-	}
-	if (strncmp(path, SHEETS_DIR "/", sizeof(SHEETS_DIR)) == 0 &&
-	    !strchr(path + sizeof(SHEETS_DIR), '/'))
-		return resolve_sheet(path + sizeof(SHEETS_DIR), false, n);
-	if (strncmp(path, BYID_DIR "/", sizeof(BYID_DIR)) == 0 &&
-	    !strchr(path + sizeof(BYID_DIR), '/'))
-		return resolve_sheet(path + sizeof(BYID_DIR), true, n);
-	return -ENOENT;
 }
 
 static void fill_dir(struct stat *st, time_t t)
@@ -231,15 +135,54 @@ static void fill_dir(struct stat *st, time_t t)
 	st->st_mtime = st->st_ctime = st->st_atime = t;
 }
 
+/* A sheet's or report's file: its size (exact when held; with
+ * sizes=exact, after waiting for the content) and mtime. */
+static int file_attr(struct fsops_ctx *x, const struct node *n,
+		     struct fuse_file_info *fi, struct stat *st)
+{
+	int64_t size, mtime = 0;
+	int rc;
+
+	if (fi && fi->fh) {
+		/* fstat of an open file: the size of what it reads. */
+		const struct handle *h =
+		    (const struct handle *)(uintptr_t)fi->fh;
+
+		size = (int64_t)h->len;
+		mtime = h->content ? h->content->mtime_s : 0;
+	} else {
+		cache_peek(x->cache, &n->ref, n->fmt, &size, &mtime);
+		if (size < 0 && x->sizes_exact) {
+			/* sizes=exact: wait for the content (SPEC §3). */
+			rc = cache_prefetch(x->cache, &n->ref, API_PRIO_USER,
+					    true);
+			if (rc)
+				return rc;
+			cache_peek(x->cache, &n->ref, n->fmt, &size, &mtime);
+		}
+	}
+	st->st_mode = S_IFREG | 0444;
+	st->st_nlink = 1;
+	st->st_size = size < 0 ? 0 : (off_t)size;
+	st->st_blksize = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	if (n->ref.mtime_s)
+		mtime = n->ref.mtime_s;
+	if (!mtime)
+		mtime = x->mounted_at; /* a report not held yet */
+	st->st_mtime = st->st_ctime = st->st_atime = (time_t)mtime;
+	return 0;
+}
+
 static int fsops_getattr(const char *path, struct stat *st,
 			 struct fuse_file_info *fi)
 {
 	struct fsops_ctx *x = ctx();
 	struct node n;
-	int64_t size, mtime = 0;
+	int64_t size;
 	int rc;
 
-	rc = resolve(path, &n);
+	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
 	memset(st, 0, sizeof(*st));
@@ -249,9 +192,12 @@ static int fsops_getattr(const char *path, struct stat *st,
 	case NODE_ROOT:
 	case NODE_DIR_SHEETS:
 	case NODE_DIR_BYID:
+	case NODE_DIR_REPORTS:
+	case NODE_DIR_WORKSPACES:
+	case NODE_DIR_TREE:
 	case NODE_DIR_AUTH:
 		fill_dir(st, x->mounted_at);
-		return 0;
+		break;
 	case NODE_AUTH_STATUS:
 	case NODE_AUTH_URL:
 		st->st_mode = S_IFREG | 0444;
@@ -259,62 +205,67 @@ static int fsops_getattr(const char *path, struct stat *st,
 		st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
 		/* Its exact size: the text an open right after serves. */
 		rc = control_size(x, n.kind, &size);
-		if (rc)
-			return rc;
-		st->st_size = (off_t)size;
-		return 0;
+		if (!rc)
+			st->st_size = (off_t)size;
+		break;
 	case NODE_AUTH_VERIFIER:
 	case NODE_AUTH_REFRESH:
 		/* Write-only, and only for the mounting user. */
 		st->st_mode = S_IFREG | 0200;
 		st->st_nlink = 1;
 		st->st_mtime = st->st_ctime = st->st_atime = x->mounted_at;
-		return 0;
-	case NODE_SHEET:
+		break;
+	case NODE_FILE:
+		rc = file_attr(x, &n, fi, st);
 		break;
 	}
-	if (fi && fi->fh) {
-		/* fstat of an open file: the size of what it reads. */
-		const struct handle *h =
-		    (const struct handle *)(uintptr_t)fi->fh;
+	fsops_node_release(&n);
+	return rc;
+}
 
-		size = (int64_t)h->len;
-		mtime = h->content ? h->content->mtime_s : 0;
-	} else {
-		cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size, &mtime);
-		if (size < 0 && x->sizes_exact) {
-			/* sizes=exact: wait for the content (SPEC §3). */
-			rc = cache_prefetch(x->cache, n.id, n.mtime_s,
-					    API_PRIO_USER, true);
-			if (rc)
-				return rc;
-			cache_peek(x->cache, n.id, n.fmt, n.mtime_s, &size,
-				   &mtime);
-		}
+/* One entry of a listing into a READDIR answer: a folder's name, or a
+ * file's name with each extension shown. Nonzero when the buffer is
+ * full. */
+static int fill_entry(struct fsops_ctx *x, void *buf, fuse_fill_dir_t filler,
+		      const struct cache_item *it, bool by_id)
+{
+	char name[NAME_MAX + 32];
+	int f;
+
+	if (it->kind == MODEL_KIND_FOLDER || it->kind == MODEL_KIND_WORKSPACE)
+		return filler(buf, it->stem, NULL, 0, 0);
+	for (f = 0; f < RENDER_FMT_COUNT; f++) {
+		const char *ext = render_fmt_ext((enum render_fmt)f);
+
+		if (!fsops_fmt_shown(x, f))
+			continue;
+		if (by_id)
+			snprintf(name, sizeof(name), "%" PRId64 ".%s", it->id,
+				 ext);
+		else
+			snprintf(name, sizeof(name), "%s.%s", it->stem, ext);
+		if (filler(buf, name, NULL, 0, 0))
+			return 1;
 	}
-	st->st_mode = S_IFREG | 0444;
-	st->st_nlink = 1;
-	st->st_size = size < 0 ? 0 : (off_t)size;
-	st->st_blksize = 4096;
-	st->st_blocks = (st->st_size + 511) / 512;
-	if (n.mtime_s)
-		mtime = n.mtime_s;
-	st->st_mtime = st->st_ctime = st->st_atime = (time_t)mtime;
 	return 0;
 }
 
-static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
+/* The entries of one folder's listing (dir, dir_id). */
+static int list_dir(void *buf, fuse_fill_dir_t filler, enum cache_dir dir,
+		    int64_t dir_id, bool by_id)
 {
 	struct fsops_ctx *x = ctx();
 	struct cache_listing *l = NULL;
-	char name[NAME_MAX + 32];
 	size_t i;
-	int rc, f;
+	int rc;
 
-	rc = cache_get_listing(the_cache(), API_PRIO_USER, &l);
-	/* The folder exists: a 404 for the list is a server failure (and the
-	 * kernel would take ENOENT from READDIR as an empty folder). */
-	if (rc == -ENOENT)
+	rc = cache_get_dir(fsops_cache(), dir, dir_id, API_PRIO_USER, &l);
+	/* A folder of the whole account exists: a 404 for its list is a
+	 * server failure (the kernel would take ENOENT from READDIR as an
+	 * empty folder). A folder in the tree gone on the server: ENOENT. */
+	if (rc == -ENOENT && (dir == CACHE_DIR_SHEETS ||
+			      dir == CACHE_DIR_REPORTS ||
+			      dir == CACHE_DIR_WORKSPACES))
 		rc = -EIO;
 	if (rc)
 		return rc;
@@ -325,26 +276,17 @@ static int list_sheets(void *buf, fuse_fill_dir_t filler, bool by_id)
 		(void)prefetch_exact(x->prefetch, l);
 	for (i = 0; i < l->count; i++) {
 		const struct cache_item *it = &l->items[i];
+		struct cache_ref ref = {it->id, it->kind == MODEL_KIND_REPORT,
+					it->mtime_s};
 
-		if (cache_refused(x->cache, it->id, it->mtime_s))
+		if ((it->kind == MODEL_KIND_SHEET ||
+		     it->kind == MODEL_KIND_REPORT) &&
+		    cache_refused(x->cache, &ref))
 			continue; /* SPEC §3: out of listings */
-		for (f = 0; f < RENDER_FMT_COUNT; f++) {
-			const char *ext = render_fmt_ext((enum render_fmt)f);
-
-			if (!fmt_shown(x, f))
-				continue;
-			if (by_id)
-				snprintf(name, sizeof(name), "%" PRId64 ".%s",
-					 it->id, ext);
-			else
-				snprintf(name, sizeof(name), "%s.%s", it->stem,
-					 ext);
-			if (filler(buf, name, NULL, 0, 0))
-				goto out;
-		}
+		if (fill_entry(x, buf, filler, it, by_id))
+			break;
 	}
-out:
-	cache_put_listing(the_cache(), l);
+	cache_put_listing(fsops_cache(), l);
 	return 0;
 }
 
@@ -353,20 +295,24 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			 enum fuse_readdir_flags flags)
 {
 	struct node n;
-	int rc;
+	int rc = 0;
 
 	(void)off;
 	(void)fi;
 	(void)flags;
-	rc = resolve(path, &n);
+	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
-	if (is_file(n.kind))
+	if (is_file(n.kind)) {
+		fsops_node_release(&n);
 		return -ENOTDIR;
-	if (n.kind == NODE_DIR_SHEETS || n.kind == NODE_DIR_BYID) {
-		rc = need_credential();
-		if (rc)
+	}
+	if (needs_credential(n.kind)) {
+		rc = credential();
+		if (rc) {
+			fsops_node_release(&n);
 			return rc;
+		}
 	}
 	filler(buf, ".", NULL, 0, 0);
 	filler(buf, "..", NULL, 0, 0);
@@ -374,8 +320,10 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 	case NODE_ROOT:
 		filler(buf, "sheets", NULL, 0, 0);
 		filler(buf, "by-id", NULL, 0, 0);
+		filler(buf, "reports", NULL, 0, 0);
+		filler(buf, "workspaces", NULL, 0, 0);
 		filler(buf, ".auth", NULL, 0, 0);
-		return 0;
+		break;
 	case NODE_DIR_AUTH:
 		filler(buf, "status", NULL, 0, 0);
 		if (auth_is_oauth(ctx()->auth)) {
@@ -383,70 +331,110 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			filler(buf, "verifier", NULL, 0, 0);
 			filler(buf, "refresh", NULL, 0, 0);
 		}
-		return 0;
+		break;
 	case NODE_DIR_SHEETS:
-		return list_sheets(buf, filler, false);
+		rc = list_dir(buf, filler, CACHE_DIR_SHEETS, 0, false);
+		break;
 	case NODE_DIR_BYID:
-		return list_sheets(buf, filler, true);
+		/* The sheets' failure is the folder's; the reports' (offline
+		 * before they were ever listed, a token that may not list
+		 * them: logged where it happened) leaves the sheets shown. */
+		rc = list_dir(buf, filler, CACHE_DIR_SHEETS, 0, true);
+		if (!rc)
+			(void)list_dir(buf, filler, CACHE_DIR_REPORTS, 0, true);
+		break;
+	case NODE_DIR_REPORTS:
+		rc = list_dir(buf, filler, CACHE_DIR_REPORTS, 0, false);
+		break;
+	case NODE_DIR_WORKSPACES:
+		rc = list_dir(buf, filler, CACHE_DIR_WORKSPACES, 0, false);
+		break;
+	case NODE_DIR_TREE:
+		rc = list_dir(buf, filler, n.dir, n.dir_id, false);
+		break;
 	default:
-		return -ENOTDIR;
+		rc = -ENOTDIR;
+		break;
 	}
+	fsops_node_release(&n);
+	return rc;
+}
+
+/* The file of a sheet or report for an open: its content, and read-ahead
+ * told where in its folder the reader is. */
+static int open_file(struct fsops_ctx *x, const struct node *n,
+		     struct handle *h, struct fuse_file_info *fi)
+{
+	bool keep = false, direct = false;
+	int rc;
+
+	if (n->l)
+		prefetch_opened(x->prefetch, n->l, n->idx);
+	rc = cache_open(fsops_cache(), &n->ref, n->fmt, &h->content, &keep,
+			&direct);
+	if (rc)
+		return rc;
+	h->len = h->content->len;
+	fi->keep_cache = keep;
+	fi->direct_io = direct;
+	return 0;
 }
 
 static int fsops_open(const char *path, struct fuse_file_info *fi)
 {
 	struct fsops_ctx *x = ctx();
 	struct sbuf sb = SBUF_INIT(1 << 20);
-	struct handle *h;
+	struct handle *h = NULL;
 	struct node n;
-	bool keep = false, direct = false;
 	int rc;
 
-	rc = resolve(path, &n);
+	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
-	if (!is_file(n.kind))
-		return -EISDIR;
+	if (!is_file(n.kind)) {
+		rc = -EISDIR;
+		goto out;
+	}
 	if (is_auth_writable(n.kind)) {
-		if ((fi->flags & O_ACCMODE) != O_WRONLY)
-			return -EACCES;
+		if ((fi->flags & O_ACCMODE) != O_WRONLY) {
+			rc = -EACCES;
+			goto out;
+		}
 		rc = control_may_write();
 		if (rc)
-			return rc;
+			goto out;
 	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
 		   (fi->flags & O_TRUNC)) {
-		return -EROFS;
+		rc = -EROFS;
+		goto out;
 	}
 	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
+	if (!h) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	h->kind = n.kind;
 	sbuf_init(&h->in, AUTH_WRITE_MAX);
-	if (n.kind == NODE_AUTH_VERIFIER || n.kind == NODE_AUTH_REFRESH) {
+	if (is_auth_writable(n.kind)) {
 		fi->direct_io = 1;
 	} else if (n.kind == NODE_AUTH_STATUS || n.kind == NODE_AUTH_URL) {
 		rc = control_text(x, n.kind, &sb);
-		if (rc) {
-			free(h);
-			return rc;
-		}
+		if (rc)
+			goto out;
 		h->text = sbuf_detach(&sb, &h->len);
 		fi->direct_io = 1;
 	} else {
-		rc = cache_open(the_cache(), n.id, n.fmt, n.mtime_s,
-				&h->content, &keep,
-				&direct);
-		if (rc) {
-			free(h);
-			return rc;
-		}
-		h->len = h->content->len;
-		fi->keep_cache = keep;
-		fi->direct_io = direct;
+		rc = open_file(x, &n, h, fi);
+		if (rc)
+			goto out;
 	}
 	handle_link(h);
 	fi->fh = (uint64_t)(uintptr_t)h;
-	return 0;
+	h = NULL;
+out:
+	free(h);
+	fsops_node_release(&n);
+	return rc;
 }
 
 static int fsops_read(const char *path, char *buf, size_t size, off_t off,
@@ -485,14 +473,15 @@ static int fsops_opendir(const char *path, struct fuse_file_info *fi)
 	int rc;
 
 	(void)fi;
-	rc = resolve(path, &n);
+	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
 	if (is_file(n.kind))
-		return -ENOTDIR;
-	if (n.kind == NODE_DIR_SHEETS || n.kind == NODE_DIR_BYID)
-		return need_credential();
-	return 0;
+		rc = -ENOTDIR;
+	else if (needs_credential(n.kind))
+		rc = credential();
+	fsops_node_release(&n);
+	return rc;
 }
 
 static int fsops_statfs(const char *path, struct statvfs *sv)
@@ -584,6 +573,23 @@ static int fsops_chown(const char *path, uid_t uid, gid_t gid,
 	return fsops_erofs_1(path);
 }
 
+/* Extended attributes are read-only (SPEC §7). */
+static int fsops_setxattr(const char *path, const char *name,
+			  const char *value, size_t size, int flags)
+{
+	(void)name;
+	(void)value;
+	(void)size;
+	(void)flags;
+	return fsops_erofs_1(path);
+}
+
+static int fsops_removexattr(const char *path, const char *name)
+{
+	(void)name;
+	return fsops_erofs_1(path);
+}
+
 static int fsops_utimens(const char *path, const struct timespec tv[2],
 			 struct fuse_file_info *fi)
 {
@@ -602,7 +608,9 @@ void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 {
 	struct cache_listing *l;
 	const struct cache_item *it;
-	char path[NAME_MAX + 64];
+	char path[PATH_MAX + NAME_MAX], stem_path[PATH_MAX];
+	const char *dir = SHEETS_DIR;
+	bool tree;
 	int f;
 
 	/* With -s, a FUSE callback (it has a context; the prefetch
@@ -618,19 +626,32 @@ void fsops_invalidate_sheet(struct fsops_ctx *x, int64_t id)
 		return;
 	l = cache_listing_now(x->cache);
 	it = l ? cache_find_id(l, id) : NULL;
+	if (!it) {
+		/* A report's: its files in reports/. */
+		cache_put_listing(x->cache, l);
+		l = cache_reports_now(x->cache);
+		it = l ? cache_find_id(l, id) : NULL;
+		dir = REPORTS_DIR;
+	}
+	/* Its files in the tree too, where a lookup last found them. */
+	tree = fsops_tree_path(id, stem_path, sizeof(stem_path));
 	for (f = 0; f < RENDER_FMT_COUNT; f++) {
 		const char *ext = render_fmt_ext((enum render_fmt)f);
 
-		if (!fmt_shown(x, f))
+		if (!fsops_fmt_shown(x, f))
 			continue;
 		if (it) {
-			snprintf(path, sizeof(path), SHEETS_DIR "/%s.%s",
-				 it->stem, ext);
+			snprintf(path, sizeof(path), "%s/%s.%s", dir, it->stem,
+				 ext);
 			(void)fuse_invalidate_path(x->fuse, path);
 		}
 		snprintf(path, sizeof(path), BYID_DIR "/%" PRId64 ".%s", id,
 			 ext);
 		(void)fuse_invalidate_path(x->fuse, path);
+		if (tree) {
+			snprintf(path, sizeof(path), "%s.%s", stem_path, ext);
+			(void)fuse_invalidate_path(x->fuse, path);
+		}
 	}
 	cache_put_listing(x->cache, l);
 }
@@ -658,6 +679,7 @@ static void fsops_destroy(void *private_data)
 
 	(void)private_data;
 	control_release();
+	fsops_tree_paths_release();
 	pthread_mutex_lock(&handles_lock);
 	h = open_handles;
 	open_handles = NULL;
@@ -709,6 +731,10 @@ static const struct fuse_operations ops = {
     .chmod = fsops_chmod,
     .chown = fsops_chown,
     .utimens = fsops_utimens,
+    .getxattr = fsops_getxattr,
+    .listxattr = fsops_listxattr,
+    .setxattr = fsops_setxattr,
+    .removexattr = fsops_removexattr,
 };
 
 const struct fuse_operations *fsops_table(void)

@@ -39,8 +39,8 @@ struct fsops_ctx {
 const struct fuse_operations *fsops_table(void);
 
 /*
- * The sizes the kernel holds for a sheet's files are wrong: drop its
- * attributes (and pages), so the next stat asks again (cache hook
+ * The sizes the kernel holds for a sheet's (or report's) files are wrong:
+ * drop its attributes (and pages), so the next stat asks again (cache hook
  * size_changed, installed by cmd/mount.c). Any thread: a FUSE callback
  * or a prefetch worker (where fuse_get_context() is NULL).
  */

@@ -2,23 +2,27 @@
 #define SSFS_FS_OPS_I_H
 
 /*
- * Inside fs/: the nodes and open-file handles that ops.c (the tree and the
- * sheet files) and control.c (the .auth/ files) share. Not for other
- * modules.
+ * Inside fs/: the nodes and open-file handles that ops.c (the callbacks),
+ * nodes.c (paths to nodes), xattr.c and control.c (the .auth/ files)
+ * share. Not for other modules.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache/cache.h"
 #include "render/render.h"
 #include "util/sbuf.h"
 
 struct fsops_ctx;
+struct cache;
 struct cache_content;
 
 #define SHEETS_DIR "/sheets"
 #define BYID_DIR "/by-id"
+#define REPORTS_DIR "/reports"
+#define WORKSPACES_DIR "/workspaces"
 #define AUTH_DIR "/.auth"
 #define AUTH_STATUS "/.auth/status"
 #define AUTH_URL "/.auth/url"
@@ -31,20 +35,54 @@ enum node_kind {
 	NODE_ROOT,
 	NODE_DIR_SHEETS,
 	NODE_DIR_BYID,
+	NODE_DIR_REPORTS,
+	NODE_DIR_WORKSPACES,
+	NODE_DIR_TREE, /* a workspace or folder below /workspaces */
 	NODE_DIR_AUTH,
-	NODE_SHEET,
+	NODE_FILE, /* a sheet's or report's file */
 	NODE_AUTH_STATUS,
 	NODE_AUTH_URL,	    /* r: the authorization URL */
 	NODE_AUTH_VERIFIER, /* w: a code to exchange */
 	NODE_AUTH_REFRESH,  /* w: refresh now */
 };
 
+/*
+ * What a path names. For a file (and a workspace or folder), the listing it
+ * was found in and its place there (l, idx: a reference, released by
+ * fsops_node_release), so xattrs and read-ahead can see the entry.
+ */
 struct node {
 	enum node_kind kind;
-	int64_t id;
-	enum render_fmt fmt;
-	int64_t mtime_s; /* from the sheet list */
+	struct cache_ref ref; /* NODE_FILE: the sheet or report */
+	enum render_fmt fmt;  /* NODE_FILE */
+	enum cache_dir dir;   /* NODE_DIR_TREE: which listing it shows */
+	int64_t dir_id;
+	struct cache_listing *l; /* the entry's listing, or NULL */
+	size_t idx;
 };
+
+/* ops.c: the context of the current FUSE operation; the cache (after a
+ * SIGHUP's drop, if one is pending). */
+struct fsops_ctx *fsops_ctx_now(void);
+struct cache *fsops_cache(void);
+
+/* nodes.c: path -> node (0 or -errno; on success release the node). */
+int fsops_resolve(const char *path, struct node *n);
+void fsops_node_release(struct node *n);
+/* Whether this mount shows files of format f (.ndjson with -o ndjson). */
+bool fsops_fmt_shown(const struct fsops_ctx *x, int f);
+/* The entry a node was found as, or NULL (a fixed folder, a control
+ * file). */
+const struct cache_item *fsops_node_item(const struct node *n);
+/* The path a sheet's files were last looked up at below /workspaces,
+ * without extension, into buf; false when none. */
+bool fsops_tree_path(int64_t id, char *buf, size_t size);
+void fsops_tree_paths_release(void);
+
+/* xattr.c */
+int fsops_getxattr(const char *path, const char *name, char *value,
+		   size_t size);
+int fsops_listxattr(const char *path, char *list, size_t size);
 
 /* What an open file reads from. */
 struct handle {

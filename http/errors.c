@@ -131,6 +131,24 @@ bool http_is_retryable(long status, int error_code, CURLcode code)
 	return status == 502 || status == 503 || status == 504;
 }
 
+bool http_attempt_maybe_applied(long status, int error_code, bool sent)
+{
+	if (!sent)
+		return false;
+	if (status >= 500)
+		/* Smartsheet says these before touching the sheet: down for
+		 * maintenance, over the rate, or the sheet busy with another
+		 * write of this token. 4002 (server timeout) may come after
+		 * the change, and a bare 5xx says nothing. */
+		return error_code != 4001 && error_code != 4003 &&
+		       error_code != 4004;
+	if (status >= 100 && status < 200)
+		return false;
+	/* 0 (the request went out, no answer came back) or a 2xx whose
+	 * body failed: done or maybe done. 3xx and 4xx are refusals. */
+	return status < 300;
+}
+
 long http_backoff_ms(int n, double rnd)
 {
 	long base, jitter;

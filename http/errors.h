@@ -33,6 +33,15 @@ int http_curlcode_to_errno(CURLcode code);
  * a 502/503/504 without a JSON body, or a connection-level failure. */
 bool http_is_retryable(long status, int error_code, CURLcode code);
 
+/*
+ * Whether a failed attempt of a write may have been applied by the server
+ * (http.h says what follows from it): false when nothing was sent, for a
+ * 1xx, 3xx or 4xx answer, and for a 5xx with errorCode 4001, 4003 or 4004
+ * (refused before any change); true otherwise (no answer after sending,
+ * a 2xx whose body failed, any other 5xx).
+ */
+bool http_attempt_maybe_applied(long status, int error_code, bool sent);
+
 /* Backoff before retry n (n >= 1) in ms: 2^n * 1000 + jitter 0..999,
  * capped; rnd is a value in [0, 1). */
 long http_backoff_ms(int n, double rnd);

@@ -263,6 +263,38 @@ static void log_retry(const struct http_request *req, long wait, int next,
 			 r->ref_id[0] ? r->ref_id : "-");
 }
 
+/* At most one body, and only where the method takes one (http.h). */
+static bool request_valid(const struct http_request *req)
+{
+	if (!req || !req->url)
+		return false;
+	if (req->form_body && (req->json_body || req->method != HTTP_POST))
+		return false;
+	if (req->json_body &&
+	    req->method != HTTP_POST && req->method != HTTP_PUT)
+		return false;
+	return !req->not_idempotent || req->method == HTTP_PUT;
+}
+
+/*
+ * Whether another attempt may follow a failed one. The usual rule (a
+ * transient failure, attempts and budget left; http_is_retryable) plus the
+ * one for writes (http.h): an attempt the server may have applied is sent
+ * again only when sending it twice is harmless.
+ */
+static bool may_retry(const struct http *h, const struct http_request *req,
+		      const struct http_result *r, int attempt, bool applied)
+{
+	if (req->no_retry || attempt >= h->max_attempts)
+		return false;
+	if (connection_failure(r) && atomic_load(&h->unreachable))
+		return false;
+	if (!http_is_retryable(r->status, r->error_code,
+			       (CURLcode)r->curl_code))
+		return false;
+	return !applied || http_idempotent(req);
+}
+
 int http_perform(struct http *h, const struct http_request *req,
 		 const struct http_sink *sink, struct http_result *res)
 {
@@ -270,12 +302,12 @@ int http_perform(struct http *h, const struct http_request *req,
 	struct http_result *r = res ? res : &local;
 	int64_t start = clock_mono_ms();
 	int attempt, timeouts = 0, rc;
-	bool final = false;
+	bool final = false, sent = false, applied = false, unknown = false;
 	CURL *curl;
 	long wait;
 
 	memset(r, 0, sizeof(*r));
-	if (!h || !req || !req->url) {
+	if (!h || !request_valid(req)) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -293,18 +325,23 @@ int http_perform(struct http *h, const struct http_request *req,
 			if (rc)
 				goto out;
 		}
-		rc = http_transport_attempt(&h->tr, curl, req, sink, r, &final);
+		rc = http_transport_attempt(&h->tr, curl, req, sink, r, &final,
+					    &sent);
 		r->attempts = attempt;
 		if (!connection_failure(r))
 			atomic_store(&h->unreachable, false);
-		if (!rc || final)
+		if (!rc)
+			break;
+		/* A GET changes nothing: only writes can be half done. */
+		applied = req->method != HTTP_GET &&
+			  http_attempt_maybe_applied(r->status, r->error_code,
+						     sent);
+		unknown |= applied;
+		if (final)
 			break;
 		if (r->status == 429)
 			rate_hold(h);
-		if (req->no_retry || attempt >= h->max_attempts ||
-		    (connection_failure(r) && atomic_load(&h->unreachable)) ||
-		    !http_is_retryable(r->status, r->error_code,
-				       (CURLcode)r->curl_code))
+		if (!may_retry(h, req, r, attempt, applied))
 			break;
 		/* A timeout has already used timeout_s: only one more. */
 		if (r->curl_code == CURLE_OPERATION_TIMEDOUT) {
@@ -330,11 +367,15 @@ int http_perform(struct http *h, const struct http_request *req,
 	}
 	if (rc)
 		log_debug("http: %s %s failed after %d attempt(s): status %ld "
-			  "curl %d errorCode %d message \"%s\" refId %s",
+			  "curl %d errorCode %d message \"%s\" refId %s%s",
 			  http_method_name(req->method), req->url, r->attempts,
 			  r->status, r->curl_code, r->error_code, r->message,
-			  r->ref_id[0] ? r->ref_id : "-");
+			  r->ref_id[0] ? r->ref_id : "-",
+			  unknown ? " (may have been applied)" : "");
 out:
+	/* Once an attempt may have landed, no later answer can say it did
+	 * not (a DELETE replayed after its rows went answers 404). */
+	r->maybe_applied = rc && unknown;
 	return rc;
 }
 

@@ -16,6 +16,30 @@
  * priorities (each request's own, struct http_request.priority), and the
  * mapping of every failure to one errno (SPEC §5, http/errors.h).
  *
+ * Writes (POST, PUT, DELETE) go through the same window and retries, with
+ * one rule more: an attempt that the server may have acted on is retried
+ * only when doing it twice is harmless. An attempt the server cannot have
+ * applied is one that never left (resolve or connect failure: nothing was
+ * sent, CURLINFO_REQUEST_SIZE is 0) or one it refused: any 4xx (429
+ * included), and a 5xx carrying errorCode 4001 (maintenance), 4003 (rate
+ * limit) or 4004 (another request of this token is writing the sheet).
+ * Any other failure after the request went out (a timeout, a reset, no
+ * answer, a cut answer, another 5xx, errorCode 4002, a 2xx whose body
+ * could not be taken) may have been applied:
+ *   - POST (and a PUT marked not_idempotent) stops there, and fails with
+ *     http_result.maybe_applied set: adding the rows again would add them
+ *     twice;
+ *   - PUT is retried: the same cells and the same absolute places again
+ *     give the same sheet;
+ *   - DELETE is retried too (ids are never reused, so a replay deletes
+ *     nothing more), but a replay of one that landed answers 404: every
+ *     failure after such an attempt keeps maybe_applied set, and the
+ *     caller reads that 404 as "probably done", not as "no such row".
+ * maybe_applied is set on failure only, never for GET. POST, DELETE and
+ * not_idempotent PUTs go on a fresh connection: libcurl silently sends a
+ * request again when a reused connection dies before any answer byte, and
+ * that replay must not happen behind the retry rule above.
+ *
  * Call curl_global_init() before http_new() and before any thread starts.
  * All functions are thread-safe. The Authorization header is built per
  * request and never logged; verbose tracing redacts it.
@@ -56,6 +80,8 @@ struct http_result {
 	char oauth_error[64]; /* the "error" field of a /token answer, "" if none */
 	int curl_code;      /* CURLcode of the last attempt */
 	int attempts;       /* how many attempts were made */
+	bool maybe_applied; /* a write failed, but the server may have applied
+			     * it (an attempt's answer was lost); see above */
 };
 
 /*
@@ -73,6 +99,8 @@ struct http_sink {
 enum http_method {
 	HTTP_GET,
 	HTTP_POST,
+	HTTP_PUT,
+	HTTP_DELETE,
 };
 
 /*
@@ -90,12 +118,21 @@ enum http_priority {
 	HTTP_PRIO_BACKGROUND,
 };
 
+/*
+ * At most one body: form_body with POST only; json_body (json_len bytes,
+ * Content-Type: application/json) with POST or PUT. GET and DELETE carry
+ * none (anything else is -EINVAL). Bodies are never logged.
+ */
 struct http_request {
 	enum http_method method;
 	const char *url;            /* absolute URL */
 	const char *bearer;         /* access token or NULL (borrowed) */
 	const char *form_body;      /* POST x-www-form-urlencoded body or NULL */
+	const char *json_body;      /* POST/PUT JSON body or NULL (borrowed) */
+	size_t json_len;
 	bool no_retry;              /* one attempt only (e.g. code exchange) */
+	bool not_idempotent;        /* PUT only: sent twice it would act twice
+				     * (a relative move): retried as a POST */
 	enum http_priority priority; /* every attempt's, retries included */
 };
 
@@ -106,9 +143,11 @@ void http_free(struct http *h);
 /*
  * Perform a request. The body of a 2xx answer goes to sink (which may be
  * NULL to discard it); an error answer's body is parsed for errorCode,
- * message and refId into *res. Retries happen inside. Returns 0 or a negative
- * errno (http_status_to_errno / http_curlcode_to_errno in http/errors.h, or
- * -ECANCELED, or the sink's). res may be NULL.
+ * message and refId into *res. Retries happen inside (writes: see the top
+ * of this file). Returns 0 or a negative errno (http_status_to_errno /
+ * http_curlcode_to_errno in http/errors.h, or -ECANCELED, or the sink's);
+ * a write that failed after it may have been applied has
+ * res->maybe_applied set, whatever the errno. res may be NULL.
  */
 int http_perform(struct http *h, const struct http_request *req,
 		 const struct http_sink *sink, struct http_result *res) SSFS_WUR;

@@ -45,7 +45,45 @@ struct xfer {
 
 const char *http_method_name(enum http_method m)
 {
-	return m == HTTP_POST ? "POST" : "GET";
+	switch (m) {
+	case HTTP_POST:
+		return "POST";
+	case HTTP_PUT:
+		return "PUT";
+	case HTTP_DELETE:
+		return "DELETE";
+	default:
+		return "GET";
+	}
+}
+
+bool http_idempotent(const struct http_request *req)
+{
+	switch (req->method) {
+	case HTTP_GET:
+	case HTTP_DELETE:
+		return true;
+	case HTTP_PUT:
+		return !req->not_idempotent;
+	default:
+		return false;
+	}
+}
+
+/*
+ * libcurl sends a request again, on a new connection and without telling
+ * us, when a reused connection dies before the first byte of the answer
+ * (Curl_retry_request, POST included). The server may have applied the
+ * first one before the connection died. That replay is harmless only for a
+ * request whose repeat gives the same outcome: a GET or an idempotent PUT.
+ * A POST would add its rows twice (or spend a /token refresh twice), a
+ * DELETE would answer 404 for rows it did delete. Those get a connection of
+ * their own, which libcurl never replays: every attempt then is ours.
+ */
+bool http_fresh_connection(const struct http_request *req)
+{
+	return req->method == HTTP_POST || req->method == HTTP_DELETE ||
+	       (req->method == HTTP_PUT && req->not_idempotent);
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
@@ -182,6 +220,19 @@ static int headers_build(const struct http_request *req,
 			goto out;
 		list = tmp;
 	}
+	if (req->json_body) {
+		tmp = curl_slist_append(list,
+					"Content-Type: application/json");
+		if (!tmp)
+			goto out;
+		list = tmp;
+		/* No "Expect: 100-continue" (libcurl's choice for bodies
+		 * over 1 MiB): it only adds a wait before the body. */
+		tmp = curl_slist_append(list, "Expect:");
+		if (!tmp)
+			goto out;
+		list = tmp;
+	}
 	if (req->bearer) {
 		n = strlen("Authorization: Bearer ") + strlen(req->bearer) + 1;
 		auth = malloc(n);
@@ -203,6 +254,33 @@ out:
 	}
 	headers_free(list);
 	return rc;
+}
+
+/* The verb and the body: POST and PUT send theirs with POSTFIELDS (its
+ * size given, so a body may hold any byte), PUT and DELETE name the verb. */
+static CURLcode set_method(CURL *c, const struct http_request *req)
+{
+	const char *body = "";
+	size_t len = 0;
+	CURLcode cc;
+
+	if (req->method == HTTP_GET)
+		return CURLE_OK;
+	if (req->method == HTTP_DELETE)
+		return curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
+	if (req->json_body) {
+		body = req->json_body;
+		len = req->json_len;
+	} else if (req->form_body) {
+		body = req->form_body;
+		len = strlen(body);
+	}
+	cc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (!cc)
+		cc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (!cc && req->method == HTTP_PUT)
+		cc = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
+	return cc;
 }
 
 static CURLcode set_options(const struct http_transport *t, CURL *c,
@@ -265,14 +343,10 @@ static CURLcode set_options(const struct http_transport *t, CURL *c,
 		if (!cc)
 			cc = curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	}
-	if (!cc && req->method == HTTP_POST) {
-		const char *body = req->form_body ? req->form_body : "";
-
-		cc = curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				      (curl_off_t)strlen(body));
-		if (!cc)
-			cc = curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
+	if (!cc)
+		cc = set_method(c, req);
+	if (!cc && http_fresh_connection(req))
+		cc = curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (!cc && t->trace) {
 		cc = curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
 		if (!cc)
@@ -284,7 +358,7 @@ static CURLcode set_options(const struct http_transport *t, CURL *c,
 int http_transport_attempt(struct http_transport *t, CURL *curl,
 			   const struct http_request *req,
 			   const struct http_sink *sink,
-			   struct http_result *res, bool *final)
+			   struct http_result *res, bool *final, bool *sent)
 {
 	struct xfer x = {
 	    .t = t,
@@ -296,11 +370,14 @@ int http_transport_attempt(struct http_transport *t, CURL *curl,
 	struct curl_slist *headers = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	int64_t t0 = clock_mono_ms();
+	long request_bytes = 0;
+	bool performed = false;
 	CURLcode cc;
 	long status = 0;
 	int rc;
 
 	*final = false;
+	*sent = false;
 	errbuf[0] = '\0';
 	res->status = 0;
 	res->curl_code = CURLE_OK;
@@ -314,9 +391,19 @@ int http_transport_attempt(struct http_transport *t, CURL *curl,
 	cc = set_options(t, curl, req, headers, &x, errbuf);
 	if (!cc) {
 		atomic_fetch_add(&t->requests, 1);
+		performed = true;
 		cc = curl_easy_perform(curl);
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	/* The bytes of the request that reached the socket: 0 when it never
+	 * left (no name, no connection, no TLS). When libcurl cannot say,
+	 * assume it went out. */
+	if (performed) {
+		if (curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE,
+				      &request_bytes) != CURLE_OK)
+			request_bytes = 1;
+		*sent = cc == CURLE_OK || status != 0 || request_bytes > 0;
+	}
 	/* Drop our pointers (stack buffer, headers) from the handle; the
 	 * connection stays in its cache. */
 	curl_easy_reset(curl);
@@ -343,7 +430,8 @@ int http_transport_attempt(struct http_transport *t, CURL *curl,
 		rc = 0;
 	} else {
 		http_parse_error_body(x.err.buf, x.err.len, res);
-		rc = http_status_to_errno(status, false);
+		rc = http_status_to_errno(status, req->method != HTTP_GET &&
+							 !req->form_body);
 	}
 	if (t->trace)
 		log_debug("http: %s %s -> %ld (curl %d) in %lld ms",

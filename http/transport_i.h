@@ -47,16 +47,29 @@ void http_transport_release(struct http_transport *t);
  * One attempt of req on curl (this thread's handle). Fills res->status,
  * curl_code and the error fields (message, errorCode, refId) and returns 0
  * or a negative errno: the sink's, else http_curlcode_to_errno() or
- * http_status_to_errno(). *final is set when another attempt cannot help
- * (the sink aborted, the body cap was hit, out of memory). The handle is
- * reset afterwards; its connection stays cached.
+ * http_status_to_errno() (400 is -EINVAL for a write). *final is set when
+ * another attempt cannot help (the sink aborted, the body cap was hit, out
+ * of memory); *sent when any byte of the request went out
+ * (CURLINFO_REQUEST_SIZE), so the server may have seen it. A request that
+ * must not be replayed behind http_perform's back (http_fresh_connection)
+ * opens a connection of its own. The handle is reset afterwards; its
+ * connection stays cached.
  */
 int http_transport_attempt(struct http_transport *t, CURL *curl,
 			   const struct http_request *req,
 			   const struct http_sink *sink,
-			   struct http_result *res, bool *final);
+			   struct http_result *res, bool *final, bool *sent);
 
-/* "GET" or "POST", for log lines. */
+/* Whether sending req twice is harmless, so that an attempt that may
+ * have been applied can be retried (http.h): GET, PUT unless
+ * not_idempotent, DELETE. */
+bool http_idempotent(const struct http_request *req);
+
+/* Whether req needs a connection of its own: POST, DELETE and PUTs that
+ * are not idempotent (http.h says why). */
+bool http_fresh_connection(const struct http_request *req);
+
+/* "GET", "POST", "PUT" or "DELETE", for log lines. */
 const char *http_method_name(enum http_method m);
 
 #endif /* SSFS_HTTP_TRANSPORT_I_H */

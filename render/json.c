@@ -1,8 +1,8 @@
 /*
- * Sheet model -> JSON (SPEC §4): the sheet and its columns on the first
- * line, then one row object a line with its cells keyed by column title
- * (made unique), values in their JSON types. Pure: no I/O, no locks, no
- * state; any thread may call it.
+ * Sheet model -> JSON (SPEC §4; a report's, §7): the sheet and its columns
+ * on the first line, then one row object a line with its cells keyed by
+ * column title (made unique), values in their JSON types. Pure: no I/O, no
+ * locks, no state; any thread may call it.
  */
 #include "render/json.h"
 
@@ -191,6 +191,27 @@ out:
 	return rc;
 }
 
+int render_json_link(struct sbuf *out, const struct model_sheet *s,
+		     const struct model_row *r)
+{
+	int64_t v = s->is_report ? r->sheet_id : r->parent_id;
+
+	return v ? render_json_i64(out, v) : RENDER_PUT_LIT(out, "null");
+}
+
+/* A report's totalRowCount stands where a sheet's version does. */
+static int put_count(const struct model_sheet *s, struct sbuf *out)
+{
+	int64_t v = s->is_report ? s->total_row_count : s->version;
+	int rc;
+
+	if (v < 0)
+		return 0;
+	rc = s->is_report ? RENDER_PUT_LIT(out, ",\"totalRowCount\":")
+			  : RENDER_PUT_LIT(out, ",\"version\":");
+	return rc ? rc : render_json_i64(out, v);
+}
+
 static int put_header(const struct model_sheet *s, struct sbuf *out)
 {
 	size_t i;
@@ -203,11 +224,8 @@ static int put_header(const struct model_sheet *s, struct sbuf *out)
 		rc = RENDER_PUT_LIT(out, ",\"name\":");
 	if (!rc)
 		rc = render_json_string(out, s->name);
-	if (!rc && s->version >= 0) {
-		rc = RENDER_PUT_LIT(out, ",\"version\":");
-		if (!rc)
-			rc = render_json_i64(out, s->version);
-	}
+	if (!rc)
+		rc = put_count(s, out);
 	if (!rc && s->permalink) {
 		rc = RENDER_PUT_LIT(out, ",\"permalink\":");
 		if (!rc)
@@ -223,8 +241,11 @@ static int put_header(const struct model_sheet *s, struct sbuf *out)
 	for (i = 0; i < s->ncols && !rc; i++) {
 		const struct model_column *c = &s->cols[i];
 
-		rc = i ? RENDER_PUT_LIT(out, ",{\"id\":")
-		       : RENDER_PUT_LIT(out, "{\"id\":");
+		rc = i ? RENDER_PUT_LIT(out, ",") : 0;
+		if (!rc && s->is_report)
+			rc = RENDER_PUT_LIT(out, "{\"virtualId\":");
+		else if (!rc)
+			rc = RENDER_PUT_LIT(out, "{\"id\":");
 		if (!rc)
 			rc = render_json_i64(out, c->id);
 		if (!rc)
@@ -309,8 +330,10 @@ int render_json_value(struct sbuf *out, const struct model_cell *c)
 	}
 }
 
-/* `{"id":..,"rowNumber":..,"parentId":..,"cells":{` */
-static int put_row_head(struct sbuf *out, const struct model_row *r)
+/* `{"id":..,"rowNumber":..,"parentId":..,"cells":{` (a report's row:
+ * "sheetId" for "parentId") */
+static int put_row_head(struct sbuf *out, const struct model_sheet *s,
+			const struct model_row *r)
 {
 	int rc;
 
@@ -322,10 +345,10 @@ static int put_row_head(struct sbuf *out, const struct model_row *r)
 	if (!rc)
 		rc = render_json_i64(out, r->row_number);
 	if (!rc)
-		rc = RENDER_PUT_LIT(out, ",\"parentId\":");
+		rc = s->is_report ? RENDER_PUT_LIT(out, ",\"sheetId\":")
+				  : RENDER_PUT_LIT(out, ",\"parentId\":");
 	if (!rc)
-		rc = r->parent_id ? render_json_i64(out, r->parent_id)
-				  : RENDER_PUT_LIT(out, "null");
+		rc = render_json_link(out, s, r);
 	if (!rc)
 		rc = RENDER_PUT_LIT(out, ",\"cells\":{");
 	return rc;
@@ -365,7 +388,7 @@ static int put_rows(const struct model_sheet *s, const struct sbuf *keys,
 	for (i = 0; i < s->nrows && !rc; i++) {
 		const struct model_row *r = &s->rows[i];
 
-		rc = put_row_head(out, r);
+		rc = put_row_head(out, s, r);
 		if (!rc)
 			rc = render_json_cells(s, r, keys, off, true, out);
 		if (!rc)

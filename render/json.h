@@ -26,6 +26,16 @@
  * - Strings escape '"', '\\', control characters (\n \r \t \b \f, others as
  *   \u00XX) and U+2028/U+2029; other UTF-8 is copied as it is (the model
  *   holds valid UTF-8).
+ *
+ * A report (s->is_report, SPEC §7) is written the same way, but each column
+ * carries "virtualId" (its id) for "id", each row "sheetId" (its source
+ * sheet; null when 0) for "parentId", and the first line "totalRowCount"
+ * (left out when negative) for "version":
+ *
+ *	{"id":1,"name":"R","totalRowCount":2,"permalink":"..","modifiedAt":"..",
+ *	"columns":[{"virtualId":5,"title":"Sheet Name","type":"TEXT_NUMBER"},..],
+ *	"rows":[
+ *	{"id":21,"rowNumber":1,"sheetId":4,"cells":{"Sheet Name":"Plan",..}},
  */
 
 /* The whole file; on failure out is released. */

@@ -17,6 +17,10 @@
 /* An exact int64 in decimal. */
 int render_json_i64(struct sbuf *out, int64_t v);
 
+/* A row's link: its parent's id (a report's row: its sheet's), or null. */
+int render_json_link(struct sbuf *out, const struct model_sheet *s,
+		     const struct model_row *r);
+
 /* The row's cells as `"key":value` pairs, comma separated; first: no
  * comma before the first pair. Empty cells are left out. */
 int render_json_cells(const struct model_sheet *s, const struct model_row *r,

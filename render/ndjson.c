@@ -1,7 +1,7 @@
 /*
- * Sheet model -> NDJSON (SPEC §4): a row a line, its identity in three "_"
- * keys and then its cells as json.c writes them. Pure: no I/O, no locks,
- * no state; any thread may call it.
+ * Sheet model -> NDJSON (SPEC §4; a report's, §7): a row a line, its
+ * identity in three "_" keys and then its cells as json.c writes them.
+ * Pure: no I/O, no locks, no state; any thread may call it.
  */
 #include "render/ndjson.h"
 
@@ -12,9 +12,12 @@
 #include "render/json_i.h"
 #include "render/render_i.h"
 
-/* The keys of a row's identity; a column may not take them. */
+/* The keys of a row's identity (a sheet's, a report's); a column may not
+ * take them. */
 static const char *const row_keys[] = {"_rowId", "_rowNumber", "_parentId",
 				       NULL};
+static const char *const report_row_keys[] = {"_rowId", "_rowNumber",
+					      "_sheetId", NULL};
 
 static int put_row(const struct model_sheet *s, const struct model_row *r,
 		   const struct sbuf *keys, const size_t *off,
@@ -30,10 +33,10 @@ static int put_row(const struct model_sheet *s, const struct model_row *r,
 	if (!rc)
 		rc = render_json_i64(out, r->row_number);
 	if (!rc)
-		rc = RENDER_PUT_LIT(out, ",\"_parentId\":");
+		rc = s->is_report ? RENDER_PUT_LIT(out, ",\"_sheetId\":")
+				  : RENDER_PUT_LIT(out, ",\"_parentId\":");
 	if (!rc)
-		rc = r->parent_id ? render_json_i64(out, r->parent_id)
-				  : RENDER_PUT_LIT(out, "null");
+		rc = render_json_link(out, s, r);
 	if (!rc)
 		rc = render_json_cells(s, r, keys, off, false, out);
 	if (!rc)
@@ -50,7 +53,8 @@ int render_ndjson(const struct model_sheet *s, struct sbuf *out)
 	off = malloc((s->ncols + 1) * sizeof(*off));
 	if (!off)
 		goto out;
-	rc = render_json_cell_keys(s, row_keys, &keys, off);
+	rc = render_json_cell_keys(s, s->is_report ? report_row_keys : row_keys,
+				   &keys, off);
 	if (!rc)
 		rc = render_reserve(out, render_json_estimate(s, off));
 	for (i = 0; i < s->nrows && !rc; i++)

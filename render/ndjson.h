@@ -14,7 +14,13 @@
  * Cells as in the JSON file (render/json.h: same types, empty cells absent,
  * the same keys for duplicate titles); a column titled like one of the
  * three "_" keys is keyed "<title> (<column id>)". An empty sheet is an
- * empty file. Pure: no I/O, no globals, no locks.
+ * empty file. A report (s->is_report, SPEC §7) writes "_sheetId" (its
+ * sheet) for "_parentId", and its reserved keys are "_rowId", "_rowNumber"
+ * and "_sheetId" (a column's id is its virtualId):
+ *
+ *	{"_rowId":21,"_rowNumber":1,"_sheetId":4,"Sheet Name":"Plan"}
+ *
+ * Pure: no I/O, no globals, no locks.
  */
 
 /* The whole file; 0 or a negative errno, and then out is released. */

@@ -9,7 +9,9 @@
 /*
  * Sheet model -> file bytes (SPEC §4), one format at a time: CSV
  * (render/csv.h), JSON (render/json.h), NDJSON (render/ndjson.h); numbers
- * in render/number.h, file names in render/names.h. Pure: no I/O, no
+ * in render/number.h, file names in render/names.h. A report's model
+ * (is_report) gets a report's file in each format (SPEC §7: its CSV as a
+ * sheet's, JSON and NDJSON with a report's keys). Pure: no I/O, no
  * globals, no locks.
  */
 

@@ -123,6 +123,20 @@ class Fake:
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read())
 
+    def report_list(self):
+        """Every report of GET /reports (page by page)."""
+        out, page = [], 1
+        while True:
+            req = urllib.request.Request(
+                "%s/2.0/reports?page=%d&pageSize=1000" % (self.base, page),
+                headers={"Authorization": "Bearer " + TOKEN})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                body = json.loads(r.read())
+            out += body["data"]
+            if page >= body.get("totalPages", 1):
+                return out
+            page += 1
+
     def sheet_list(self):
         """Every sheet of the list (page by page: this fake may ignore
         includeAll)."""
@@ -430,18 +444,19 @@ def readable_ids(fake):
 
 
 def refused_read_line(fake=None):
-    """For Mount.allow: the error line of a read of a sheet the fake lists
-    but refuses (403, errorCode 1004). With a fake, the line names the
-    sheets it refuses (found by reading each once: call this before
-    counting requests); without, any sheet."""
+    """For Mount.allow: the error line of a read of a sheet (or a report)
+    the fake lists but refuses (403, errorCode 1004). With a fake, the line
+    names the sheets it refuses (found by reading each once: call this
+    before counting requests); without, any sheet. Any report: the fake
+    refuses one of them."""
     ids = r"\d+"
     if fake is not None:
         refused = set(i["id"] for i in fake.sheet_list()) - \
             set(readable_ids(fake))
         ids = "|".join(str(i) for i in sorted(refused))
-    return (r"error: GET /sheets/(%s): HTTP 403, errorCode 1004, "
-            r"refId \w+: You are not authorized to perform this action\.$" %
-            ids)
+    return (r"error: GET /(?:sheets/(?:%s)|reports/\d+): HTTP 403, "
+            r"errorCode 1004, refId \w+: (?:page \d+: )?You are not "
+            r"authorized to perform this action\.$" % ids)
 
 
 def read_errno(path):

@@ -167,8 +167,8 @@ def test_full_or_read_only_cache_folder_only_costs_the_cache(
     try:
         d = str(small / "dc")
         m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
-        m.allow(r"warning: disk cache: cannot keep (sheet \d+|the sheet "
-                r"list): No space left on device$")
+        m.allow(r"warning: disk cache: cannot keep (sheet \d+|"
+                r"a folder's listing): No space left on device$")
         fd = os.open(str(small / "filler"), os.O_WRONLY | os.O_CREAT)
         try:
             while True:
@@ -184,8 +184,8 @@ def test_full_or_read_only_cache_folder_only_costs_the_cache(
         assert subprocess.run(["mount", "-o", "remount,ro", str(small)]
                               ).returncode == 0
         m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
-        m2.allow(r"warning: disk cache: cannot keep (sheet \d+|the sheet "
-                 r"list): Read-only file system$")
+        m2.allow(r"warning: disk cache: cannot keep (sheet \d+|"
+                 r"a folder's listing): Read-only file system$")
         assert read_all(m2, ids) == first  # and on a read-only one
     finally:
         subprocess.run(["umount", "-l", str(small)])

@@ -686,10 +686,13 @@ def test_no_secret_in_logs_argv_or_files(mount_factory, tmp_path,
     m = mount_factory("cache_ttl=0", config=oauth_config(oauth_fake,
                                                          settings),
                       extra_args=("-d",))
-    # libfuse's trace of the operations we do not implement, and the HTTP
+    # libfuse's trace of the operations we do not implement and of the
+    # attributes a file does not have (getxattr: ENODATA), and the HTTP
     # trace of the list refused with the expired token before the refresh.
     m.allow(r"^smartsheetfs: debug:\s+unique: \d+, error: -38 \(Function "
             r"not implemented\), outsize: 16$")
+    m.allow(r"^smartsheetfs: debug:\s+unique: \d+, error: -61 \(No data "
+            r"available\), outsize: 16$")
     m.allow(r"^smartsheetfs: debug: http: GET \S+/2\.0/sheets\S* failed "
             r"after 1 attempt\(s\): status 401 curl 0 errorCode 1003 "
             r"message \"Your Access Token has expired\.\" refId \w+$")

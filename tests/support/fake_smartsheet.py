@@ -400,6 +400,8 @@ JSON out; bad input -> 400 {"error": "..."})
                              "token_params_in_query": bool; for any other
                              request with a body "body": the JSON it sent
                              (else its text; over 4 MiB {"bytes": n});
+                             and "content_type": its Content-Type
+                             header ("" when none);
                              for DELETE .../rows "ids": [the ids of the
                              URL, as numbers]; for a deprecated endpoint
                              "deprecated": true}, ...];
@@ -415,6 +417,14 @@ JSON out; bad input -> 400 {"error": "..."})
                                          {"errorCode": 4004, "message": ...}
                                "reset"   close the socket with no answer (RST:
                                          SO_LINGER 0)
+                               "reset_after" do the work (a write is
+                                         applied), then close the socket
+                                         with no answer (RST), as a
+                                         server that dies before it can
+                                         answer
+                               "answer"  answer "status" (200) with
+                                         "body" (a string, sent as it is,
+                                         as JSON): any answer a test needs
                                "truncate" headers with the full Content-Length,
                                          half the body, then close
                                "malformed" 200 with a body that is not JSON
@@ -438,7 +448,8 @@ JSON out; bad input -> 400 {"error": "..."})
                              left (and no skip left) applies. Faults apply
                              to every API path, writes included (a write
                              answered by a fault changes nothing, except
-                             "slow" and "delay", which do the work).
+                             "slow", "delay" and "reset_after", which do
+                             the work).
                              Answers {"faults": count}.
   DELETE /_control/fault     clear all faults
   POST   /_control/sheets/{id}/update  {"name": new name (optional),
@@ -687,7 +698,7 @@ SECRET_CHARS = string.ascii_lowercase + string.digits
 
 FAULT_KINDS = ("status", "reset", "truncate", "malformed", "html",
                "wrong_shape", "deep_nesting", "huge_string", "missing_fields",
-               "delay", "slow")
+               "delay", "slow", "reset_after", "answer")
 # 100,000 nested arrays; a 70 MB string (past a client's 64 MB cap); an
 # object with the right keys missing and the wrong types.
 DEEP_NESTING_BODY = b'{"id":1,"rows":' + b"[" * 100000 + b"]" * 100000 + b"}"
@@ -696,6 +707,20 @@ MISSING_FIELDS_BODY = (b'{"pageNumber":"one","data":[{"name":null},{}],'
 MALFORMED_BODY = b'{"id": 1, "name": '
 HTML_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 WRONG_SHAPE_BODY = b'{"id":"not-a-number","rows":"x"}'
+_HUGE = []
+_HUGE_LOCK = threading.Lock()
+
+
+def huge_string_body():
+    """The 70 MB string answer and its gzip form, made once: made at each
+    request, the compression alone outlasted a 1 s Timeout under load, so
+    the client saw a timeout instead of the answer the fault is about.
+    Made when the fault is registered (parse_fault), before the request."""
+    with _HUGE_LOCK:
+        if not _HUGE:
+            body = b'{"id":1,"name":"' + b"x" * (70 << 20) + b'"}'
+            _HUGE.append((body, gzip.compress(body, compresslevel=1)))
+        return _HUGE[0]
 
 
 def eprint(*args):
@@ -2140,6 +2165,8 @@ class Handler(BaseHTTPRequestHandler):
                 k in self.query for k in TOKEN_PARAMS)
         elif self.body:
             self.entry["body"] = logged_body(self.body)
+            self.entry["content_type"] = self.headers.get("Content-Type",
+                                                          "")
         if self.command == "DELETE" and path.endswith("/rows") and \
                 "ids" in self.query:
             self.entry["ids"] = [int(x) if x.strip().isdigit() else x
@@ -2153,6 +2180,9 @@ class Handler(BaseHTTPRequestHandler):
                 status, body, gz = self.api_result(path, auth)
                 time.sleep(max(0, fault.get("delay_ms", 0)) / 1000.0)
                 return self.send(status, body, gz_body=gz, fault="slow")
+            if fault["kind"] == "reset_after":
+                self.api_result(path, auth)
+                return self.reset_connection("reset_after")
             return self.fault_answer(path, auth, fault)
         return self.api_answer(path, auth)
 
@@ -2663,8 +2693,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "missing_fields":
             return self.send(200, MISSING_FIELDS_BODY, fault=kind)
         if kind == "huge_string":
-            body = b'{"id":1,"name":"' + b"x" * (70 << 20) + b'"}'
-            return self.send(200, body, fault=kind)
+            body, gz = huge_string_body()
+            return self.send(200, body, gz_body=gz, fault=kind)
         if kind == "truncate":
             status, body, gz = self.api_result(path, auth)
             encoding = ""
@@ -2675,20 +2705,28 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(status, body[:len(body) // 2], length=len(body),
                              fault=kind, encoding=encoding)
         if kind == "reset":
-            self.entry["status"] = 0
-            self.entry["fault"] = kind
-            self.state.record(self.entry)
-            self.entry = None
-            self.started = True
-            self.close_connection = True
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       struct.pack("ii", 1, 0))
-            # rfile holds a reference to the socket: close it too, so the
-            # descriptor really closes now (with an RST, thanks to linger 0).
-            self.rfile.close()
-            self.connection.close()
-            return None
+            return self.reset_connection(kind)
+        if kind == "answer":
+            return self.send(fault.get("status", 200),
+                             fault.get("body", "").encode(), fault=kind)
         raise AssertionError("unknown fault kind %r" % kind)
+
+    def reset_connection(self, kind):
+        """Log the request as status 0, then close the socket with an
+        RST and no answer."""
+        self.entry["status"] = 0
+        self.entry["fault"] = kind
+        self.state.record(self.entry)
+        self.entry = None
+        self.started = True
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                   struct.pack("ii", 1, 0))
+        # rfile holds a reference to the socket: close it too, so the
+        # descriptor really closes now (with an RST, thanks to linger 0).
+        self.rfile.close()
+        self.connection.close()
+        return None
 
     # -- control API ----------------------------------------------------------
 
@@ -3163,6 +3201,8 @@ class Handler(BaseHTTPRequestHandler):
         f.setdefault("times", 1)
         if f["kind"] not in FAULT_KINDS:
             raise BadRequest("kind must be one of %s" % ", ".join(FAULT_KINDS))
+        if f["kind"] == "huge_string":
+            huge_string_body()
         if not isinstance(f.get("path"), str):
             raise BadRequest("path (a regex) is required")
         try:
@@ -3175,6 +3215,8 @@ class Handler(BaseHTTPRequestHandler):
         for k in ("status", "errorCode", "delay_ms"):
             if k in f and (not isinstance(f[k], int) or f[k] < 0):
                 raise BadRequest("%s must be a non-negative integer" % k)
+        if not isinstance(f.get("body", ""), str):
+            raise BadRequest("body must be a string")
         return f
 
 

@@ -2753,6 +2753,35 @@ def test_faults_on_writes_and_the_log(fake):
     assert outline(fake)[0] == ("Plan", None)
     assert fake.get_json("/2.0/sheets/%d/version" % S_WRITE)[1] == \
         {"version": 9}
+    # reset_after: the write is done, then the connection is reset.
+    add_fault(fake, path="/rows$", method="POST", kind="reset_after")
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        rows_call(fake, "POST", task_row("landed"))
+    assert [t for t, _ in outline(fake)][-1] == "landed"
+    assert fake.get_json("/2.0/sheets/%d/version" % S_WRITE)[1] == \
+        {"version": 10}
+    entry = [e for e in fake.ok("GET", "log") if e["method"] == "POST"][-1]
+    assert (entry["status"], entry["fault"]) == (0, "reset_after")
+    assert entry["body"] == task_row("landed")
+    assert entry["content_type"] == "application/json"
+    assert rows_call(fake, "POST", task_row("next"))[1]["version"] == 11
+    # answer: a canned answer, nothing written.
+    canned = '{"message":"SUCCESS","resultCode":0,"result":[{"id":1}]}'
+    add_fault(fake, path="/rows$", method="POST", kind="answer", body=canned)
+    status, h, body = fake.request(
+        "POST", ROWS_PATH % S_WRITE, token=TOKEN,
+        body=json.dumps(task_row("canned")).encode(),
+        headers={"Content-Type": "application/json"})
+    assert (status, body) == (200, canned.encode())
+    assert h["Content-Type"].startswith("application/json")
+    add_fault(fake, path="/rows$", method="PUT", kind="answer", status=503,
+              body="{}")
+    assert rows_call(fake, "PUT", {"id": PLAN})[0] == 503
+    assert "canned" not in [t for t, _ in outline(fake)]
+    assert fake.get_json("/2.0/sheets/%d/version" % S_WRITE)[1] == \
+        {"version": 11}
+    assert fake.control("POST", "fault", {"path": "x", "kind": "answer",
+                                          "body": 5})[0] == 400
 
 
 def test_writes_to_generated_sheets(spawn):

@@ -26,6 +26,10 @@
 
 #define FAKE_MAX_SHEETS 16
 
+/* The file of a sheet of the fake, as fs/ would name it. */
+#define FAKE_REF(f, i)                                                       \
+	(&(struct cache_ref){(f)->sheets[i].id, false, (f)->sheets[i].mtime_s})
+
 struct fake_sheet {
 	int64_t id;
 	int64_t version;
@@ -106,18 +110,27 @@ static inline void fake_time(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static inline int fake_list_sheets(void *ctx, enum api_prio prio,
-				   struct model_sheet_list *out,
-				   struct api_result *res)
+/* The sheet list; every other folder is empty. */
+static inline int fake_list_dir(void *ctx, enum cache_dir dir, int64_t dir_id,
+				enum api_prio prio,
+				struct model_sheet_list *out,
+				struct api_result *res)
 {
 	struct fake *f = ctx;
 	char when[32];
 	int i, rc;
 
 	(void)prio;
+	(void)dir_id;
 	fake_lock(f);
 	f->list_calls++;
 	rc = fake_fail(f, NULL, res);
+	if (!rc && dir != CACHE_DIR_SHEETS) {
+		out->items = NULL;
+		out->count = 0;
+		fake_unlock(f);
+		return 0;
+	}
 	if (!rc) {
 		out->items = calloc((size_t)f->nsheets + 1, sizeof(*out->items));
 		out->count = 0;
@@ -173,6 +186,18 @@ static inline int fake_get_sheet(void *ctx, int64_t id,
 	if (rc)
 		return rc;
 	return api_parse_sheet(json, strlen(json), out);
+}
+
+static inline int fake_get_report(void *ctx, int64_t id, enum api_prio prio,
+				  struct model_sheet **out,
+				  struct api_result *res)
+{
+	(void)ctx;
+	(void)id;
+	(void)prio;
+	(void)out;
+	(void)res;
+	return -ENOENT;
 }
 
 static inline int fake_get_version(void *ctx, int64_t id,
@@ -272,8 +297,9 @@ static inline double fake_wall(void *ctx)
 }
 
 static const struct cache_source_ops fake_ops = {
-    .list_sheets = fake_list_sheets,
+    .list_dir = fake_list_dir,
     .get_sheet = fake_get_sheet,
+    .get_report = fake_get_report,
     .get_version = fake_get_version,
     .get_user = fake_get_user,
     .wait_room = fake_wait_room,

@@ -342,6 +342,66 @@ static void test_api_sheet_column_types(void)
 	model_sheet_free(s);
 }
 
+/* What write-back needs: access level, system and formula columns, locks,
+ * options, formula cells (SPEC §8). */
+static void test_api_sheet_write_fields(void)
+{
+	static const char json[] =
+	    "{\"id\":5,\"name\":\"W\",\"version\":3,"
+	    "\"accessLevel\":\"EDITOR\",\"columns\":["
+	    "{\"id\":1,\"title\":\"Task\",\"type\":\"TEXT_NUMBER\","
+	    "\"primary\":true},"
+	    "{\"id\":2,\"title\":\"No\",\"type\":\"TEXT_NUMBER\","
+	    "\"systemColumnType\":\"AUTO_NUMBER\",\"autoNumberFormat\":"
+	    "{\"fill\":\"000\"}},"
+	    "{\"id\":3,\"title\":\"Sum\",\"type\":\"TEXT_NUMBER\","
+	    "\"formula\":\"=[No]@row * 2\",\"locked\":true,"
+	    "\"lockedForUser\":true},"
+	    "{\"id\":4,\"title\":\"Pick\",\"type\":\"MULTI_PICKLIST\","
+	    "\"options\":[\"Dog, Hot\",\"Cat\"],\"formula\":\"\"},"
+	    "{\"id\":6,\"title\":\"By\",\"type\":\"CONTACT_LIST\","
+	    "\"systemColumnType\":\"MODIFIED_BY\",\"options\":null}],"
+	    "\"rows\":[{\"id\":10,\"rowNumber\":1,\"locked\":true,"
+	    "\"cells\":[{\"columnId\":1,\"value\":\"a\"},"
+	    "{\"columnId\":3,\"value\":4,\"formula\":\"=2+2\"}]},"
+	    "{\"id\":11,\"rowNumber\":2,\"locked\":false,"
+	    "\"cells\":[{\"columnId\":1,\"value\":\"b\","
+	    "\"formula\":null}]}]}";
+	struct model_sheet *s = parse(json, NULL);
+	const struct model_cell *c;
+
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_STR(s->access_level, "EDITOR");
+	CHECK_INT(s->ncols, 5);
+	CHECK_INT(s->cols[0].system_type, MODEL_SYS_NONE);
+	CHECK_INT(s->cols[1].system_type, MODEL_SYS_AUTO_NUMBER);
+	CHECK_INT(s->cols[4].system_type, MODEL_SYS_MODIFIED_BY);
+	CHECK(!s->cols[0].formula && s->cols[2].formula && !s->cols[3].formula);
+	CHECK(!s->cols[1].locked && s->cols[2].locked);
+	CHECK_INT(s->cols[3].noptions, 2);
+	if (s->cols[3].noptions == 2) {
+		CHECK_STR(s->cols[3].options[0], "Dog, Hot");
+		CHECK_STR(s->cols[3].options[1], "Cat");
+	}
+	CHECK(s->cols[4].options == NULL);
+	CHECK_INT(s->nrows, 2);
+	CHECK(s->rows[0].locked && !s->rows[1].locked);
+	c = model_row_cell(&s->rows[0], 2);
+	CHECK(c && c->formula);
+	c = model_row_cell(&s->rows[0], 0);
+	CHECK(c && !c->formula);
+	c = model_row_cell(&s->rows[1], 0);
+	CHECK(c && !c->formula);
+	CHECK(model_locked_for_user(s, true));
+	model_sheet_free(s);
+	/* Options that are not an array: a malformed answer. */
+	s = parse("{\"id\":5,\"columns\":[{\"id\":1,\"options\":7}]}",
+		  NULL);
+	CHECK(s == NULL);
+}
+
 static void test_api_sheet_cells(void)
 {
 	struct model_sheet *s = parse(full_sheet, NULL);
@@ -1849,6 +1909,7 @@ int main(void)
 	T(test_api_parse_int64_digits);
 	T(test_api_sheet_fields);
 	T(test_api_sheet_column_types);
+	T(test_api_sheet_write_fields);
 	T(test_api_sheet_cells);
 	T(test_api_sheet_multi);
 	T(test_api_sheet_multi_shapes);

@@ -35,7 +35,9 @@ static char *open_text(struct cache *c, int64_t id, enum render_fmt fmt,
 	bool keep = false, direct = false;
 	char *s;
 
-	*rc = cache_open(c, id, fmt, 0, &ct, &keep, &direct);
+	struct cache_ref ref = {id, false, 0};
+
+	*rc = cache_open(c, &ref, fmt, &ct, &keep, &direct);
 	if (*rc)
 		return NULL;
 	s = strndup(ct->data, ct->len);
@@ -313,7 +315,7 @@ static void test_cache_disk_first_after_a_remount(void)
 	CHECK_INT(f.get_calls, 1);
 
 	c = new_cache(&f, 30, d);
-	cache_peek(c, 101, RENDER_FMT_CSV, f.sheets[0].mtime_s, &size, &mtime);
+	cache_peek(c, FAKE_REF(&f, 0), RENDER_FMT_CSV, &size, &mtime);
 	CHECK(a && size == (int64_t)strlen(a));
 	CHECK_INT(mtime, f.sheets[0].mtime_s);
 	CHECK_INT(requests(&f), 1);
@@ -350,11 +352,11 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	fake_init(&f, 2);
 	c = new_cache(&f, 30, NULL);
 	mtime = f.sheets[0].mtime_s;
-	CHECK(!cache_held(c, 101, mtime));
-	CHECK_INT(cache_prefetch(c, 101, mtime, API_PRIO_AHEAD, false), 0);
-	CHECK(cache_held(c, 101, mtime));
+	CHECK(!cache_held(c, FAKE_REF(&f, 0)));
+	CHECK_INT(cache_prefetch(c, FAKE_REF(&f, 0), API_PRIO_AHEAD, false), 0);
+	CHECK(cache_held(c, FAKE_REF(&f, 0)));
 	CHECK_INT(f.gets_by_prio[API_PRIO_AHEAD], 1);
-	CHECK_INT(cache_prefetch(c, 101, mtime, API_PRIO_AHEAD, false), 0);
+	CHECK_INT(cache_prefetch(c, FAKE_REF(&f, 0), API_PRIO_AHEAD, false), 0);
 	CHECK_INT(f.get_calls, 1);
 	/* Held: a reader within the TTL asks nothing, either format. */
 	free(open_text(c, 101, RENDER_FMT_JSON, &rc));
@@ -362,10 +364,15 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	/* Refused, then unchanged: asked once; modified: asked again. */
 	set_sheet_rc(&f, 102, -EACCES);
 	mtime = f.sheets[1].mtime_s;
-	CHECK_INT(cache_prefetch(c, 102, mtime, API_PRIO_AHEAD, false), -EACCES);
-	CHECK_INT(cache_prefetch(c, 102, mtime, API_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(cache_prefetch(c, FAKE_REF(&f, 1), API_PRIO_AHEAD, false),
+		  -EACCES);
+	CHECK_INT(cache_prefetch(c, FAKE_REF(&f, 1), API_PRIO_AHEAD, false),
+		  -EACCES);
+	CHECK(cache_refused(c, FAKE_REF(&f, 1)));
 	CHECK_INT(f.get_calls, 2);
-	CHECK_INT(cache_prefetch(c, 102, mtime + 60, API_PRIO_AHEAD, false),
+	CHECK_INT(cache_prefetch(c,
+				 &(struct cache_ref){102, false, mtime + 60},
+				 API_PRIO_AHEAD, false),
 		  -EACCES);
 	CHECK_INT(f.get_calls, 3);
 	cache_free(c);
@@ -383,7 +390,7 @@ static void test_cache_listing_ttl_and_names(void)
 	c = new_cache(&f, 30, NULL);
 	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	CHECK_INT(l ? (long long)l->count : -1, 3);
-	it = l ? cache_find_stem(l, "Sheet 2") : NULL;
+	it = l ? cache_find_stem(l, "Sheet 2", false) : NULL;
 	CHECK(it && it->id == 102);
 	CHECK(l && cache_find_id(l, 103) != NULL);
 	CHECK(l && cache_find_id(l, 104) == NULL);

@@ -186,6 +186,59 @@ static void test_http_is_retryable(void)
 	}
 }
 
+/* Which failed attempts of a write the server may have applied: the rule
+ * that decides whether a POST is sent again (http.h). */
+static void test_http_attempt_maybe_applied(void)
+{
+	static const struct {
+		long status;
+		int error_code;
+		bool sent;
+		bool want;
+	} cases[] = {
+	    /* Nothing went out: never applied, whatever else. */
+	    {0, 0, false, false},
+	    {500, 4000, false, false},
+	    /* Out, and no answer (reset, timeout, nothing came back). */
+	    {0, 0, true, true},
+	    /* Refusals: the sheet is untouched. */
+	    {400, 1042, true, false},
+	    {401, 1002, true, false},
+	    {403, 1004, true, false},
+	    {404, 1006, true, false},
+	    {429, 4003, true, false},
+	    {429, 0, true, false},
+	    {301, 0, true, false},
+	    {100, 0, true, false},
+	    /* 5xx Smartsheet sends before any change. */
+	    {503, 4001, true, false},
+	    {500, 4004, true, false},
+	    {500, 4003, true, false},
+	    /* 5xx that may come after the change. */
+	    {500, 4002, true, true},
+	    {500, 4000, true, true},
+	    {500, 0, true, true},
+	    {502, 0, true, true},
+	    {503, 0, true, true},
+	    {504, 0, true, true},
+	    /* A 2xx whose body was cut or refused: done. */
+	    {200, 0, true, true},
+	    {204, 0, true, true},
+	};
+	size_t i;
+
+	for (i = 0; i < SSFS_ARRAY_SIZE(cases); i++) {
+		bool got = http_attempt_maybe_applied(
+		    cases[i].status, cases[i].error_code, cases[i].sent);
+
+		if (got != cases[i].want)
+			fprintf(stderr, "  status %ld errorCode %d sent %d\n",
+				cases[i].status, cases[i].error_code,
+				cases[i].sent);
+		CHECK_INT(got, cases[i].want);
+	}
+}
+
 static void test_http_backoff_ms(void)
 {
 	static const struct {
@@ -403,6 +456,7 @@ int main(void)
 	T(test_http_curlcode_to_errno);
 	T(test_http_result_set_message);
 	T(test_http_is_retryable);
+	T(test_http_attempt_maybe_applied);
 	T(test_http_backoff_ms);
 	T(test_http_parse_error_documented);
 	T(test_http_parse_error_ref_id_number);

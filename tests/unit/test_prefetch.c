@@ -32,14 +32,9 @@ static void hook_listing(void *ctx)
 	prefetch_listing_changed(ctx);
 }
 
-static void hook_opened(void *ctx, int64_t id)
+static void hook_stale(void *ctx, const struct cache_ref *ref)
 {
-	prefetch_opened(ctx, id);
-}
-
-static void hook_stale(void *ctx, int64_t id)
-{
-	prefetch_soon(ctx, id);
+	prefetch_soon(ctx, ref);
 }
 
 /* As cmd/mount.c wires them: the cache's hooks reach the prefetcher. */
@@ -49,7 +44,6 @@ static struct prefetch *new_prefetch(struct cache *c, struct fake *f,
 	struct prefetch *p = prefetch_new(c, &f->src, po);
 	struct cache_hooks h = {
 	    .listing_changed = hook_listing,
-	    .opened = hook_opened,
 	    .stale = hook_stale,
 	    .ctx = p,
 	};
@@ -93,10 +87,12 @@ static void test_prefetch_warmup_fetches_each_sheet_once(void)
 	CHECK(f.room_calls >= 6);
 	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
 	for (i = 0; l && i < l->count; i++)
-		CHECK(cache_held(c, l->items[i].id, l->items[i].mtime_s));
+		CHECK(cache_held(c, &(struct cache_ref){l->items[i].id, false,
+							l->items[i].mtime_s}));
 	cache_put_listing(c, l);
 	CHECK_INT(prefetch_status(p, &st), 0);
-	CHECK(strstr(st.buf, "warm-up: all 6 sheets done") != NULL);
+	CHECK(strstr(st.buf, "warm-up: all 6 sheets and 0 reports done") !=
+	      NULL);
 	prefetch_stop(p);
 	CHECK(f.cancelled);
 	sbuf_release(&st);
@@ -115,31 +111,34 @@ static void test_prefetch_readahead_follows_a_reader(void)
 	fake_init(&f, 8);
 	c = new_cache(&f);
 	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
-	cache_put_listing(c, l);
+	if (!l)
+		return;
 	p = new_prefetch(c, &f, &po);
 	CHECK(p != NULL);
 	if (!p)
 		return;
 	CHECK_INT(prefetch_start(p), 0);
-	/* A random open queues nothing. */
-	prefetch_opened(p, 105);
+	/* A random open queues nothing (the listing is sorted by name:
+	 * "Sheet 1".."Sheet 8" are ids 101..108 in order). */
+	prefetch_opened(p, l, 4);
 	usleep(100 * 1000);
 	CHECK_INT(f.get_calls, 0);
 	/* In order: the next two. */
-	prefetch_opened(p, 101);
-	prefetch_opened(p, 102);
+	prefetch_opened(p, l, 0);
+	prefetch_opened(p, l, 1);
 	n_wanted = 2;
 	CHECK(fake_wait(&f, gets_reached));
 	usleep(50 * 1000);
 	CHECK_INT(f.get_calls, 2);
-	CHECK(cache_held(c, 103, f.sheets[2].mtime_s));
-	CHECK(cache_held(c, 104, f.sheets[3].mtime_s));
+	CHECK(cache_held(c, FAKE_REF(&f, 2)));
+	CHECK(cache_held(c, FAKE_REF(&f, 3)));
 	/* A stale sheet is fetched soon. */
-	prefetch_soon(p, 108);
+	prefetch_soon(p, FAKE_REF(&f, 7));
 	n_wanted = 3;
 	CHECK(fake_wait(&f, gets_reached));
 	CHECK_INT(f.last_get_id, 108);
 	prefetch_stop(p);
+	cache_put_listing(c, l);
 	cache_free(c);
 	fake_release(&f);
 }
@@ -177,10 +176,92 @@ static void test_prefetch_stop_cancels_what_waits(void)
 	fake_release(&f);
 }
 
+struct exact_call {
+	struct prefetch *p;
+	const struct cache_listing *l;
+	int rc;
+	bool done; /* under f->mu */
+	struct fake *f;
+};
+
+static void *call_exact(void *arg)
+{
+	struct exact_call *x = arg;
+
+	x->rc = prefetch_exact(x->p, x->l);
+	pthread_mutex_lock(&x->f->mu);
+	x->done = true;
+	pthread_cond_broadcast(&x->f->cv);
+	pthread_mutex_unlock(&x->f->mu);
+	return NULL;
+}
+
+static bool exact_returns(struct fake *f, struct exact_call *x)
+{
+	struct timespec until;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	pthread_mutex_lock(&f->mu);
+	while (!x->done &&
+	       pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
+		;
+	done = x->done;
+	pthread_mutex_unlock(&f->mu);
+	return done;
+}
+
+/* sizes=exact on workspaces/ (folders only) and on a folder whose last
+ * entries are folders: the reader is answered, not left waiting for a
+ * job that never ends (it hung tar and ls -R). */
+static void test_prefetch_exact_of_folders_returns(void)
+{
+	struct prefetch_opts po = {.workers = 2, .per_min = 0, .ahead = 0};
+	static char s1[] = "s1", ws[] = "w", fo[] = "x";
+	struct cache_item items[3] = {
+	    {.id = 1, .kind = MODEL_KIND_SHEET, .stem = s1},
+	    {.id = 7, .kind = MODEL_KIND_WORKSPACE, .stem = ws},
+	    {.id = 8, .kind = MODEL_KIND_FOLDER, .stem = fo},
+	};
+	struct cache_listing only = {.items = items + 1, .count = 2};
+	struct cache_listing mixed = {.items = items, .count = 3};
+	struct cache_listing *lists[2] = {&only, &mixed};
+	struct prefetch *p;
+	struct fake f;
+	struct cache *c;
+	int i;
+
+	fake_init(&f, 1);
+	c = new_cache(&f);
+	p = new_prefetch(c, &f, &po);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_INT(prefetch_start(p), 0);
+	for (i = 0; i < 2; i++) {
+		struct exact_call x = {.p = p, .l = lists[i], .f = &f};
+		pthread_t t;
+
+		CHECK_INT(pthread_create(&t, NULL, call_exact, &x), 0);
+		if (!exact_returns(&f, &x)) {
+			/* Hung: nothing can wake it safely. Fail now. */
+			CHECK(!"prefetch_exact returned");
+			_exit(1);
+		}
+		pthread_join(t, NULL);
+		CHECK_INT(x.rc, 0);
+	}
+	prefetch_stop(p);
+	cache_free(c);
+	fake_release(&f);
+}
+
 int main(void)
 {
 	T(test_prefetch_warmup_fetches_each_sheet_once);
 	T(test_prefetch_readahead_follows_a_reader);
 	T(test_prefetch_stop_cancels_what_waits);
+	T(test_prefetch_exact_of_folders_returns);
 	return t_run();
 }

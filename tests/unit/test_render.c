@@ -925,9 +925,96 @@ static void test_render_csv_bom(void)
 	sbuf_release(&out);
 }
 
+/* ---- reports (SPEC §7) ---- */
+
+static struct model_column report_cols[] = {
+    {.id = 1, .title = "Sheet Name", .type_name = "TEXT_NUMBER"},
+    {.id = 2, .title = "_rowId", .type_name = "TEXT_NUMBER", .primary = true},
+    {.id = 3, .title = "_parentId", .type_name = "CHECKBOX", .hidden = true},
+};
+static struct model_cell report_r1[] = {
+    {.col = 0, .kind = MODEL_VAL_STRING, .str = "S"},
+    {.col = 1, .kind = MODEL_VAL_NUMBER, .num = 3},
+    {.col = 2, .kind = MODEL_VAL_BOOL, .flag = true},
+};
+/* A parent_id in a report's row is never shown: reports write sheetId. */
+static struct model_row report_rows[] = {
+    {.id = 10,
+     .parent_id = 99,
+     .row_number = 1,
+     .sheet_id = 77,
+     .cells = report_r1,
+     .ncells = SSFS_ARRAY_SIZE(report_r1)},
+    {.id = 11, .row_number = 2},
+};
+
+/* The expectations are spec_render.render_report_{csv,json,ndjson}'s
+ * bytes for the same report. */
+static void test_render_report(void)
+{
+	struct model_sheet r = {
+	    .id = 5,
+	    .is_report = true,
+	    .name = "R",
+	    .version = 8, /* a report has none; never shown */
+	    .permalink = "p",
+	    .modified_at = "m",
+	    .total_row_count = 2,
+	    .cols = report_cols,
+	    .ncols = SSFS_ARRAY_SIZE(report_cols),
+	    .rows = report_rows,
+	    .nrows = SSFS_ARRAY_SIZE(report_rows),
+	};
+	struct model_sheet as_sheet = r;
+
+	check_render(&r, RENDER_FMT_CSV, false, false,
+		     "Sheet Name,_rowId,_parentId\nS,3,true\n,,\n",
+		     "report csv");
+	check_render(&r, RENDER_FMT_CSV, true, true,
+		     "Sheet Name,_rowId,_parentId\r\nS,3,true\r\n,,\r\n",
+		     "report csv display crlf");
+	check_render(&r, RENDER_FMT_JSON, false, false,
+		     "{\"id\":5,\"name\":\"R\",\"totalRowCount\":2,"
+		     "\"permalink\":\"p\",\"modifiedAt\":\"m\",\"columns\":["
+		     "{\"virtualId\":1,\"title\":\"Sheet Name\",\"type\":"
+		     "\"TEXT_NUMBER\"},{\"virtualId\":2,\"title\":\"_rowId\","
+		     "\"type\":\"TEXT_NUMBER\",\"primary\":true},"
+		     "{\"virtualId\":3,\"title\":\"_parentId\",\"type\":"
+		     "\"CHECKBOX\",\"hidden\":true}],\"rows\":[\n"
+		     "{\"id\":10,\"rowNumber\":1,\"sheetId\":77,\"cells\":"
+		     "{\"Sheet Name\":\"S\",\"_rowId\":3,\"_parentId\":true}},\n"
+		     "{\"id\":11,\"rowNumber\":2,\"sheetId\":null,"
+		     "\"cells\":{}}\n]}\n",
+		     "report json");
+	/* NDJSON reserves _sheetId (not _parentId) for reports. */
+	check_render(&r, RENDER_FMT_NDJSON, false, false,
+		     "{\"_rowId\":10,\"_rowNumber\":1,\"_sheetId\":77,"
+		     "\"Sheet Name\":\"S\",\"_rowId (2)\":3,"
+		     "\"_parentId\":true}\n"
+		     "{\"_rowId\":11,\"_rowNumber\":2,\"_sheetId\":null}\n",
+		     "report ndjson");
+	/* The same model as a sheet keeps a sheet's keys. */
+	as_sheet.is_report = false;
+	check_render(&as_sheet, RENDER_FMT_NDJSON, false, false,
+		     "{\"_rowId\":10,\"_rowNumber\":1,\"_parentId\":99,"
+		     "\"Sheet Name\":\"S\",\"_rowId (2)\":3,"
+		     "\"_parentId (3)\":true}\n"
+		     "{\"_rowId\":11,\"_rowNumber\":2,\"_parentId\":null}\n",
+		     "sheet ndjson");
+	/* No totalRowCount known: the key is left out, as version is. */
+	r.total_row_count = -1;
+	r.nrows = 0;
+	r.ncols = 0;
+	check_render(&r, RENDER_FMT_JSON, false, false,
+		     "{\"id\":5,\"name\":\"R\",\"permalink\":\"p\","
+		     "\"modifiedAt\":\"m\",\"columns\":[],\"rows\":[\n]}\n",
+		     "report json no count");
+}
+
 int main(void)
 {
 	T(test_render_ndjson);
+	T(test_render_report);
 	T(test_render_csv_bom);
 	T(test_render_csv_field_quoting);
 	T(test_render_json_string_escapes);
