@@ -312,7 +312,8 @@ static int edit_save(struct edit *e)
 		rc = cache_save(e->cache, &e->ref, e->fmt, e->path, e->base,
 				e->buf ? e->buf : "", e->len);
 		if (!rc) {
-			e->base = 0; /* later writes build on the saved text */
+			/* Later writes build on the saved text. */
+			e->base = cache_served_version(e->cache, e->ref.id);
 			e->saved = true;
 		}
 	}
