@@ -1,0 +1,234 @@
+"""The write-back rows of `make bench` (bench/bench runs them last; SPEC
+§8, issue 14):
+
+  9a  `cat 10k.csv >> "Generated 0001.csv"` (10,000 rows of 3 fields):
+      time beside the same requests (the bodies the daemon sent, from the
+      fake's log) sent by `curl` one after the other to another sheet
+  9b  the requests of 9a (goal <= 25)
+  10a save of Big (20,000 x 25) with one changed cell (`cp` of the edited
+      CSV over Big.csv): its requests (goal: 1 version check + 1 PUT, then
+      the re-read) and the time of the cp
+  10b parse + diff of that save (build/bench/edit_bench, the same code on
+      a 20,000 x 25 sheet; goal <= 0.3 s)
+  10c daemon peak RSS growth during the save (VmHWM reset right before;
+      goal <= 2x the CSV)
+  11  save of Big with 1,000 changed rows spread over the sheet: requests
+      (goal: 1 version check + 2 PUTs)
+
+Every write row runs on a fresh mount with `-o write` and its own state
+folder. Called as run(bench, B) with B the bench module (its Fake, Mount
+and helpers).
+"""
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+GEN1 = 7000000000000001          # "Generated 0001": the append target
+GEN2 = 7000000000000002          # the curl baseline's sheet
+BIG = 7900000000000001
+APPEND_ROWS = 10000
+
+
+def writes_of(entries, sid):
+    path = "/2.0/sheets/%d/rows" % sid
+    return [e for e in entries if e["path"] == path and
+            e["method"] in ("POST", "PUT", "DELETE")]
+
+
+def kinds(entries, sid):
+    """'1 version + 1 PUT + 1 sheet' style counts of one sheet's requests."""
+    c = {}
+    for e in entries:
+        if not e["path"].startswith("/2.0/sheets/%d" % sid):
+            continue
+        if e["path"].endswith("/version"):
+            k = "version"
+        elif e["path"].endswith("/rows"):
+            k = e["method"]
+        else:
+            k = "sheet"
+        c[k] = c.get(k, 0) + 1
+    return c
+
+
+def fkinds(c):
+    order = ["version", "PUT", "POST", "DELETE", "sheet"]
+    return " + ".join("%d %s" % (c[k], "re-read" if k == "sheet" else k)
+                      for k in order if c.get(k))
+
+
+def wmount(bench, B, name):
+    state = tempfile.mkdtemp(prefix="state-", dir=bench.tmp)
+    return B.Mount(bench, bench.fake, name, ttl=3600,
+                   opts=B.SPECULATION_OFF + ",write,state_dir=" + state)
+
+
+def curl_post(B, bench, sid, body):
+    """One POST of body (a JSON text) with curl; its seconds."""
+    path = os.path.join(bench.tmp, "post.json")
+    with open(path, "w") as f:
+        f.write(body)
+    dt, rc, _, err = B.run(
+        ["curl", "-sS", "--fail", "-X", "POST", "-H",
+         "Authorization: Bearer " + B.CURL_TOKEN, "-H",
+         "Content-Type: application/json", "--data-binary", "@" + path,
+         "%s/sheets/%d/rows" % (bench.fake.api, sid), "-o", "/dev/null"],
+        capture=True, timeout=300)
+    if rc:
+        raise B.BenchError("curl POST: " + B.short(err))
+    return dt
+
+
+def append_rows(bench, B):
+    import json
+    data = os.path.join(bench.shm, "10k.csv")
+    with open(data, "w") as f:
+        for i in range(APPEND_ROWS):
+            f.write("appended %05d,%d,%s\n" % (i, i, "true" if i % 3 else
+                                                "false"))
+    ours, base, ratios, nreq = [], [], [], []
+    for k in range(bench.n_slow):
+        m = wmount(bench, B, "append")
+        try:
+            target = os.path.join(m.sheets, "Generated 0001.csv")
+            B.read_all(target)
+            mark = bench.fake.mark()
+            dt, rc, _, err = B.run("cat '%s' >> '%s'" % (data, target),
+                                   shell=True, capture=True, timeout=600)
+            if rc:
+                raise B.BenchError("cat >>: " + B.short(err + m.output()))
+            w = writes_of(bench.fake.since(mark), GEN1)
+        finally:
+            m.stop()
+        sent = sum(len(e["body"]) for e in w if isinstance(e.get("body"),
+                                                           list))
+        if sent != APPEND_ROWS:
+            bench.notes.append("9a run %d: %d rows sent, not %d" % (
+                k + 1, sent, APPEND_ROWS))
+        t = sum(curl_post(B, bench, GEN2, json.dumps(e["body"]))
+                for e in w)
+        ours.append(dt)
+        base.append(t)
+        ratios.append(dt / t if t else None)
+        nreq.append(len(w))
+        B.note("9a run %d: cat >> %.2f s, %d POSTs; curl %.2f s" % (
+            k + 1, dt, len(w), t))
+    r = B.med(ratios)
+    bench.row("9a", "9a", B.WHAT["9a"], B.fs(B.med(ours)), B.fs(B.med(base)),
+              B.frat(r), "≤ 1.3×", B.verdict(r is not None and r <= 1.3))
+    n = max(nreq) if nreq else None
+    bench.row("9b", "9b", B.WHAT["9b"], "%s POSTs" % n, "—", "—", "≤ 25",
+              B.verdict(n is not None and n <= 25))
+
+
+def edit_lines(text, rows):
+    """Big's CSV with the Name of each row in rows (1-based item numbers)
+    changed: "Item N," at a line start becomes "Item N x,"."""
+    for n in rows:
+        text, k = re.subn(r"(?m)^Item %d," % n, "Item %d x," % n, text,
+                          count=1)
+        if k != 1:
+            raise ValueError("no line for Item %d in Big.csv" % n)
+    return text
+
+
+def save_big(bench, B, rows, key):
+    """Save Big with the rows changed: (seconds, counts, RSS growth, CSV
+    size) of one run."""
+    m = wmount(bench, B, "save")
+    try:
+        big = os.path.join(m.sheets, "Big.csv")
+        with open(big, "rb") as f:
+            text = f.read().decode()
+        edited = os.path.join(bench.shm, "big-edited.csv")
+        with open(edited, "w", newline="") as f:
+            f.write(edit_lines(text, rows))
+        rss0 = B.proc_status(m.pid, "VmRSS")
+        B.reset_hwm(m.pid)
+        mark = bench.fake.mark()
+        dt, rc, _, err = B.run(["cp", edited, big], capture=True,
+                               timeout=600)
+        if rc:
+            raise B.BenchError("cp: " + B.short(err + m.output()))
+        # The re-read may come just after close returns.
+        time.sleep(0.5)
+        hwm = B.proc_status(m.pid, "VmHWM")
+        c = kinds(bench.fake.since(mark), BIG)
+        growth = hwm - rss0 if hwm and rss0 else None
+        log = m.output()
+    finally:
+        m.stop()
+    B.note("%s: cp %.2f s, %s, RSS +%s" % (key, dt, fkinds(c),
+                                           B.fmb(growth)))
+    return dt, c, growth, len(text.encode()), log
+
+
+def daemon_parse_diff(log):
+    """Seconds of parse + diff from the daemon's log line of the save, when
+    it prints one ("parse 12.3 ms", "diff 4.5 ms")."""
+    p = re.search(r"parse (\d+(?:\.\d+)?) ms", log)
+    d = re.search(r"diff (\d+(?:\.\d+)?) ms", log)
+    if p and d:
+        return (float(p.group(1)) + float(d.group(1))) / 1000
+    return None
+
+
+def edit_bench(B):
+    """parse + diff seconds of build/bench/edit_bench (20000 x 25, CSV)."""
+    exe = os.path.join(B.ROOT, "build", "bench", "edit_bench")
+    if not os.access(exe, os.X_OK):
+        r = subprocess.run(["make", "-s", "-C", B.ROOT, "build/bench/"
+                            "edit_bench"], capture_output=True, text=True)
+        if r.returncode:
+            return None, "make edit_bench failed: " + B.short(r.stderr)
+    dt, rc, out, err = B.run([exe, "20000", "25", "3", "csv"], capture=True,
+                             timeout=300)
+    m = re.search(r"total\s+(\d+(?:\.\d+)?) ms", out)
+    if rc or not m:
+        return None, "edit_bench: " + B.short(out + err)
+    return float(m.group(1)) / 1000, out.strip()
+
+
+def one_cell(bench, B):
+    runs = [save_big(bench, B, [10000], "10a")
+            for _ in range(bench.n_slow)]
+    t = B.med([r[0] for r in runs])
+    cs = [r[1] for r in runs]
+    exact = all(c.get("version") == 1 and c.get("PUT") == 1 and
+                not c.get("POST") and not c.get("DELETE") for c in cs)
+    bench.row("10a", "10a", B.WHAT["10a"], "%s; cp %s" % (
+        fkinds(cs[0]), B.fs(t)), "—", "—",
+        "1 version + 1 PUT (+ re-read)", B.verdict(exact))
+    pd = B.med([daemon_parse_diff(r[4]) for r in runs])
+    src = "daemon log"
+    if pd is None:
+        pd, out = edit_bench(B)
+        src = "edit_bench"
+        if pd is None:
+            bench.notes.append(out)
+    bench.row("10b", "10b", B.WHAT["10b"], "%s (%s)" % (B.fs(pd), src),
+              "—", "—", "≤ 0.3 s", B.verdict(pd is not None and pd <= 0.3))
+    g = B.med([r[2] for r in runs])
+    size = runs[0][3]
+    ratio = g / size if g is not None and size else None
+    bench.row("10c", "10c", B.WHAT["10c"], B.fmb(g), "CSV %s" % B.fmb(size),
+              B.frat(ratio), "≤ 2×", B.verdict(ratio is not None and
+                                                ratio <= 2))
+
+
+def many_rows(bench, B):
+    rows = list(range(7, 20001, 20))[:1000]
+    dt, c, _, _, _ = save_big(bench, B, rows, "11")
+    ok = c.get("PUT") == 2 and c.get("version") == 1 and \
+        not c.get("POST") and not c.get("DELETE")
+    bench.row("11", "11", B.WHAT["11"], "%s; cp %s" % (fkinds(c),
+                                                       B.fs(dt)),
+              "—", "—", "2 PUTs", B.verdict(ok))
+
+
+def run(bench, B):
+    bench.section("row 9: append 10,000 rows", lambda: append_rows(bench, B))
+    bench.section("row 10: save Big, one cell", lambda: one_cell(bench, B))
+    bench.section("row 11: save Big, 1,000 rows", lambda: many_rows(bench, B))
