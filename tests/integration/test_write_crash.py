@@ -59,6 +59,9 @@ def test_sigkill_mid_save_then_remount(cfake, mounter, tmp_path):
     cp.wait(30)
     assert cp.returncode != 0     # its close got no answer
     m.umount()
+    # The fake finishes the PUT (it is logged when answered): a write
+    # still running there would make the next test's writes 4004.
+    assert wait_for(lambda: writes(cfake, n0), 15)
     # The text was on disk before the PUT went out, private to the user.
     jdir = os.path.join(m.state_dir, "journal")
     names = os.listdir(jdir)

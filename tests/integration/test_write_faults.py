@@ -10,13 +10,16 @@ import errno
 import io
 import json
 import os
+import tempfile
 
 import pytest
 
-from writekit import (COL, ROW0, ROSTER, TODO_ID, WRITE_TARGET,
+from conftest import Fake
+
+from writekit import (COL, ROW0, ROSTER, TODO_ID, WRITE_TARGET, add_sheet,
                       all_writes, allow_api_error, allow_save_failure,
                       mount_w, read, rejected, status, stored_rows, summary,
-                      todo_mount, version, version_checks, write_file,
+                      todo_mount, todo_sheet, version, version_checks, write_file,
                       writes)
 import writekit
 
@@ -188,7 +191,7 @@ def test_network_down_during_save(fm):
     fm.fake.fault(path=r"/rows$", kind="reset", times=-1)
     text = fm.base.replace("item 2,2,", "item 2,20,")
     allow_save_failure(fm, TODO_CSV, "(EIO|ETIMEDOUT)")
-    fm.allow(r"error: PUT /sheets/\d+/rows: no answer")
+    fm.allow(r"error: PUT /sheets/\d+/rows \(\d+ rows?\): no answer")
     err = write_file(fm.csv, text)
     assert err in (errno.EIO, errno.ETIMEDOUT), os.strerror(err)
     kept_once(fm, text)
@@ -197,25 +200,23 @@ def test_network_down_during_save(fm):
     assert read(fm.csv) == fm.base
 
 
-def test_server_gone_before_save(fm):
-    # The fake stops (connection refused): nothing can be sent, the text
-    # is kept, close() reports the error.
-    text = fm.base.replace("item 2,2,", "item 2,21,")
-    fm.fake.stop()
+def test_server_gone_before_save(tmpdir_mod, mounter):
+    # The server stops (connection refused): nothing can be sent, the
+    # text is kept, close() reports the error. A fake of its own: it dies.
+    own = Fake(tempfile.mkdtemp(prefix="gone-", dir=tmpdir_mod))
     try:
-        allow_save_failure(fm, TODO_CSV, "(EIO|ETIMEDOUT)")
-        fm.allow(r"error: GET /sheets/\d+/version: no answer")
-        fm.allow(r"warning: cannot reach the API")
-        err = write_file(fm.csv, text)
-        assert err in (errno.EIO, errno.ETIMEDOUT, errno.EHOSTUNREACH), \
-            os.strerror(err)
-        kept_once(fm, text)
+        add_sheet(own, todo_sheet())
+        m = todo_mount(own, mounter)
+        text = m.base.replace("item 2,2,", "item 2,21,")
     finally:
-        fm.umount()
-        # The module's fake is restarted for the tests after this one.
-        from conftest import Fake
-        new = Fake(fm.fake.tmp)
-        fm.fake.__dict__.update(new.__dict__)
+        own.stop()
+    allow_save_failure(m, TODO_CSV, "(EIO|ETIMEDOUT)")
+    m.allow(r"error: GET /sheets/\d+/version: no answer")
+    m.allow(r"warning: cannot reach the API")
+    err = write_file(m.csv, text)
+    assert err in (errno.EIO, errno.ETIMEDOUT), os.strerror(err)
+    kept_once(m, text)
+    assert any("failed (" in s for s in status(m)), status(m)
 
 
 def test_viewer_sheet_refused(wfake, mounter):

@@ -4,6 +4,7 @@ through a temporary file, `cp`, and `jq` on the JSON. Each test checks what
 reached the fake (exact bodies and counts in its request log) and what the
 file reads afterwards.
 """
+import errno
 import json
 import os
 import subprocess
@@ -13,8 +14,9 @@ import pytest
 from conftest import sh
 import writekit
 from writekit import (COL, ROW0, TODO_ID, add_sheet, allow_save_failure,
-                      mount_w, put_body, read, status, stored_rows, summary,
-                      todo_mount, todo_sheet, version_checks, writes)
+                      bash, mount_w, put_body, read, status, stored_rows,
+                      summary, todo_mount, todo_sheet, version_checks,
+                      write_file, writes)
 
 todo = writekit.todo  # fixture
 wfake = writekit.wfake  # fixture
@@ -164,7 +166,7 @@ def test_jq_edit_of_json(wm, todo, tmp_path):
 
 def test_append_to_json_is_einval(wm, todo):
     allow_save_failure(wm, "sheets/Todo\\.json", "EINVAL")
-    r = sh("echo '{}' >> '%s'" % wm.json)
+    r = bash("echo '{}' >> '%s'" % wm.json)
     assert r.returncode != 0
     assert b"Invalid argument" in r.stderr, r.stderr
     assert not writes(todo, wm.n0)
@@ -184,15 +186,27 @@ def test_append_rejected_record_sends_nothing(wm, todo):
     # One write() of three records, the second with a bad checkbox: none
     # of them is added, the write fails with EINVAL, the text is kept.
     allow_save_failure(wm, "sheets/Todo\\.csv", "EINVAL")
-    r = sh("printf 'ok 1,1\\nbad,2,maybe\\nok 3,3\\n' >> '%s'" % wm.csv)
-    assert r.returncode != 0
-    assert b"Invalid argument" in r.stderr, r.stderr
+    three = "ok 1,1\nbad,2,maybe\nok 3,3\n"
+    assert write_file(wm.csv, three, os.O_WRONLY | os.O_APPEND) == \
+        errno.EINVAL
     assert not writes(todo, wm.n0)
     assert read(wm.csv) == CSV
     kept = os.listdir(wm.path(".rejected"))
     assert len(kept) == 1 and kept[0].startswith("Todo ") and \
         kept[0].endswith(".csv"), kept
     assert "bad,2,maybe" in read(wm.path(".rejected", kept[0]))
+
+
+def test_echo_of_a_rejected_record_fails(wm, todo):
+    # bash's echo reports the write's error (each printf/echo line is a
+    # write() of its own: the good lines before it are added).
+    allow_save_failure(wm, "sheets/Todo\\.csv", "EINVAL")
+    r = bash("echo 'bad,2,maybe' >> '%s'" % wm.csv)
+    assert r.returncode == 1
+    assert b"Invalid argument" in r.stderr, r.stderr
+    assert not writes(todo, wm.n0)
+    assert any("failed (EINVAL)" in ln and "line 1" in ln
+               for ln in status(wm)), status(wm)
 
 
 def test_modes(wm, todo):

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import tempfile
 
 import pytest
@@ -130,6 +131,13 @@ def ask(fake, n0):
     return fake.log()[n0:]
 
 
+def bash(cmd):
+    """Run cmd with bash (dash's builtins print "I/O error" for any failed
+    write; bash names the errno)."""
+    return subprocess.run(["bash", "-c", cmd], capture_output=True,
+                          timeout=120)
+
+
 def csv_rows(text):
     return list(csv.reader(io.StringIO(text, newline="")))
 
@@ -197,8 +205,8 @@ def mount_w(mounter, fake, state_dir=None, opts="", **kw):
 
 def allow_api_error(m, method, sid, code):
     """Register the error line of a refused row write."""
-    m.allow(r"error: %s /sheets/%d/rows(\?\S*)?: HTTP \d+, errorCode %d\b" %
-            (method, sid, code))
+    m.allow(r"error: %s /sheets/%d/rows( \(\d+ rows?\))?: HTTP \d+, "
+            r"errorCode %d\b" % (method, sid, code))
 
 
 def allow_save_failure(m, file_re, errname):
