@@ -18,6 +18,7 @@
 #include "api/model.h"
 #include "cache/diskcache.h"
 #include "cache/listing.h"
+#include "cache/savelog.h"
 #include "util/log.h"
 
 struct cache *cache_new(const struct cache_source *src,
@@ -34,6 +35,12 @@ struct cache *cache_new(const struct cache_source *src,
 		free(c);
 		return NULL;
 	}
+	c->savelog = savelog_new();
+	if (!c->savelog) {
+		free(c->table);
+		free(c);
+		return NULL;
+	}
 	c->src = *src;
 	c->opts = *o;
 	pthread_mutex_init(&c->lock, NULL);
@@ -46,7 +53,7 @@ void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks)
 	c->hooks = *hooks;
 }
 
-static void sheet_clear(struct sheet_state *s)
+void cache_sheet_clear(struct sheet_state *s)
 {
 	int f;
 
@@ -72,12 +79,13 @@ void cache_free(struct cache *c)
 
 		for (; s; s = next) {
 			next = s->next;
-			sheet_clear(s);
+			cache_sheet_clear(s);
 			free(s);
 		}
 	}
 	free(c->table);
 	free(c->user);
+	savelog_free(c->savelog);
 	cache_dirs_free(c);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
@@ -93,8 +101,8 @@ static size_t bucket_of(const struct cache *c, int64_t id)
 
 /* Caller holds c->lock. NULL when out of memory (or absent: !create).
  * Ids are unique over sheets and reports. */
-static struct sheet_state *sheet_find(struct cache *c, int64_t id,
-				      bool report, bool create)
+struct sheet_state *cache_sheet(struct cache *c, int64_t id, bool report,
+				bool create)
 {
 	size_t b = bucket_of(c, id);
 	struct sheet_state *s;
@@ -122,7 +130,7 @@ static struct sheet_state *sheet_find(struct cache *c, int64_t id,
 static struct sheet_state *sheet_get(struct cache *c,
 				     const struct cache_ref *ref, bool create)
 {
-	return sheet_find(c, ref->id, ref->report, create);
+	return cache_sheet(c, ref->id, ref->report, create);
 }
 
 int64_t cache_held_version(struct cache *c, int64_t id)
@@ -131,7 +139,7 @@ int64_t cache_held_version(struct cache *c, int64_t id)
 	int64_t v = -1;
 
 	pthread_mutex_lock(&c->lock);
-	s = sheet_find(c, id, false, false);
+	s = cache_sheet(c, id, false, false);
 	if (s && !s->report)
 		v = s->version;
 	pthread_mutex_unlock(&c->lock);
@@ -340,6 +348,7 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		*out = cache_content_get(s->content[fmt]);
 		*keep_cache = true;
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		s->served = (*out)->version;
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
@@ -370,7 +379,7 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 	s->busy = false;
 	if (rc == 0) {
 		if (model) {
-			sheet_clear(s);
+			cache_sheet_clear(s);
 			s->model = model;
 			s->version = model->version;
 		} else if (!s->model && ct) {
@@ -390,6 +399,7 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		*out = cache_content_get(s->content[fmt]);
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
 		resized = *direct_io && s->shown[fmt] >= 0;
+		s->served = (*out)->version;
 	} else if (cache_is_network_error(rc) && s->content[fmt]) {
 		if (tried)
 			log_warn("sheet %lld: serving the copy held (%s)",
@@ -397,9 +407,10 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		*out = cache_content_get(s->content[fmt]);
 		*keep_cache = true;
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		s->served = (*out)->version;
 		rc = 0;
 	} else if (rc == -ENOENT) {
-		sheet_clear(s);
+		cache_sheet_clear(s);
 		if (c->opts.disk)
 			diskcache_drop(c->opts.disk, id);
 	}
@@ -536,7 +547,7 @@ int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 		/* Nobody asked for the model: keep only the files, on disk
 		 * when they are there (memory stays bounded), else here. */
 		if (!fresh) {
-			sheet_clear(s);
+			cache_sheet_clear(s);
 			s->version = model->version;
 			s->checked_at = cache_mono(c);
 		}
@@ -553,7 +564,7 @@ int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 			}
 		}
 	} else if (rc == -ENOENT) {
-		sheet_clear(s);
+		cache_sheet_clear(s);
 		if (c->opts.disk)
 			diskcache_drop(c->opts.disk, id);
 	}
@@ -594,7 +605,7 @@ void cache_drop_all(struct cache *c)
 
 		for (s = c->table[b]; s; s = s->next)
 			if (!s->busy)
-				sheet_clear(s);
+				cache_sheet_clear(s);
 			else
 				s->checked_at = 0;
 	}
