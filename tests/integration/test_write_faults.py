@@ -145,7 +145,9 @@ def test_conflict_estale(fm):
     text = fm.base.replace("item 5,5,", "item 5,55,")
     allow_save_failure(fm, TODO_CSV, "ESTALE")
     assert write_file(fm.csv, text) == errno.ESTALE
-    assert len(version_checks(fm.fake, fm.n0)) == 1
+    # One version check, or none when the daemon already holds the newer
+    # version (ESTALE without asking).
+    assert len(version_checks(fm.fake, fm.n0)) <= 1
     assert all_writes(fm.fake, fm.n0) == []
     assert version(fm.fake) == v
     kept_once(fm, text)
