@@ -99,22 +99,26 @@ def test_rejected_kept_across_mounts_until_rm(cfake, mounter):
 
 
 def test_two_appenders_take_turns(cfake, mounter):
-    # Two shells append to one sheet at once; each write of the fake takes
-    # 300 ms, so the second arrives while the first runs. Smartsheet
-    # answers 4004 to a second write of the same token to a sheet: the
-    # daemon must send one at a time.
+    # Two shells append to one sheet at once, through its two files
+    # (sheets/ and by-id/: two inodes, so the kernel does not serialise
+    # the writes); each write of the fake takes 300 ms, so the second
+    # arrives while the first runs. Smartsheet answers 4004 to a second
+    # write of the same token to a sheet: the daemon must send one at a
+    # time.
     settings(cfake, write_delay_ms=300)
     m = mount_w(mounter, cfake)
-    p = m.path("sheets", "Todo.csv")
-    read(p)
+    paths = {"a": m.path("sheets", "Todo.csv"),
+             "b": m.path("by-id", "%d.csv" % TODO_ID)}
+    for p in paths.values():
+        read(p)
     n0 = len(cfake.log())
     results = {}
 
     def append(tag):
         results[tag] = sh("for i in 1 2 3; do echo '%s '$i >> '%s'; done" %
-                          (tag, p))
+                          (tag, paths[tag]))
 
-    ts = [threading.Thread(target=append, args=(t,)) for t in ("a", "b")]
+    ts = [threading.Thread(target=append, args=(t,)) for t in paths]
     for t in ts:
         t.start()
     for t in ts:
@@ -123,7 +127,6 @@ def test_two_appenders_take_turns(cfake, mounter):
         assert r.returncode == 0, (tag, r.stderr)
     w = writes(cfake, n0)
     assert [e["status"] for e in w] == [200] * 6, summary(w)
-    # No two writes of the sheet overlapped at the fake.
     items = [v.get("Item") for _, v in stored_rows(cfake)][6:]
     assert sorted(items) == ["a 1", "a 2", "a 3", "b 1", "b 2", "b 3"]
     assert [i for i in items if i[0] == "a"] == ["a 1", "a 2", "a 3"]
