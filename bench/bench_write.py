@@ -3,7 +3,7 @@
 
   9a  `cat 10k.csv >> "Generated 0001.csv"` (10,000 rows of 3 fields):
       time beside the same requests (the bodies the daemon sent, from the
-      fake's log) sent by `curl` one after the other to the same sheet
+      fake's log) sent by `curl` one after the other to a sheet like it
   9b  the requests of 9a (goal <= 25)
   10a save of Big (20,000 x 25) with one changed cell (`cp` of the edited
       CSV over Big.csv): its requests (goal: 1 version check + 1 PUT, then
@@ -80,6 +80,27 @@ def curl_post(B, bench, sid, body):
     return dt
 
 
+def remap(body, cols_from, cols_to):
+    """body (the daemon's POST rows) with the column ids of one generated
+    sheet replaced by another's (same kinds, same order)."""
+    ids = dict(zip(cols_from, cols_to))
+    return [dict(r, cells=[dict(c, columnId=ids[c["columnId"]])
+                           for c in r["cells"]]) for r in body]
+
+
+def columns(bench, sid):
+    return [c["id"] for c in
+            bench.fake.call("GET", "/_control/sheets/%d" % sid)["columns"]]
+
+
+def prime(bench, B, sid, cols):
+    """The fake makes a generated sheet plain at its first write, slowly:
+    do that untimed, so neither side pays it."""
+    import json
+    curl_post(B, bench, sid, json.dumps([{"toBottom": True, "cells": [
+        {"columnId": cols[0], "value": "primer"}]}]))
+
+
 def append_rows(bench, B):
     import json
     data = os.path.join(bench.shm, "10k.csv")
@@ -87,23 +108,26 @@ def append_rows(bench, B):
         for i in range(APPEND_ROWS):
             f.write("appended %05d,%d,%s\n" % (i, i, "true" if i % 3 else
                                                 "false"))
-    # The fake makes a generated sheet plain at its first write: do that
-    # untimed, so neither side pays it.
-    g = bench.fake.call("GET", "/_control/sheets/%d" % GEN1)
-    curl_post(B, bench, GEN1, json.dumps([{"toBottom": True, "cells": [
-        {"columnId": g["columns"][0]["id"], "value": "primer"}]}]))
     ours, base, ratios, nreq = [], [], [], []
     for k in range(bench.n_slow):
+        # Run k: the daemon appends to "Generated 00(2k+1)", curl sends
+        # the same bodies to "Generated 00(2k+2)": both sheets start
+        # alike (5 rows, made plain untimed).
+        mine, other = GEN1 + 2 * k, GEN1 + 2 * k + 1
+        cm, co = columns(bench, mine), columns(bench, other)
+        prime(bench, B, mine, cm)
+        prime(bench, B, other, co)
         m = wmount(bench, B, "append")
         try:
-            target = os.path.join(m.sheets, "Generated 0001.csv")
+            target = os.path.join(m.sheets, "Generated %04d.csv" %
+                                  (mine - GEN1 + 1))
             B.read_all(target)
             mark = bench.fake.mark()
             dt, rc, _, err = B.run("cat '%s' >> '%s'" % (data, target),
                                    shell=True, capture=True, timeout=600)
             if rc:
                 raise B.BenchError("cat >>: " + B.short(err + m.output()))
-            w = writes_of(bench.fake.since(mark), GEN1)
+            w = writes_of(bench.fake.since(mark), mine)
         finally:
             m.stop()
         sent = sum(len(e["body"]) for e in w if isinstance(e.get("body"),
@@ -111,9 +135,8 @@ def append_rows(bench, B):
         if sent != APPEND_ROWS:
             bench.notes.append("9a run %d: %d rows sent, not %d" % (
                 k + 1, sent, APPEND_ROWS))
-        # The same bodies (their column ids are this sheet's) to the same
-        # sheet, after the mount is gone.
-        t = sum(curl_post(B, bench, GEN1, json.dumps(e["body"]))
+        t = sum(curl_post(B, bench, other,
+                          json.dumps(remap(e["body"], cm, co)))
                 for e in w)
         ours.append(dt)
         base.append(t)
@@ -249,8 +272,9 @@ def edit_bench(B):
 
 def one_cell(bench, B):
     prime_big(bench, B)
-    runs = [save_big(bench, B, [10000], "10a")
-            for _ in range(bench.n_slow)]
+    # Each run changes another row (the row a run changed stays changed).
+    runs = [save_big(bench, B, [10000 + k], "10a")
+            for k in range(bench.n_slow)]
     t = B.med([r[0] for r in runs])
     cs = [r[1] for r in runs]
     exact = all(c.get("version") == 1 and c.get("PUT") == 1 and
@@ -284,7 +308,7 @@ def one_cell(bench, B):
 
 
 def many_rows(bench, B):
-    rows = list(range(7, 20001, 20))[:1000]
+    rows = list(range(13, 20001, 20))[:1000]   # none 10a changed
     dt, c, _, _, _, parts = save_big(bench, B, rows, "11")
     ok = c.get("PUT") == 2 and c.get("version") == 1 and \
         not c.get("POST") and not c.get("DELETE")
