@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,12 +30,17 @@
 #include "auth/status.h"
 #include "cache/cache.h"
 #include "cache/diskcache.h"
+#include "cache/journal.h"
 #include "cache/prefetch.h"
+#include "cache/save.h"
+#include "cache/savelog.h"
 #include "cache/source.h"
 #include "cmd/cli.h"
 #include "config/config.h"
 #include "fs/ops.h"
 #include "http/http.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "util/io.h"
 #include "util/log.h"
 
@@ -160,6 +166,20 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* A folder given on the command line, made absolute: the daemon runs
+ * from "/" once it is in the background. NULL when out of memory. */
+static char *absolute(const char *dir)
+{
+	char cwd[PATH_MAX];
+	char *p = NULL;
+
+	if (dir[0] == '/')
+		return strdup(dir);
+	if (getcwd(cwd, sizeof(cwd)) && asprintf(&p, "%s/%s", cwd, dir) < 0)
+		p = NULL;
+	return p;
+}
+
 /* $XDG_CACHE_HOME/smartsheetfs, else ~/.cache/smartsheetfs. */
 static char *default_cache_dir(void)
 {
@@ -228,17 +248,7 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 		ds->failed = true;
 		return NULL;
 	}
-	if (c->cache_dir && c->cache_dir[0] != '/') {
-		/* The daemon runs from "/" once it is in the background. */
-		char cwd[PATH_MAX];
-
-		dir = NULL;
-		if (getcwd(cwd, sizeof(cwd)) &&
-		    asprintf(&dir, "%s/%s", cwd, c->cache_dir) < 0)
-			dir = NULL;
-	} else {
-		dir = c->cache_dir ? strdup(c->cache_dir) : default_cache_dir();
-	}
+	dir = c->cache_dir ? absolute(c->cache_dir) : default_cache_dir();
 	if (!dir) {
 		log_warn("no cache folder (HOME unset): nothing kept on disk");
 		return NULL;
@@ -255,6 +265,128 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 	}
 	free(dir);
 	return ds->d;
+}
+
+/* ---- write-back (SPEC §8): the state folder and its journal ---- */
+
+/* What scratch files may hold in all by default. */
+#define MOUNT_SCRATCH_MAX (256ULL << 20)
+
+/* $XDG_STATE_HOME/smartsheetfs/<ns>, else
+ * ~/.local/state/smartsheetfs/<ns>; NULL when HOME is unknown. */
+static char *default_state_dir(const char *ns)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *p = NULL;
+
+	if (xdg && xdg[0] == '/') {
+		if (asprintf(&p, "%s/smartsheetfs/%s", xdg, ns) < 0)
+			p = NULL;
+	} else if (home && *home) {
+		if (asprintf(&p, "%s/.local/state/smartsheetfs/%s", home, ns) <
+		    0)
+			p = NULL;
+	}
+	return p;
+}
+
+/* journal_recover: a save the last daemon did not finish. */
+static void on_recovered(void *arg, const char *path, const char *name)
+{
+	struct cache *cache = arg;
+	struct savelog_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.wall_ms = clock_wall_ms();
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	e.err = -EIO;
+	snprintf(e.message, sizeof(e.message),
+		 "found after a crash: the daemon stopped during this save; "
+		 "what landed is unknown");
+	snprintf(e.rejected, sizeof(e.rejected), "%s", name);
+	e.unknown = 1;
+	savelog_add(cache_savelog(cache), &e);
+	log_warn("%s: found after a crash: a save was in progress; its text "
+		 "is in .rejected/%s",
+		 path, name);
+}
+
+/* The state folder: made if missing, ours, and no one else may write it
+ * (the texts of saves go there). 0, or -1 with a message. */
+static int check_state_dir(const char *dir)
+{
+	char failed[512] = "";
+	struct stat st;
+	int rc;
+
+	rc = file_mkdirs(dir, failed, sizeof(failed));
+	if (rc) {
+		fprintf(stderr, "smartsheetfs: state_dir: %s: cannot create it: %s\n",
+			failed, strerror(-rc));
+		return -1;
+	}
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "smartsheetfs: state_dir: %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		fprintf(stderr,
+			"smartsheetfs: state_dir: %s: %s (it keeps what you "
+			"write: make it yours, chmod 700)\n",
+			dir,
+			st.st_uid != geteuid() ? "belongs to another user"
+					       : "others may write it");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -o write: the journal in the state folder (an unsafe folder stops the
+ * mount), write-back on in the cache, and the saves a crash interrupted
+ * turned into rejected files. EXIT_OK or EXIT_CONFIG.
+ */
+static int open_write(const struct mount_opts *mo, const struct cfg *cfg,
+		      struct cache *cache, struct fsops_ctx *x)
+{
+	uint64_t max = MOUNT_SCRATCH_MAX;
+	char err[512] = "", ns[17];
+	char *dir;
+	int n;
+
+	if (mo->scratch_max && parse_size(mo->scratch_max, &max)) {
+		fprintf(stderr,
+			"smartsheetfs: scratch_max: expected a size such as "
+			"64M or 1G, got '%s'\n",
+			mo->scratch_max);
+		return EXIT_CONFIG;
+	}
+	cache_namespace(cfg, ns);
+	dir = mo->state_dir ? absolute(mo->state_dir) : default_state_dir(ns);
+	if (!dir) {
+		fprintf(stderr, "smartsheetfs: state_dir: no folder for the "
+				"write-back state (HOME unset): give "
+				"state_dir=\n");
+		return EXIT_CONFIG;
+	}
+	if (check_state_dir(dir) == 0)
+		x->journal = journal_open(dir, err, sizeof(err));
+	else
+		err[0] = '\0';
+	if (!x->journal && err[0])
+		fprintf(stderr, "smartsheetfs: state_dir: %s\n", err);
+	free(dir);
+	if (!x->journal)
+		return EXIT_CONFIG;
+	cache_enable_write(cache, x->journal);
+	n = journal_recover(x->journal, on_recovered, cache);
+	if (n < 0)
+		log_err("state_dir: cannot look for unfinished saves: %s",
+			strerror(-n));
+	x->write = true;
+	x->scratch_max = max;
+	return EXIT_OK;
 }
 
 static void on_sighup(int sig)
@@ -477,6 +609,11 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	x.ndjson = mo->ndjson;
 	x.sizes_exact = mo->sizes_exact;
 	x.mounted_at = time(NULL);
+	if (mo->write) {
+		rc = open_write(mo, cfg, cache, &x);
+		if (rc)
+			goto out;
+	}
 
 	if (access(mo->mountpoint, F_OK) != 0) {
 		fprintf(stderr, "smartsheetfs: %s: %s\n", mo->mountpoint,
@@ -493,6 +630,9 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	rc = run_mount(args, &x, &src.source, &mo->prefetch);
 out:
 	cache_free(cache);
+	/* After the cache (its saves use it) and the FUSE session (whose
+	 * destroy keeps what was left unsaved). */
+	journal_close(x.journal);
 	diskcache_close(disk.d);
 	session_close(&s);
 	free(user);

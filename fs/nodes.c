@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "cache/cache.h"
 #include "fs/ops.h"
+#include "fs/write_i.h"
 #include "render/names.h"
 
 bool fsops_fmt_shown(const struct fsops_ctx *x, int f)
@@ -267,6 +268,27 @@ static const char *child_of(const char *path, const char *dir, size_t dlen)
 	return path + dlen + 1;
 }
 
+/* With -o write: .status, .rejected/ and the files in it. */
+static bool resolve_write_files(const char *path, struct node *n)
+{
+	const char *name;
+
+	if (strcmp(path, STATUS_FILE) == 0) {
+		n->kind = NODE_STATUS;
+		return true;
+	}
+	if (strcmp(path, REJECTED_DIR) == 0) {
+		n->kind = NODE_DIR_REJECTED;
+		return true;
+	}
+	name = child_of(path, REJECTED_DIR, sizeof(REJECTED_DIR) - 1);
+	if (!name || !*name)
+		return false;
+	n->kind = NODE_REJECTED;
+	n->name = name;
+	return true;
+}
+
 int fsops_resolve(const char *path, struct node *n)
 {
 	static const struct {
@@ -285,9 +307,11 @@ int fsops_resolve(const char *path, struct node *n)
 	    {AUTH_VERIFIER, NODE_AUTH_VERIFIER, true},
 	    {AUTH_REFRESH, NODE_AUTH_REFRESH, true},
 	};
-	struct auth *a = fsops_ctx_now()->auth;
+	struct fsops_ctx *x = fsops_ctx_now();
+	struct auth *a = x->auth;
 	const char *name;
 	size_t i;
+	int rc;
 
 	memset(n, 0, sizeof(*n));
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
@@ -298,13 +322,24 @@ int fsops_resolve(const char *path, struct node *n)
 		n->kind = fixed[i].kind;
 		return 0;
 	}
+	if (x->write && resolve_write_files(path, n))
+		return 0;
 	if ((name = child_of(path, SHEETS_DIR, sizeof(SHEETS_DIR) - 1)))
-		return resolve_flat(name, CACHE_DIR_SHEETS, false, n);
-	if ((name = child_of(path, BYID_DIR, sizeof(BYID_DIR) - 1)))
-		return resolve_flat(name, CACHE_DIR_SHEETS, true, n);
-	if ((name = child_of(path, REPORTS_DIR, sizeof(REPORTS_DIR) - 1)))
+		rc = resolve_flat(name, CACHE_DIR_SHEETS, false, n);
+	else if ((name = child_of(path, BYID_DIR, sizeof(BYID_DIR) - 1)))
+		rc = resolve_flat(name, CACHE_DIR_SHEETS, true, n);
+	else if ((name = child_of(path, REPORTS_DIR, sizeof(REPORTS_DIR) - 1)))
 		return resolve_flat(name, CACHE_DIR_REPORTS, false, n);
-	if (strncmp(path, WORKSPACES_DIR "/", sizeof(WORKSPACES_DIR)) == 0)
-		return resolve_tree(path, path + sizeof(WORKSPACES_DIR), n);
-	return -ENOENT;
+	else if (strncmp(path, WORKSPACES_DIR "/", sizeof(WORKSPACES_DIR)) ==
+		 0)
+		rc = resolve_tree(path, path + sizeof(WORKSPACES_DIR), n);
+	else
+		return -ENOENT;
+	/* Not a sheet's file: a scratch file of a writable folder? */
+	if (rc == -ENOENT && x->write && scratch_exists(path)) {
+		memset(n, 0, sizeof(*n));
+		n->kind = NODE_SCRATCH;
+		rc = 0;
+	}
+	return rc;
 }

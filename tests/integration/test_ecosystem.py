@@ -396,7 +396,8 @@ def test_fstab_noise_options_are_accepted(mount_factory):
                       "user,users,nouser,_netdev,nofail,comment=test,"
                       "x-systemd.automount,x-systemd.mount-timeout=30,"
                       "x-systemd.requires=network-online.target")
-    assert sorted(os.listdir(m.mnt)) == [".auth", "by-id", "sheets"]
+    assert sorted(os.listdir(m.mnt)) == [".auth", "by-id", "reports", "sheets",
+                                         "workspaces"]
 
 
 def test_fstab_and_mount_t_through_mount_fuse3(tmp_path, fresh_fake):
