@@ -5,6 +5,8 @@ with the WRITE_SHEETS scope, and .auth/status says why not.
 import os
 import tempfile
 
+import pytest
+
 import writekit
 import test_oauth
 from test_oauth import cli, mint_code, oauth_config, oauth_mount, write_config
@@ -60,6 +62,11 @@ def authorized(mount_factory, tmp_path, fake, scope, extra=""):
                        opts=write_opts(tmp_path), extra=extra)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "bug (h14b): the write is refused (EACCES, nothing sent) but "
+    ".auth/status does not say the token lacks WRITE_SHEETS (SPEC §8 and "
+    "the lead's design: 'the reason shows in .auth/status'); only .status "
+    "and the log say it"))
 def test_oauth_read_scope_cannot_write(mount_factory, tmp_path, oauth_fake):
     m = authorized(mount_factory, tmp_path, oauth_fake, "READ_SHEETS")
     m.allow(r"warning: write-back .*Write Target\.csv.*failed \(EACCES\)")
