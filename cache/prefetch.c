@@ -157,6 +157,10 @@ static bool next_job(struct prefetch *p, struct cache_ref *ref,
 		p->batch_busy++;
 		return true;
 	}
+	/* The batch's last items were folders: no job ends to wake its
+	 * reader (a folder of workspaces has no file at all). */
+	if (p->batch && p->batch_busy == 0)
+		pthread_cond_broadcast(&p->cond);
 	if (p->qlen) {
 		*ref = p->queue[p->qhead];
 		p->qhead = (p->qhead + 1) % QUEUE_SLOTS;
@@ -324,9 +328,14 @@ int prefetch_exact(struct prefetch *p, const struct cache_listing *l)
 {
 	unsigned long gen;
 	int rc = 0;
+	size_t i;
 
 	if (!p || !l)
 		return 0;
+	for (i = 0; i < l->count && !is_file(&l->items[i]); i++)
+		;
+	if (i == l->count)
+		return 0; /* only folders: nothing to fetch */
 	pthread_mutex_lock(&p->lock);
 	/* One batch at a time; a second reader of the same folder joins. */
 	while (!p->stop && p->batch && p->batch != l)

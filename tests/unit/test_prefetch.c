@@ -176,10 +176,92 @@ static void test_prefetch_stop_cancels_what_waits(void)
 	fake_release(&f);
 }
 
+struct exact_call {
+	struct prefetch *p;
+	const struct cache_listing *l;
+	int rc;
+	bool done; /* under f->mu */
+	struct fake *f;
+};
+
+static void *call_exact(void *arg)
+{
+	struct exact_call *x = arg;
+
+	x->rc = prefetch_exact(x->p, x->l);
+	pthread_mutex_lock(&x->f->mu);
+	x->done = true;
+	pthread_cond_broadcast(&x->f->cv);
+	pthread_mutex_unlock(&x->f->mu);
+	return NULL;
+}
+
+static bool exact_returns(struct fake *f, struct exact_call *x)
+{
+	struct timespec until;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	pthread_mutex_lock(&f->mu);
+	while (!x->done &&
+	       pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
+		;
+	done = x->done;
+	pthread_mutex_unlock(&f->mu);
+	return done;
+}
+
+/* sizes=exact on workspaces/ (folders only) and on a folder whose last
+ * entries are folders: the reader is answered, not left waiting for a
+ * job that never ends (it hung tar and ls -R). */
+static void test_prefetch_exact_of_folders_returns(void)
+{
+	struct prefetch_opts po = {.workers = 2, .per_min = 0, .ahead = 0};
+	static char s1[] = "s1", ws[] = "w", fo[] = "x";
+	struct cache_item items[3] = {
+	    {.id = 1, .kind = MODEL_KIND_SHEET, .stem = s1},
+	    {.id = 7, .kind = MODEL_KIND_WORKSPACE, .stem = ws},
+	    {.id = 8, .kind = MODEL_KIND_FOLDER, .stem = fo},
+	};
+	struct cache_listing only = {.items = items + 1, .count = 2};
+	struct cache_listing mixed = {.items = items, .count = 3};
+	struct cache_listing *lists[2] = {&only, &mixed};
+	struct prefetch *p;
+	struct fake f;
+	struct cache *c;
+	int i;
+
+	fake_init(&f, 1);
+	c = new_cache(&f);
+	p = new_prefetch(c, &f, &po);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_INT(prefetch_start(p), 0);
+	for (i = 0; i < 2; i++) {
+		struct exact_call x = {.p = p, .l = lists[i], .f = &f};
+		pthread_t t;
+
+		CHECK_INT(pthread_create(&t, NULL, call_exact, &x), 0);
+		if (!exact_returns(&f, &x)) {
+			/* Hung: nothing can wake it safely. Fail now. */
+			CHECK(!"prefetch_exact returned");
+			_exit(1);
+		}
+		pthread_join(t, NULL);
+		CHECK_INT(x.rc, 0);
+	}
+	prefetch_stop(p);
+	cache_free(c);
+	fake_release(&f);
+}
+
 int main(void)
 {
 	T(test_prefetch_warmup_fetches_each_sheet_once);
 	T(test_prefetch_readahead_follows_a_reader);
 	T(test_prefetch_stop_cancels_what_waits);
+	T(test_prefetch_exact_of_folders_returns);
 	return t_run();
 }
