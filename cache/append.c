@@ -115,6 +115,27 @@ int cache_append_open(struct cache *c, const struct cache_ref *ref,
 	return 0;
 }
 
+/*
+ * After a batch: keep the bytes after the last line end, most often the
+ * start of a record that a later write completes, so that its journal
+ * holds the whole record (a quoted field with a line end inside may still
+ * be cut: the rejected text then starts inside it).
+ */
+static void keep_tail(struct sbuf *pend)
+{
+	size_t i = pend->len;
+
+	while (i > 0 && pend->buf[i - 1] != '\n' && pend->buf[i - 1] != '\r')
+		i--;
+	if (i == pend->len) {
+		sbuf_reset(pend);
+		return;
+	}
+	memmove(pend->buf, pend->buf + i, pend->len - i);
+	pend->len -= i;
+	pend->buf[pend->len] = '\0';
+}
+
 /* The records read so far, out of the reader (also after a failure). */
 static int drop_records(struct cache_append *a)
 {
@@ -132,7 +153,10 @@ static int refuse(struct cache_append *a, int rc, const char *msg)
 	if (a->pend.len)
 		save_keep(a->c, a->path, a->pend.buf, a->pend.len, &e);
 	save_done(a->c, &e);
-	sbuf_reset(&a->pend);
+	if (a->failed)
+		sbuf_reset(&a->pend); /* nothing more is read */
+	else
+		keep_tail(&a->pend);
 	if (drop_records(a))
 		return -ENOMEM;
 	return rc;
@@ -177,8 +201,7 @@ static int append_batch(struct cache_append *a)
 		pthread_mutex_lock(&c->lock);
 		s->checked_at = 0;
 		pthread_mutex_unlock(&c->lock);
-		if (c->hooks.size_changed)
-			c->hooks.size_changed(c->hooks.ctx, a->ref.id);
+		save_tell_size(c, a->ref.id);
 	}
 	if (!rc) {
 		journal_commit(c->journal, je);
@@ -189,7 +212,7 @@ static int append_batch(struct cache_append *a)
 			a->path);
 	}
 	save_done(c, &e);
-	sbuf_reset(&a->pend);
+	keep_tail(&a->pend);
 	if (drop_records(a) && !rc)
 		rc = -ENOMEM;
 	return rc;
@@ -238,6 +261,7 @@ int cache_append_close(struct cache_append *a)
 			save_busy(a->c, s, true);
 			save_reload(a->c, s);
 			save_busy(a->c, s, false);
+			save_tell_size(a->c, a->ref.id);
 		}
 	}
 	append_free(a);

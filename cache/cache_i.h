@@ -160,7 +160,10 @@ void save_keep(struct cache *c, const char *path, const char *text,
 int save_send(struct cache *c, int64_t id, const struct edit_plan *p,
 	      struct savelog_entry *e, int64_t *version);
 /* As s's busy owner: read the sheet again (API_PRIO_USER), hold its
- * model and every rendering, tell size_changed. */
+ * model and every rendering (or nothing, when that fails). */
 void save_reload(struct cache *c, struct sheet_state *s);
+/* The size_changed hook, called with no lock, busy flag or write lock
+ * held (fs/ may ask the kernel to drop pages a reader is waiting on). */
+void save_tell_size(struct cache *c, int64_t id);
 
 #endif /* SSFS_CACHE_CACHE_I_H */

@@ -260,8 +260,12 @@ void save_reload(struct cache *c, struct sheet_state *s)
 		log_warn("sheet %lld: read after write-back failed (%s)",
 			 (long long)s->id, strerror(-rc));
 	}
+}
+
+void save_tell_size(struct cache *c, int64_t id)
+{
 	if (c->hooks.size_changed)
-		c->hooks.size_changed(c->hooks.ctx, s->id);
+		c->hooks.size_changed(c->hooks.ctx, id);
 }
 
 /* What a save reads its text against, for cache_save. */
@@ -414,6 +418,7 @@ int cache_save(struct cache *c, const struct cache_ref *ref,
 	struct save_base b;
 	struct sheet_state *s;
 	int64_t version = 0;
+	bool reloaded = false;
 	unsigned checks;
 	int rc;
 
@@ -451,6 +456,7 @@ int cache_save(struct cache *c, const struct cache_ref *ref,
 	if (e.requests > checks) {
 		/* A write went out: read what the sheet holds now. */
 		save_reload(c, s);
+		reloaded = true;
 	} else if (rc == -ESTALE) {
 		pthread_mutex_lock(&c->lock);
 		s->checked_at = 0; /* the next open looks */
@@ -467,6 +473,8 @@ int cache_save(struct cache *c, const struct cache_ref *ref,
 	base_release(&b);
 	save_busy(c, s, false);
 	save_unlock(c, s);
+	if (reloaded)
+		save_tell_size(c, ref->id);
 out:
 	if (!rc) {
 		journal_commit(c->journal, je);

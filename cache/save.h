@@ -51,7 +51,11 @@ struct savelog *cache_savelog(struct cache *c);
  * The version of sheet id this mount last served to a reader (the content
  * cache_open returned), 0 when none was served: an edit's base, taken by
  * fs/ when the edit begins (open with O_TRUNC, truncate to 0, the first
- * write of a scratch file later renamed over the sheet's file).
+ * write of a scratch file later renamed over the sheet's file). After a
+ * successful save it is the version that save produced (the file holds
+ * the text saved): a handle that saves again (a flush, then more writes
+ * and a release) should take its base again after each save, else its
+ * second save is ESTALE.
  */
 int64_t cache_served_version(struct cache *c, int64_t id);
 
@@ -62,6 +66,12 @@ int64_t cache_served_version(struct cache *c, int64_t id);
  * file's name. base is the edit's base version (0: the version held now).
  * SPEC §8 steps 1-6: parse, check the version (ESTALE), diff, send,
  * refetch. The text is copied into the journal; the caller keeps it.
+ * Requests: one version check when the model of version base is held (the
+ * one the reader was served), else one GET of the sheet (which is the
+ * check); none when a newer version is held already (-ESTALE); then the
+ * writes, then one GET (the re-read) when any write went out. -EROFS
+ * leaves no status line; every other outcome adds one, and a refused text
+ * (also -EACCES: the credential may not write) is kept as a rejected file.
  */
 int cache_save(struct cache *c, const struct cache_ref *ref,
 	       enum render_fmt fmt, const char *path, int64_t base,
@@ -75,6 +85,13 @@ int cache_save(struct cache *c, const struct cache_ref *ref,
  * none of its records is added. cache_append_close sends a last record
  * without a line end, fails with -EINVAL when a quote is left open, and
  * frees a. A record with more fields than columns is -EINVAL.
+ * Open takes the sheet's columns from the model the cache holds (else one
+ * GET); -EROFS or -EACCES as cache_save. A write that completes no record
+ * sends nothing. After a record is refused, every later write of the
+ * session fails with the same errno (its bytes kept as rejected too) and
+ * close returns 0. Close reads the sheet again when rows went out (each
+ * batch already makes the next open revalidate). Every batch sent or
+ * refused adds a status line.
  */
 struct cache_append;
 int cache_append_open(struct cache *c, const struct cache_ref *ref,

@@ -208,6 +208,8 @@ int fsops_unlink(const char *path)
 	rc = fsw_may_change(x);
 	if (rc)
 		return rc;
+	if (fsops_is_hidden_name(path) && fsops_hidden_drop(path))
+		return 0; /* the last close of a replaced sheet file */
 	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
@@ -243,6 +245,10 @@ int fsops_rename(const char *from, const char *to, unsigned int flags)
 	if (rc)
 		return rc;
 	fsops_node_release(&src);
+	/* libfuse hiding an open sheet file that is being replaced. */
+	if (src.kind == NODE_FILE && fsops_is_hidden_name(to) &&
+	    !scratch_exists(to))
+		return fsops_hide(to, &src);
 	if (src.kind == NODE_FILE)
 		return -EXDEV;
 	if (src.kind != NODE_SCRATCH)
@@ -274,8 +280,8 @@ int fsops_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	int rc;
 
 	/* `echo CODE > .auth/verifier` opens with O_TRUNC: nothing to cut. */
-	if (strcmp(path, AUTH_VERIFIER) == 0 ||
-	    strcmp(path, AUTH_REFRESH) == 0) {
+	if (path && (strcmp(path, AUTH_VERIFIER) == 0 ||
+		     strcmp(path, AUTH_REFRESH) == 0)) {
 		if (control_may_write())
 			return -EACCES;
 		return size == 0 ? 0 : -EROFS;
@@ -287,6 +293,8 @@ int fsops_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 		return fsw_ftruncate(h, size);
 	if (h && h->scratch)
 		return scratch_truncate(h->scratch, size, x->scratch_max);
+	if (!path)
+		return -ESTALE; /* an open file whose name is gone */
 	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
@@ -329,6 +337,8 @@ static int set_attr(const char *path, struct fuse_file_info *fi,
 		f(h->scratch, arg);
 		return 0;
 	}
+	if (!path)
+		return h ? 0 : -ESTALE; /* a sheet's file replaced while open */
 	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;

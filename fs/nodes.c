@@ -268,6 +268,93 @@ static const char *child_of(const char *path, const char *dir, size_t dlen)
 	return path + dlen + 1;
 }
 
+/* ---- hidden names of replaced sheet files (see ops_i.h) ---- */
+
+static pthread_mutex_t hidden_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hidden {
+	char *path;
+	struct cache_ref ref;
+	enum render_fmt fmt;
+	struct hidden *next;
+} *hiddens; /* under hidden_lock */
+
+bool fsops_is_hidden_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base && strncmp(base + 1, ".fuse_hidden", 12) == 0;
+}
+
+int fsops_hide(const char *path, const struct node *n)
+{
+	struct hidden *h = calloc(1, sizeof(*h));
+
+	if (!h || !(h->path = strdup(path))) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->ref = n->ref;
+	h->fmt = n->fmt;
+	pthread_mutex_lock(&hidden_lock);
+	h->next = hiddens;
+	hiddens = h;
+	pthread_mutex_unlock(&hidden_lock);
+	return 0;
+}
+
+static bool hidden_find(const char *path, struct node *n)
+{
+	struct hidden *h;
+	bool found = false;
+
+	pthread_mutex_lock(&hidden_lock);
+	for (h = hiddens; h && !found; h = h->next) {
+		if (strcmp(h->path, path) != 0)
+			continue;
+		n->kind = NODE_FILE;
+		n->ref = h->ref;
+		n->fmt = h->fmt;
+		found = true;
+	}
+	pthread_mutex_unlock(&hidden_lock);
+	return found;
+}
+
+bool fsops_hidden_drop(const char *path)
+{
+	struct hidden **p, *h = NULL;
+
+	pthread_mutex_lock(&hidden_lock);
+	for (p = &hiddens; *p; p = &(*p)->next) {
+		if (strcmp((*p)->path, path) == 0) {
+			h = *p;
+			*p = h->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hidden_lock);
+	if (h) {
+		free(h->path);
+		free(h);
+	}
+	return h != NULL;
+}
+
+void fsops_hidden_release(void)
+{
+	struct hidden *h, *next;
+
+	pthread_mutex_lock(&hidden_lock);
+	h = hiddens;
+	hiddens = NULL;
+	pthread_mutex_unlock(&hidden_lock);
+	for (; h; h = next) {
+		next = h->next;
+		free(h->path);
+		free(h);
+	}
+}
+
 /* With -o write: .status, .rejected/ and the files in it. */
 static bool resolve_write_files(const char *path, struct node *n)
 {
@@ -322,7 +409,8 @@ int fsops_resolve(const char *path, struct node *n)
 		n->kind = fixed[i].kind;
 		return 0;
 	}
-	if (x->write && resolve_write_files(path, n))
+	if (x->write && (resolve_write_files(path, n) ||
+			 (fsops_is_hidden_name(path) && hidden_find(path, n))))
 		return 0;
 	if ((name = child_of(path, SHEETS_DIR, sizeof(SHEETS_DIR) - 1)))
 		rc = resolve_flat(name, CACHE_DIR_SHEETS, false, n);

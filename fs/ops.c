@@ -152,15 +152,16 @@ static void fill_dir(struct stat *st, time_t t, bool writable)
 static int file_attr(struct fsops_ctx *x, const struct node *n,
 		     struct fuse_file_info *fi, struct stat *st)
 {
-	int64_t size, mtime = 0;
+	const struct handle *h =
+	    fi ? (const struct handle *)(uintptr_t)fi->fh : NULL;
+	int64_t size = -1, mtime = 0;
 	int rc;
 
-	if (fi && fi->fh) {
-		/* fstat of an open file: the size of what it reads. */
-		const struct handle *h =
-		    (const struct handle *)(uintptr_t)fi->fh;
-
+	/* fstat of an open file: the size of what it reads (an edit: its
+	 * text until saved; then, or appending, the sheet's). */
+	if (h)
 		size = h->edit ? fsw_size(h) : (int64_t)h->len;
+	if (h && size >= 0) {
 		mtime = h->content ? h->content->mtime_s : 0;
 	} else {
 		cache_peek(x->cache, &n->ref, n->fmt, &size, &mtime);
@@ -186,6 +187,28 @@ static int file_attr(struct fsops_ctx *x, const struct node *n,
 	return 0;
 }
 
+/*
+ * fstat of an open file whose name is gone (replaced by a rename, or a
+ * removed scratch file: hard_remove), where libfuse passes no path.
+ */
+static int handle_attr(struct fsops_ctx *x, struct handle *h, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (h->scratch) {
+		scratch_stat(h->scratch, st);
+	} else {
+		st->st_mode = S_IFREG | (h->edit ? 0644 : 0444);
+		st->st_size = h->edit ? (off_t)fsw_size(h) : (off_t)h->len;
+		if (st->st_size < 0)
+			st->st_size = 0;
+		st->st_mtime = st->st_ctime = st->st_atime =
+		    h->content ? (time_t)h->content->mtime_s : x->mounted_at;
+	}
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	return 0;
+}
+
 static int fsops_getattr(const char *path, struct stat *st,
 			 struct fuse_file_info *fi)
 {
@@ -194,6 +217,11 @@ static int fsops_getattr(const char *path, struct stat *st,
 	int64_t size;
 	int rc;
 
+	if (!path)
+		return fi && fi->fh
+			   ? handle_attr(x, (struct handle *)(uintptr_t)fi->fh,
+					 st)
+			   : -ESTALE;
 	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
@@ -617,6 +645,9 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = t;
 	cfg->negative_timeout = t;
 	cfg->use_ino = 0;
+	/* A file removed or replaced while open keeps a hidden name
+	 * (.fuse_hidden...), so that fstat on it still works: for a sheet's
+	 * file fs/nodes.c remembers what the name stands for. */
 	cfg->hard_remove = 0;
 	return x;
 }
@@ -629,6 +660,7 @@ static void fsops_destroy(void *private_data)
 
 	control_release();
 	fsops_tree_paths_release();
+	fsops_hidden_release();
 	pthread_mutex_lock(&handles_lock);
 	h = open_handles;
 	open_handles = NULL;

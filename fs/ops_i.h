@@ -89,6 +89,19 @@ const struct cache_item *fsops_node_item(const struct node *n);
 bool fsops_tree_path(int64_t id, char *buf, size_t size);
 void fsops_tree_paths_release(void);
 
+/*
+ * nodes.c: libfuse keeps a file that is open when its name is removed or
+ * replaced under a hidden name (".fuse_hidden..." in its folder), by a
+ * rename. For a sheet's file (n) that rename only records that the hidden
+ * name stands for it; fsops_resolve finds it there until the unlink that
+ * libfuse sends at its last close (fsops_hidden_drop: true when it was
+ * one).
+ */
+bool fsops_is_hidden_name(const char *path);
+int fsops_hide(const char *path, const struct node *n);
+bool fsops_hidden_drop(const char *path);
+void fsops_hidden_release(void);
+
 /* xattr.c */
 int fsops_getxattr(const char *path, const char *name, char *value,
 		   size_t size);

@@ -47,6 +47,8 @@ struct edit {
 	bool truncated;	  /* O_TRUNC or truncated since: not an append */
 	bool append_flag; /* opened with O_APPEND */
 	bool dirty;	  /* a text to save */
+	bool loaded;	  /* buf holds the text (not an append-only open) */
+	bool saved;	  /* saved, nothing written since */
 	enum edit_mode mode;
 	struct cache_append *app; /* the append session, once begun */
 };
@@ -154,11 +156,15 @@ int fsw_open(struct fsops_ctx *x, const char *path, const struct node *n,
 	e->ref = n->ref;
 	e->fmt = n->fmt;
 	e->append_flag = (fi->flags & O_APPEND) != 0;
+	e->loaded = true;
 	if (fi->flags & O_TRUNC) {
 		/* SPEC §8: the base is what this mount served last. */
 		e->base = cache_served_version(x->cache, n->ref.id);
 		e->truncated = true;
 		e->dirty = true; /* closed unwritten: an empty text */
+	} else if ((fi->flags & O_ACCMODE) == O_WRONLY && e->append_flag) {
+		/* `>>`: appends; nothing to read, nothing to fetch. */
+		e->loaded = false;
 	} else {
 		rc = cache_open(x->cache, &n->ref, n->fmt, &ct, &keep, &direct);
 		if (!rc)
@@ -245,6 +251,7 @@ int fsw_write(struct handle *h, const char *buf, size_t size, off_t off)
 		if (!rc) {
 			memcpy(e->buf + off, buf, size);
 			e->dirty = true;
+			e->saved = false;
 			rc = (int)size;
 		}
 	}
@@ -257,7 +264,9 @@ int64_t fsw_size(const struct handle *h)
 	int64_t n;
 
 	pthread_mutex_lock(&h->edit->lock);
-	n = (int64_t)h->edit->len;
+	n = h->edit->loaded && !h->edit->saved && h->edit->mode != EDIT_APPEND
+		? (int64_t)h->edit->len
+		: -1;
 	pthread_mutex_unlock(&h->edit->lock);
 	return n;
 }
@@ -272,14 +281,17 @@ int fsw_ftruncate(struct handle *h, off_t size)
 	if ((uint64_t)size > SIZE_MAX)
 		return -EFBIG;
 	pthread_mutex_lock(&e->lock);
-	if (e->mode == EDIT_APPEND) {
-		rc = -EINVAL; /* records already sent: not an edit now */
+	if (e->mode == EDIT_APPEND || (!e->loaded && size)) {
+		/* Records already sent, or a text not read: not an edit. */
+		rc = -EINVAL;
 	} else {
 		rc = edit_resize(e, (size_t)size);
 		if (!rc) {
+			e->loaded = true;
 			e->mode = EDIT_TEXT;
 			e->truncated = true;
 			e->dirty = true;
+			e->saved = false;
 		}
 	}
 	pthread_mutex_unlock(&e->lock);
@@ -299,8 +311,11 @@ static int edit_save(struct edit *e)
 		e->dirty = false; /* done either way: kept in .rejected/ */
 		rc = cache_save(e->cache, &e->ref, e->fmt, e->path, e->base,
 				e->buf ? e->buf : "", e->len);
-		if (!rc)
-			e->base = 0; /* later writes build on the saved text */
+		if (!rc) {
+			/* Later writes build on the saved text. */
+			e->base = cache_served_version(e->cache, e->ref.id);
+			e->saved = true;
+		}
 	}
 	return rc;
 }

@@ -47,7 +47,8 @@ int fsw_open(struct fsops_ctx *x, const char *path, const struct node *n,
 	     struct handle *h, struct fuse_file_info *fi);
 int fsw_read(struct handle *h, char *buf, size_t size, off_t off);
 int fsw_write(struct handle *h, const char *buf, size_t size, off_t off);
-/* The size an fstat of the handle shows. */
+/* The size an fstat of the handle shows: its text's, or -1 when the
+ * sheet's applies (appending, or saved and not written since). */
 int64_t fsw_size(const struct handle *h);
 /* ftruncate of an edit handle. */
 int fsw_ftruncate(struct handle *h, off_t size);

@@ -1,118 +1,11 @@
 /*
- * Write-back in the cache (cache/save.h) against a fake sheet that applies
- * row writes (fake_sheet_source.h): one changed cell is one version check
- * and one PUT, a conflict or a refused text sends nothing and keeps the
- * text, a failure half-way says what landed, appends go in batches of at
- * most 500 in order, one save of a sheet at a time, the served version.
+ * Write-back saves in the cache (cache/save.h) against a fake sheet that
+ * applies row writes (fake_sheet_source.h): one changed cell is one
+ * version check and one PUT, a conflict or a refused text sends nothing
+ * and keeps the text, a failure half-way says what landed, one save of a
+ * sheet at a time, the served version.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "cache/cache.h"
-#include "cache/journal.h"
-#include "cache/save.h"
-#include "cache/savelog.h"
-#include "testlib.h"
-#include "fake_sheet_source.h"
-#include "util/sbuf.h"
-
-static char top[128];
-
-static const struct cache_ref todo = {FS_ID, false, 0};
-
-/* A cache over f with write-back on: a fresh journal folder. */
-struct rig {
-	struct fsrc f;
-	struct cache *c;
-	struct journal *j;
-};
-
-static void rig_init(struct rig *r, size_t nrows, const char *name)
-{
-	char dir[256], err[256];
-	struct cache_opts o;
-
-	fs_init(&r->f, nrows);
-	memset(&o, 0, sizeof(o));
-	o.ttl_s = 60;
-	r->c = cache_new(&r->f.src, &o);
-	snprintf(dir, sizeof(dir), "%s/%s", top, name);
-	r->j = journal_open(dir, err, sizeof(err));
-	CHECK(r->c && r->j);
-	cache_enable_write(r->c, r->j);
-}
-
-static void rig_release(struct rig *r)
-{
-	cache_free(r->c);
-	journal_close(r->j);
-	fs_release(&r->f);
-}
-
-/* The sheet's CSV as the mount serves it, a new string (NULL: failed). */
-static char *read_csv(struct cache *c)
-{
-	struct cache_content *ct = NULL;
-	bool keep, direct;
-	char *s;
-
-	if (cache_open(c, &todo, RENDER_FMT_CSV, &ct, &keep, &direct))
-		return NULL;
-	s = strndup(ct->data, ct->len);
-	cache_content_put(ct);
-	return s;
-}
-
-/* s with its first from replaced by to, a new string. */
-static char *replace(const char *s, const char *from, const char *to)
-{
-	const char *at = s ? strstr(s, from) : NULL;
-	char *out;
-
-	if (!at)
-		return strdup("(missing)");
-	out = malloc(strlen(s) + strlen(to) + 1);
-	memcpy(out, s, (size_t)(at - s));
-	strcpy(out + (at - s), to);
-	strcat(out, at + strlen(from));
-	return out;
-}
-
-static size_t nrejected(struct journal *j)
-{
-	char **names = journal_rejected(j);
-	size_t n = 0;
-
-	while (names && names[n])
-		n++;
-	journal_names_free(names);
-	return n;
-}
-
-/* The .status text, a new string. */
-static char *status(struct cache *c)
-{
-	struct sbuf sb = SBUF_INIT(0);
-
-	CHECK_INT(savelog_render(cache_savelog(c), &sb), 0);
-	return sbuf_detach(&sb, NULL);
-}
-
-static bool has(const char *s, const char *needle)
-{
-	if (s && strstr(s, needle))
-		return true;
-	fprintf(stderr, "  \"%s\" not in: %s\n", needle, s ? s : "(null)");
-	return false;
-}
-
-static int save(struct rig *r, const char *text, int64_t base)
-{
-	return cache_save(r->c, &todo, RENDER_FMT_CSV, "sheets/Todo.csv", base,
-			  text, strlen(text));
-}
+#include "save_rig.h"
 
 static void test_save_one_cell_is_one_check_and_one_put(void)
 {
@@ -276,21 +169,6 @@ static void test_save_off_or_not_allowed(void)
 	rig_release(&r);
 }
 
-struct racer {
-	struct rig *r;
-	const char *text;
-	int64_t base;
-	int rc;
-};
-
-static void *race(void *arg)
-{
-	struct racer *x = arg;
-
-	x->rc = save(x->r, x->text, x->base);
-	return NULL;
-}
-
 static void test_save_two_saves_of_a_sheet_go_one_at_a_time(void)
 {
 	struct racer x[2];
@@ -344,104 +222,6 @@ static void test_save_served_version_follows_reads(void)
 	rig_release(&r);
 }
 
-static int append(struct rig *r, const char *const *writes, size_t n)
-{
-	struct cache_append *a = NULL;
-	size_t i;
-	int rc;
-
-	rc = cache_append_open(r->c, &todo, "sheets/Todo.csv", &a);
-	for (i = 0; !rc && i < n; i++)
-		rc = cache_append_write(a, writes[i], strlen(writes[i]));
-	if (a) {
-		int crc = cache_append_close(a);
-
-		rc = rc ? rc : crc;
-	}
-	return rc;
-}
-
-static void test_append_1200_records_in_batches_of_500(void)
-{
-	struct sbuf sb = SBUF_INIT(0);
-	const char *w[1];
-	struct rig r;
-	char *after;
-	int i, rc = 0;
-
-	rig_init(&r, 2, "append");
-	for (i = 1; i <= 1200; i++)
-		rc |= sbuf_addf(&sb, "a%d,b%d\n", i, i);
-	CHECK_INT(rc, 0);
-	w[0] = sb.buf;
-	CHECK_INT(append(&r, w, 1), 0);
-	CHECK_INT(r.f.writes, 3);
-	for (i = 0; i < 3; i++)
-		CHECK_INT(r.f.log[i].op, API_ROWS_ADD);
-	CHECK_INT(r.f.log[0].nrows, 500);
-	CHECK_INT(r.f.log[1].nrows, 500);
-	CHECK_INT(r.f.log[2].nrows, 200);
-	CHECK_INT(r.f.nrows, 1202);
-	CHECK_STR(r.f.rows[2].cell[0], "a1");
-	CHECK_STR(r.f.rows[501].cell[0], "a500");
-	CHECK_STR(r.f.rows[502].cell[0], "a501");
-	CHECK_STR(r.f.rows[1201].cell[1], "b1200");
-	after = read_csv(r.c);
-	CHECK(has(after, "a1199,b1199\na1200,b1200\n"));
-	CHECK_INT(nrejected(r.j), 0);
-	free(after);
-	sbuf_release(&sb);
-	rig_release(&r);
-}
-
-static void test_append_a_bad_record_sends_nothing_of_its_write(void)
-{
-	const char *w[] = {"x1,y1\nx2,y2,z2\nx3,y3\n"};
-	struct rig r;
-	char *st;
-
-	rig_init(&r, 1, "badrec");
-	CHECK_INT(append(&r, w, 1), -EINVAL);
-	CHECK_INT(r.f.writes, 0);
-	CHECK_INT(r.f.nrows, 1);
-	CHECK_INT(nrejected(r.j), 1);
-	st = status(r.c);
-	CHECK(has(st, "failed (EINVAL): line 2"));
-	free(st);
-	rig_release(&r);
-}
-
-static void test_append_open_quote_at_close_is_einval(void)
-{
-	const char *w[] = {"x1,y1\n", "x2,\"open"};
-	struct rig r;
-
-	rig_init(&r, 1, "quote");
-	CHECK_INT(append(&r, w, 2), -EINVAL);
-	CHECK_INT(r.f.writes, 1); /* the first write's record */
-	CHECK_INT(r.f.nrows, 2);
-	CHECK_INT(nrejected(r.j), 1);
-	rig_release(&r);
-}
-
-static void test_append_last_record_without_line_end_at_close(void)
-{
-	struct cache_append *a = NULL;
-	struct rig r;
-
-	rig_init(&r, 1, "noeol");
-	CHECK_INT(cache_append_open(r.c, &todo, "sheets/Todo.csv", &a), 0);
-	CHECK_INT(cache_append_write(a, "x1,y", 4), 0);
-	CHECK_INT(cache_append_write(a, "1", 1), 0);
-	CHECK_INT(r.f.writes, 0);
-	CHECK_INT(cache_append_close(a), 0);
-	CHECK_INT(r.f.writes, 1);
-	CHECK_INT(r.f.nrows, 2);
-	CHECK_STR(r.f.rows[1].cell[0], "x1");
-	CHECK_STR(r.f.rows[1].cell[1], "y1");
-	rig_release(&r);
-}
-
 int main(void)
 {
 	if (!t_mkdtemp(top, sizeof(top), "save"))
@@ -454,10 +234,6 @@ int main(void)
 	T(test_save_off_or_not_allowed);
 	T(test_save_two_saves_of_a_sheet_go_one_at_a_time);
 	T(test_save_served_version_follows_reads);
-	T(test_append_1200_records_in_batches_of_500);
-	T(test_append_a_bad_record_sends_nothing_of_its_write);
-	T(test_append_open_quote_at_close_is_einval);
-	T(test_append_last_record_without_line_end_at_close);
 	t_rmtree(top);
 	return t_run();
 }
