@@ -453,6 +453,8 @@ int cache_save(struct cache *c, const struct cache_ref *ref,
 		rc = parse_diff(c, fmt, text, len, &b, &e);
 	if (!rc && b.plan->nreqs)
 		rc = save_send(c, ref->id, b.plan, &e, &version);
+	/* Before the re-read frees the model the readers borrow. */
+	base_release(&b);
 	if (e.requests > checks) {
 		/* A write went out: read what the sheet holds now. */
 		save_reload(c, s);
@@ -470,7 +472,6 @@ int cache_save(struct cache *c, const struct cache_ref *ref,
 					: s->version > 0 ? s->version : s->served;
 		pthread_mutex_unlock(&c->lock);
 	}
-	base_release(&b);
 	save_busy(c, s, false);
 	save_unlock(c, s);
 	if (reloaded)

@@ -40,6 +40,32 @@ static void test_save_one_cell_is_one_check_and_one_put(void)
 	rig_release(&r);
 }
 
+static void test_save_json_by_row_id(void)
+{
+	struct cache_content *ct = NULL;
+	bool keep, direct;
+	struct rig r;
+	char *text, *edited;
+
+	rig_init(&r, 3, "json");
+	CHECK_INT(cache_open(r.c, &todo, RENDER_FMT_JSON, &ct, &keep, &direct),
+		  0);
+	text = ct ? strndup(ct->data, ct->len) : NULL;
+	cache_content_put(ct);
+	edited = replace(text, "\"n3\"", "\"json\"");
+	CHECK_INT(cache_save(r.c, &todo, RENDER_FMT_JSON, "sheets/Todo.json",
+			     cache_served_version(r.c, FS_ID), edited,
+			     strlen(edited)),
+		  0);
+	CHECK_INT(r.f.version_calls, 1);
+	CHECK_INT(r.f.writes, 1);
+	CHECK_INT(r.f.log[0].op, API_ROWS_UPDATE);
+	CHECK_STR(r.f.rows[2].cell[1], "json");
+	free(edited);
+	free(text);
+	rig_release(&r);
+}
+
 static void test_save_refuses_a_sheet_changed_since_the_base(void)
 {
 	struct rig r;
@@ -227,6 +253,7 @@ int main(void)
 	if (!t_mkdtemp(top, sizeof(top), "save"))
 		return 1;
 	T(test_save_one_cell_is_one_check_and_one_put);
+	T(test_save_json_by_row_id);
 	T(test_save_refuses_a_sheet_changed_since_the_base);
 	T(test_save_refuses_a_changed_header);
 	T(test_save_failing_half_way_says_what_landed);
