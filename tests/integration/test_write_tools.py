@@ -92,12 +92,6 @@ def test_sed_i(wm, todo):
                 and n not in ("Todo.csv", "Todo.json")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (fs/ops.c, h14b): cfg->hard_remove = 0 makes libfuse hide an open "
-    "rename target (rename to .fuse_hiddenN first), which fsops_rename "
-    "refuses with EXDEV (a sheet's file does not move); perl -pi renames "
-    "its work file while it still has the sheet's file open: EXDEV. With "
-    "hard_remove = 1 this test passes"))
 def test_perl_pi(wm, todo):
     r = sh("perl -pi -e 's/^item 4,4,/item 4,40,/' '%s'" % wm.csv)
     assert r.returncode == 0, r.stderr
