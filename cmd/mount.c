@@ -21,8 +21,6 @@
 
 #include <fuse.h>
 #include <fuse_lowlevel.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "api/api.h"
 #include "auth/auth.h"
@@ -36,12 +34,12 @@
 #include "cache/savelog.h"
 #include "cache/source.h"
 #include "cmd/cli.h"
+#include "cmd/paths.h"
 #include "config/config.h"
 #include "fs/ops.h"
 #include "http/http.h"
 #include "util/clock.h"
 #include "util/file.h"
-#include "util/io.h"
 #include "util/log.h"
 
 /* A GETANDREFRESH mount with no tokens runs the browser login first when
@@ -125,106 +123,6 @@ struct disk_setup {
 	bool failed; /* a configuration error: stop */
 };
 
-/* "500M", "2G", "1048576": bytes. 0 or -EINVAL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		shift = 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		shift = 20;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		end++;
-		break;
-	case 'T':
-	case 't':
-		shift = 40;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-/* A folder given on the command line, made absolute: the daemon runs
- * from "/" once it is in the background. NULL when out of memory. */
-static char *absolute(const char *dir)
-{
-	char cwd[PATH_MAX];
-	char *p = NULL;
-
-	if (dir[0] == '/')
-		return strdup(dir);
-	if (getcwd(cwd, sizeof(cwd)) && asprintf(&p, "%s/%s", cwd, dir) < 0)
-		p = NULL;
-	return p;
-}
-
-/* $XDG_CACHE_HOME/smartsheetfs, else ~/.cache/smartsheetfs. */
-static char *default_cache_dir(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-
-	if (xdg && xdg[0] == '/') {
-		if (asprintf(&p, "%s/smartsheetfs", xdg) < 0)
-			p = NULL;
-	} else if (home && *home) {
-		if (asprintf(&p, "%s/.cache/smartsheetfs", home) < 0)
-			p = NULL;
-	}
-	return p;
-}
-
-/*
- * Which account the files belong to, without asking the network (an
- * offline mount must find them): hex of SHA-256 over the API base and the
- * credential's identity (the personal token, or the OAuth client and its
- * settings file). Nothing about the token can be read back from it.
- */
-static void cache_namespace(const struct cfg *cfg, char ns[17])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const char *id1 =
-	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->client_id : cfg->token;
-	const char *id2 =
-	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->settings_location : "";
-
-	snprintf(ns, 17, "%s", "0000000000000000");
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, cfg->base_url, strlen(cfg->base_url)) == 1 &&
-	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
-	    EVP_DigestUpdate(ctx, id1 ? id1 : "", id1 ? strlen(id1) : 0) == 1 &&
-	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
-	    EVP_DigestUpdate(ctx, id2 ? id2 : "", id2 ? strlen(id2) : 0) == 1 &&
-	    EVP_DigestFinal_ex(ctx, md, &n) == 1 && n >= 8)
-		io_hex(md, 8, ns);
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_cleanse(md, sizeof(md));
-}
-
 /*
  * The disk cache (SPEC §6). A folder given with cache_dir= that cannot be
  * used stops the mount; the default one only warns (the mount works
@@ -240,7 +138,7 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 	int rc = 0;
 
 	memset(ds, 0, sizeof(*ds));
-	if (c->cache_max && parse_size(c->cache_max, &max)) {
+	if (c->cache_max && mount_parse_size(c->cache_max, &max)) {
 		fprintf(stderr,
 			"smartsheetfs: cache_max: expected a size "
 			"such as 500M or 2G, got '%s'\n",
@@ -248,12 +146,12 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 		ds->failed = true;
 		return NULL;
 	}
-	dir = c->cache_dir ? absolute(c->cache_dir) : default_cache_dir();
+	dir = c->cache_dir ? mount_absolute(c->cache_dir) : mount_default_cache_dir();
 	if (!dir) {
 		log_warn("no cache folder (HOME unset): nothing kept on disk");
 		return NULL;
 	}
-	cache_namespace(cfg, ns);
+	mount_namespace(cfg, ns);
 	ds->d = diskcache_open(dir, ns, max, err, sizeof(err), &rc);
 	if (!ds->d) {
 		if (c->cache_dir) {
@@ -271,24 +169,6 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 
 /* What scratch files may hold in all by default. */
 #define MOUNT_SCRATCH_MAX (256ULL << 20)
-
-/* $XDG_STATE_HOME/smartsheetfs/<ns>, else
- * ~/.local/state/smartsheetfs/<ns>; NULL when HOME is unknown. */
-static char *default_state_dir(const char *ns)
-{
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-
-	if (xdg && xdg[0] == '/') {
-		if (asprintf(&p, "%s/smartsheetfs/%s", xdg, ns) < 0)
-			p = NULL;
-	} else if (home && *home) {
-		if (asprintf(&p, "%s/.local/state/smartsheetfs/%s", home, ns) <
-		    0)
-			p = NULL;
-	}
-	return p;
-}
 
 /* journal_recover: a save the last daemon did not finish. */
 static void on_recovered(void *arg, const char *path, const char *name)
@@ -355,15 +235,15 @@ static int open_write(const struct mount_opts *mo, const struct cfg *cfg,
 	char *dir;
 	int n;
 
-	if (mo->scratch_max && parse_size(mo->scratch_max, &max)) {
+	if (mo->scratch_max && mount_parse_size(mo->scratch_max, &max)) {
 		fprintf(stderr,
 			"smartsheetfs: scratch_max: expected a size such as "
 			"64M or 1G, got '%s'\n",
 			mo->scratch_max);
 		return EXIT_CONFIG;
 	}
-	cache_namespace(cfg, ns);
-	dir = mo->state_dir ? absolute(mo->state_dir) : default_state_dir(ns);
+	mount_namespace(cfg, ns);
+	dir = mo->state_dir ? mount_absolute(mo->state_dir) : mount_default_state_dir(ns);
 	if (!dir) {
 		fprintf(stderr, "smartsheetfs: state_dir: no folder for the "
 				"write-back state (HOME unset): give "
