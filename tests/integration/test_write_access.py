@@ -3,6 +3,7 @@ allow_other mount whose mode bits let everyone in; with OAuth, only a token
 with the WRITE_SHEETS scope, and .auth/status says why not.
 """
 import os
+import re
 import tempfile
 
 import pytest
@@ -62,11 +63,6 @@ def authorized(mount_factory, tmp_path, fake, scope, extra=""):
                        opts=write_opts(tmp_path), extra=extra)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug (h14b): the write is refused (EACCES, nothing sent) but "
-    ".auth/status does not say the token lacks WRITE_SHEETS (SPEC §8 and "
-    "the lead's design: 'the reason shows in .auth/status'); only .status "
-    "and the log say it"))
 def test_oauth_read_scope_cannot_write(mount_factory, tmp_path, oauth_fake):
     m = authorized(mount_factory, tmp_path, oauth_fake, "READ_SHEETS")
     m.allow(r"warning: write-back .*Write Target\.csv.*failed \(EACCES\)")
@@ -78,7 +74,8 @@ def test_oauth_read_scope_cannot_write(mount_factory, tmp_path, oauth_fake):
     assert b"Permission denied" in r.stderr, r.stderr
     assert all_writes(oauth_fake, n0) == []
     status = read(m.path(".auth", "status"))
-    assert "WRITE_SHEETS" in status, status
+    assert re.search(r"^write-back: refused: the OAuth token has no "
+                     r"WRITE_SHEETS scope", status, re.M), status
 
 
 def test_oauth_write_scope_writes(mount_factory, tmp_path, oauth_fake):
@@ -92,3 +89,5 @@ def test_oauth_write_scope_writes(mount_factory, tmp_path, oauth_fake):
     w = writes(oauth_fake, n0, WRITE_TARGET)
     assert [e["method"] for e in w] == ["POST"]
     assert w[0]["body"][0]["cells"][0]["value"] == "from oauth"
+    status = read(m.path(".auth", "status"))
+    assert re.search(r"^write-back: on$", status, re.M), status
