@@ -228,6 +228,13 @@ void save_reload(struct cache *c, struct sheet_state *s)
 	struct api_result res;
 	int f, rc;
 
+	/* As the busy owner: the old model goes before the new one is read
+	 * (both at once doubled the peak of a save); the rendered bytes
+	 * stay for the files open until the new ones replace them. */
+	pthread_mutex_lock(&c->lock);
+	model_sheet_free(s->model);
+	s->model = NULL;
+	pthread_mutex_unlock(&c->lock);
 	memset(&res, 0, sizeof(res));
 	rc = c->src.ops->get_sheet(c->src.ctx, s->id, API_PRIO_USER, &m, &res);
 	cache_note_result(c, rc, &res);
