@@ -125,6 +125,40 @@ static struct sheet_state *sheet_get(struct cache *c,
 	return sheet_find(c, ref->id, ref->report, create);
 }
 
+/*
+ * ref with the modifiedAt every path to its file shows (SPEC §7): its
+ * own, else (a child of a workspace or folder: the children list gives
+ * none) the sheet list's or report list's held now, else 0 (unknown).
+ * What is held, what was refused and what read-ahead fetches are then
+ * judged alike whichever folder the file was reached through.
+ */
+static struct cache_ref listed(struct cache *c, const struct cache_ref *ref)
+{
+	struct cache_ref r = *ref;
+
+	if (r.mtime_s)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	r.mtime_s = cache_dirs_mtime(c, r.id, r.report);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/*
+ * Caller holds c->lock. Whether a refusal stands for the file listed at
+ * mtime: until the list shows it modified (SPEC §3). With either side
+ * unknown (no list held) it stands, and a refusal met while none was held
+ * takes the first modifiedAt a list shows as its own.
+ */
+static bool refused_at(struct sheet_state *s, int64_t mtime)
+{
+	if (!s->refused)
+		return false;
+	if (!s->refused_mtime)
+		s->refused_mtime = mtime;
+	return !mtime || s->refused_mtime == mtime;
+}
+
 int64_t cache_held_version(struct cache *c, int64_t id)
 {
 	struct sheet_state *s;
@@ -138,9 +172,10 @@ int64_t cache_held_version(struct cache *c, int64_t id)
 	return v;
 }
 
-void cache_peek(struct cache *c, const struct cache_ref *ref,
+void cache_peek(struct cache *c, const struct cache_ref *ref_in,
 		enum render_fmt fmt, int64_t *size, int64_t *mtime_s)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct diskcache_meta meta;
 	struct sheet_state *s;
@@ -315,10 +350,11 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	return rc;
 }
 
-int cache_open(struct cache *c, const struct cache_ref *ref,
+int cache_open(struct cache *c, const struct cache_ref *ref_in,
 	       enum render_fmt fmt, struct cache_content **out,
 	       bool *keep_cache, bool *direct_io)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct model_sheet *model = NULL;
 	struct cache_content *ct = NULL;
@@ -413,8 +449,9 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 	return rc;
 }
 
-bool cache_held(struct cache *c, const struct cache_ref *ref)
+bool cache_held(struct cache *c, const struct cache_ref *ref_in)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct diskcache_meta meta;
 	struct sheet_state *s;
@@ -438,14 +475,15 @@ bool cache_held(struct cache *c, const struct cache_ref *ref)
 	return held == (1 << FMT_COUNT) - 1;
 }
 
-bool cache_refused(struct cache *c, const struct cache_ref *ref)
+bool cache_refused(struct cache *c, const struct cache_ref *ref_in)
 {
+	const struct cache_ref ref = listed(c, ref_in);
 	struct sheet_state *s;
 	bool refused;
 
 	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, ref, false);
-	refused = s && s->refused && s->refused_mtime == ref->mtime_s;
+	s = sheet_get(c, &ref, false);
+	refused = s && refused_at(s, ref.mtime_s);
 	pthread_mutex_unlock(&c->lock);
 	return refused;
 }
@@ -484,9 +522,10 @@ static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
 	return rc;
 }
 
-int cache_prefetch(struct cache *c, const struct cache_ref *ref,
+int cache_prefetch(struct cache *c, const struct cache_ref *ref_in,
 		   enum api_prio prio, bool wait)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct cache_content *ct[FMT_COUNT] = {NULL};
 	struct model_sheet *model = NULL;
@@ -517,7 +556,7 @@ int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 		if (cache_held(c, ref))
 			return 0;
 	}
-	if (s->refused && s->refused_mtime == listed_mtime_s) {
+	if (refused_at(s, listed_mtime_s)) {
 		/* Refused before and unchanged since: do not ask each pass. */
 		pthread_mutex_unlock(&c->lock);
 		return -EACCES;

@@ -87,7 +87,9 @@ struct cache_listing {
 };
 
 /* A file's sheet or report, and the modifiedAt the list it was found in
- * gives (0 when unknown: a refusal is remembered for it). */
+ * gives (0 when unknown, as in a workspace's or folder's children: every
+ * cache_ call then takes the sheet list's or report list's held at the
+ * time, so one file shows one modifiedAt on every path, SPEC §7). */
 struct cache_ref {
 	int64_t id;
 	bool report;
@@ -203,8 +205,10 @@ bool cache_held(struct cache *c, const struct cache_ref *ref);
 
 /*
  * Whether the server refused the sheet (403, or 404 while listed) at this
- * modifiedAt: listings leave it out until the list shows it modified
- * (SPEC §3), and .auth/status counts such sheets (cache_refused_count).
+ * modifiedAt, through whichever path it was read: listings leave it out
+ * until the list shows it modified (SPEC §3), and .auth/status counts such
+ * sheets (cache_refused_count). With no modifiedAt known on one side (no
+ * list held) a refusal stands.
  */
 bool cache_refused(struct cache *c, const struct cache_ref *ref);
 /* Sheets and reports refused. */

@@ -82,6 +82,11 @@ void cache_dirs_free(struct cache *c);
  * holds c->lock. */
 void cache_dirs_expire(struct cache *c);
 
+/* The modifiedAt the sheet list (or, report, the report list) held now
+ * gives id; 0 when none is held or it is not there. Caller holds
+ * c->lock. */
+int64_t cache_dirs_mtime(struct cache *c, int64_t id, bool report);
+
 /* state.c: the clock, and whether the network may be tried */
 double cache_mono(const struct cache *c);
 double cache_wall(const struct cache *c);

@@ -239,6 +239,18 @@ static struct cache_listing *held_now(struct cache *c, enum cache_dir dir)
 	return l;
 }
 
+int64_t cache_dirs_mtime(struct cache *c, int64_t id, bool report)
+{
+	const struct dir_state *d =
+	    dir_get(c, report ? CACHE_DIR_REPORTS : CACHE_DIR_SHEETS, 0, false);
+	const struct cache_item *it;
+
+	if (!d || !d->listing)
+		return 0;
+	it = cache_find_id(d->listing, id);
+	return it ? it->mtime_s : 0;
+}
+
 struct cache_listing *cache_listing_now(struct cache *c)
 {
 	return held_now(c, CACHE_DIR_SHEETS);

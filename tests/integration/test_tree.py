@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 import urllib.request
@@ -219,6 +220,35 @@ def test_reports_are_read_only_and_refused_ones_leave(tmnt, fresh_fake):
     assert "Restricted Report.csv" not in os.listdir(tmnt.path("reports"))
     status = open(tmnt.path(".auth", "status")).read()
     assert re.search(r"refused: \d+ sheets?, 1 report\b", status), status
+
+
+RESTRICTED = ("Finance", "Reports 2024", "Payroll 2024 (restricted).csv")
+
+
+@pytest.mark.parametrize("first", ["workspaces", "sheets", "by-id"])
+def test_a_refused_sheet_leaves_the_tree_once_read(first, tmnt):
+    # sizes=lazy (the default): a sheet the server refuses, once read
+    # through any of its paths, is left out of every listing, its folder
+    # in workspaces/ too (SPEC §3), so grep -r there finds no unreadable
+    # file. Children entries carry no modifiedAt; the refusal must not
+    # depend on which path met it (it did: workspaces/ kept it).
+    tmnt.allow(refused_read_line())
+    path = {"workspaces": tmnt.path("workspaces", *RESTRICTED),
+            "sheets": tmnt.path("sheets", RESTRICTED[-1]),
+            "by-id": tmnt.path("by-id", "4011111111111111.csv")}[first]
+    folder = tmnt.path("workspaces", *RESTRICTED[:-1])
+    assert RESTRICTED[-1] in os.listdir(folder)      # not known yet
+    assert read_errno(path) == errno.EACCES
+    lst = os.listdir(folder)
+    assert not [n for n in lst if n.startswith("Payroll")], lst
+    assert "Budget Rollup.csv" in lst
+    for _ in range(2):
+        r = sh("grep -r -l -e Secret -e Item %s" % tmnt.path("workspaces"))
+        assert r.returncode in (0, 1), r.stderr
+        assert r.stderr == b"", r.stderr
+    assert b"Payroll" not in r.stdout
+    assert sh("grep -r -q Item %s" % shlex.quote(folder)).returncode \
+        in (0, 1)
 
 
 def test_a_50000_row_report_over_5_pages(mounter, tmp_path):

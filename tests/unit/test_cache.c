@@ -379,6 +379,52 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	fake_release(&f);
 }
 
+/* A sheet in a workspace or folder comes with no modifiedAt (the children
+ * list has none): a refusal met through any path holds on the others, and
+ * ends on all of them when the sheet list shows the sheet modified (SPEC
+ * §3, §7: one modifiedAt on every path). */
+static void test_cache_a_refusal_holds_on_every_path(void)
+{
+	const struct cache_ref tree = {102, false, 0};
+	struct cache_listing *l = NULL;
+	struct fake f;
+	struct cache *c;
+	int64_t mtime;
+
+	fake_init(&f, 2);
+	c = new_cache(&f, 30, NULL);
+	set_sheet_rc(&f, 102, -EACCES);
+	mtime = f.sheets[1].mtime_s;
+	/* Refused through the tree before any list was read. */
+	CHECK_INT(cache_prefetch(c, &tree, API_PRIO_AHEAD, false), -EACCES);
+	CHECK(cache_refused(c, &tree));
+	/* The sheet list, read after it, leaves it out too. */
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	CHECK(cache_refused(c, FAKE_REF(&f, 1)));
+	CHECK(cache_refused(c, &tree));
+	CHECK_INT(cache_prefetch(c, &tree, API_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(f.get_calls, 1);
+	/* Modified on the server: shown again on every path. */
+	fake_lock(&f);
+	f.sheets[1].mtime_s = mtime + 60;
+	fake_unlock(&f);
+	fake_set_time(&f, 1031.0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	CHECK(!cache_refused(c, FAKE_REF(&f, 1)));
+	CHECK(!cache_refused(c, &tree));
+	/* Refused again through the tree: out of sheets/ as well. */
+	CHECK_INT(cache_prefetch(c, &tree, API_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(f.get_calls, 2);
+	CHECK(cache_refused(c, FAKE_REF(&f, 1)));
+	CHECK_INT(cache_prefetch(c, FAKE_REF(&f, 1), API_PRIO_AHEAD, false),
+		  -EACCES);
+	CHECK_INT(f.get_calls, 2);
+	cache_free(c);
+	fake_release(&f);
+}
+
 static void test_cache_listing_ttl_and_names(void)
 {
 	struct cache_listing *l = NULL;
@@ -448,6 +494,7 @@ int main(void)
 	T(test_cache_refusals_are_not_papered_over);
 	T(test_cache_disk_first_after_a_remount);
 	T(test_cache_prefetch_holds_both_formats_once);
+	T(test_cache_a_refusal_holds_on_every_path);
 	T(test_cache_listing_ttl_and_names);
 	T(test_cache_user_and_drop);
 	return t_run();
