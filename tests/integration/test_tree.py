@@ -347,6 +347,51 @@ def test_extended_attributes(tmnt, fresh_fake):
     assert r.returncode != 0 and "No such attribute" in r.stderr
 
 
+def test_foreign_xattrs_are_enodata_without_a_request(mount_factory,
+                                                    fresh_fake):
+    # ls -l asks every file for security.selinux and
+    # system.posix_acl_access. Names outside user.smartsheet.* are ENODATA
+    # at once: no path walked, so at cache_ttl=0 no request (before, each
+    # walked the folders and read the sheet list again).
+    m = mount_factory("cache_ttl=0")
+    m.allow(refused_read_line())
+    plan = m.path("workspaces", "Engineering／Ops", "Roadmap", "Level 1",
+                  "Level 2", "Level 3", "Level 4", "Level 5",
+                  "Deep Sheet.csv")
+    folder = os.path.dirname(plan)
+    fds = [os.open(plan, os.O_RDONLY), os.open(folder, os.O_RDONLY)]
+    try:
+        for fd in fds:
+            for name in ("security.selinux", "system.posix_acl_access",
+                         "system.posix_acl_default", "user.other",
+                         "trusted.x", "user.smartsheet"):
+                n0 = len(fresh_fake.log())
+                with pytest.raises(OSError) as e:
+                    os.getxattr(fd, name)
+                assert e.value.errno == errno.ENODATA, name
+                # (The kernel checks read permission on user.* names
+                # first: a GETATTR, which at cache_ttl=0 does ask.)
+                if not name.startswith("user."):
+                    assert [x["path"] for x in
+                            requests_since(fresh_fake, n0)] == [], name
+            n0 = len(fresh_fake.log())
+            # Its own names still walk the path and answer.
+            assert os.getxattr(fd, "user.smartsheet.id")
+            assert requests_since(fresh_fake, n0)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    # A path that does not exist: ENOENT, whatever the name (the kernel's
+    # lookup answers before any getxattr).
+    for name in ("security.selinux", "user.smartsheet.id"):
+        with pytest.raises(OSError) as e:
+            os.getxattr(os.path.join(folder, "Nope.csv"), name)
+        assert e.value.errno == errno.ENOENT, name
+        with pytest.raises(OSError) as e:
+            os.getxattr(m.path("workspaces", "Nowhere"), name)
+        assert e.value.errno == errno.ENOENT, name
+
+
 def test_the_root_shows_every_folder(tmnt):
     assert sorted(os.listdir(tmnt.mnt)) == \
         [".auth", "by-id", "reports", "sheets", "workspaces"]
