@@ -194,7 +194,8 @@ void cache_peek(struct cache *c, const struct cache_ref *ref_in,
 	pthread_mutex_unlock(&c->lock);
 	/* A file from an earlier mount, if it is of the version listed. */
 	if (*size < 0 && !held && c->opts.disk &&
-	    diskcache_peek(c->opts.disk, id, cache_variant(c, fmt), &meta) == 0) {
+	    diskcache_peek(c->opts.disk, id, cache_variant(c, ref->report, fmt),
+			   &meta) == 0) {
 		if (cache_current(meta.mtime_s, listed_mtime_s)) {
 			*size = (int64_t)meta.size;
 			*mtime_s = meta.mtime_s;
@@ -229,16 +230,20 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	bool tried;
 	int rc;
 
-	if (diskcache_peek(c->opts.disk, s->id, cache_variant(c, fmt), &meta))
+	if (diskcache_peek(c->opts.disk, s->id,
+			   cache_variant(c, s->report, fmt), &meta))
 		return -ENOENT;
 	if (!validate && s->version >= 0 && meta.version == s->version)
-		return cache_content_from_disk(c, s->id, fmt, out) ? -ENOENT : 0;
+		return cache_content_from_disk(c, s->id, s->report, fmt, out)
+			   ? -ENOENT
+			   : 0;
 	/* A report has no version to check: fetched within the TTL (the
 	 * warm-up wrote it), or fetched again; offline, cache_open serves
 	 * the disk copy. */
 	if (s->report)
 		return !validate && s->checked_at > 0 &&
-			       !cache_content_from_disk(c, s->id, fmt, out)
+			       !cache_content_from_disk(c, s->id, true, fmt,
+							out)
 			   ? 0
 			   : -ENOENT;
 	memset(&res, 0, sizeof(res));
@@ -257,7 +262,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 		return rc;
 	if (!rc && version != meta.version)
 		return -ENOENT; /* changed since: fetch it */
-	if (cache_content_from_disk(c, s->id, fmt, out))
+	if (cache_content_from_disk(c, s->id, s->report, fmt, out))
 		return rc ? rc : -ENOENT;
 	if (rc && tried)
 		log_warn("sheet %lld: serving the copy on disk (%s)",
@@ -346,7 +351,8 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	rc = cache_render(c, *new_model ? *new_model : s->model, fmt,
 			    new_content);
 	if (rc == 0)
-		(void)cache_store_on_disk(c, s->id, fmt, *new_content);
+		(void)cache_store_on_disk(c, s->id, s->report, fmt,
+					  *new_content);
 	return rc;
 }
 
@@ -387,13 +393,14 @@ int cache_open(struct cache *c, const struct cache_ref *ref_in,
 		 * it asks nothing, so the validation time stays. */
 		rc = cache_render(c, s->model, fmt, &ct);
 		if (rc == 0)
-			(void)cache_store_on_disk(c, id, fmt, ct);
+			(void)cache_store_on_disk(c, id, ref->report, fmt, ct);
 	} else {
 		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged,
 				   &asked, &tried);
 	}
 	if (cache_is_network_error(rc) && !s->content[fmt] && !ct &&
-	    c->opts.disk && cache_content_from_disk(c, id, fmt, &ct) == 0) {
+	    c->opts.disk &&
+	    cache_content_from_disk(c, id, ref->report, fmt, &ct) == 0) {
 		/* Offline: the copy on disk as it is (a report's: it has no
 		 * version the server could have confirmed). */
 		if (tried)
@@ -468,7 +475,8 @@ bool cache_held(struct cache *c, const struct cache_ref *ref_in)
 	for (f = 0; c->opts.disk && f < FMT_COUNT; f++)
 		if (!(held & (1 << f)) &&
 		    diskcache_peek(c->opts.disk, id,
-				   cache_variant(c, (enum render_fmt)f),
+				   cache_variant(c, ref->report,
+						 (enum render_fmt)f),
 				   &meta) == 0 &&
 		    cache_current(meta.mtime_s, listed_mtime_s))
 			held |= 1 << f;
@@ -517,7 +525,7 @@ static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
 		rc = cache_render(c, use, (enum render_fmt)f, &ct[f]);
 		if (rc == 0)
 			*on_disk &= cache_store_on_disk(
-			    c, s->id, (enum render_fmt)f, ct[f]);
+			    c, s->id, s->report, (enum render_fmt)f, ct[f]);
 	}
 	return rc;
 }
