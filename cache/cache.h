@@ -133,8 +133,10 @@ void cache_free(struct cache *c);
  * A reference to a folder's listing (dir, and the workspace's or folder's
  * id), read when it is not held or older than cache_ttl (the request at
  * prio: API_PRIO_USER when a reader waits; single-flight per folder; kept
- * on disk for a remount or an offline start; offline, the listing held is
- * kept). cache_get_listing is the sheet list's.
+ * on disk with the time it was read: a remount serves it from there, with
+ * no request, until cache_ttl after that time, and a mount that starts
+ * offline whatever its age; offline, the listing held is kept).
+ * cache_get_listing is the sheet list's.
  */
 int cache_get_dir(struct cache *c, enum cache_dir dir, int64_t dir_id,
 		  enum api_prio prio, struct cache_listing **out) SSFS_WUR;

@@ -313,6 +313,44 @@ def test_offline_and_remount_show_the_tree_from_disk(mounter, fresh_fake,
         before.stdout.replace(m.mnt.encode(), b"")
 
 
+LISTS = r"^/2.0/(sheets|reports|workspaces)$|/children$"
+
+
+def test_a_remount_within_the_ttl_shows_the_tree_from_disk(mount_factory,
+                                                          fresh_fake,
+                                                          tmp_path):
+    # Issue 13: each folder's listing is kept on disk, so a remount shows
+    # the tree at once: within cache_ttl of when it was read, nothing is
+    # asked again (it was: only an offline start read the disk); after
+    # it, every folder is read again.
+    cache = str(tmp_path / "cache")
+    opts = "cache_ttl=6,cache_dir=%s" % cache
+    m = mount_factory(opts)
+    m.allow(refused_read_line())
+    before = sh("ls -R %s" % m.path("workspaces"))
+    assert before.returncode == 0 and b"Deep Sheet.csv" in before.stdout
+    read = time.monotonic()
+    assert m.umount() == 0
+    m2 = mount_factory(opts)
+    m2.allow(refused_read_line())
+    # Well into the TTL, so that one counted from the remount would
+    # still run at the check below.
+    time.sleep(max(0.0, 2.0 - (time.monotonic() - read)))
+    n0 = len(fresh_fake.log())
+    after = sh("ls -R %s" % m2.path("workspaces"))
+    assert time.monotonic() - read < 5, "too slow to test within the TTL"
+    assert after.stdout.replace(m2.mnt.encode(), b"") == \
+        before.stdout.replace(m.mnt.encode(), b"")
+    assert requests_since(fresh_fake, n0, LISTS) == []
+    # At the TTL, counted from the first mount's reads, they are old.
+    time.sleep(max(0.0, 6.4 - (time.monotonic() - read)))
+    n1 = len(fresh_fake.log())
+    again = sh("ls -R %s" % m2.path("workspaces"))
+    assert again.stdout == after.stdout
+    kids = requests_since(fresh_fake, n1, r"/children$")
+    assert len(kids) >= 10, len(kids)
+
+
 def getfattr(path):
     r = subprocess.run(["getfattr", "-d", "--absolute-names", path],
                        capture_output=True, text=True, timeout=60)
