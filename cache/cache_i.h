@@ -96,6 +96,11 @@ void cache_dirs_free(struct cache *c);
  * holds c->lock. */
 void cache_dirs_expire(struct cache *c);
 
+/* The modifiedAt the sheet list (or, report, the report list) held now
+ * gives id; 0 when none is held or it is not there. Caller holds
+ * c->lock. */
+int64_t cache_dirs_mtime(struct cache *c, int64_t id, bool report);
+
 /* state.c: the clock, and whether the network may be tried */
 double cache_mono(const struct cache *c);
 double cache_wall(const struct cache *c);
@@ -109,9 +114,11 @@ bool cache_is_network_error(int rc);
 bool cache_may_try(struct cache *c);
 
 /* content.c */
-/* The disk cache's name for a rendering: the format and the options that
- * change its bytes. */
-const char *cache_variant(const struct cache *c, enum render_fmt fmt);
+/* The disk cache's name for a rendering of a sheet or a report: the
+ * format and the options that change its bytes (a report's are its own:
+ * "report-..."). */
+const char *cache_variant(const struct cache *c, bool report,
+			  enum render_fmt fmt);
 /* Whether held bytes stamped held_mtime are at least as new as the sheet
  * the list shows (a list read before a later fetch is merely late; an
  * unknown modifiedAt on either side trusts what is held). */
@@ -121,12 +128,12 @@ struct cache_content *cache_content_get(struct cache_content *ct);
 int cache_render(struct cache *c, const struct model_sheet *m,
 		 enum render_fmt fmt, struct cache_content **out);
 /* The disk cache's copy as a content (refs 1). 0 or -errno. */
-int cache_content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
-			    struct cache_content **out);
-/* Keep a freshly rendered file on disk for the next mount; whether it is
- * there. */
-bool cache_store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
-			 const struct cache_content *ct);
+int cache_content_from_disk(struct cache *c, int64_t id, bool report,
+			    enum render_fmt fmt, struct cache_content **out);
+/* Keep a freshly rendered file of a sheet or report on disk for the next
+ * mount; whether it is there. */
+bool cache_store_on_disk(struct cache *c, int64_t id, bool report,
+			 enum render_fmt fmt, const struct cache_content *ct);
 
 /*
  * save.c, for itself and append.c (write-back, cache/save.h). A save or
