@@ -243,7 +243,8 @@ void save_reload(struct cache *c, struct sheet_state *s)
 			continue;
 		rc = cache_render(c, m, (enum render_fmt)f, &ct[f]);
 		if (rc == 0)
-			(void)cache_store_on_disk(c, s->id, (enum render_fmt)f,
+			(void)cache_store_on_disk(c, s->id, false,
+						  (enum render_fmt)f,
 						  ct[f]);
 	}
 	pthread_mutex_lock(&c->lock);
