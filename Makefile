@@ -8,6 +8,7 @@
 #   make tsan            ThreadSanitizer over the threaded code
 #   make valgrind        the daemon under memcheck
 #   make bench-edit      parse + diff of a 20,000 x 25 save: time, memory
+#   make bench-write     the write-back rows of make bench only (9-11)
 #   make fuzz            the libFuzzer targets, FUZZ_SECONDS each
 #   make demo            mount a demo account (fake Smartsheet) at ./mnt
 #   make SAN=1 ...       AddressSanitizer + UndefinedBehaviorSanitizer build
@@ -92,7 +93,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps test check check-unit check-integration demo demo-stop \
-	install uninstall man clean bench bench-edit fuzz format check-format static \
+	install uninstall man clean bench bench-edit bench-write fuzz format check-format static \
 	tsan valgrind
 
 all: $(BIN)
@@ -142,6 +143,10 @@ demo-stop:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/bench
+
+bench-write: deps
+	@$(MAKE) --no-print-directory all
+	@bench/bench --write-only
 
 # The speed and memory of a save's parse and diff (edit/), 20,000 x 25.
 bench-edit: $(BUILD)/bench/edit_bench

@@ -18,6 +18,7 @@
 #include "api/model.h"
 #include "cache/diskcache.h"
 #include "cache/listing.h"
+#include "cache/savelog.h"
 #include "util/log.h"
 
 struct cache *cache_new(const struct cache_source *src,
@@ -34,6 +35,12 @@ struct cache *cache_new(const struct cache_source *src,
 		free(c);
 		return NULL;
 	}
+	c->savelog = savelog_new();
+	if (!c->savelog) {
+		free(c->table);
+		free(c);
+		return NULL;
+	}
 	c->src = *src;
 	c->opts = *o;
 	pthread_mutex_init(&c->lock, NULL);
@@ -46,7 +53,7 @@ void cache_set_hooks(struct cache *c, const struct cache_hooks *hooks)
 	c->hooks = *hooks;
 }
 
-static void sheet_clear(struct sheet_state *s)
+void cache_sheet_clear(struct sheet_state *s)
 {
 	int f;
 
@@ -72,12 +79,13 @@ void cache_free(struct cache *c)
 
 		for (; s; s = next) {
 			next = s->next;
-			sheet_clear(s);
+			cache_sheet_clear(s);
 			free(s);
 		}
 	}
 	free(c->table);
 	free(c->user);
+	savelog_free(c->savelog);
 	cache_dirs_free(c);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
@@ -93,8 +101,8 @@ static size_t bucket_of(const struct cache *c, int64_t id)
 
 /* Caller holds c->lock. NULL when out of memory (or absent: !create).
  * Ids are unique over sheets and reports. */
-static struct sheet_state *sheet_find(struct cache *c, int64_t id,
-				      bool report, bool create)
+struct sheet_state *cache_sheet(struct cache *c, int64_t id, bool report,
+				bool create)
 {
 	size_t b = bucket_of(c, id);
 	struct sheet_state *s;
@@ -122,7 +130,41 @@ static struct sheet_state *sheet_find(struct cache *c, int64_t id,
 static struct sheet_state *sheet_get(struct cache *c,
 				     const struct cache_ref *ref, bool create)
 {
-	return sheet_find(c, ref->id, ref->report, create);
+	return cache_sheet(c, ref->id, ref->report, create);
+}
+
+/*
+ * ref with the modifiedAt every path to its file shows (SPEC §7): its
+ * own, else (a child of a workspace or folder: the children list gives
+ * none) the sheet list's or report list's held now, else 0 (unknown).
+ * What is held, what was refused and what read-ahead fetches are then
+ * judged alike whichever folder the file was reached through.
+ */
+static struct cache_ref listed(struct cache *c, const struct cache_ref *ref)
+{
+	struct cache_ref r = *ref;
+
+	if (r.mtime_s)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	r.mtime_s = cache_dirs_mtime(c, r.id, r.report);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/*
+ * Caller holds c->lock. Whether a refusal stands for the file listed at
+ * mtime: until the list shows it modified (SPEC §3). With either side
+ * unknown (no list held) it stands, and a refusal met while none was held
+ * takes the first modifiedAt a list shows as its own.
+ */
+static bool refused_at(struct sheet_state *s, int64_t mtime)
+{
+	if (!s->refused)
+		return false;
+	if (!s->refused_mtime)
+		s->refused_mtime = mtime;
+	return !mtime || s->refused_mtime == mtime;
 }
 
 int64_t cache_held_version(struct cache *c, int64_t id)
@@ -131,16 +173,17 @@ int64_t cache_held_version(struct cache *c, int64_t id)
 	int64_t v = -1;
 
 	pthread_mutex_lock(&c->lock);
-	s = sheet_find(c, id, false, false);
+	s = cache_sheet(c, id, false, false);
 	if (s && !s->report)
 		v = s->version;
 	pthread_mutex_unlock(&c->lock);
 	return v;
 }
 
-void cache_peek(struct cache *c, const struct cache_ref *ref,
+void cache_peek(struct cache *c, const struct cache_ref *ref_in,
 		enum render_fmt fmt, int64_t *size, int64_t *mtime_s)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct diskcache_meta meta;
 	struct sheet_state *s;
@@ -159,7 +202,8 @@ void cache_peek(struct cache *c, const struct cache_ref *ref,
 	pthread_mutex_unlock(&c->lock);
 	/* A file from an earlier mount, if it is of the version listed. */
 	if (*size < 0 && !held && c->opts.disk &&
-	    diskcache_peek(c->opts.disk, id, cache_variant(c, fmt), &meta) == 0) {
+	    diskcache_peek(c->opts.disk, id, cache_variant(c, ref->report, fmt),
+			   &meta) == 0) {
 		if (cache_current(meta.mtime_s, listed_mtime_s)) {
 			*size = (int64_t)meta.size;
 			*mtime_s = meta.mtime_s;
@@ -194,16 +238,20 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 	bool tried;
 	int rc;
 
-	if (diskcache_peek(c->opts.disk, s->id, cache_variant(c, fmt), &meta))
+	if (diskcache_peek(c->opts.disk, s->id,
+			   cache_variant(c, s->report, fmt), &meta))
 		return -ENOENT;
 	if (!validate && s->version >= 0 && meta.version == s->version)
-		return cache_content_from_disk(c, s->id, fmt, out) ? -ENOENT : 0;
+		return cache_content_from_disk(c, s->id, s->report, fmt, out)
+			   ? -ENOENT
+			   : 0;
 	/* A report has no version to check: fetched within the TTL (the
 	 * warm-up wrote it), or fetched again; offline, cache_open serves
 	 * the disk copy. */
 	if (s->report)
 		return !validate && s->checked_at > 0 &&
-			       !cache_content_from_disk(c, s->id, fmt, out)
+			       !cache_content_from_disk(c, s->id, true, fmt,
+							out)
 			   ? 0
 			   : -ENOENT;
 	memset(&res, 0, sizeof(res));
@@ -222,7 +270,7 @@ static int refresh_from_disk(struct cache *c, struct sheet_state *s,
 		return rc;
 	if (!rc && version != meta.version)
 		return -ENOENT; /* changed since: fetch it */
-	if (cache_content_from_disk(c, s->id, fmt, out))
+	if (cache_content_from_disk(c, s->id, s->report, fmt, out))
 		return rc ? rc : -ENOENT;
 	if (rc && tried)
 		log_warn("sheet %lld: serving the copy on disk (%s)",
@@ -311,14 +359,16 @@ static int refresh_sheet(struct cache *c, struct sheet_state *s,
 	rc = cache_render(c, *new_model ? *new_model : s->model, fmt,
 			    new_content);
 	if (rc == 0)
-		(void)cache_store_on_disk(c, s->id, fmt, *new_content);
+		(void)cache_store_on_disk(c, s->id, s->report, fmt,
+					  *new_content);
 	return rc;
 }
 
-int cache_open(struct cache *c, const struct cache_ref *ref,
+int cache_open(struct cache *c, const struct cache_ref *ref_in,
 	       enum render_fmt fmt, struct cache_content **out,
 	       bool *keep_cache, bool *direct_io)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct model_sheet *model = NULL;
 	struct cache_content *ct = NULL;
@@ -340,6 +390,7 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		*out = cache_content_get(s->content[fmt]);
 		*keep_cache = true;
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		s->served = (*out)->version;
 		pthread_mutex_unlock(&c->lock);
 		return 0;
 	}
@@ -351,13 +402,14 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		 * it asks nothing, so the validation time stays. */
 		rc = cache_render(c, s->model, fmt, &ct);
 		if (rc == 0)
-			(void)cache_store_on_disk(c, id, fmt, ct);
+			(void)cache_store_on_disk(c, id, ref->report, fmt, ct);
 	} else {
 		rc = refresh_sheet(c, s, fmt, stale, &model, &ct, &unchanged,
 				   &asked, &tried);
 	}
 	if (cache_is_network_error(rc) && !s->content[fmt] && !ct &&
-	    c->opts.disk && cache_content_from_disk(c, id, fmt, &ct) == 0) {
+	    c->opts.disk &&
+	    cache_content_from_disk(c, id, ref->report, fmt, &ct) == 0) {
 		/* Offline: the copy on disk as it is (a report's: it has no
 		 * version the server could have confirmed). */
 		if (tried)
@@ -370,7 +422,7 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 	s->busy = false;
 	if (rc == 0) {
 		if (model) {
-			sheet_clear(s);
+			cache_sheet_clear(s);
 			s->model = model;
 			s->version = model->version;
 		} else if (!s->model && ct) {
@@ -390,6 +442,7 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		*out = cache_content_get(s->content[fmt]);
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
 		resized = *direct_io && s->shown[fmt] >= 0;
+		s->served = (*out)->version;
 	} else if (cache_is_network_error(rc) && s->content[fmt]) {
 		if (tried)
 			log_warn("sheet %lld: serving the copy held (%s)",
@@ -397,9 +450,10 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 		*out = cache_content_get(s->content[fmt]);
 		*keep_cache = true;
 		*direct_io = s->shown[fmt] != (int64_t)(*out)->len;
+		s->served = (*out)->version;
 		rc = 0;
 	} else if (rc == -ENOENT) {
-		sheet_clear(s);
+		cache_sheet_clear(s);
 		if (c->opts.disk)
 			diskcache_drop(c->opts.disk, id);
 	}
@@ -413,8 +467,9 @@ int cache_open(struct cache *c, const struct cache_ref *ref,
 	return rc;
 }
 
-bool cache_held(struct cache *c, const struct cache_ref *ref)
+bool cache_held(struct cache *c, const struct cache_ref *ref_in)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct diskcache_meta meta;
 	struct sheet_state *s;
@@ -431,21 +486,23 @@ bool cache_held(struct cache *c, const struct cache_ref *ref)
 	for (f = 0; c->opts.disk && f < FMT_COUNT; f++)
 		if (!(held & (1 << f)) &&
 		    diskcache_peek(c->opts.disk, id,
-				   cache_variant(c, (enum render_fmt)f),
+				   cache_variant(c, ref->report,
+						 (enum render_fmt)f),
 				   &meta) == 0 &&
 		    cache_current(meta.mtime_s, listed_mtime_s))
 			held |= 1 << f;
 	return held == (1 << FMT_COUNT) - 1;
 }
 
-bool cache_refused(struct cache *c, const struct cache_ref *ref)
+bool cache_refused(struct cache *c, const struct cache_ref *ref_in)
 {
+	const struct cache_ref ref = listed(c, ref_in);
 	struct sheet_state *s;
 	bool refused;
 
 	pthread_mutex_lock(&c->lock);
-	s = sheet_get(c, ref, false);
-	refused = s && s->refused && s->refused_mtime == ref->mtime_s;
+	s = sheet_get(c, &ref, false);
+	refused = s && refused_at(s, ref.mtime_s);
 	pthread_mutex_unlock(&c->lock);
 	return refused;
 }
@@ -479,14 +536,15 @@ static int fetch_all(struct cache *c, struct sheet_state *s, bool fresh,
 		rc = cache_render(c, use, (enum render_fmt)f, &ct[f]);
 		if (rc == 0)
 			*on_disk &= cache_store_on_disk(
-			    c, s->id, (enum render_fmt)f, ct[f]);
+			    c, s->id, s->report, (enum render_fmt)f, ct[f]);
 	}
 	return rc;
 }
 
-int cache_prefetch(struct cache *c, const struct cache_ref *ref,
+int cache_prefetch(struct cache *c, const struct cache_ref *ref_in,
 		   enum api_prio prio, bool wait)
 {
+	const struct cache_ref r = listed(c, ref_in), *ref = &r;
 	const int64_t id = ref->id, listed_mtime_s = ref->mtime_s;
 	struct cache_content *ct[FMT_COUNT] = {NULL};
 	struct model_sheet *model = NULL;
@@ -517,7 +575,7 @@ int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 		if (cache_held(c, ref))
 			return 0;
 	}
-	if (s->refused && s->refused_mtime == listed_mtime_s) {
+	if (refused_at(s, listed_mtime_s)) {
 		/* Refused before and unchanged since: do not ask each pass. */
 		pthread_mutex_unlock(&c->lock);
 		return -EACCES;
@@ -536,7 +594,7 @@ int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 		/* Nobody asked for the model: keep only the files, on disk
 		 * when they are there (memory stays bounded), else here. */
 		if (!fresh) {
-			sheet_clear(s);
+			cache_sheet_clear(s);
 			s->version = model->version;
 			s->checked_at = cache_mono(c);
 		}
@@ -553,7 +611,7 @@ int cache_prefetch(struct cache *c, const struct cache_ref *ref,
 			}
 		}
 	} else if (rc == -ENOENT) {
-		sheet_clear(s);
+		cache_sheet_clear(s);
 		if (c->opts.disk)
 			diskcache_drop(c->opts.disk, id);
 	}
@@ -594,7 +652,7 @@ void cache_drop_all(struct cache *c)
 
 		for (s = c->table[b]; s; s = s->next)
 			if (!s->busy)
-				sheet_clear(s);
+				cache_sheet_clear(s);
 			else
 				s->checked_at = 0;
 	}

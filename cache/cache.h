@@ -87,7 +87,9 @@ struct cache_listing {
 };
 
 /* A file's sheet or report, and the modifiedAt the list it was found in
- * gives (0 when unknown: a refusal is remembered for it). */
+ * gives (0 when unknown, as in a workspace's or folder's children: every
+ * cache_ call then takes the sheet list's or report list's held at the
+ * time, so one file shows one modifiedAt on every path, SPEC §7). */
 struct cache_ref {
 	int64_t id;
 	bool report;
@@ -131,8 +133,10 @@ void cache_free(struct cache *c);
  * A reference to a folder's listing (dir, and the workspace's or folder's
  * id), read when it is not held or older than cache_ttl (the request at
  * prio: API_PRIO_USER when a reader waits; single-flight per folder; kept
- * on disk for a remount or an offline start; offline, the listing held is
- * kept). cache_get_listing is the sheet list's.
+ * on disk with the time it was read: a remount serves it from there, with
+ * no request, until cache_ttl after that time, and a mount that starts
+ * offline whatever its age; offline, the listing held is kept).
+ * cache_get_listing is the sheet list's.
  */
 int cache_get_dir(struct cache *c, enum cache_dir dir, int64_t dir_id,
 		  enum api_prio prio, struct cache_listing **out) SSFS_WUR;
@@ -203,8 +207,10 @@ bool cache_held(struct cache *c, const struct cache_ref *ref);
 
 /*
  * Whether the server refused the sheet (403, or 404 while listed) at this
- * modifiedAt: listings leave it out until the list shows it modified
- * (SPEC §3), and .auth/status counts such sheets (cache_refused_count).
+ * modifiedAt, through whichever path it was read: listings leave it out
+ * until the list shows it modified (SPEC §3), and .auth/status counts such
+ * sheets (cache_refused_count). With no modifiedAt known on one side (no
+ * list held) a refusal stands.
  */
 bool cache_refused(struct cache *c, const struct cache_ref *ref);
 /* Sheets and reports refused. */

@@ -32,26 +32,33 @@ struct cache_content *cache_content_get(struct cache_content *ct)
 }
 
 /* The disk cache's name for a rendering: the format and the options that
- * change its bytes. */
-const char *cache_variant(const struct cache *c, enum render_fmt fmt)
+ * change its bytes; a report's begin with "report-", so that no entry of a
+ * sheet is ever taken for one. */
+const char *cache_variant(const struct cache *c, bool report,
+			  enum render_fmt fmt)
 {
-	static const char *const csv[2][2][2] = {
-	    {{"csv-raw-lf", "csv-raw-crlf"},
-	     {"csv-display-lf", "csv-display-crlf"}},
-	    {{"csv-raw-lf-bom", "csv-raw-crlf-bom"},
-	     {"csv-display-lf-bom", "csv-display-crlf-bom"}},
+	static const char *const csv[2][2][2][2] = {
+	    {{{"csv-raw-lf", "csv-raw-crlf"},
+	      {"csv-display-lf", "csv-display-crlf"}},
+	     {{"csv-raw-lf-bom", "csv-raw-crlf-bom"},
+	      {"csv-display-lf-bom", "csv-display-crlf-bom"}}},
+	    {{{"report-csv-raw-lf", "report-csv-raw-crlf"},
+	      {"report-csv-display-lf", "report-csv-display-crlf"}},
+	     {{"report-csv-raw-lf-bom", "report-csv-raw-crlf-bom"},
+	      {"report-csv-display-lf-bom", "report-csv-display-crlf-bom"}}},
 	};
 	const struct render_opts *o = &c->opts.render;
 
 	switch (fmt) {
 	case RENDER_FMT_JSON:
-		return "json";
+		return report ? "report-json" : "json";
 	case RENDER_FMT_NDJSON:
-		return "ndjson";
+		return report ? "report-ndjson" : "ndjson";
 	case RENDER_FMT_CSV:
 		break;
 	}
-	return csv[o->bom ? 1 : 0][o->display ? 1 : 0][o->crlf ? 1 : 0];
+	return csv[report ? 1 : 0][o->bom ? 1 : 0][o->display ? 1 : 0]
+		  [o->crlf ? 1 : 0];
 }
 
 /* Whether held bytes stamped held_mtime are at least as new as the sheet
@@ -89,15 +96,16 @@ int cache_render(struct cache *c, const struct model_sheet *m,
 }
 
 /* Content from the disk cache as a struct cache_content (a new reference). */
-int cache_content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
-			     struct cache_content **out)
+int cache_content_from_disk(struct cache *c, int64_t id, bool report,
+			    enum render_fmt fmt, struct cache_content **out)
 {
 	struct diskcache_meta meta;
 	struct cache_content *ct;
 	char *data = NULL;
 	int rc;
 
-	rc = diskcache_get(c->opts.disk, id, cache_variant(c, fmt), &meta, &data);
+	rc = diskcache_get(c->opts.disk, id, cache_variant(c, report, fmt),
+			   &meta, &data);
 	if (rc)
 		return rc;
 	ct = calloc(1, sizeof(*ct));
@@ -116,8 +124,8 @@ int cache_content_from_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 
 /* Keep a freshly rendered file on disk for the next mount. Returns
  * whether it is there. */
-bool cache_store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
-			  const struct cache_content *ct)
+bool cache_store_on_disk(struct cache *c, int64_t id, bool report,
+			 enum render_fmt fmt, const struct cache_content *ct)
 {
 	struct diskcache_meta meta = {
 	    .version = ct->version,
@@ -126,12 +134,16 @@ bool cache_store_on_disk(struct cache *c, int64_t id, enum render_fmt fmt,
 	};
 	int rc;
 
-	if (!c->opts.disk || ct->version < 0)
+	/* A report has no version (-1): its modifiedAt, checked against the
+	 * report list's, says whether the copy is current. */
+	if (!c->opts.disk || (ct->version < 0 && !report))
 		return false;
-	rc = diskcache_put(c->opts.disk, id, cache_variant(c, fmt), &meta, ct->data);
+	rc = diskcache_put(c->opts.disk, id, cache_variant(c, report, fmt),
+			   &meta, ct->data);
 	if (rc && rc != -EFBIG)
-		log_warn("disk cache: cannot keep sheet %lld: %s",
-			 (long long)id, strerror(-rc));
+		log_warn("disk cache: cannot keep %s %lld: %s",
+			 report ? "report" : "sheet", (long long)id,
+			 strerror(-rc));
 	return rc == 0;
 }
 

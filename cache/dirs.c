@@ -109,20 +109,41 @@ static struct cache_listing *hold(struct dir_state *d)
 }
 
 /*
- * The request for d, outside the lock: the source's list, kept on disk;
- * offline with nothing held, the list on disk. *fresh: the new listing;
- * *from_disk: it came from the disk. *tried: the network was tried.
+ * What d shows, outside the lock: the source's list, kept on disk with
+ * the time it was read. With nothing held (a remount), a list on disk
+ * younger than cache_ttl is served instead, as a held one would be:
+ * *age_s says how old it is, and it is read again when it reaches the TTL
+ * (SPEC §7: a remount shows the tree at once). Offline with nothing held,
+ * the list on disk whatever its age (*age_s -1: read again at the next
+ * chance). *fresh: the new listing. *tried: the network was tried.
  */
 static int read_dir(struct cache *c, const struct dir_state *d, bool held,
 		    enum api_prio prio, struct cache_listing **fresh,
-		    bool *from_disk, bool *tried)
+		    double *age_s, bool *tried)
 {
-	struct model_sheet_list list = {0};
+	struct model_sheet_list list = {0}, disk = {0};
 	struct api_result res;
+	int64_t read_at = 0;
+	bool on_disk = false;
+	double age = -1;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
-	*from_disk = false;
+	*age_s = 0;
+	*tried = false;
+	if (!held && c->opts.disk &&
+	    cache_listing_load(c->opts.disk, d->dir, d->id, &disk, &read_at) ==
+		0) {
+		on_disk = true;
+		age = cache_wall(c) - (double)read_at;
+	}
+	if (on_disk && read_at > 0 && age >= 0 && age < (double)c->opts.ttl_s) {
+		list = disk;
+		memset(&disk, 0, sizeof(disk));
+		*age_s = age;
+		rc = 0;
+		goto build;
+	}
 	*tried = cache_may_try(c);
 	if (*tried) {
 		rc = c->src.ops->list_dir(c->src.ctx, d->dir, d->id, prio,
@@ -133,17 +154,19 @@ static int read_dir(struct cache *c, const struct dir_state *d, bool held,
 		rc = -EIO; /* offline, and not yet time to try again */
 	}
 	if (rc == 0) {
-		cache_listing_store(c->opts.disk, d->dir, d->id, &list);
-	} else if (cache_is_network_error(rc) && !held && c->opts.disk &&
-		   cache_listing_load(c->opts.disk, d->dir, d->id, &list) ==
-		       0) {
+		cache_listing_store(c->opts.disk, d->dir, d->id, &list,
+				    (int64_t)cache_wall(c));
+	} else if (cache_is_network_error(rc) && on_disk) {
 		/* Offline from the start: the names of what the disk holds,
 		 * until the API answers again. */
 		log_warn("%s: using the one on disk (%s)", dir_name(d->dir),
 			 strerror(-rc));
-		*from_disk = true;
+		list = disk;
+		memset(&disk, 0, sizeof(disk));
+		*age_s = -1;
 		rc = 0;
 	}
+build:
 	if (rc == 0)
 		rc = cache_listing_build(&list,
 					 c->opts.ndjson ? names_exts_ndjson
@@ -154,6 +177,7 @@ static int read_dir(struct cache *c, const struct dir_state *d, bool held,
 		(*fresh)->dir_id = d->id;
 	}
 	model_sheet_list_release(&list);
+	model_sheet_list_release(&disk);
 	return rc;
 }
 
@@ -162,7 +186,8 @@ int cache_get_dir(struct cache *c, enum cache_dir dir, int64_t dir_id,
 {
 	struct cache_listing *fresh = NULL;
 	struct dir_state *d;
-	bool from_disk = false, tried = false;
+	bool tried = false;
+	double age_s = 0;
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
@@ -192,8 +217,7 @@ int cache_get_dir(struct cache *c, enum cache_dir dir, int64_t dir_id,
 	d->busy = true;
 	pthread_mutex_unlock(&c->lock);
 
-	rc = read_dir(c, d, d->listing != NULL, prio, &fresh, &from_disk,
-		      &tried);
+	rc = read_dir(c, d, d->listing != NULL, prio, &fresh, &age_s, &tried);
 
 	pthread_mutex_lock(&c->lock);
 	d->busy = false;
@@ -201,7 +225,7 @@ int cache_get_dir(struct cache *c, enum cache_dir dir, int64_t dir_id,
 		if (d->listing && --d->listing->refs == 0)
 			cache_listing_free(d->listing);
 		d->listing = fresh;
-		d->listed_at = from_disk ? -1e18 : cache_mono(c);
+		d->listed_at = age_s < 0 ? -1e18 : cache_mono(c) - age_s;
 	} else if (d->listing && cache_is_network_error(rc)) {
 		/* Offline: keep serving the list we have. */
 		if (tried)
@@ -237,6 +261,18 @@ static struct cache_listing *held_now(struct cache *c, enum cache_dir dir)
 		l = hold(d);
 	pthread_mutex_unlock(&c->lock);
 	return l;
+}
+
+int64_t cache_dirs_mtime(struct cache *c, int64_t id, bool report)
+{
+	const struct dir_state *d =
+	    dir_get(c, report ? CACHE_DIR_REPORTS : CACHE_DIR_SHEETS, 0, false);
+	const struct cache_item *it;
+
+	if (!d || !d->listing)
+		return 0;
+	it = cache_find_id(d->listing, id);
+	return it ? it->mtime_s : 0;
 }
 
 struct cache_listing *cache_listing_now(struct cache *c)

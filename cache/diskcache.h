@@ -66,7 +66,7 @@ void diskcache_close(struct diskcache *d);
 
 /* What is stored with each entry. */
 struct diskcache_meta {
-	int64_t version; /* the sheet's version */
+	int64_t version; /* the sheet's version; -1 for a report (none) */
 	int64_t mtime_s; /* the sheet's modifiedAt, Unix seconds */
 	uint64_t size;	 /* bytes of content */
 };

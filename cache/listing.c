@@ -147,9 +147,11 @@ static int put_field(struct sbuf *sb, const char *s)
 }
 
 void cache_listing_store(struct diskcache *disk, enum cache_dir dir,
-			 int64_t dir_id, const struct model_sheet_list *list)
+			 int64_t dir_id, const struct model_sheet_list *list,
+			 int64_t read_at)
 {
-	struct diskcache_meta meta = {.version = 0, .mtime_s = 0};
+	/* A listing has no version; its mtime is when it was read. */
+	struct diskcache_meta meta = {.version = 0, .mtime_s = read_at};
 	struct sbuf sb = SBUF_INIT(0);
 	size_t i;
 	int rc = 0;
@@ -203,7 +205,8 @@ static int take_field(char **p, const char *end, char **out)
 }
 
 int cache_listing_load(struct diskcache *disk, enum cache_dir dir,
-		       int64_t dir_id, struct model_sheet_list *list)
+		       int64_t dir_id, struct model_sheet_list *list,
+		       int64_t *read_at)
 {
 	struct diskcache_meta meta;
 	char *data = NULL, *p, *end;
@@ -259,6 +262,8 @@ int cache_listing_load(struct diskcache *disk, enum cache_dir dir,
 		p++;
 	}
 	rc = 0;
+	if (read_at)
+		*read_at = meta.mtime_s;
 out:
 	free(data);
 	if (rc)

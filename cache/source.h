@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
+#include "api/rows.h"
 #include "cache/cache.h"
 
 /*
@@ -47,6 +48,18 @@ struct cache_source_ops {
 	/* Seconds: monotonic (TTLs, backoff) and wall clock (the status). */
 	double (*mono_s)(void *ctx);
 	double (*wall_s)(void *ctx);
+	/*
+	 * Write-back (cache/save.h): one row write of sheet id, as
+	 * api_rows_write (ans always set: the caller releases it; errno and
+	 * maybe_applied as api/rows.h says), and whether the credential may
+	 * write rows at all (api_may_write: why says why not). NULL
+	 * write_rows: this source cannot write (every save is -EROFS); NULL
+	 * may_write: it may.
+	 */
+	int (*write_rows)(void *ctx, int64_t id, enum api_rows_op op,
+			  const char *body, size_t len,
+			  struct api_rows_answer *ans, struct api_result *res);
+	bool (*may_write)(void *ctx, char *why, size_t len);
 };
 
 struct cache_source {

@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "api/api.h"
+#include "api/rows.h"
 #include "util/clock.h"
 
 static int list_dir(void *ctx, enum cache_dir dir, int64_t dir_id,
@@ -103,6 +104,22 @@ static double wall_s(void *ctx)
 	return clock_wall_s();
 }
 
+static int write_rows(void *ctx, int64_t id, enum api_rows_op op,
+		      const char *body, size_t len,
+		      struct api_rows_answer *ans, struct api_result *res)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_rows_write(s->api, id, op, body, len, ans, res);
+}
+
+static bool may_write(void *ctx, char *why, size_t len)
+{
+	const struct cache_api_source *s = ctx;
+
+	return api_may_write(s->api, why, len);
+}
+
 static const struct cache_source_ops api_ops = {
     .list_dir = list_dir,
     .get_sheet = get_sheet,
@@ -115,6 +132,8 @@ static const struct cache_source_ops api_ops = {
     .window_count = window_count,
     .mono_s = mono_s,
     .wall_s = wall_s,
+    .write_rows = write_rows,
+    .may_write = may_write,
 };
 
 void cache_api_source_init(struct cache_api_source *s, struct api *api)

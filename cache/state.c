@@ -172,5 +172,17 @@ int cache_status(struct cache *c, struct sbuf *out)
 			       "refused: %zu sheet%s, %zu report%s (no access: "
 			       "left out of listings until modified)\n",
 			       n, n == 1 ? "" : "s", nr, nr == 1 ? "" : "s");
+	if (!rc && c->journal && c->src.ops->write_rows) {
+		/* -o write: whether this credential may write (SPEC §8). */
+		char why[256] = "";
+
+		if (c->src.ops->may_write &&
+		    !c->src.ops->may_write(c->src.ctx, why, sizeof(why)))
+			rc = sbuf_addf(out, "write-back: refused: %s\n",
+				       why[0] ? why
+					      : "the credential may not write");
+		else
+			rc = sbuf_addstr(out, "write-back: on\n");
+	}
 	return rc;
 }

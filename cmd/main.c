@@ -53,6 +53,9 @@ struct cli {
 	int ndjson;
 	int bom;
 	char *sizes;
+	int write;
+	char *scratch_max;
+	char *state_dir;
 	int verbose;
 	int quiet;
 	int help;
@@ -90,6 +93,9 @@ static const struct fuse_opt cli_opts[] = {
     CLI_OPT("ndjson", ndjson),
     CLI_OPT("bom", bom),
     {"sizes=%s", offsetof(struct cli, sizes), 0},
+    CLI_OPT("write", write),
+    {"scratch_max=%s", offsetof(struct cli, scratch_max), 0},
+    {"state_dir=%s", offsetof(struct cli, state_dir), 0},
     CLI_OPT("verbose", verbose),
     CLI_OPT("quiet", quiet),
     FUSE_OPT_KEY("-h", KEY_HELP),
@@ -202,7 +208,23 @@ static void usage(const char *prog)
 	       "content, and a listing\n"
 	       "                           fetches its folder first (for tar "
 	       "and zip)\n"
-	       "                           (default lazy)\n"
+	       "                           (default lazy)\n",
+	       prog, prog, prog, prog, CFG_DEFAULT_CACHE_TTL_S,
+	       MAIN_PREFETCH_PER_MIN, MAIN_READAHEAD);
+	printf("    -o write               write rows back: append to a "
+	       "sheet's CSV, save an\n"
+	       "                           edited CSV or JSON (default off: "
+	       "every write is\n"
+	       "                           EROFS); also Write = true under "
+	       "[mount]\n"
+	       "    -o scratch_max=SIZE    memory for editors' temporary "
+	       "files with -o write,\n"
+	       "                           e.g. 64M (default 256M)\n"
+	       "    -o state_dir=DIR       where saves in progress and "
+	       "rejected texts are kept\n"
+	       "                           with -o write (default\n"
+	       "                           $XDG_STATE_HOME/smartsheetfs/"
+	       "<account hash>)\n"
 	       "    -o uid=N               owner of every file (default: "
 	       "the mounting user)\n"
 	       "    -o gid=N               group of every file (default: "
@@ -216,8 +238,8 @@ static void usage(const char *prog)
 	       "mounting user or root\n"
 	       "                           whatever the mode\n"
 	       "    -o ro                  read-only mount (default off; "
-	       "writes fail with\n"
-	       "                           EROFS anyway)\n"
+	       "without -o write,\n"
+	       "                           writes fail with EROFS anyway)\n"
 	       "    -o allow_other         let other users in (default off; "
 	       "for a non-root\n"
 	       "                           user it needs user_allow_other "
@@ -251,9 +273,7 @@ static void usage(const char *prog)
 	       "\n"
 	       "Exit status: 0 ok, 1 usage, 2 configuration, 3 authentication, "
 	       "4 API\n"
-	       "unreachable, 5 mount failed. See smartsheetfs(1).\n",
-	       prog, prog, prog, prog, CFG_DEFAULT_CACHE_TTL_S,
-	       MAIN_PREFETCH_PER_MIN, MAIN_READAHEAD);
+	       "unreachable, 5 mount failed. See smartsheetfs(1).\n");
 }
 
 /* A count option (prefetch=, readahead=): *out untouched when absent. */
@@ -320,6 +340,8 @@ static void cli_release(struct cli *c)
 	free(c->readahead);
 	free(c->values);
 	free(c->sizes);
+	free(c->scratch_max);
+	free(c->state_dir);
 	free(c->pos[0]);
 	free(c->pos[1]);
 }
@@ -422,6 +444,9 @@ int main(int argc, char **argv)
 	mo.nodiskcache = c.nodiskcache;
 	mo.ndjson = c.ndjson;
 	mo.bom = c.bom;
+	mo.write = c.write || cfg.write;
+	mo.scratch_max = c.scratch_max;
+	mo.state_dir = c.state_dir;
 	if (c.sizes && strcmp(c.sizes, "exact") == 0) {
 		mo.sizes_exact = true;
 	} else if (c.sizes && strcmp(c.sizes, "lazy") != 0) {

@@ -15,13 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <fuse.h>
 #include <fuse_lowlevel.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "api/api.h"
 #include "auth/auth.h"
@@ -29,13 +28,18 @@
 #include "auth/status.h"
 #include "cache/cache.h"
 #include "cache/diskcache.h"
+#include "cache/journal.h"
 #include "cache/prefetch.h"
+#include "cache/save.h"
+#include "cache/savelog.h"
 #include "cache/source.h"
 #include "cmd/cli.h"
+#include "cmd/paths.h"
 #include "config/config.h"
 #include "fs/ops.h"
 #include "http/http.h"
-#include "util/io.h"
+#include "util/clock.h"
+#include "util/file.h"
 #include "util/log.h"
 
 /* A GETANDREFRESH mount with no tokens runs the browser login first when
@@ -119,92 +123,6 @@ struct disk_setup {
 	bool failed; /* a configuration error: stop */
 };
 
-/* "500M", "2G", "1048576": bytes. 0 or -EINVAL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		shift = 10;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		shift = 20;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		end++;
-		break;
-	case 'T':
-	case 't':
-		shift = 40;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end || (shift && v > (~0ULL >> shift)))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
-/* $XDG_CACHE_HOME/smartsheetfs, else ~/.cache/smartsheetfs. */
-static char *default_cache_dir(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *p = NULL;
-
-	if (xdg && xdg[0] == '/') {
-		if (asprintf(&p, "%s/smartsheetfs", xdg) < 0)
-			p = NULL;
-	} else if (home && *home) {
-		if (asprintf(&p, "%s/.cache/smartsheetfs", home) < 0)
-			p = NULL;
-	}
-	return p;
-}
-
-/*
- * Which account the files belong to, without asking the network (an
- * offline mount must find them): hex of SHA-256 over the API base and the
- * credential's identity (the personal token, or the OAuth client and its
- * settings file). Nothing about the token can be read back from it.
- */
-static void cache_namespace(const struct cfg *cfg, char ns[17])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const char *id1 =
-	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->client_id : cfg->token;
-	const char *id2 =
-	    cfg->auth_scheme == CFG_AUTH_OAUTH ? cfg->settings_location : "";
-
-	snprintf(ns, 17, "%s", "0000000000000000");
-	if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, cfg->base_url, strlen(cfg->base_url)) == 1 &&
-	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
-	    EVP_DigestUpdate(ctx, id1 ? id1 : "", id1 ? strlen(id1) : 0) == 1 &&
-	    EVP_DigestUpdate(ctx, "\n", 1) == 1 &&
-	    EVP_DigestUpdate(ctx, id2 ? id2 : "", id2 ? strlen(id2) : 0) == 1 &&
-	    EVP_DigestFinal_ex(ctx, md, &n) == 1 && n >= 8)
-		io_hex(md, 8, ns);
-	EVP_MD_CTX_free(ctx);
-	OPENSSL_cleanse(md, sizeof(md));
-}
-
 /*
  * The disk cache (SPEC §6). A folder given with cache_dir= that cannot be
  * used stops the mount; the default one only warns (the mount works
@@ -220,7 +138,7 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 	int rc = 0;
 
 	memset(ds, 0, sizeof(*ds));
-	if (c->cache_max && parse_size(c->cache_max, &max)) {
+	if (c->cache_max && mount_parse_size(c->cache_max, &max)) {
 		fprintf(stderr,
 			"smartsheetfs: cache_max: expected a size "
 			"such as 500M or 2G, got '%s'\n",
@@ -228,22 +146,12 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 		ds->failed = true;
 		return NULL;
 	}
-	if (c->cache_dir && c->cache_dir[0] != '/') {
-		/* The daemon runs from "/" once it is in the background. */
-		char cwd[PATH_MAX];
-
-		dir = NULL;
-		if (getcwd(cwd, sizeof(cwd)) &&
-		    asprintf(&dir, "%s/%s", cwd, c->cache_dir) < 0)
-			dir = NULL;
-	} else {
-		dir = c->cache_dir ? strdup(c->cache_dir) : default_cache_dir();
-	}
+	dir = c->cache_dir ? mount_absolute(c->cache_dir) : mount_default_cache_dir();
 	if (!dir) {
 		log_warn("no cache folder (HOME unset): nothing kept on disk");
 		return NULL;
 	}
-	cache_namespace(cfg, ns);
+	mount_namespace(cfg, ns);
 	ds->d = diskcache_open(dir, ns, max, err, sizeof(err), &rc);
 	if (!ds->d) {
 		if (c->cache_dir) {
@@ -255,6 +163,110 @@ static struct diskcache *open_disk_cache(const struct mount_opts *c,
 	}
 	free(dir);
 	return ds->d;
+}
+
+/* ---- write-back (SPEC §8): the state folder and its journal ---- */
+
+/* What scratch files may hold in all by default. */
+#define MOUNT_SCRATCH_MAX (256ULL << 20)
+
+/* journal_recover: a save the last daemon did not finish. */
+static void on_recovered(void *arg, const char *path, const char *name)
+{
+	struct cache *cache = arg;
+	struct savelog_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.wall_ms = clock_wall_ms();
+	snprintf(e.path, sizeof(e.path), "%s", path);
+	e.err = -EIO;
+	snprintf(e.message, sizeof(e.message),
+		 "found after a crash: the daemon stopped during this save; "
+		 "what landed is unknown");
+	snprintf(e.rejected, sizeof(e.rejected), "%s", name);
+	e.unknown = 1;
+	savelog_add(cache_savelog(cache), &e);
+	log_warn("%s: found after a crash: a save was in progress; its text "
+		 "is in .rejected/%s",
+		 path, name);
+}
+
+/* The state folder: made if missing, ours, and no one else may write it
+ * (the texts of saves go there). 0, or -1 with a message. */
+static int check_state_dir(const char *dir)
+{
+	char failed[512] = "";
+	struct stat st;
+	int rc;
+
+	rc = file_mkdirs(dir, failed, sizeof(failed));
+	if (rc) {
+		fprintf(stderr, "smartsheetfs: state_dir: %s: cannot create it: %s\n",
+			failed, strerror(-rc));
+		return -1;
+	}
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "smartsheetfs: state_dir: %s: %s\n", dir,
+			strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		fprintf(stderr,
+			"smartsheetfs: state_dir: %s: %s (it keeps what you "
+			"write: make it yours, chmod 700)\n",
+			dir,
+			st.st_uid != geteuid() ? "belongs to another user"
+					       : "others may write it");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -o write: the journal in the state folder (an unsafe folder stops the
+ * mount), write-back on in the cache, and the saves a crash interrupted
+ * turned into rejected files. EXIT_OK or EXIT_CONFIG.
+ */
+static int open_write(const struct mount_opts *mo, const struct cfg *cfg,
+		      struct cache *cache, struct fsops_ctx *x)
+{
+	uint64_t max = MOUNT_SCRATCH_MAX;
+	char err[512] = "", ns[17];
+	char *dir;
+	int n;
+
+	if (mo->scratch_max && mount_parse_size(mo->scratch_max, &max)) {
+		fprintf(stderr,
+			"smartsheetfs: scratch_max: expected a size such as "
+			"64M or 1G, got '%s'\n",
+			mo->scratch_max);
+		return EXIT_CONFIG;
+	}
+	mount_namespace(cfg, ns);
+	dir = mo->state_dir ? mount_absolute(mo->state_dir) : mount_default_state_dir(ns);
+	if (!dir) {
+		fprintf(stderr, "smartsheetfs: state_dir: no folder for the "
+				"write-back state (HOME unset): give "
+				"state_dir=\n");
+		return EXIT_CONFIG;
+	}
+	if (check_state_dir(dir) == 0)
+		x->journal = journal_open(dir, err, sizeof(err));
+	else
+		err[0] = '\0';
+	if (!x->journal && err[0])
+		fprintf(stderr, "smartsheetfs: state_dir: %s\n", err);
+	free(dir);
+	if (!x->journal)
+		return EXIT_CONFIG;
+	cache_enable_write(cache, x->journal);
+	n = journal_recover(x->journal, on_recovered, cache);
+	if (n < 0)
+		log_err("state_dir: cannot look for unfinished saves: %s",
+			strerror(-n));
+	x->write = true;
+	x->scratch_max = max;
+	return EXIT_OK;
 }
 
 static void on_sighup(int sig)
@@ -477,6 +489,11 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	x.ndjson = mo->ndjson;
 	x.sizes_exact = mo->sizes_exact;
 	x.mounted_at = time(NULL);
+	if (mo->write) {
+		rc = open_write(mo, cfg, cache, &x);
+		if (rc)
+			goto out;
+	}
 
 	if (access(mo->mountpoint, F_OK) != 0) {
 		fprintf(stderr, "smartsheetfs: %s: %s\n", mo->mountpoint,
@@ -493,6 +510,9 @@ int mount_main(struct fuse_args *args, const struct cfg *cfg,
 	rc = run_mount(args, &x, &src.source, &mo->prefetch);
 out:
 	cache_free(cache);
+	/* After the cache (its saves use it) and the FUSE session (whose
+	 * destroy keeps what was left unsaved). */
+	journal_close(x.journal);
 	diskcache_close(disk.d);
 	session_close(&s);
 	free(user);

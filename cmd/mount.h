@@ -21,6 +21,9 @@ struct mount_opts {
 	bool ndjson;	  /* -o ndjson: <name>.ndjson files too */
 	bool bom;	  /* -o bom: CSV files start with a UTF-8 BOM */
 	bool sizes_exact; /* -o sizes=exact: a stat waits for the content */
+	bool write;	  /* -o write, or Write = true: write-back */
+	const char *scratch_max; /* scratch_max=, or NULL: 256M */
+	const char *state_dir;	 /* state_dir=, or NULL: the default */
 	struct prefetch_opts prefetch; /* warm-up and read-ahead */
 };
 

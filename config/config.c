@@ -42,6 +42,7 @@ void cfg_init(struct cfg *c)
 	c->cache_ttl_s = CFG_DEFAULT_CACHE_TTL_S;
 	c->values = CFG_VALUES_RAW;
 	c->crlf = false;
+	c->write = false;
 }
 
 void cfg_release(struct cfg *c)

@@ -69,6 +69,7 @@ struct cfg {
 	long cache_ttl_s;
 	enum cfg_values values;
 	bool crlf;
+	bool write; /* Write: write-back (SPEC §8), as -o write */
 };
 
 /* Defaults; no file read. */

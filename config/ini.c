@@ -400,6 +400,10 @@ static int set_prop(struct parse *p, const struct cfg_prop *pr, const char *v)
 		if (cfg_parse_bool(v, &c->crlf))
 			return bad_value(p, pr, "true or false", v);
 		return 0;
+	case CFG_PROP_WRITE:
+		if (cfg_parse_bool(v, &c->write))
+			return bad_value(p, pr, "true or false", v);
+		return 0;
 	}
 	return fail(p, -EINVAL, "%s: not handled", pr->name);
 }

@@ -48,6 +48,7 @@ static const struct cfg_prop props[] = {
     {"CacheTTL", CFG_PROP_CACHE_TTL, CFG_SECT_MOUNT, false},
     {"Values", CFG_PROP_VALUES, CFG_SECT_MOUNT, false},
     {"CRLF", CFG_PROP_CRLF, CFG_SECT_MOUNT, false},
+    {"Write", CFG_PROP_WRITE, CFG_SECT_MOUNT, false},
 };
 
 static const struct cfg_region regions[] = {

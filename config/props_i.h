@@ -42,6 +42,7 @@ enum cfg_prop_id {
 	CFG_PROP_CACHE_TTL,
 	CFG_PROP_VALUES,
 	CFG_PROP_CRLF,
+	CFG_PROP_WRITE,
 };
 
 struct cfg_prop {

@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "cache/cache.h"
 #include "fs/ops.h"
+#include "fs/write_i.h"
 #include "render/names.h"
 
 bool fsops_fmt_shown(const struct fsops_ctx *x, int f)
@@ -267,6 +268,114 @@ static const char *child_of(const char *path, const char *dir, size_t dlen)
 	return path + dlen + 1;
 }
 
+/* ---- hidden names of replaced sheet files (see ops_i.h) ---- */
+
+static pthread_mutex_t hidden_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hidden {
+	char *path;
+	struct cache_ref ref;
+	enum render_fmt fmt;
+	struct hidden *next;
+} *hiddens; /* under hidden_lock */
+
+bool fsops_is_hidden_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base && strncmp(base + 1, ".fuse_hidden", 12) == 0;
+}
+
+int fsops_hide(const char *path, const struct node *n)
+{
+	struct hidden *h = calloc(1, sizeof(*h));
+
+	if (!h || !(h->path = strdup(path))) {
+		free(h);
+		return -ENOMEM;
+	}
+	h->ref = n->ref;
+	h->fmt = n->fmt;
+	pthread_mutex_lock(&hidden_lock);
+	h->next = hiddens;
+	hiddens = h;
+	pthread_mutex_unlock(&hidden_lock);
+	return 0;
+}
+
+static bool hidden_find(const char *path, struct node *n)
+{
+	struct hidden *h;
+	bool found = false;
+
+	pthread_mutex_lock(&hidden_lock);
+	for (h = hiddens; h && !found; h = h->next) {
+		if (strcmp(h->path, path) != 0)
+			continue;
+		n->kind = NODE_FILE;
+		n->ref = h->ref;
+		n->fmt = h->fmt;
+		found = true;
+	}
+	pthread_mutex_unlock(&hidden_lock);
+	return found;
+}
+
+bool fsops_hidden_drop(const char *path)
+{
+	struct hidden **p, *h = NULL;
+
+	pthread_mutex_lock(&hidden_lock);
+	for (p = &hiddens; *p; p = &(*p)->next) {
+		if (strcmp((*p)->path, path) == 0) {
+			h = *p;
+			*p = h->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hidden_lock);
+	if (h) {
+		free(h->path);
+		free(h);
+	}
+	return h != NULL;
+}
+
+void fsops_hidden_release(void)
+{
+	struct hidden *h, *next;
+
+	pthread_mutex_lock(&hidden_lock);
+	h = hiddens;
+	hiddens = NULL;
+	pthread_mutex_unlock(&hidden_lock);
+	for (; h; h = next) {
+		next = h->next;
+		free(h->path);
+		free(h);
+	}
+}
+
+/* With -o write: .status, .rejected/ and the files in it. */
+static bool resolve_write_files(const char *path, struct node *n)
+{
+	const char *name;
+
+	if (strcmp(path, STATUS_FILE) == 0) {
+		n->kind = NODE_STATUS;
+		return true;
+	}
+	if (strcmp(path, REJECTED_DIR) == 0) {
+		n->kind = NODE_DIR_REJECTED;
+		return true;
+	}
+	name = child_of(path, REJECTED_DIR, sizeof(REJECTED_DIR) - 1);
+	if (!name || !*name)
+		return false;
+	n->kind = NODE_REJECTED;
+	n->name = name;
+	return true;
+}
+
 int fsops_resolve(const char *path, struct node *n)
 {
 	static const struct {
@@ -285,9 +394,11 @@ int fsops_resolve(const char *path, struct node *n)
 	    {AUTH_VERIFIER, NODE_AUTH_VERIFIER, true},
 	    {AUTH_REFRESH, NODE_AUTH_REFRESH, true},
 	};
-	struct auth *a = fsops_ctx_now()->auth;
+	struct fsops_ctx *x = fsops_ctx_now();
+	struct auth *a = x->auth;
 	const char *name;
 	size_t i;
+	int rc;
 
 	memset(n, 0, sizeof(*n));
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
@@ -298,13 +409,25 @@ int fsops_resolve(const char *path, struct node *n)
 		n->kind = fixed[i].kind;
 		return 0;
 	}
+	if (x->write && (resolve_write_files(path, n) ||
+			 (fsops_is_hidden_name(path) && hidden_find(path, n))))
+		return 0;
 	if ((name = child_of(path, SHEETS_DIR, sizeof(SHEETS_DIR) - 1)))
-		return resolve_flat(name, CACHE_DIR_SHEETS, false, n);
-	if ((name = child_of(path, BYID_DIR, sizeof(BYID_DIR) - 1)))
-		return resolve_flat(name, CACHE_DIR_SHEETS, true, n);
-	if ((name = child_of(path, REPORTS_DIR, sizeof(REPORTS_DIR) - 1)))
+		rc = resolve_flat(name, CACHE_DIR_SHEETS, false, n);
+	else if ((name = child_of(path, BYID_DIR, sizeof(BYID_DIR) - 1)))
+		rc = resolve_flat(name, CACHE_DIR_SHEETS, true, n);
+	else if ((name = child_of(path, REPORTS_DIR, sizeof(REPORTS_DIR) - 1)))
 		return resolve_flat(name, CACHE_DIR_REPORTS, false, n);
-	if (strncmp(path, WORKSPACES_DIR "/", sizeof(WORKSPACES_DIR)) == 0)
-		return resolve_tree(path, path + sizeof(WORKSPACES_DIR), n);
-	return -ENOENT;
+	else if (strncmp(path, WORKSPACES_DIR "/", sizeof(WORKSPACES_DIR)) ==
+		 0)
+		rc = resolve_tree(path, path + sizeof(WORKSPACES_DIR), n);
+	else
+		return -ENOENT;
+	/* Not a sheet's file: a scratch file of a writable folder? */
+	if (rc == -ENOENT && x->write && scratch_exists(path)) {
+		memset(n, 0, sizeof(*n));
+		n->kind = NODE_SCRATCH;
+		rc = 0;
+	}
+	return rc;
 }

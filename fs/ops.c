@@ -7,7 +7,9 @@
  */
 #include "fs/ops.h"
 #include "fs/control_i.h"
+#include "fs/change_i.h"
 #include "fs/ops_i.h"
+#include "fs/write_i.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +51,18 @@ void fsops_request_drop(void)
 static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct handle *open_handles;
 
-static void handle_link(struct handle *h)
+struct handle *fsops_handle_new(void)
+{
+	struct handle *h = calloc(1, sizeof(*h));
+
+	if (h) {
+		h->fd = -1;
+		sbuf_init(&h->in, AUTH_WRITE_MAX);
+	}
+	return h;
+}
+
+void fsops_handle_link(struct handle *h)
 {
 	pthread_mutex_lock(&handles_lock);
 	h->next = open_handles;
@@ -59,9 +72,12 @@ static void handle_link(struct handle *h)
 	pthread_mutex_unlock(&handles_lock);
 }
 
-static void handle_free(struct handle *h)
+void fsops_handle_free(struct handle *h)
 {
 	cache_content_put(h->content);
+	scratch_put(h->scratch);
+	if (h->fd >= 0)
+		close(h->fd);
 	free(h->text);
 	if (h->in.buf)
 		OPENSSL_cleanse(h->in.buf, h->in.len);
@@ -79,7 +95,7 @@ static void handle_unlink_free(struct handle *h)
 	if (h->next)
 		h->next->prev = h->prev;
 	pthread_mutex_unlock(&handles_lock);
-	handle_free(h);
+	fsops_handle_free(h);
 }
 
 struct fsops_ctx *fsops_ctx_now(void)
@@ -101,15 +117,11 @@ struct cache *fsops_cache(void)
 	return x->cache;
 }
 
-static bool is_auth_writable(enum node_kind k)
-{
-	return k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
-}
-
 static bool is_file(enum node_kind k)
 {
 	return k == NODE_FILE || k == NODE_AUTH_STATUS || k == NODE_AUTH_URL ||
-	       k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH;
+	       k == NODE_AUTH_VERIFIER || k == NODE_AUTH_REFRESH ||
+	       k == NODE_STATUS || k == NODE_REJECTED || k == NODE_SCRATCH;
 }
 
 /* A folder of sheets (or reports, or the tree): out of reach until a
@@ -128,9 +140,9 @@ static int credential(void)
 	return a && !auth_usable(a) ? -EACCES : 0;
 }
 
-static void fill_dir(struct stat *st, time_t t)
+static void fill_dir(struct stat *st, time_t t, bool writable)
 {
-	st->st_mode = S_IFDIR | 0555;
+	st->st_mode = S_IFDIR | (writable ? 0755 : 0555);
 	st->st_nlink = 2;
 	st->st_mtime = st->st_ctime = st->st_atime = t;
 }
@@ -140,15 +152,16 @@ static void fill_dir(struct stat *st, time_t t)
 static int file_attr(struct fsops_ctx *x, const struct node *n,
 		     struct fuse_file_info *fi, struct stat *st)
 {
-	int64_t size, mtime = 0;
+	const struct handle *h =
+	    fi ? (const struct handle *)(uintptr_t)fi->fh : NULL;
+	int64_t size = -1, mtime = 0;
 	int rc;
 
-	if (fi && fi->fh) {
-		/* fstat of an open file: the size of what it reads. */
-		const struct handle *h =
-		    (const struct handle *)(uintptr_t)fi->fh;
-
-		size = (int64_t)h->len;
+	/* fstat of an open file: the size of what it reads (an edit: its
+	 * text until saved; then, or appending, the sheet's). */
+	if (h)
+		size = h->edit ? fsw_size(h) : (int64_t)h->len;
+	if (h && size >= 0) {
 		mtime = h->content ? h->content->mtime_s : 0;
 	} else {
 		cache_peek(x->cache, &n->ref, n->fmt, &size, &mtime);
@@ -161,7 +174,7 @@ static int file_attr(struct fsops_ctx *x, const struct node *n,
 			cache_peek(x->cache, &n->ref, n->fmt, &size, &mtime);
 		}
 	}
-	st->st_mode = S_IFREG | 0444;
+	st->st_mode = S_IFREG | fsw_file_mode(x, n);
 	st->st_nlink = 1;
 	st->st_size = size < 0 ? 0 : (off_t)size;
 	st->st_blksize = 4096;
@@ -174,6 +187,28 @@ static int file_attr(struct fsops_ctx *x, const struct node *n,
 	return 0;
 }
 
+/*
+ * fstat of an open file whose name is gone (replaced by a rename, or a
+ * removed scratch file: hard_remove), where libfuse passes no path.
+ */
+static int handle_attr(struct fsops_ctx *x, struct handle *h, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (h->scratch) {
+		scratch_stat(h->scratch, st);
+	} else {
+		st->st_mode = S_IFREG | (h->edit ? 0644 : 0444);
+		st->st_size = h->edit ? (off_t)fsw_size(h) : (off_t)h->len;
+		if (st->st_size < 0)
+			st->st_size = 0;
+		st->st_mtime = st->st_ctime = st->st_atime =
+		    h->content ? (time_t)h->content->mtime_s : x->mounted_at;
+	}
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	return 0;
+}
+
 static int fsops_getattr(const char *path, struct stat *st,
 			 struct fuse_file_info *fi)
 {
@@ -182,6 +217,11 @@ static int fsops_getattr(const char *path, struct stat *st,
 	int64_t size;
 	int rc;
 
+	if (!path)
+		return fi && fi->fh
+			   ? handle_attr(x, (struct handle *)(uintptr_t)fi->fh,
+					 st)
+			   : -ESTALE;
 	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;
@@ -196,7 +236,15 @@ static int fsops_getattr(const char *path, struct stat *st,
 	case NODE_DIR_WORKSPACES:
 	case NODE_DIR_TREE:
 	case NODE_DIR_AUTH:
-		fill_dir(st, x->mounted_at);
+		fill_dir(st, x->mounted_at, fsw_dir_writable(x, n.kind));
+		break;
+	case NODE_STATUS:
+	case NODE_DIR_REJECTED:
+	case NODE_REJECTED:
+		rc = rejected_getattr(x, &n, st);
+		break;
+	case NODE_SCRATCH:
+		rc = fsops_scratch_attr(path, fi, st);
 		break;
 	case NODE_AUTH_STATUS:
 	case NODE_AUTH_URL:
@@ -290,10 +338,24 @@ static int list_dir(void *buf, fuse_fill_dir_t filler, enum cache_dir dir,
 	return 0;
 }
 
+/* A name into a READDIR answer, for the write-back files' lists. */
+struct filling {
+	void *buf;
+	fuse_fill_dir_t filler;
+};
+
+static int fill_name(void *arg, const char *name)
+{
+	struct filling *f = arg;
+
+	return f->filler(f->buf, name, NULL, 0, 0);
+}
+
 static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 			 off_t off, struct fuse_file_info *fi,
 			 enum fuse_readdir_flags flags)
 {
+	struct filling fill = {buf, filler};
 	struct node n;
 	int rc = 0;
 
@@ -323,6 +385,13 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		filler(buf, "reports", NULL, 0, 0);
 		filler(buf, "workspaces", NULL, 0, 0);
 		filler(buf, ".auth", NULL, 0, 0);
+		if (ctx()->write) {
+			filler(buf, ".status", NULL, 0, 0);
+			filler(buf, ".rejected", NULL, 0, 0);
+		}
+		break;
+	case NODE_DIR_REJECTED:
+		rc = rejected_readdir(ctx(), &fill, fill_name);
 		break;
 	case NODE_DIR_AUTH:
 		filler(buf, "status", NULL, 0, 0);
@@ -356,6 +425,9 @@ static int fsops_readdir(const char *path, void *buf, fuse_fill_dir_t filler,
 		rc = -ENOTDIR;
 		break;
 	}
+	/* The scratch files of a writable folder (SPEC §8). */
+	if (!rc && fsw_dir_writable(ctx(), n.kind))
+		scratch_list(path, &fill, fill_name);
 	fsops_node_release(&n);
 	return rc;
 }
@@ -380,10 +452,46 @@ static int open_file(struct fsops_ctx *x, const struct node *n,
 	return 0;
 }
 
+/* What the open of a file of kind n->kind fills h with. */
+static int open_kind(struct fsops_ctx *x, const char *path,
+		     const struct node *n, struct handle *h,
+		     struct fuse_file_info *fi)
+{
+	struct sbuf sb = SBUF_INIT(1 << 20);
+	bool wr = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+	int rc;
+
+	switch (n->kind) {
+	case NODE_AUTH_VERIFIER:
+	case NODE_AUTH_REFRESH:
+		if ((fi->flags & O_ACCMODE) != O_WRONLY)
+			return -EACCES;
+		fi->direct_io = 1;
+		return control_may_write();
+	case NODE_STATUS:
+	case NODE_REJECTED:
+		return rejected_open(x, n, h, fi);
+	case NODE_SCRATCH:
+		return fsops_scratch_open(x, path, h, fi);
+	case NODE_FILE:
+		if (wr)
+			return fsw_open(x, path, n, h, fi);
+		return open_file(x, n, h, fi);
+	default:
+		if (wr)
+			return -EROFS;
+		/* .auth/status, .auth/url */
+		rc = control_text(x, n->kind, &sb);
+		if (rc)
+			return rc;
+		h->text = sbuf_detach(&sb, &h->len);
+		fi->direct_io = 1;
+		return 0;
+	}
+}
+
 static int fsops_open(const char *path, struct fuse_file_info *fi)
 {
-	struct fsops_ctx *x = ctx();
-	struct sbuf sb = SBUF_INIT(1 << 20);
 	struct handle *h = NULL;
 	struct node n;
 	int rc;
@@ -395,44 +503,20 @@ static int fsops_open(const char *path, struct fuse_file_info *fi)
 		rc = -EISDIR;
 		goto out;
 	}
-	if (is_auth_writable(n.kind)) {
-		if ((fi->flags & O_ACCMODE) != O_WRONLY) {
-			rc = -EACCES;
-			goto out;
-		}
-		rc = control_may_write();
-		if (rc)
-			goto out;
-	} else if ((fi->flags & O_ACCMODE) != O_RDONLY ||
-		   (fi->flags & O_TRUNC)) {
-		rc = -EROFS;
-		goto out;
-	}
-	h = calloc(1, sizeof(*h));
+	h = fsops_handle_new();
 	if (!h) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	h->kind = n.kind;
-	sbuf_init(&h->in, AUTH_WRITE_MAX);
-	if (is_auth_writable(n.kind)) {
-		fi->direct_io = 1;
-	} else if (n.kind == NODE_AUTH_STATUS || n.kind == NODE_AUTH_URL) {
-		rc = control_text(x, n.kind, &sb);
-		if (rc)
-			goto out;
-		h->text = sbuf_detach(&sb, &h->len);
-		fi->direct_io = 1;
-	} else {
-		rc = open_file(x, &n, h, fi);
-		if (rc)
-			goto out;
+	rc = open_kind(ctx(), path, &n, h, fi);
+	if (rc) {
+		fsops_handle_free(h);
+		goto out;
 	}
-	handle_link(h);
+	fsops_handle_link(h);
 	fi->fh = (uint64_t)(uintptr_t)h;
-	h = NULL;
 out:
-	free(h);
 	fsops_node_release(&n);
 	return rc;
 }
@@ -445,6 +529,12 @@ static int fsops_read(const char *path, char *buf, size_t size, off_t off,
 	size_t n;
 
 	(void)path;
+	if (h->edit)
+		return fsw_read(h, buf, size, off);
+	if (h->scratch)
+		return scratch_read(h->scratch, buf, size, off);
+	if (h->fd >= 0)
+		return rejected_read(h, buf, size, off);
 	if (off < 0)
 		return -EINVAL;
 	if ((uint64_t)off >= h->len)
@@ -462,8 +552,10 @@ static int fsops_release(const char *path, struct fuse_file_info *fi)
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
 	(void)path;
-	if (h)
+	if (h) {
+		fsw_release(h);
 		handle_unlink_free(h);
+	}
 	return 0;
 }
 
@@ -492,110 +584,6 @@ static int fsops_statfs(const char *path, struct statvfs *sv)
 	sv->f_frsize = 4096;
 	sv->f_namemax = 255;
 	return 0;
-}
-
-/* Everything that would change the tree: read-only until write-back. */
-static int fsops_erofs_path(const char *path, mode_t mode)
-{
-	(void)path;
-	(void)mode;
-	return -EROFS;
-}
-
-static int fsops_erofs_1(const char *path)
-{
-	(void)path;
-	return -EROFS;
-}
-
-static int fsops_erofs_2(const char *from, const char *to)
-{
-	(void)from;
-	(void)to;
-	return -EROFS;
-}
-
-static int fsops_rename(const char *from, const char *to, unsigned int flags)
-{
-	(void)flags;
-	return fsops_erofs_2(from, to);
-}
-
-static int fsops_create(const char *path, mode_t mode,
-			struct fuse_file_info *fi)
-{
-	(void)fi;
-	return fsops_erofs_path(path, mode);
-}
-
-static int fsops_write(const char *path, const char *buf, size_t size,
-		       off_t off, struct fuse_file_info *fi)
-{
-	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-
-	(void)path;
-	(void)off;
-	if (!h || !is_auth_writable(h->kind))
-		return -EROFS;
-	/* Checked at open too; a descriptor handed to another user (a
-	 * setuid helper, SCM_RIGHTS) must not carry the right along. */
-	if (control_may_write())
-		return -EACCES;
-	return control_write(ctx(), h, buf, size);
-}
-
-static int fsops_truncate(const char *path, off_t size,
-			  struct fuse_file_info *fi)
-{
-	(void)fi;
-	/* `echo CODE > .auth/verifier` opens with O_TRUNC: nothing to cut. */
-	if (strcmp(path, AUTH_VERIFIER) == 0 ||
-	    strcmp(path, AUTH_REFRESH) == 0) {
-		if (control_may_write())
-			return -EACCES;
-		return size == 0 ? 0 : -EROFS;
-	}
-	return fsops_erofs_1(path);
-}
-
-static int fsops_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-	(void)fi;
-	return fsops_erofs_path(path, mode);
-}
-
-static int fsops_chown(const char *path, uid_t uid, gid_t gid,
-		       struct fuse_file_info *fi)
-{
-	(void)uid;
-	(void)gid;
-	(void)fi;
-	return fsops_erofs_1(path);
-}
-
-/* Extended attributes are read-only (SPEC §7). */
-static int fsops_setxattr(const char *path, const char *name,
-			  const char *value, size_t size, int flags)
-{
-	(void)name;
-	(void)value;
-	(void)size;
-	(void)flags;
-	return fsops_erofs_1(path);
-}
-
-static int fsops_removexattr(const char *path, const char *name)
-{
-	(void)name;
-	return fsops_erofs_1(path);
-}
-
-static int fsops_utimens(const char *path, const struct timespec tv[2],
-			 struct fuse_file_info *fi)
-{
-	(void)tv;
-	(void)fi;
-	return fsops_erofs_1(path);
 }
 
 /*
@@ -668,6 +656,9 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->attr_timeout = t;
 	cfg->negative_timeout = t;
 	cfg->use_ino = 0;
+	/* A file removed or replaced while open keeps a hidden name
+	 * (.fuse_hidden...), so that fstat on it still works: for a sheet's
+	 * file fs/nodes.c remembers what the name stands for. */
 	cfg->hard_remove = 0;
 	return x;
 }
@@ -675,19 +666,22 @@ static void *fsops_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 /* The session ended: free what the kernel never released. */
 static void fsops_destroy(void *private_data)
 {
+	struct fsops_ctx *x = private_data;
 	struct handle *h, *next;
 
-	(void)private_data;
 	control_release();
 	fsops_tree_paths_release();
+	fsops_hidden_release();
 	pthread_mutex_lock(&handles_lock);
 	h = open_handles;
 	open_handles = NULL;
 	pthread_mutex_unlock(&handles_lock);
 	for (; h; h = next) {
 		next = h->next;
-		handle_free(h);
+		fsw_abandon(x, h);
+		fsops_handle_free(h);
 	}
+	scratch_release_all();
 }
 
 /*
@@ -719,13 +713,15 @@ static const struct fuse_operations ops = {
     .statfs = fsops_statfs,
     .poll = fsops_poll,
     .write = fsops_write,
+    .flush = fsops_flush,
+    .fsync = fsops_fsync,
     .create = fsops_create,
     .mknod = NULL,
-    .mkdir = fsops_erofs_path,
-    .unlink = fsops_erofs_1,
-    .rmdir = fsops_erofs_1,
-    .symlink = fsops_erofs_2,
-    .link = fsops_erofs_2,
+    .mkdir = fsops_mkdir,
+    .unlink = fsops_unlink,
+    .rmdir = fsops_rmdir,
+    .symlink = fsops_symlink,
+    .link = fsops_link,
     .rename = fsops_rename,
     .truncate = fsops_truncate,
     .chmod = fsops_chmod,

@@ -19,6 +19,7 @@ struct fuse_operations;
 struct cache;
 struct auth;
 struct prefetch;
+struct journal;
 
 struct fsops_ctx {
 	struct cache *cache;  /* borrowed */
@@ -29,6 +30,12 @@ struct fsops_ctx {
 	bool single_thread; /* -s: one thread serves every request */
 	bool ndjson;	    /* -o ndjson: <name>.ndjson files too */
 	bool sizes_exact;   /* -o sizes=exact: a stat waits for the content */
+	/* -o write (SPEC §8): sheet files take edits and appends, scratch
+	 * files up to scratch_max bytes in all; the journal behind
+	 * .rejected/ (borrowed; NULL without write). */
+	bool write;
+	uint64_t scratch_max;
+	struct journal *journal;
 	/* Set by cmd/mount.c for the session's life, cleared before
 	 * fuse_unmount: */
 	struct fuse *fuse;	   /* for fsops_invalidate_sheet */

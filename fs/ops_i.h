@@ -18,6 +18,8 @@
 struct fsops_ctx;
 struct cache;
 struct cache_content;
+struct edit;
+struct scratch;
 
 #define SHEETS_DIR "/sheets"
 #define BYID_DIR "/by-id"
@@ -28,6 +30,8 @@ struct cache_content;
 #define AUTH_URL "/.auth/url"
 #define AUTH_VERIFIER "/.auth/verifier"
 #define AUTH_REFRESH "/.auth/refresh"
+#define STATUS_FILE "/.status"
+#define REJECTED_DIR "/.rejected"
 /* What a write to .auth/verifier may hold: a code or a redirect URL. */
 #define AUTH_WRITE_MAX 8192
 
@@ -44,6 +48,11 @@ enum node_kind {
 	NODE_AUTH_URL,	    /* r: the authorization URL */
 	NODE_AUTH_VERIFIER, /* w: a code to exchange */
 	NODE_AUTH_REFRESH,  /* w: refresh now */
+	/* With -o write (fs/write.c, fs/scratch.c, fs/rejected.c): */
+	NODE_STATUS,	   /* /.status */
+	NODE_DIR_REJECTED, /* /.rejected */
+	NODE_REJECTED,	   /* /.rejected/<name> (name) */
+	NODE_SCRATCH,	   /* a scratch file (the path names it) */
 };
 
 /*
@@ -59,6 +68,7 @@ struct node {
 	int64_t dir_id;
 	struct cache_listing *l; /* the entry's listing, or NULL */
 	size_t idx;
+	const char *name; /* NODE_REJECTED: points into the path */
 };
 
 /* ops.c: the context of the current FUSE operation; the cache (after a
@@ -79,6 +89,19 @@ const struct cache_item *fsops_node_item(const struct node *n);
 bool fsops_tree_path(int64_t id, char *buf, size_t size);
 void fsops_tree_paths_release(void);
 
+/*
+ * nodes.c: libfuse keeps a file that is open when its name is removed or
+ * replaced under a hidden name (".fuse_hidden..." in its folder), by a
+ * rename. For a sheet's file (n) that rename only records that the hidden
+ * name stands for it; fsops_resolve finds it there until the unlink that
+ * libfuse sends at its last close (fsops_hidden_drop: true when it was
+ * one).
+ */
+bool fsops_is_hidden_name(const char *path);
+int fsops_hide(const char *path, const struct node *n);
+bool fsops_hidden_drop(const char *path);
+void fsops_hidden_release(void);
+
 /* xattr.c */
 int fsops_getxattr(const char *path, const char *name, char *value,
 		   size_t size);
@@ -92,6 +115,15 @@ struct handle {
 	enum node_kind kind;
 	struct sbuf in;		    /* what was written to a .auth file */
 	struct handle *prev, *next; /* open_handles, under handles_lock */
+	struct edit *edit;	    /* a sheet file open for writing */
+	struct scratch *scratch;    /* a scratch file (a reference) */
+	int fd;			    /* a rejected file's descriptor, or -1 */
 };
+
+/* ops.c: a new handle (fd -1), linked into the open handles (freed at
+ * the end of the session if never released); freed (not linked). */
+struct handle *fsops_handle_new(void);
+void fsops_handle_link(struct handle *h);
+void fsops_handle_free(struct handle *h);
 
 #endif /* SSFS_FS_OPS_I_H */

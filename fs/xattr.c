@@ -2,7 +2,8 @@
  * Extended attributes (SPEC §7, getfattr -d): user.smartsheet.id,
  * .permalink and .access on every sheet and report file and every
  * workspace and folder, .version on sheet files (of the content held).
- * Read-only; names a node does not have are ENODATA. libfuse's workers.
+ * Read-only; names a node does not have are ENODATA (other namespaces'
+ * without a look at the path). libfuse's workers.
  */
 #include "fs/ops_i.h"
 
@@ -14,10 +15,11 @@
 #include "cache/cache.h"
 #include "fs/ops.h"
 
-#define XATTR_ID "user.smartsheet.id"
-#define XATTR_PERMALINK "user.smartsheet.permalink"
-#define XATTR_ACCESS "user.smartsheet.access"
-#define XATTR_VERSION "user.smartsheet.version"
+#define XATTR_PREFIX "user.smartsheet."
+#define XATTR_ID XATTR_PREFIX "id"
+#define XATTR_PERMALINK XATTR_PREFIX "permalink"
+#define XATTR_ACCESS XATTR_PREFIX "access"
+#define XATTR_VERSION XATTR_PREFIX "version"
 
 /* The value of attribute name of node n into buf (NUL-terminated); false
  * when n does not have it. */
@@ -71,6 +73,16 @@ int fsops_getxattr(const char *path, const char *name, char *value,
 	struct node n;
 	int rc;
 
+	/*
+	 * ls -l asks every file for security.selinux and
+	 * system.posix_acl_access: a name this filesystem never has is
+	 * ENODATA at once, with no path walked and nothing requested. The
+	 * kernel looked the path up before it asked (ENOENT there for a path
+	 * that does not exist), so resolving it again could only turn
+	 * "no such attribute" into a network error.
+	 */
+	if (strncmp(name, XATTR_PREFIX, sizeof(XATTR_PREFIX) - 1) != 0)
+		return -ENODATA;
 	rc = fsops_resolve(path, &n);
 	if (rc)
 		return rc;

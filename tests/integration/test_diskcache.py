@@ -122,6 +122,63 @@ def test_offline_mount_serves_the_disk(mount_factory, fresh_fake, tmp_path):
     fresh_fake.clear_faults()
 
 
+REPORTS = {1400000000000001: "Budget Rollup", 1400000000000002: "Status"}
+
+
+def report_paths(m, rid, ext):
+    p = [m.path("reports", "%s.%s" % (REPORTS[rid], ext)),
+         m.path("by-id", "%d.%s" % (rid, ext))]
+    if rid == 1400000000000002:
+        p.append(m.path("workspaces", "Finance",
+                        "Status (1400000000000002).%s" % ext))
+    return p
+
+
+def test_an_offline_remount_serves_reports_from_the_disk(mount_factory,
+                                                        fresh_fake,
+                                                        tmp_path):
+    # SPEC §7: the disk cache covers reports as it covers sheets. A report
+    # has no version; it is kept under a name of its own (a sheet's entry
+    # of the same id could not be taken for it) and an offline mount
+    # serves it (it did not: nothing of a report reached the disk).
+    d = str(tmp_path / "dc")
+    m = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    first = {}
+    for rid in REPORTS:
+        for ext in ("csv", "json"):
+            for p in report_paths(m, rid, ext):
+                with open(p, "rb") as f:
+                    data = f.read()
+                assert first.setdefault((rid, ext), data) == data, p
+            assert first[(rid, ext)]
+    sh_ws = os.listdir(m.path("workspaces", "Finance"))
+    assert "Status (1400000000000002).csv" in sh_ws
+    m.umount()
+    names = [os.path.basename(f) for f in cache_files(d)]
+    for rid in REPORTS:
+        assert [n for n in names if n.startswith("%d." % rid) and
+                "json" in n], names
+    fresh_fake.fault(path=".*", times=-1, kind="reset")
+    m2 = mount_factory("cache_ttl=0,cache_dir=%s" % d)
+    reset = r"Recv failure: Connection reset by peer"
+    m2.allow_unreachable(reset)
+    m2.allow(r"error: GET /(reports|workspaces|workspaces/\d+/children)"
+             r"(\?\S*)?: no answer: %s$" % reset)
+    m2.allow(r"warning: (sheet|report|workspace) list: using (the list "
+             r"from before|the one on disk) \(Input/output error\)$")
+    m2.allow(r"warning: workspace: using (the list from before|the one on "
+             r"disk) \(Input/output error\)$")
+    m2.allow(r"warning: report \d+: serving the copy on disk "
+             r"\(Input/output error\)$")
+    assert "offline" in open(m2.path(".auth", "status")).read()
+    for (rid, ext), data in first.items():
+        for p in report_paths(m2, rid, ext):
+            assert os.stat(p).st_size == len(data), p
+            with open(p, "rb") as f:
+                assert f.read() == data, p
+    fresh_fake.clear_faults()
+
+
 def test_nodiskcache_keeps_nothing(mount_factory, fresh_fake, tmp_path):
     d = str(tmp_path / "dc-off")
     ids = readable_ids(fresh_fake)

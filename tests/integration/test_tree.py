@@ -9,6 +9,7 @@ import errno
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 import urllib.request
@@ -221,6 +222,35 @@ def test_reports_are_read_only_and_refused_ones_leave(tmnt, fresh_fake):
     assert re.search(r"refused: \d+ sheets?, 1 report\b", status), status
 
 
+RESTRICTED = ("Finance", "Reports 2024", "Payroll 2024 (restricted).csv")
+
+
+@pytest.mark.parametrize("first", ["workspaces", "sheets", "by-id"])
+def test_a_refused_sheet_leaves_the_tree_once_read(first, tmnt):
+    # sizes=lazy (the default): a sheet the server refuses, once read
+    # through any of its paths, is left out of every listing, its folder
+    # in workspaces/ too (SPEC §3), so grep -r there finds no unreadable
+    # file. Children entries carry no modifiedAt; the refusal must not
+    # depend on which path met it (it did: workspaces/ kept it).
+    tmnt.allow(refused_read_line())
+    path = {"workspaces": tmnt.path("workspaces", *RESTRICTED),
+            "sheets": tmnt.path("sheets", RESTRICTED[-1]),
+            "by-id": tmnt.path("by-id", "4011111111111111.csv")}[first]
+    folder = tmnt.path("workspaces", *RESTRICTED[:-1])
+    assert RESTRICTED[-1] in os.listdir(folder)      # not known yet
+    assert read_errno(path) == errno.EACCES
+    lst = os.listdir(folder)
+    assert not [n for n in lst if n.startswith("Payroll")], lst
+    assert "Budget Rollup.csv" in lst
+    for _ in range(2):
+        r = sh("grep -r -l -e Secret -e Item %s" % tmnt.path("workspaces"))
+        assert r.returncode in (0, 1), r.stderr
+        assert r.stderr == b"", r.stderr
+    assert b"Payroll" not in r.stdout
+    assert sh("grep -r -q Item %s" % shlex.quote(folder)).returncode \
+        in (0, 1)
+
+
 def test_a_50000_row_report_over_5_pages(mounter, tmp_path):
     from conftest import Fake
     f = Fake(str(tmp_path), ["--big-report", "50000"])
@@ -283,6 +313,44 @@ def test_offline_and_remount_show_the_tree_from_disk(mounter, fresh_fake,
         before.stdout.replace(m.mnt.encode(), b"")
 
 
+LISTS = r"^/2.0/(sheets|reports|workspaces)$|/children$"
+
+
+def test_a_remount_within_the_ttl_shows_the_tree_from_disk(mount_factory,
+                                                          fresh_fake,
+                                                          tmp_path):
+    # Issue 13: each folder's listing is kept on disk, so a remount shows
+    # the tree at once: within cache_ttl of when it was read, nothing is
+    # asked again (it was: only an offline start read the disk); after
+    # it, every folder is read again.
+    cache = str(tmp_path / "cache")
+    opts = "cache_ttl=6,cache_dir=%s" % cache
+    m = mount_factory(opts)
+    m.allow(refused_read_line())
+    before = sh("ls -R %s" % m.path("workspaces"))
+    assert before.returncode == 0 and b"Deep Sheet.csv" in before.stdout
+    read = time.monotonic()
+    assert m.umount() == 0
+    m2 = mount_factory(opts)
+    m2.allow(refused_read_line())
+    # Well into the TTL, so that one counted from the remount would
+    # still run at the check below.
+    time.sleep(max(0.0, 2.0 - (time.monotonic() - read)))
+    n0 = len(fresh_fake.log())
+    after = sh("ls -R %s" % m2.path("workspaces"))
+    assert time.monotonic() - read < 5, "too slow to test within the TTL"
+    assert after.stdout.replace(m2.mnt.encode(), b"") == \
+        before.stdout.replace(m.mnt.encode(), b"")
+    assert requests_since(fresh_fake, n0, LISTS) == []
+    # At the TTL, counted from the first mount's reads, they are old.
+    time.sleep(max(0.0, 6.4 - (time.monotonic() - read)))
+    n1 = len(fresh_fake.log())
+    again = sh("ls -R %s" % m2.path("workspaces"))
+    assert again.stdout == after.stdout
+    kids = requests_since(fresh_fake, n1, r"/children$")
+    assert len(kids) >= 10, len(kids)
+
+
 def getfattr(path):
     r = subprocess.run(["getfattr", "-d", "--absolute-names", path],
                        capture_output=True, text=True, timeout=60)
@@ -315,6 +383,51 @@ def test_extended_attributes(tmnt, fresh_fake):
     r = subprocess.run(["getfattr", "-n", "user.other", plan],
                        capture_output=True, text=True)
     assert r.returncode != 0 and "No such attribute" in r.stderr
+
+
+def test_foreign_xattrs_are_enodata_without_a_request(mount_factory,
+                                                    fresh_fake):
+    # ls -l asks every file for security.selinux and
+    # system.posix_acl_access. Names outside user.smartsheet.* are ENODATA
+    # at once: no path walked, so at cache_ttl=0 no request (before, each
+    # walked the folders and read the sheet list again).
+    m = mount_factory("cache_ttl=0")
+    m.allow(refused_read_line())
+    plan = m.path("workspaces", "Engineering／Ops", "Roadmap", "Level 1",
+                  "Level 2", "Level 3", "Level 4", "Level 5",
+                  "Deep Sheet.csv")
+    folder = os.path.dirname(plan)
+    fds = [os.open(plan, os.O_RDONLY), os.open(folder, os.O_RDONLY)]
+    try:
+        for fd in fds:
+            for name in ("security.selinux", "system.posix_acl_access",
+                         "system.posix_acl_default", "user.other",
+                         "trusted.x", "user.smartsheet"):
+                n0 = len(fresh_fake.log())
+                with pytest.raises(OSError) as e:
+                    os.getxattr(fd, name)
+                assert e.value.errno == errno.ENODATA, name
+                # (The kernel checks read permission on user.* names
+                # first: a GETATTR, which at cache_ttl=0 does ask.)
+                if not name.startswith("user."):
+                    assert [x["path"] for x in
+                            requests_since(fresh_fake, n0)] == [], name
+            n0 = len(fresh_fake.log())
+            # Its own names still walk the path and answer.
+            assert os.getxattr(fd, "user.smartsheet.id")
+            assert requests_since(fresh_fake, n0)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    # A path that does not exist: ENOENT, whatever the name (the kernel's
+    # lookup answers before any getxattr).
+    for name in ("security.selinux", "user.smartsheet.id"):
+        with pytest.raises(OSError) as e:
+            os.getxattr(os.path.join(folder, "Nope.csv"), name)
+        assert e.value.errno == errno.ENOENT, name
+        with pytest.raises(OSError) as e:
+            os.getxattr(m.path("workspaces", "Nowhere"), name)
+        assert e.value.errno == errno.ENOENT, name
 
 
 def test_the_root_shows_every_folder(tmnt):

@@ -188,16 +188,21 @@ static inline int fake_get_sheet(void *ctx, int64_t id,
 	return api_parse_sheet(json, strlen(json), out);
 }
 
+/* No reports: 404, or the failure every request gets. */
 static inline int fake_get_report(void *ctx, int64_t id, enum api_prio prio,
 				  struct model_sheet **out,
 				  struct api_result *res)
 {
-	(void)ctx;
+	struct fake *f = ctx;
+	int rc;
+
 	(void)id;
 	(void)prio;
 	(void)out;
-	(void)res;
-	return -ENOENT;
+	fake_lock(f);
+	rc = fake_fail(f, NULL, res);
+	fake_unlock(f);
+	return rc ? rc : -ENOENT;
 }
 
 static inline int fake_get_version(void *ctx, int64_t id,

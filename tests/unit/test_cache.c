@@ -27,22 +27,29 @@ static struct cache *new_cache(struct fake *f, long ttl,
 	return cache_new(&f->src, &o);
 }
 
-/* Open (id, fmt); the bytes as a new string, or NULL with *rc set. */
-static char *open_text(struct cache *c, int64_t id, enum render_fmt fmt,
-		       int *rc)
+/* Open (ref, fmt); the bytes as a new string, or NULL with *rc set. */
+static char *open_text_ref(struct cache *c, const struct cache_ref *ref,
+			   enum render_fmt fmt, int *rc)
 {
 	struct cache_content *ct = NULL;
 	bool keep = false, direct = false;
 	char *s;
 
-	struct cache_ref ref = {id, false, 0};
-
-	*rc = cache_open(c, &ref, fmt, &ct, &keep, &direct);
+	*rc = cache_open(c, ref, fmt, &ct, &keep, &direct);
 	if (*rc)
 		return NULL;
 	s = strndup(ct->data, ct->len);
 	cache_content_put(ct);
 	return s;
+}
+
+/* The same for sheet id. */
+static char *open_text(struct cache *c, int64_t id, enum render_fmt fmt,
+		       int *rc)
+{
+	struct cache_ref ref = {id, false, 0};
+
+	return open_text_ref(c, &ref, fmt, rc);
 }
 
 static bool has(const char *s, const char *needle)
@@ -290,6 +297,21 @@ static void test_cache_refusals_are_not_papered_over(void)
 	fake_release(&f);
 }
 
+/* A disk cache in a new folder under /tmp (dir: its template, filled in);
+ * NULL after a failed check. */
+static struct diskcache *new_disk(char *dir)
+{
+	struct diskcache *d = NULL;
+	char err[256];
+	int rc = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	d = diskcache_open(dir, "0123456789abcdef", 1 << 20, err, sizeof(err),
+			   &rc);
+	CHECK(d != NULL);
+	return d;
+}
+
 /* A "remount" on the same disk cache: getattr knows the size at once, and
  * an open serves the disk copy after one GET /version, no fetch. */
 static void test_cache_disk_first_after_a_remount(void)
@@ -299,14 +321,11 @@ static void test_cache_disk_first_after_a_remount(void)
 	struct fake f;
 	struct cache *c;
 	int64_t size = -1, mtime = 0;
-	char err[256], *a, *b;
+	char *a, *b;
 	int rc = 0;
 
-	CHECK(mkdtemp(dir) != NULL);
 	fake_init(&f, 1);
-	d = diskcache_open(dir, "0123456789abcdef", 1 << 20, err, sizeof(err),
-			   &rc);
-	CHECK(d != NULL);
+	d = new_disk(dir);
 	if (!d)
 		return;
 	c = new_cache(&f, 30, d);
@@ -333,6 +352,20 @@ static void test_cache_disk_first_after_a_remount(void)
 	CHECK(a && b && strcmp(a, b) == 0);
 	free(a);
 	free(b);
+	cache_free(c);
+	/* A report's entries are its own: a sheet's of the same id is never
+	 * taken for one (offline either). */
+	c = new_cache(&f, 30, d);
+	size = -1;
+	cache_peek(c, &(struct cache_ref){101, true, 0}, RENDER_FMT_CSV, &size,
+		   &mtime);
+	CHECK_INT(size, -1);
+	CHECK(!cache_held(c, &(struct cache_ref){101, true, 0}));
+	a = open_text_ref(c, &(struct cache_ref){101, true, 0}, RENDER_FMT_CSV,
+			  &rc);
+	CHECK(a == NULL);
+	CHECK_INT(rc, -EIO);
+	free(a);
 	cache_free(c);
 	diskcache_close(d);
 	fake_release(&f);
@@ -379,6 +412,113 @@ static void test_cache_prefetch_holds_both_formats_once(void)
 	fake_release(&f);
 }
 
+/* A sheet in a workspace or folder comes with no modifiedAt (the children
+ * list has none): a refusal met through any path holds on the others, and
+ * ends on all of them when the sheet list shows the sheet modified (SPEC
+ * §3, §7: one modifiedAt on every path). */
+static void test_cache_a_refusal_holds_on_every_path(void)
+{
+	const struct cache_ref tree = {102, false, 0};
+	struct cache_listing *l = NULL;
+	struct fake f;
+	struct cache *c;
+	int64_t mtime;
+
+	fake_init(&f, 2);
+	c = new_cache(&f, 30, NULL);
+	set_sheet_rc(&f, 102, -EACCES);
+	mtime = f.sheets[1].mtime_s;
+	/* Refused through the tree before any list was read. */
+	CHECK_INT(cache_prefetch(c, &tree, API_PRIO_AHEAD, false), -EACCES);
+	CHECK(cache_refused(c, &tree));
+	/* The sheet list, read after it, leaves it out too. */
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	CHECK(cache_refused(c, FAKE_REF(&f, 1)));
+	CHECK(cache_refused(c, &tree));
+	CHECK_INT(cache_prefetch(c, &tree, API_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(f.get_calls, 1);
+	/* Modified on the server: shown again on every path. */
+	fake_lock(&f);
+	f.sheets[1].mtime_s = mtime + 60;
+	fake_unlock(&f);
+	fake_set_time(&f, 1031.0);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	CHECK(!cache_refused(c, FAKE_REF(&f, 1)));
+	CHECK(!cache_refused(c, &tree));
+	/* Refused again through the tree: out of sheets/ as well. */
+	CHECK_INT(cache_prefetch(c, &tree, API_PRIO_AHEAD, false), -EACCES);
+	CHECK_INT(f.get_calls, 2);
+	CHECK(cache_refused(c, FAKE_REF(&f, 1)));
+	CHECK_INT(cache_prefetch(c, FAKE_REF(&f, 1), API_PRIO_AHEAD, false),
+		  -EACCES);
+	CHECK_INT(f.get_calls, 2);
+	cache_free(c);
+	fake_release(&f);
+}
+
+/* At time t, the sheet list as a reader gets it: the list requests made
+ * so far. */
+static int list_at(struct fake *f, struct cache *c, double t)
+{
+	struct cache_listing *l = NULL;
+
+	fake_set_time(f, t);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	return f->list_calls;
+}
+
+/* A remount serves a folder's listing kept on disk, with no request,
+ * while it is younger than cache_ttl counted from when it was read, then
+ * reads it again; an older one only when the network fails. */
+static void test_cache_a_remount_lists_from_disk_within_the_ttl(void)
+{
+	char dir[] = "/tmp/ssfs-test-cache-XXXXXX";
+	struct cache_listing *l = NULL;
+	struct diskcache *d;
+	struct fake f;
+	struct cache *c;
+
+	fake_init(&f, 2);
+	d = new_disk(dir);
+	if (!d)
+		return;
+	c = new_cache(&f, 30, d);
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	cache_put_listing(c, l);
+	cache_free(c);
+	CHECK_INT(f.list_calls, 1);
+	/* Remounted 20 s later: the list of then, until 30 s after it. */
+	fake_set_time(&f, 1020.0);
+	c = new_cache(&f, 30, d);
+	l = NULL;
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	CHECK(l && l->count == 2 && cache_find_id(l, 102) != NULL);
+	cache_put_listing(c, l);
+	CHECK_INT(f.list_calls, 1);
+	CHECK_INT(list_at(&f, c, 1029.5), 1);
+	CHECK_INT(list_at(&f, c, 1030.5), 2);
+	cache_free(c);
+	/* Remounted past the TTL: read again; offline, the one on disk. */
+	c = new_cache(&f, 30, d);
+	CHECK_INT(list_at(&f, c, 1070.0), 3);
+	cache_free(c);
+	fake_set_time(&f, 1200.0);
+	set_failure(&f, -EIO, 0);
+	c = new_cache(&f, 30, d);
+	l = NULL;
+	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
+	CHECK(l && l->count == 2);
+	cache_put_listing(c, l);
+	CHECK_INT(f.list_calls, 4);
+	cache_free(c);
+	diskcache_close(d);
+	fake_release(&f);
+	CHECK_INT(system("rm -rf /tmp/ssfs-test-cache-*"), 0);
+}
+
 static void test_cache_listing_ttl_and_names(void)
 {
 	struct cache_listing *l = NULL;
@@ -395,14 +535,8 @@ static void test_cache_listing_ttl_and_names(void)
 	CHECK(l && cache_find_id(l, 103) != NULL);
 	CHECK(l && cache_find_id(l, 104) == NULL);
 	cache_put_listing(c, l);
-	fake_set_time(&f, 1029.0);
-	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
-	cache_put_listing(c, l);
-	CHECK_INT(f.list_calls, 1);
-	fake_set_time(&f, 1030.0);
-	CHECK_INT(cache_get_listing(c, API_PRIO_USER, &l), 0);
-	cache_put_listing(c, l);
-	CHECK_INT(f.list_calls, 2);
+	CHECK_INT(list_at(&f, c, 1029.0), 1);
+	CHECK_INT(list_at(&f, c, 1030.0), 2);
 	/* Offline: the list held is kept. */
 	set_failure(&f, -EIO, 0);
 	fake_set_time(&f, 1070.0);
@@ -448,6 +582,8 @@ int main(void)
 	T(test_cache_refusals_are_not_papered_over);
 	T(test_cache_disk_first_after_a_remount);
 	T(test_cache_prefetch_holds_both_formats_once);
+	T(test_cache_a_refusal_holds_on_every_path);
+	T(test_cache_a_remount_lists_from_disk_within_the_ttl);
 	T(test_cache_listing_ttl_and_names);
 	T(test_cache_user_and_drop);
 	return t_run();

@@ -204,6 +204,10 @@ static void test_config_bad_input_messages(void)
 	     "to 86400, got '86401'"},
 	    {"[mount]\nCRLF = maybe", -EINVAL,
 	     "t.ini:2: CRLF: expected true or false, got 'maybe'"},
+	    {"[mount]\nWrite = often", -EINVAL,
+	     "t.ini:2: Write: expected true or false, got 'often'"},
+	    {"Write = true", -EINVAL,
+	     "t.ini:1: Write belongs in [mount]; put it after a [mount] line"},
 	    {"ProxyPort = 0", -EINVAL,
 	     "t.ini:1: ProxyPort: expected a port number from 1 to 65535, "
 	     "got '0'"},
@@ -442,6 +446,12 @@ static void test_config_bool_spellings(void)
 			 cases[i].v);
 		CHECK_INT(load_str(&c, text, err), 0);
 		CHECK_INT(c.crlf, cases[i].want);
+		cfg_release(&c);
+		cfg_init(&c);
+		snprintf(text, sizeof(text), "[mount]\nWrite = %s\n",
+			 cases[i].v);
+		CHECK_INT(load_str(&c, text, err), 0);
+		CHECK_INT(c.write, cases[i].want);
 		cfg_release(&c);
 	}
 }

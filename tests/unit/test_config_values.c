@@ -260,6 +260,7 @@ static void test_config_property_table(void)
 	    {"cachettl", "CacheTTL", "mount", false},
 	    {"Values", "Values", "mount", false},
 	    {"crlf", "CRLF", "mount", false},
+	    {"write", "Write", "mount", false},
 	};
 	const char *canonical, *section;
 	enum cfg_sect sect;
