@@ -123,12 +123,14 @@ class Fake:
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read())
 
-    def report_list(self):
-        """Every report of GET /reports (page by page)."""
+    def pages(self, path, query=""):
+        """Every entry of a paged list (page by page: this fake may ignore
+        includeAll)."""
         out, page = [], 1
         while True:
             req = urllib.request.Request(
-                "%s/2.0/reports?page=%d&pageSize=1000" % (self.base, page),
+                "%s/2.0/%s?%spage=%d&pageSize=1000" %
+                (self.base, path, query, page),
                 headers={"Authorization": "Bearer " + TOKEN})
             with urllib.request.urlopen(req, timeout=30) as r:
                 body = json.loads(r.read())
@@ -137,21 +139,13 @@ class Fake:
                 return out
             page += 1
 
+    def report_list(self):
+        """Every report of GET /reports."""
+        return self.pages("reports")
+
     def sheet_list(self):
-        """Every sheet of the list (page by page: this fake may ignore
-        includeAll)."""
-        out, page = [], 1
-        while True:
-            req = urllib.request.Request(
-                "%s/2.0/sheets?includeAll=true&page=%d&pageSize=1000" %
-                (self.base, page),
-                headers={"Authorization": "Bearer " + TOKEN})
-            with urllib.request.urlopen(req, timeout=30) as r:
-                body = json.loads(r.read())
-            out += body["data"]
-            if page >= body.get("totalPages", 1):
-                return out
-            page += 1
+        """Every sheet of the list."""
+        return self.pages("sheets", "includeAll=true&")
 
     def stop(self):
         if self.proc.poll() is None:
